@@ -1,0 +1,65 @@
+"""Grad mode: whether operations record the graph. no_grad() and enable_grad() switch it."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _GradMode(threading.local):
+    # Thread-local like PyTorch's: a no_grad() block in one thread leaves others recording.
+    enabled: bool = True
+
+
+GRAD_MODE = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations on tensors that require grad are recorded."""
+    return GRAD_MODE.enabled
+
+
+class _SetGradMode:
+    """Context manager and decorator that sets grad mode and restores it on exit."""
+
+    mode: bool
+
+    def __init__(self) -> None:
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._previous.append(GRAD_MODE.enabled)
+        GRAD_MODE.enabled = self.mode
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        GRAD_MODE.enabled = self._previous.pop()
+
+    def __call__(self, function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.__class__():
+                return function(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_SetGradMode):  # noqa: N801 - named as in PyTorch
+    """Within it nothing is recorded: results have requires_grad=False and no grad_fn."""
+
+    mode = False
+
+
+class enable_grad(_SetGradMode):  # noqa: N801 - named as in PyTorch
+    """Turn recording back on, inside a no_grad() block."""
+
+    mode = True

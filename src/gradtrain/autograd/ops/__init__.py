@@ -1,0 +1,1 @@
+"""The operations, one small class each, grouped by family."""

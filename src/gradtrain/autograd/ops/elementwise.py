@@ -1,0 +1,238 @@
+"""Elementwise ops: arithmetic and the usual functions, all with NumPy broadcasting."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..backend import xp
+from ..function import Function
+
+_erf = xp.frompyfunc(math.erf, 1, 1)
+
+
+class Add(Function):
+    def forward(self, a: Any, b: Any) -> Any:
+        return a + b
+
+    def backward(self, grad: Any) -> Any:
+        return grad, grad
+
+
+class Sub(Function):
+    def forward(self, a: Any, b: Any) -> Any:
+        return a - b
+
+    def backward(self, grad: Any) -> Any:
+        return grad, -grad
+
+
+class Mul(Function):
+    def forward(self, a: Any, b: Any) -> Any:
+        self.saved = (a, b)
+        return a * b
+
+    def backward(self, grad: Any) -> Any:
+        a, b = self.saved
+        return grad * b, grad * a
+
+
+class Div(Function):
+    def forward(self, a: Any, b: Any) -> Any:
+        out = a / b
+        self.saved = (b, out)
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        b, out = self.saved
+        grad_a = grad / b
+        return grad_a, -grad_a * out
+
+
+class Pow(Function):
+    """a ** b, for a tensor or number exponent."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        out = a**b
+        self.saved = (a, b, out)
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        a, b, out = self.saved
+        if isinstance(b, (int, float)) and b == 2:  # the common square, without a power
+            grad_a = grad * 2 * a
+        else:
+            grad_a = grad * b * a ** (b - 1)
+        if not self.needs_grad(1):
+            return grad_a, None
+        # As PyTorch: the exponent's gradient is 0 where the base is 0 and the exponent >= 0.
+        safe_log = xp.log(xp.where(a == 0, 1, a))
+        return grad_a, grad * out * safe_log
+
+
+class Neg(Function):
+    def forward(self, a: Any) -> Any:
+        return -a
+
+    def backward(self, grad: Any) -> Any:
+        return -grad
+
+
+class Abs(Function):
+    def forward(self, a: Any) -> Any:
+        self.saved = (a,)
+        return xp.abs(a)
+
+    def backward(self, grad: Any) -> Any:
+        return grad * xp.sign(self.saved[0])
+
+
+class Exp(Function):
+    def forward(self, a: Any) -> Any:
+        out = xp.exp(a)
+        self.saved = (out,)
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        return grad * self.saved[0]
+
+
+class Log(Function):
+    def forward(self, a: Any) -> Any:
+        self.saved = (a,)
+        return xp.log(a)
+
+    def backward(self, grad: Any) -> Any:
+        return grad / self.saved[0]
+
+
+class Log1p(Function):
+    def forward(self, a: Any) -> Any:
+        self.saved = (a,)
+        return xp.log1p(a)
+
+    def backward(self, grad: Any) -> Any:
+        return grad / (1 + self.saved[0])
+
+
+class Sqrt(Function):
+    def forward(self, a: Any) -> Any:
+        out = xp.sqrt(a)
+        self.saved = (out,)
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        return grad / (2 * self.saved[0])
+
+
+class Tanh(Function):
+    def forward(self, a: Any) -> Any:
+        out = xp.tanh(a)
+        self.saved = (out,)
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        out = self.saved[0]
+        return grad * (1 - out * out)
+
+
+class Sigmoid(Function):
+    def forward(self, a: Any) -> Any:
+        # exp(-log(1 + exp(-a))) never overflows, for any a.
+        out = xp.exp(-xp.logaddexp(0, -a))
+        self.saved = (out,)
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        out = self.saved[0]
+        return grad * out * (1 - out)
+
+
+class Relu(Function):
+    def forward(self, a: Any) -> Any:
+        self.saved = (a,)
+        return xp.maximum(a, 0)
+
+    def backward(self, grad: Any) -> Any:
+        return grad * (self.saved[0] > 0)
+
+
+class LeakyRelu(Function):
+    def forward(self, a: Any, negative_slope: float) -> Any:
+        self.saved = (a > 0, negative_slope)
+        return xp.where(a > 0, a, a * negative_slope)
+
+    def backward(self, grad: Any) -> Any:
+        positive, negative_slope = self.saved
+        return xp.where(positive, grad, grad * negative_slope)
+
+
+class Erf(Function):
+    def forward(self, a: Any) -> Any:
+        self.saved = (a,)
+        return _erf(a).astype(a.dtype)
+
+    def backward(self, grad: Any) -> Any:
+        a = self.saved[0]
+        return grad * (2 / math.sqrt(math.pi)) * xp.exp(-a * a)
+
+
+class Clamp(Function):
+    def forward(self, a: Any, min: float | None, max: float | None) -> Any:
+        self.saved = (a, min, max)
+        return xp.clip(a, min, max)
+
+    def backward(self, grad: Any) -> Any:
+        a, low, high = self.saved
+        inside = True
+        if low is not None:
+            inside = a >= low
+        if high is not None:
+            inside = inside & (a <= high)
+        return grad * inside
+
+
+class Maximum(Function):
+    def forward(self, a: Any, b: Any) -> Any:
+        self.saved = (a, b)
+        return xp.maximum(a, b)
+
+    def backward(self, grad: Any) -> Any:
+        a, b = self.saved
+        # Ties split the gradient in half, as PyTorch does.
+        share = (a > b) + 0.5 * (a == b)
+        return grad * share, grad * (1 - share)
+
+
+class Minimum(Function):
+    def forward(self, a: Any, b: Any) -> Any:
+        self.saved = (a, b)
+        return xp.minimum(a, b)
+
+    def backward(self, grad: Any) -> Any:
+        a, b = self.saved
+        share = (a < b) + 0.5 * (a == b)
+        return grad * share, grad * (1 - share)
+
+
+class Where(Function):
+    """condition ? a : b; the condition is data and gets no gradient."""
+
+    def forward(self, condition: Any, a: Any, b: Any) -> Any:
+        self.saved = (condition,)
+        return xp.where(condition, a, b)
+
+    def backward(self, grad: Any) -> Any:
+        condition = self.saved[0]
+        return None, xp.where(condition, grad, 0), xp.where(condition, 0, grad)
+
+
+class Cast(Function):
+    __slots__ = ("input_dtype",)
+
+    def forward(self, a: Any, dtype: Any) -> Any:
+        self.input_dtype = a.dtype
+        return a.astype(dtype)
+
+    def backward(self, grad: Any) -> Any:
+        return grad.astype(self.input_dtype)

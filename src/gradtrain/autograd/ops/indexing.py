@@ -1,0 +1,51 @@
+"""Indexing ops: slices, integer arrays, boolean masks, and gathering along a dimension."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backend import xp
+from ..function import Function
+
+
+def is_basic(index: Any) -> bool:
+    """True for an index of ints, slices, None and Ellipsis: it selects each element once."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(part, (int, slice)) or part is None or part is Ellipsis for part in parts)
+
+
+class GetItem(Function):
+    __slots__ = ("basic", "dtype", "index", "shape")
+
+    def forward(self, a: Any, index: Any) -> Any:
+        self.index, self.shape, self.dtype = index, a.shape, a.dtype
+        self.basic = is_basic(index)
+        return a[index]
+
+    def backward(self, grad: Any) -> Any:
+        full = xp.zeros(self.shape, dtype=self.dtype)
+        if self.basic:
+            full[self.index] = grad
+        else:
+            # Scatter-add: an index that appears twice receives both gradients.
+            xp.add.at(full, self.index, grad)
+        return full
+
+
+class Gather(Function):
+    """out[i][j] = a[i][index[i][j]] along `axis`, as torch.gather."""
+
+    __slots__ = ("axis", "dtype", "shape")
+
+    def forward(self, a: Any, index: Any, axis: int) -> Any:
+        self.axis, self.shape, self.dtype = axis, a.shape, a.dtype
+        self.saved = (index,)
+        return xp.take_along_axis(a, index, axis=axis)
+
+    def backward(self, grad: Any) -> Any:
+        index = self.saved[0]
+        full = xp.zeros(self.shape, dtype=self.dtype)
+        positions = list(xp.ogrid[tuple(slice(size) for size in index.shape)])
+        positions[self.axis] = index
+        xp.add.at(full, tuple(positions), grad)
+        return full, None

@@ -1,0 +1,123 @@
+"""Reductions over dimensions, and the softmax family that normalises along one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backend import xp
+from ..function import Function
+
+Axis = int | tuple[int, ...] | None
+
+
+def expand_reduced(grad: Any, axis: Axis, keepdims: bool, ndim: int) -> Any:
+    """Put back the axes a reduction removed, so `grad` broadcasts against its input."""
+    if keepdims or axis is None and grad.ndim == ndim:
+        return grad
+    if axis is None:
+        return grad.reshape((1,) * ndim)
+    return xp.expand_dims(grad, axis)
+
+
+class Sum(Function):
+    __slots__ = ("axis", "keepdims", "shape")
+
+    def forward(self, a: Any, axis: Axis, keepdims: bool) -> Any:
+        self.axis, self.keepdims, self.shape = axis, keepdims, a.shape
+        return a.sum(axis=axis, keepdims=keepdims)
+
+    def backward(self, grad: Any) -> Any:
+        grad = expand_reduced(grad, self.axis, self.keepdims, len(self.shape))
+        return xp.broadcast_to(grad, self.shape)
+
+
+class Mean(Function):
+    __slots__ = ("axis", "count", "keepdims", "shape")
+
+    def forward(self, a: Any, axis: Axis, keepdims: bool) -> Any:
+        self.axis, self.keepdims, self.shape = axis, keepdims, a.shape
+        out = a.mean(axis=axis, keepdims=keepdims)
+        self.count = max(1, a.size // max(1, out.size))
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        grad = expand_reduced(grad, self.axis, self.keepdims, len(self.shape)) / self.count
+        return xp.broadcast_to(grad, self.shape)
+
+
+class Amax(Function):
+    """The largest value; ties share the gradient evenly, as PyTorch's amax does."""
+
+    __slots__ = ("axis", "keepdims")
+
+    def reduce(self, a: Any, axis: Axis) -> Any:
+        return a.max(axis=axis, keepdims=True)
+
+    def forward(self, a: Any, axis: Axis, keepdims: bool) -> Any:
+        self.axis, self.keepdims = axis, keepdims
+        out = self.reduce(a, axis)
+        self.saved = (a == out,)
+        return out if keepdims else out.squeeze(axis) if axis is not None else out.reshape(())
+
+    def backward(self, grad: Any) -> Any:
+        mask = self.saved[0]
+        grad = expand_reduced(grad, self.axis, self.keepdims, mask.ndim)
+        return grad * mask / mask.sum(axis=self.axis, keepdims=True)
+
+
+class Amin(Amax):
+    __slots__ = ()
+
+    def reduce(self, a: Any, axis: Axis) -> Any:
+        return a.min(axis=axis, keepdims=True)
+
+
+def stable_logsumexp(a: Any, axis: int | tuple[int, ...] | None) -> Any:
+    """log(sum(exp(a))) along axis, keeping dims, without overflow for large entries."""
+    shift = a.max(axis=axis, keepdims=True)
+    shift = xp.where(xp.isfinite(shift), shift, 0)
+    return shift + xp.log(xp.exp(a - shift).sum(axis=axis, keepdims=True))
+
+
+class LogSumExp(Function):
+    __slots__ = ("axis", "keepdims")
+
+    def forward(self, a: Any, axis: Axis, keepdims: bool) -> Any:
+        self.axis, self.keepdims = axis, keepdims
+        out = stable_logsumexp(a, axis)
+        self.saved = (a, out)
+        return out if keepdims else out.squeeze(axis) if axis is not None else out.reshape(())
+
+    def backward(self, grad: Any) -> Any:
+        a, out = self.saved
+        grad = expand_reduced(grad, self.axis, self.keepdims, a.ndim)
+        return grad * xp.exp(a - out)
+
+
+class Softmax(Function):
+    __slots__ = ("axis",)
+
+    def forward(self, a: Any, axis: int) -> Any:
+        self.axis = axis
+        exp = xp.exp(a - a.max(axis=axis, keepdims=True))
+        out = exp / exp.sum(axis=axis, keepdims=True)
+        self.saved = (out,)
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        out = self.saved[0]
+        return out * (grad - (grad * out).sum(axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    __slots__ = ("axis",)
+
+    def forward(self, a: Any, axis: int) -> Any:
+        self.axis = axis
+        out = a - stable_logsumexp(a, axis)
+        self.saved = (out,)
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        out = self.saved[0]
+        return grad - xp.exp(out) * grad.sum(axis=self.axis, keepdims=True)

@@ -1,0 +1,561 @@
+"""Tensor: an ndarray with a gradient and a place in the graph; its operators call the ops."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .backend import ndarray, xp
+from .grad_mode import GRAD_MODE
+
+Dim = int | tuple[int, ...] | None
+
+NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during backward(). If you indeed want the gradient for a "
+    "non-leaf Tensor, use .retain_grad() on the non-leaf Tensor."
+)
+
+
+def as_array(data: Any, dtype: Any = None, copy: bool = False) -> Any:
+    """Data as an ndarray: arrays keep their dtype, Python floats become float32."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, ndarray):
+        if dtype is not None and data.dtype != dtype:
+            return data.astype(dtype)
+        return data.copy() if copy else data
+    array = xp.asarray(data, dtype=dtype)
+    if dtype is None and array.dtype == xp.float64:
+        array = array.astype(xp.float32)
+    return array
+
+
+def check_can_require_grad(array: Any) -> None:
+    if not xp.issubdtype(array.dtype, xp.floating):
+        raise RuntimeError(
+            f"only Tensors of floating point dtype can require gradients, not {array.dtype}"
+        )
+
+
+class MaxResult(NamedTuple):
+    """What max(dim) and min(dim) return: the values and where they were."""
+
+    values: Tensor
+    indices: Tensor
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations made on it and backpropagate."""
+
+    __slots__ = ("__weakref__", "_grad", "data", "grad_fn", "requires_grad")
+    # NumPy defers to our reflected operators: ndarray * Tensor gives a Tensor.
+    __array_ufunc__ = None
+
+    data: Any
+    grad_fn: Any
+    requires_grad: bool
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        self.data = as_array(data, dtype)
+        self._grad: Tensor | None = None
+        self.grad_fn = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_()
+
+    # ---- attributes -----------------------------------------------------------------
+
+    @property
+    def grad(self) -> Tensor | None:
+        if self._grad is None and self.grad_fn is not None and self.grad_fn.retained is not self:
+            warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None and value.shape != self.shape:
+            raise RuntimeError(f"assigned grad has shape {value.shape}, expected {self.shape}")
+        self._grad = value
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        shape: tuple[int, ...] = self.data.shape
+        return shape
+
+    @property
+    def dtype(self) -> Any:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        ndim: int = self.data.ndim
+        return ndim
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - named as in PyTorch
+        return self.permute(*reversed(range(self.ndim)))
+
+    def size(self, dim: int | None = None) -> Any:
+        return self.shape if dim is None else self.shape[dim]
+
+    def numel(self) -> int:
+        size: int = self.data.size
+        return size
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return int(self.shape[0])
+
+    # ---- autograd -------------------------------------------------------------------
+
+    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's .grad, weighted by `gradient`."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            gradient = xp.ones_like(self.data)
+        else:
+            gradient = as_array(gradient, self.dtype)
+            if gradient.shape != self.shape:
+                raise RuntimeError(
+                    f"gradient has shape {gradient.shape} but the tensor has shape {self.shape}"
+                )
+        run_backward(self, gradient, retain_graph)
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph: records nothing and requires no grad."""
+        return Tensor(self.data)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables; use "
+                ".detach().requires_grad_() for a new leaf"
+            )
+        if requires_grad:
+            check_can_require_grad(self.data)
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf's gradient in .grad on backward (leaves always keep theirs)."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on a Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self.grad_fn.retained = self
+
+    # ---- conversions ----------------------------------------------------------------
+
+    def item(self) -> Any:
+        return self.data.item()
+
+    def numpy(self) -> Any:
+        if self.requires_grad:
+            raise RuntimeError(
+                "can't call numpy() on a Tensor that requires grad; use tensor.detach().numpy()"
+            )
+        return self.data
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def to(self, dtype: Any) -> Tensor:
+        if xp.dtype(dtype) == self.dtype:
+            return self
+        return Cast.apply(self, dtype=xp.dtype(dtype))
+
+    def float(self) -> Tensor:
+        return self.to(xp.float32)
+
+    def double(self) -> Tensor:
+        return self.to(xp.float64)
+
+    def long(self) -> Tensor:
+        return self.to(xp.int64)
+
+    def clone(self) -> Tensor:
+        return Add.apply(self, xp.zeros((), dtype=self.dtype))
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        body = np.array2string(
+            np.asarray(self.data), precision=4, separator=", ", prefix="tensor(", floatmode="maxprec"
+        )
+        extras = ""
+        if self.dtype not in (xp.float32, xp.int64, xp.bool_):
+            extras += f", dtype={self.dtype}"
+        if self.grad_fn is not None:
+            extras += f", grad_fn={self.grad_fn!r}"
+        elif self.requires_grad:
+            extras += ", requires_grad=True"
+        return f"tensor({body}{extras})"
+
+    # ---- in-place changes (never recorded) ------------------------------------------
+
+    def _check_inplace(self) -> None:
+        if self.requires_grad and GRAD_MODE.enabled:
+            if self.grad_fn is None:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place operation."
+                )
+            raise RuntimeError(
+                "in-place operations on tensors recorded in the graph are not supported; "
+                "use the out-of-place form (x = x + y)"
+            )
+
+    def zero_(self) -> Tensor:
+        self._check_inplace()
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value: float) -> Tensor:
+        self._check_inplace()
+        self.data[...] = value
+        return self
+
+    def copy_(self, source: Any) -> Tensor:
+        self._check_inplace()
+        self.data[...] = as_array(source)
+        return self
+
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        self._check_inplace()
+        self.data += as_array(other) * alpha if alpha != 1 else as_array(other)
+        return self
+
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        return self.add_(other, alpha=-alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        self._check_inplace()
+        self.data *= as_array(other)
+        return self
+
+    def div_(self, other: Any) -> Tensor:
+        self._check_inplace()
+        self.data /= as_array(other)
+        return self
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._check_inplace()
+        self.data[unwrap_index(index)] = as_array(value)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    # ---- arithmetic -----------------------------------------------------------------
+
+    def __add__(self, other: Any) -> Tensor:
+        return Add.apply(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return Add.apply(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return Sub.apply(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return Sub.apply(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return Mul.apply(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return Mul.apply(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return Div.apply(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return Div.apply(other, self)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return Pow.apply(self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return Pow.apply(base, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return MatMul.apply(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return MatMul.apply(other, self)
+
+    def __neg__(self) -> Tensor:
+        return Neg.apply(self)
+
+    def __abs__(self) -> Tensor:
+        return Abs.apply(self)
+
+    # Comparisons give boolean tensors outside the graph, as in PyTorch.
+    def __lt__(self, other: Any) -> Tensor:
+        return Tensor(self.data < as_array(other))
+
+    def __le__(self, other: Any) -> Tensor:
+        return Tensor(self.data <= as_array(other))
+
+    def __gt__(self, other: Any) -> Tensor:
+        return Tensor(self.data > as_array(other))
+
+    def __ge__(self, other: Any) -> Tensor:
+        return Tensor(self.data >= as_array(other))
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor(self.data == as_array(other))
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor(self.data != as_array(other))
+
+    # ---- elementwise functions ------------------------------------------------------
+
+    def add(self, other: Any) -> Tensor:
+        return Add.apply(self, other)
+
+    def sub(self, other: Any) -> Tensor:
+        return Sub.apply(self, other)
+
+    def mul(self, other: Any) -> Tensor:
+        return Mul.apply(self, other)
+
+    def div(self, other: Any) -> Tensor:
+        return Div.apply(self, other)
+
+    def pow(self, exponent: Any) -> Tensor:
+        return Pow.apply(self, exponent)
+
+    def matmul(self, other: Any) -> Tensor:
+        return MatMul.apply(self, other)
+
+    def abs(self) -> Tensor:
+        return Abs.apply(self)
+
+    def exp(self) -> Tensor:
+        return Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return Log.apply(self)
+
+    def log1p(self) -> Tensor:
+        return Log1p.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return Sqrt.apply(self)
+
+    def tanh(self) -> Tensor:
+        return Tanh.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return Sigmoid.apply(self)
+
+    def relu(self) -> Tensor:
+        return Relu.apply(self)
+
+    def erf(self) -> Tensor:
+        return Erf.apply(self)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        if min is None and max is None:
+            raise ValueError("clamp needs at least one of min and max")
+        return Clamp.apply(self, min=min, max=max)
+
+    clip = clamp
+
+    def maximum(self, other: Any) -> Tensor:
+        return Maximum.apply(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return Minimum.apply(self, other)
+
+    # ---- reductions -----------------------------------------------------------------
+
+    def sum(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+        return Sum.apply(self, axis=dim, keepdims=keepdim)
+
+    def mean(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+        return Mean.apply(self, axis=dim, keepdims=keepdim)
+
+    def amax(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+        return Amax.apply(self, axis=dim, keepdims=keepdim)
+
+    def amin(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+        return Amin.apply(self, axis=dim, keepdims=keepdim)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """max() is the largest value; max(dim) gives (values, indices); max(tensor) is maximum."""
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        if dim is None:
+            return self.amax()
+        return self._select(self.data.argmax(axis=dim, keepdims=True), dim, keepdim)
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """min() is the smallest value; min(dim) gives (values, indices); min(tensor) is minimum."""
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        if dim is None:
+            return self.amin()
+        return self._select(self.data.argmin(axis=dim, keepdims=True), dim, keepdim)
+
+    def _select(self, indices: Any, dim: int, keepdim: bool) -> MaxResult:
+        values = Gather.apply(self, indices, axis=dim)
+        if not keepdim:
+            return MaxResult(values.squeeze(dim), Tensor(indices.squeeze(dim)))
+        return MaxResult(values, Tensor(indices))
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return Tensor(self.data.argmax(axis=dim, keepdims=keepdim))
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return Tensor(self.data.argmin(axis=dim, keepdims=keepdim))
+
+    def var(self, dim: Dim = None, keepdim: bool = False, correction: int = 1) -> Tensor:
+        """Variance, unbiased by default (correction=1) as in PyTorch."""
+        deviation = self - self.mean(dim, keepdim=True)
+        count = self.numel() if dim is None else int(np.prod([self.shape[d] for d in _dims(dim)]))
+        return (deviation * deviation).sum(dim, keepdim=keepdim) / max(0, count - correction)
+
+    def std(self, dim: Dim = None, keepdim: bool = False, correction: int = 1) -> Tensor:
+        return self.var(dim, keepdim=keepdim, correction=correction).sqrt()
+
+    def logsumexp(self, dim: Dim, keepdim: bool = False) -> Tensor:
+        return LogSumExp.apply(self, axis=dim, keepdims=keepdim)
+
+    def softmax(self, dim: int) -> Tensor:
+        return Softmax.apply(self, axis=dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return LogSoftmax.apply(self, axis=dim)
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        return Gather.apply(self, as_array(index), axis=dim)
+
+    # ---- shape ----------------------------------------------------------------------
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return Reshape.apply(self, shape=_shape_arg(shape))
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        shape = self.shape
+        return self.reshape(*shape[:start], -1, *shape[end + 1 :])
+
+    def squeeze(self, dim: Dim = None) -> Tensor:
+        if dim is None:
+            shape = tuple(size for size in self.shape if size != 1)
+        else:
+            drop = {d % self.ndim for d in _dims(dim) if self.shape[d] == 1}
+            shape = tuple(size for i, size in enumerate(self.shape) if i not in drop)
+        return self.reshape(shape)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        position = dim if dim >= 0 else self.ndim + dim + 1
+        return self.reshape((*self.shape[:position], 1, *self.shape[position:]))
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return Transpose.apply(self, dim0=dim0, dim1=dim1)
+
+    def permute(self, *dims: Any) -> Tensor:
+        return Permute.apply(self, dims=_shape_arg(dims))
+
+    def expand(self, *sizes: Any) -> Tensor:
+        sizes = _shape_arg(sizes)
+        offset = len(sizes) - self.ndim
+        shape = tuple(
+            self.shape[i - offset] if size == -1 else size for i, size in enumerate(sizes)
+        )
+        return Expand.apply(self, shape=shape)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return GetItem.apply(self, index=unwrap_index(index))
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return (self[i] for i in range(len(self)))
+
+
+def _shape_arg(args: Sequence[Any]) -> tuple[int, ...]:
+    """Accept shape(2, 3) and shape((2, 3)) alike."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def _dims(dim: int | tuple[int, ...]) -> tuple[int, ...]:
+    return dim if isinstance(dim, tuple) else (dim,)
+
+
+def unwrap_index(index: Any) -> Any:
+    """An index with any tensors in it replaced by their arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(part.data if isinstance(part, Tensor) else part for part in index)
+    if isinstance(index, list):
+        return xp.asarray(index)
+    return index
+
+
+from .function import backward as run_backward  # noqa: E402
+from .ops.elementwise import (  # noqa: E402
+    Abs,
+    Add,
+    Cast,
+    Clamp,
+    Div,
+    Erf,
+    Exp,
+    Log,
+    Log1p,
+    Maximum,
+    Minimum,
+    Mul,
+    Neg,
+    Pow,
+    Relu,
+    Sigmoid,
+    Sqrt,
+    Sub,
+    Tanh,
+)
+from .ops.indexing import Gather, GetItem  # noqa: E402
+from .ops.linalg import MatMul  # noqa: E402
+from .ops.reductions import Amax, Amin, LogSoftmax, LogSumExp, Mean, Softmax, Sum  # noqa: E402
+from .ops.shape import Expand, Permute, Reshape, Transpose  # noqa: E402
