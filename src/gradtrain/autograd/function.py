@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from .backend import ndarray, xp
 from .grad_mode import GRAD_MODE
 
+_new = object.__new__
+
 if TYPE_CHECKING:
     from .tensor import Tensor
 
@@ -47,24 +49,36 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
         """Run the op on tensors (or plain numbers) and record it if any input needs grad."""
-        fn = cls.__new__(cls)
+        # This runs for every op, so it is written for speed: one- and two-input ops, the
+        # common ones, unwrap their arguments without building a list.
+        fn = _new(cls)
         fn.saved = ()
-        out = fn.forward(*[x.data if isinstance(x, Tensor) else x for x in inputs], **options)
+        count = len(inputs)
+        if count == 2:
+            a, b = inputs
+            a_is_tensor, b_is_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
+            out = fn.forward(a.data if a_is_tensor else a, b.data if b_is_tensor else b, **options)
+            record = (a_is_tensor and a.requires_grad) or (b_is_tensor and b.requires_grad)
+        elif count == 1:
+            a = inputs[0]
+            out = fn.forward(a.data, **options)
+            record = a.requires_grad
+        else:
+            out = fn.forward(*[x.data if isinstance(x, Tensor) else x for x in inputs], **options)
+            record = any(isinstance(x, Tensor) and x.requires_grad for x in inputs)
         if type(out) is not ndarray:
             out = xp.asarray(out)
-        result = Tensor.__new__(Tensor)
+        result = _new(Tensor)
         result.data = out
         result._grad = None
-        if GRAD_MODE.enabled:
-            for x in inputs:
-                if isinstance(x, Tensor) and x.requires_grad:
-                    fn.inputs = inputs
-                    fn.retained = None
-                    result.requires_grad = True
-                    result.grad_fn = fn
-                    return result
-        result.requires_grad = False
-        result.grad_fn = None
+        if record and GRAD_MODE.enabled:
+            fn.inputs = inputs
+            fn.retained = None
+            result.requires_grad = True
+            result.grad_fn = fn
+        else:
+            result.requires_grad = False
+            result.grad_fn = None
         return result
 
     def needs_grad(self, index: int) -> bool:
@@ -75,11 +89,6 @@ class Function:
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for backward; they are released when the graph is freed."""
         self.saved = arrays
-
-    def free(self) -> None:
-        # As in PyTorch, only a node that saved arrays fails a second backward.
-        if self.saved:
-            self.saved = None
 
     @property
     def name(self) -> str:
@@ -124,12 +133,10 @@ def topological_order(root: Function) -> list[Function]:
     return order
 
 
-def accumulate_grad(tensor: Tensor, grad: Any, owned: bool) -> None:
-    """Add `grad` into tensor.grad; store a private copy the first time unless `owned`."""
+def accumulate_grad(tensor: Tensor, grad: Any) -> None:
+    """Add `grad` (owned by no one else) into tensor.grad, in the tensor's dtype."""
     if grad.dtype != tensor.data.dtype:
         grad = grad.astype(tensor.data.dtype)
-    elif not owned:
-        grad = grad.copy()
     if tensor._grad is None:
         tensor._grad = Tensor(grad)
     else:
@@ -139,18 +146,24 @@ def accumulate_grad(tensor: Tensor, grad: Any, owned: bool) -> None:
 def backward(root: Tensor, gradient: Any, retain_graph: bool) -> None:
     """Backpropagate `gradient` from `root` into the .grad of every leaf that requires grad."""
     if root.grad_fn is None:
-        accumulate_grad(root, gradient, owned=False)
+        accumulate_grad(root, gradient.copy())
         return
     grads: dict[Function, Any] = {root.grad_fn: gradient}
+    # Each leaf's gradients are collected and summed once at the end, not one add per use.
+    leaf_grads: dict[Tensor, list[Any]] = {}
+    # Leaves whose one gradient may be shared: the incoming gradient passed through
+    # unchanged (Add gives it to both inputs), or a view of one.
+    borrowed: set[Tensor] = set()
     for fn in topological_order(root.grad_fn):
         grad = grads.pop(fn)
-        if fn.saved is None:
+        saved = fn.saved
+        if saved is None:
             raise RuntimeError(FREED_MESSAGE)
         if fn.retained is not None:
-            accumulate_grad(fn.retained, grad, owned=False)
+            accumulate_grad(fn.retained, grad.copy())
         input_grads = fn.backward(grad)
-        if not retain_graph:
-            fn.free()
+        if saved and not retain_graph:
+            fn.saved = None  # as in PyTorch, only a node that saved arrays fails a 2nd backward
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         for x, g in zip(fn.inputs, input_grads):
@@ -160,13 +173,31 @@ def backward(root: Tensor, gradient: Any, retain_graph: bool) -> None:
                 g = unbroadcast(g, x.data.shape)
             producer = x.grad_fn
             if producer is None:
-                # A gradient that is the incoming one passed through, or a view of it, may
-                # be shared with another input: the leaf must own what it accumulates into.
-                accumulate_grad(x, g, owned=g is not grad and g.base is None)
+                pending = leaf_grads.get(x)
+                if pending is None:
+                    leaf_grads[x] = [g]
+                    if g is grad or g.base is not None:
+                        borrowed.add(x)
+                else:
+                    pending.append(g)
             elif producer in grads:
                 grads[producer] = grads[producer] + g
             else:
                 grads[producer] = g
+    for leaf, pending in leaf_grads.items():
+        if len(pending) == 1:
+            total = pending[0].copy() if leaf in borrowed else pending[0]
+        else:
+            total = xp.add.reduce(xp.stack(pending)) if len(pending) > 8 else sum_arrays(pending)
+        accumulate_grad(leaf, total)
+
+
+def sum_arrays(arrays: list[Any]) -> Any:
+    """A fresh array holding the sum of several."""
+    total = arrays[0] + arrays[1]
+    for array in arrays[2:]:
+        total += array
+    return total
 
 
 from .tensor import Tensor  # noqa: E402  (tensor.py imports this module at its end)

@@ -12,6 +12,8 @@ _erf = xp.frompyfunc(math.erf, 1, 1)
 
 
 class Add(Function):
+    __slots__ = ()
+
     def forward(self, a: Any, b: Any) -> Any:
         return a + b
 
@@ -20,6 +22,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    __slots__ = ()
+
     def forward(self, a: Any, b: Any) -> Any:
         return a - b
 
@@ -28,6 +32,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    __slots__ = ()
+
     def forward(self, a: Any, b: Any) -> Any:
         self.saved = (a, b)
         return a * b
@@ -38,6 +44,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    __slots__ = ()
+
     def forward(self, a: Any, b: Any) -> Any:
         out = a / b
         self.saved = (b, out)
@@ -51,6 +59,8 @@ class Div(Function):
 
 class Pow(Function):
     """a ** b, for a tensor or number exponent."""
+
+    __slots__ = ()
 
     def forward(self, a: Any, b: Any) -> Any:
         out = a**b
@@ -71,6 +81,8 @@ class Pow(Function):
 
 
 class Neg(Function):
+    __slots__ = ()
+
     def forward(self, a: Any) -> Any:
         return -a
 
@@ -79,6 +91,8 @@ class Neg(Function):
 
 
 class Abs(Function):
+    __slots__ = ()
+
     def forward(self, a: Any) -> Any:
         self.saved = (a,)
         return xp.abs(a)
@@ -88,6 +102,8 @@ class Abs(Function):
 
 
 class Exp(Function):
+    __slots__ = ()
+
     def forward(self, a: Any) -> Any:
         out = xp.exp(a)
         self.saved = (out,)
@@ -98,6 +114,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    __slots__ = ()
+
     def forward(self, a: Any) -> Any:
         self.saved = (a,)
         return xp.log(a)
@@ -107,6 +125,8 @@ class Log(Function):
 
 
 class Log1p(Function):
+    __slots__ = ()
+
     def forward(self, a: Any) -> Any:
         self.saved = (a,)
         return xp.log1p(a)
@@ -116,6 +136,8 @@ class Log1p(Function):
 
 
 class Sqrt(Function):
+    __slots__ = ()
+
     def forward(self, a: Any) -> Any:
         out = xp.sqrt(a)
         self.saved = (out,)
@@ -126,6 +148,8 @@ class Sqrt(Function):
 
 
 class Tanh(Function):
+    __slots__ = ()
+
     def forward(self, a: Any) -> Any:
         out = xp.tanh(a)
         self.saved = (out,)
@@ -137,6 +161,8 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    __slots__ = ()
+
     def forward(self, a: Any) -> Any:
         # exp(-log(1 + exp(-a))) never overflows, for any a.
         out = xp.exp(-xp.logaddexp(0, -a))
@@ -149,6 +175,8 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    __slots__ = ()
+
     def forward(self, a: Any) -> Any:
         self.saved = (a,)
         return xp.maximum(a, 0)
@@ -158,6 +186,8 @@ class Relu(Function):
 
 
 class LeakyRelu(Function):
+    __slots__ = ()
+
     def forward(self, a: Any, negative_slope: float) -> Any:
         self.saved = (a > 0, negative_slope)
         return xp.where(a > 0, a, a * negative_slope)
@@ -168,6 +198,8 @@ class LeakyRelu(Function):
 
 
 class Erf(Function):
+    __slots__ = ()
+
     def forward(self, a: Any) -> Any:
         self.saved = (a,)
         return _erf(a).astype(a.dtype)
@@ -178,6 +210,8 @@ class Erf(Function):
 
 
 class Clamp(Function):
+    __slots__ = ()
+
     def forward(self, a: Any, min: float | None, max: float | None) -> Any:
         self.saved = (a, min, max)
         return xp.clip(a, min, max)
@@ -193,6 +227,8 @@ class Clamp(Function):
 
 
 class Maximum(Function):
+    __slots__ = ()
+
     def forward(self, a: Any, b: Any) -> Any:
         self.saved = (a, b)
         return xp.maximum(a, b)
@@ -205,6 +241,8 @@ class Maximum(Function):
 
 
 class Minimum(Function):
+    __slots__ = ()
+
     def forward(self, a: Any, b: Any) -> Any:
         self.saved = (a, b)
         return xp.minimum(a, b)
@@ -217,6 +255,8 @@ class Minimum(Function):
 
 class Where(Function):
     """condition ? a : b; the condition is data and gets no gradient."""
+
+    __slots__ = ()
 
     def forward(self, condition: Any, a: Any, b: Any) -> Any:
         self.saved = (condition,)

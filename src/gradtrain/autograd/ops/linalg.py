@@ -20,6 +20,8 @@ class MatMul(Function):
         want_a, want_b = self.needs_grad(0), self.needs_grad(1)
         if a.ndim == 2 and b.ndim == 2:  # the common case, without reshaping
             return (grad @ b.T if want_a else None), (a.T @ grad if want_b else None)
+        if a.ndim == 1 and b.ndim == 1:  # a dot product
+            return (grad * b if want_a else None), (grad * a if want_b else None)
         # Treat vectors as matrices (a as a row, b as a column), then undo it.
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
