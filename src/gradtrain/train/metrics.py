@@ -1,0 +1,69 @@
+"""Validation metrics (accuracy, R^2) and the tracker behind early stopping."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+
+
+def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """Fraction of correct predictions: argmax of class scores, or logit > 0 for one column."""
+    if outputs.ndim == 2 and outputs.shape[1] > 1:
+        predicted = outputs.argmax(axis=1)
+        return float(np.mean(predicted == targets.reshape(-1)))
+    predicted_positive = outputs.reshape(-1) > 0
+    return float(np.mean(predicted_positive == (targets.reshape(-1) > 0.5)))
+
+
+def r2_score(predictions: np.ndarray, targets: np.ndarray) -> float:
+    """Coefficient of determination, 1 - SS_res / SS_tot, over all outputs together."""
+    predictions = predictions.reshape(targets.shape).astype(np.float64)
+    targets = targets.astype(np.float64)
+    residual = float(np.sum((targets - predictions) ** 2))
+    total = float(np.sum((targets - targets.mean(axis=0)) ** 2))
+    if total == 0.0:
+        return 1.0 if residual == 0.0 else 0.0
+    return 1.0 - residual / total
+
+
+class MetricTracker:
+    """Tracks the best value of a monitored metric and how many epochs since it improved."""
+
+    def __init__(self, monitor: str, mode: Literal["min", "max"], min_delta: float = 0.0) -> None:
+        self.monitor = monitor
+        self.mode = mode
+        self.min_delta = min_delta
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+        self.epochs_without_improvement = 0
+
+    def update(self, record: dict[str, Any]) -> bool:
+        """Take one epoch's record; True if the monitored metric improved on the best."""
+        value = float(record[self.monitor])
+        if self.best is None or self._improves(value, self.best):
+            self.best, self.best_epoch = value, int(record["epoch"])
+            self.epochs_without_improvement = 0
+            return True
+        self.epochs_without_improvement += 1
+        return False
+
+    def _improves(self, value: float, best: float) -> bool:
+        if math.isnan(value):
+            return False
+        if self.mode == "min":
+            return value < best - self.min_delta
+        return value > best + self.min_delta
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "epochs_without_improvement": self.epochs_without_improvement,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best = state["best"]
+        self.best_epoch = state["best_epoch"]
+        self.epochs_without_improvement = state["epochs_without_improvement"]

@@ -1,0 +1,115 @@
+"""Smoke tests for CI: validate, build and briefly train each config, writing nothing to disk."""
+
+from __future__ import annotations
+
+import math
+import time
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .events import BatchEnded, Event
+from .trainer import NonFiniteLoss, Trainer
+
+CONFIG_SUFFIXES = (".yaml", ".yml")
+SMOKE_BATCHES = 2
+
+
+class SmokeInputError(Exception):
+    """A path given to smoke that is neither a config file nor a folder holding some."""
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    """The outcome for one config: passed, or the reason it failed."""
+
+    config: str
+    name: str | None
+    passed: bool
+    first_loss: float | None
+    reason: str
+    seconds: float
+
+
+def collect_configs(paths: Sequence[Path]) -> list[Path]:
+    """Config files from files and folders (their *.yaml and *.yml, sorted), in given order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            configs = sorted(p for p in path.iterdir() if p.suffix in CONFIG_SUFFIXES)
+            if not configs:
+                raise SmokeInputError(f"{path}: no *.yaml or *.yml configs in this folder")
+            found.extend(configs)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise SmokeInputError(f"{path}: no such file or folder")
+    return found
+
+
+def smoke_test(
+    path: Path | None, overrides: Sequence[str] = (), batches: int = SMOKE_BATCHES
+) -> SmokeResult:
+    """Validate and build one config, train `batches` batches and run a validation pass."""
+    from gradtrain.config import ConfigError, build_experiment, load_config
+
+    label = "(embedded default)" if path is None else str(path)
+    started = time.perf_counter()
+    losses: list[float] = []
+
+    def record_loss(event: Event) -> None:
+        if isinstance(event, BatchEnded):
+            losses.append(event.loss)
+
+    def result(name: str | None, reason: str = "") -> SmokeResult:
+        first = losses[0] if losses else None
+        return SmokeResult(label, name, not reason, first, reason, time.perf_counter() - started)
+
+    name: str | None = None
+    try:
+        config = load_config(path, overrides)
+        name = config.name
+        experiment = build_experiment(config)
+        trainer = Trainer.from_experiment(experiment, listeners=[record_loss])
+        record = trainer.train_one_epoch(1, max_batches=batches)
+    except ConfigError as error:
+        return result(name, "; ".join(str(problem) for problem in error.problems))
+    except NonFiniteLoss as error:
+        return result(name, str(error))
+    except Exception as error:  # a smoke test reports every failure rather than crash on one
+        return result(name, f"{type(error).__name__}: {error}")
+    for key in ("train_loss", "val_loss"):
+        if key in record and not math.isfinite(record[key]):
+            return result(name, f"{key} is {record[key]}")
+    return result(name)
+
+
+def junit_xml(results: Sequence[SmokeResult]) -> str:
+    """The results as JUnit XML, one testcase per config, for CI systems to display."""
+    failures = sum(not r.passed for r in results)
+    suite = ElementTree.Element(
+        "testsuite",
+        name="gradtrain smoke",
+        tests=str(len(results)),
+        failures=str(failures),
+        errors="0",
+        time=f"{sum(r.seconds for r in results):.3f}",
+    )
+    for result in results:
+        case = ElementTree.SubElement(
+            suite,
+            "testcase",
+            classname="gradtrain.smoke",
+            name=result.config,
+            time=f"{result.seconds:.3f}",
+        )
+        if result.passed:
+            ElementTree.SubElement(case, "system-out").text = f"first loss {result.first_loss}"
+        else:
+            failure = ElementTree.SubElement(case, "failure", message=result.reason)
+            failure.text = result.reason
+    suites = ElementTree.Element("testsuites")
+    suites.append(suite)
+    ElementTree.indent(suites)
+    return ElementTree.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

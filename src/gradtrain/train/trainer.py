@@ -1,0 +1,396 @@
+"""The training loop: zero_grad -> forward -> loss -> backward -> (clip) -> step, epoch by epoch.
+
+The trainer owns the loop and the state a resume needs; it reports progress as events and
+leaves printing to the views. With a run directory it writes metrics.jsonl and the checkpoint
+at every epoch end and summary.json at the end.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from gradtrain.autograd import Tensor, no_grad
+from gradtrain.random import get_rng_state, set_rng_state
+
+from .events import BatchEnded, EpochEnded, Event, Listener, RunEnded, RunStarted, Status
+from .metrics import MetricTracker, accuracy, r2_score
+from .rundir import RunDirectory
+
+if TYPE_CHECKING:
+    from gradtrain.config import Experiment
+    from gradtrain.nn import Module
+    from gradtrain.optim import Optimizer
+
+Task = Literal["classification", "regression"]
+
+# The shuffle order gets its own generator, a stream apart from the global one that
+# initialisation and dropout draw from, so that changing the model never changes the order.
+_SHUFFLE_STREAM = 1
+
+
+@dataclass(frozen=True)
+class EarlyStopping:
+    """Stop when `monitor` has not improved by `min_delta` for `patience` epochs."""
+
+    monitor: str
+    patience: int
+    min_delta: float = 0.0
+    mode: Literal["min", "max"] = "min"
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How to train: epochs, batching and the per-step options of the loop."""
+
+    epochs: int
+    batch_size: int | None = None  # None: the whole training split in one batch
+    shuffle: bool = False
+    zero_grad: bool = True
+    grad_clip: float | None = None
+    early_stopping: EarlyStopping | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a run ended, with the summary that summary.json holds."""
+
+    status: Status
+    message: str
+    summary: dict[str, Any]
+
+
+class NonFiniteLoss(Exception):
+    """The loss of a batch is NaN or infinite: training cannot go on."""
+
+    def __init__(self, epoch: int, batch: int, value: float) -> None:
+        self.epoch, self.batch, self.value = epoch, batch, value
+        super().__init__(
+            f"loss is {value} at epoch {epoch}, batch {batch}: training diverged; "
+            "try a smaller optimizer.lr, a train.grad_clip, or standardized data"
+        )
+
+
+class Trainer:
+    """Trains a model on arrays split into training and optional validation data."""
+
+    def __init__(
+        self,
+        model: Module,
+        loss_fn: Module,
+        optimizer: Optimizer,
+        settings: TrainSettings,
+        train_data: tuple[np.ndarray, np.ndarray],
+        val_data: tuple[np.ndarray, np.ndarray] | None = None,
+        task: Task = "regression",
+        scheduler: Any = None,
+        name: str = "run",
+        listeners: Sequence[Listener] = (),
+        run_dir: RunDirectory | None = None,
+    ) -> None:
+        from gradtrain.data import DataLoader, TensorDataset
+
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.scheduler = scheduler
+        self.settings, self.task, self.name = settings, task, name
+        self.listeners, self.run_dir = list(listeners), run_dir
+        self.train_x, self.train_y = train_data
+        self.val_x: np.ndarray | None = None if val_data is None else val_data[0]
+        self.val_y: np.ndarray | None = None if val_data is None else val_data[1]
+        self.metric = None if val_data is None else self._metric_key()
+        self.shuffle_generator = np.random.default_rng(
+            np.random.SeedSequence(settings.seed, spawn_key=(_SHUFFLE_STREAM,))
+        )
+        self.loader = DataLoader(
+            TensorDataset(self.train_x, self.train_y),
+            batch_size=settings.batch_size or len(self.train_x),
+            shuffle=settings.shuffle,
+            generator=self.shuffle_generator,
+        )
+        self.monitor = self._monitor_tracker()
+        self.epoch = 0
+        self.stopped_early = False
+        self.last_record: dict[str, Any] | None = None
+        self.seconds = 0.0
+        self._snapshot: dict[str, Any] | None = None
+
+    @classmethod
+    def from_experiment(
+        cls,
+        experiment: Experiment,
+        listeners: Sequence[Listener] = (),
+        run_dir: RunDirectory | None = None,
+    ) -> Trainer:
+        """A trainer for an experiment built by gradtrain.config.build_experiment."""
+        config = experiment.config
+        stopping = config.train.early_stopping
+        early_stopping = (
+            None
+            if stopping is None
+            else EarlyStopping(
+                stopping.monitor, stopping.patience, stopping.min_delta, stopping.mode
+            )
+        )
+        settings = TrainSettings(
+            epochs=config.train.epochs,
+            batch_size=config.data.batch_size,
+            shuffle=config.data.shuffle,
+            zero_grad=config.train.zero_grad,
+            grad_clip=config.train.grad_clip,
+            early_stopping=early_stopping,
+            seed=config.seed,
+        )
+        val_data = None
+        if experiment.val_x is not None and experiment.val_y is not None:
+            val_data = (experiment.val_x, experiment.val_y)
+        return cls(
+            experiment.model,
+            experiment.loss,
+            experiment.optimizer,
+            settings,
+            (experiment.train_x, experiment.train_y),
+            val_data,
+            task=experiment.task,
+            scheduler=experiment.scheduler,
+            name=config.name,
+            listeners=listeners,
+            run_dir=run_dir,
+        )
+
+    # ---- the loop -------------------------------------------------------------------
+
+    def fit(self) -> RunResult:
+        """Train from the current epoch to settings.epochs; never raises for a failed run."""
+        started = time.perf_counter()
+        self._emit(
+            RunStarted(
+                self.name,
+                self.settings.epochs,
+                self.epoch + 1,
+                len(self.loader),
+                self.task,
+                self.metric,
+                None if self.run_dir is None else str(self.run_dir.path),
+            )
+        )
+        if self._snapshot is None:
+            self._take_snapshot()
+        status: Status = "finished"
+        message = ""
+        try:
+            while self.epoch < self.settings.epochs and not self.stopped_early:
+                self._end_epoch(self.epoch + 1, self.train_one_epoch(self.epoch + 1))
+        except NonFiniteLoss as failure:
+            status, message = "failed", str(failure)
+        except KeyboardInterrupt:
+            saved_epoch = self._save_snapshot_uninterrupted()
+            status = "interrupted"
+            message = (
+                f"interrupted during epoch {saved_epoch + 1}; "
+                f"saved the checkpoint of epoch {saved_epoch}"
+            )
+        else:
+            if self.stopped_early:
+                status = "early_stopped"
+                message = (
+                    f"stopped early at epoch {self.epoch}: {self.monitor.monitor} has not improved "
+                    f"for {self.monitor.epochs_without_improvement} epochs"
+                )
+        self.seconds += time.perf_counter() - started
+        summary = self.summary(status, message)
+        if self.run_dir is not None:
+            self.run_dir.write_summary(summary)
+        run_dir = None if self.run_dir is None else str(self.run_dir.path)
+        self._emit(RunEnded(status, message, summary, run_dir))
+        return RunResult(status, message, summary)
+
+    def train_one_epoch(self, epoch: int, max_batches: int | None = None) -> dict[str, Any]:
+        """One pass over the training data (or its first max_batches); the epoch's figures."""
+        started = time.perf_counter()
+        model, loss_fn, optimizer = self.model, self.loss_fn, self.optimizer
+        parameters = [p for group in optimizer.param_groups for p in group["params"]]
+        lr = float(optimizer.param_groups[0]["lr"])
+        batches = len(self.loader) if max_batches is None else min(max_batches, len(self.loader))
+        loss_sum = norm_sum = 0.0
+        model.train()
+        for batch, (inputs, targets) in enumerate(self.loader, start=1):
+            if self.settings.zero_grad:
+                optimizer.zero_grad()
+            loss = loss_fn(model(inputs), targets)
+            value = float(loss.item())
+            if not math.isfinite(value):
+                raise NonFiniteLoss(epoch, batch, value)
+            loss.backward()
+            norm_sum += self._clip_and_measure(parameters)
+            optimizer.step()
+            loss_sum += value
+            self._emit(BatchEnded(epoch, batch, batches, value))
+            if batch == batches:
+                break
+        record: dict[str, Any] = {"epoch": epoch, "train_loss": loss_sum / batches}
+        if self.val_x is not None:
+            record.update(self.evaluate())
+        record["lr"] = lr
+        record["grad_norm"] = norm_sum / batches
+        record["seconds"] = time.perf_counter() - started
+        return record
+
+    def evaluate(self) -> dict[str, float]:
+        """Validation loss and metric, in eval mode and without recording a graph."""
+        assert self.val_x is not None and self.val_y is not None and self.metric is not None
+        self.model.eval()
+        try:
+            with no_grad():
+                outputs = self.model(Tensor(self.val_x))
+                loss = float(self.loss_fn(outputs, Tensor(self.val_y)).item())
+        finally:
+            self.model.train()
+        if self.task == "classification":
+            score = accuracy(outputs.data, self.val_y)
+        else:
+            score = r2_score(outputs.data, self.val_y)
+        return {"val_loss": loss, self.metric: score}
+
+    def _clip_and_measure(self, parameters: list[Tensor]) -> float:
+        """The gradients' total L2 norm before clipping, clipping them to grad_clip if set."""
+        if self.settings.grad_clip is not None:
+            from gradtrain.nn.utils import clip_grad_norm_
+
+            total = clip_grad_norm_(parameters, self.settings.grad_clip)
+            return float(total.item() if isinstance(total, Tensor) else total)
+        squares = 0.0
+        for parameter in parameters:
+            grad = parameter._grad
+            if grad is not None:
+                squares += float(np.vdot(grad.data, grad.data))
+        return math.sqrt(squares)
+
+    def _end_epoch(self, epoch: int, record: dict[str, Any]) -> None:
+        monitored = record[self.monitor.monitor]
+        self.monitor.update(record)
+        if self.scheduler is not None:
+            if _is_plateau(self.scheduler):
+                self.scheduler.step(monitored)
+            else:
+                self.scheduler.step()
+        stopping = self.settings.early_stopping
+        if stopping is not None and self.monitor.epochs_without_improvement >= stopping.patience:
+            self.stopped_early = True
+        self.epoch, self.last_record = epoch, record
+        self.seconds += record["seconds"]
+        if self.run_dir is not None:
+            self.run_dir.append_metrics(record)
+        # Metrics first, then the checkpoint: a resume drops metrics past its checkpoint.
+        self._take_snapshot()
+        self._emit(EpochEnded(epoch, self.settings.epochs, record))
+
+    # ---- state ----------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a resume needs to continue exactly where this epoch ended."""
+        return {
+            "epoch": self.epoch,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "rng": get_rng_state(),
+            "shuffle_rng": self.shuffle_generator.bit_generator.state,
+            "monitor": self.monitor.state_dict(),
+            "stopped_early": self.stopped_early,
+            "last_record": self.last_record,
+            "seconds": self.seconds,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state["scheduler"] is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        set_rng_state(state["rng"])
+        self.shuffle_generator.bit_generator.state = state["shuffle_rng"]
+        self.monitor.load_state_dict(state["monitor"])
+        self.epoch = int(state["epoch"])
+        self.stopped_early = bool(state["stopped_early"])
+        self.last_record = state["last_record"]
+        self.seconds = float(state["seconds"])
+        self._snapshot = state
+
+    def summary(self, status: Status, message: str) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": status,
+            "message": message,
+            "epochs_completed": self.epoch,
+            "epochs": self.settings.epochs,
+            "best": {
+                "monitor": self.monitor.monitor,
+                "value": self.monitor.best,
+                "epoch": self.monitor.best_epoch,
+            },
+            "final": self.last_record,
+            "seconds": self.seconds,
+            "run_dir": None if self.run_dir is None else str(self.run_dir.path),
+        }
+
+    def _take_snapshot(self) -> None:
+        self._snapshot = self.state_dict()
+        if self.run_dir is not None:
+            self.run_dir.save_checkpoint(self._snapshot)
+
+    def _save_snapshot_uninterrupted(self) -> int:
+        """Write the state of the last epoch end again; return that epoch."""
+        assert self._snapshot is not None
+        # Writing it again makes sure the checkpoint on disk is whole even if Ctrl-C arrived
+        # in the middle of an earlier write; a second Ctrl-C cannot cut this one short.
+        if self.run_dir is not None:
+            with _sigint_ignored():
+                self.run_dir.save_checkpoint(self._snapshot)
+        return int(self._snapshot["epoch"])
+
+    # ---- helpers --------------------------------------------------------------------
+
+    def _metric_key(self) -> str:
+        return "val_accuracy" if self.task == "classification" else "val_r2"
+
+    def _monitor_tracker(self) -> MetricTracker:
+        stopping = self.settings.early_stopping
+        available = ["train_loss"] + ([] if self.metric is None else ["val_loss", self.metric])
+        if stopping is not None:
+            if stopping.monitor not in available:
+                raise ValueError(
+                    f"early stopping monitors {stopping.monitor!r}, which this run does not "
+                    f"measure; it measures: {', '.join(available)}"
+                )
+            return MetricTracker(stopping.monitor, stopping.mode, stopping.min_delta)
+        return MetricTracker(available[1] if self.metric is not None else "train_loss", "min")
+
+    def _emit(self, event: Event) -> None:
+        for listener in self.listeners:
+            listener(event)
+
+
+def _is_plateau(scheduler: Any) -> bool:
+    from gradtrain.optim.lr_scheduler import ReduceLROnPlateau
+
+    return isinstance(scheduler, ReduceLROnPlateau)
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals cannot be changed, nor arrive here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

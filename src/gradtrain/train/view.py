@@ -1,0 +1,203 @@
+"""Views render the trainer's events: rich rows and a progress bar on a terminal, else plain lines.
+
+Plain lines carry no ANSI escape codes; they are what a log file, a pipe or NO_COLOR gets.
+rich is imported only when a terminal view is made, which keeps piped runs fast to start.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import IO, TYPE_CHECKING, Any
+
+from .events import BatchEnded, EpochEnded, Event, Listener, RunEnded, RunStarted
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+# An epoch that has run this long gets a progress bar (on a terminal) for the rest of it.
+PROGRESS_AFTER_SECONDS = 0.3
+
+METRIC_LABELS = {"val_accuracy": "val acc", "val_r2": "val R²"}
+
+
+def wants_plain(stream: IO[str]) -> bool:
+    """Plain lines unless `stream` is a terminal and NO_COLOR is unset."""
+    if os.environ.get("NO_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return not (callable(isatty) and isatty())
+
+
+def make_view(out: IO[str], err: IO[str], quiet: bool = False) -> Listener:
+    """The view that suits `out`: RichView on a terminal, PlainView otherwise."""
+    if wants_plain(out):
+        return PlainView(out, err, quiet)
+    from rich.console import Console
+
+    return RichView(Console(file=out), Console(file=err, stderr=True), quiet)
+
+
+def format_number(value: Any) -> str:
+    """Six significant digits: 197.616, 0.285714, 1.5e-05."""
+    if value is None:
+        return "-"
+    return f"{float(value):.6g}"
+
+
+def format_seconds(seconds: float) -> str:
+    return f"{seconds:.2f}s" if seconds >= 0.01 else f"{seconds * 1000:.1f}ms"
+
+
+def summary_lines(event: RunEnded) -> list[str]:
+    """The run's outcome in a few lines, the last one naming the run directory."""
+    summary = event.summary
+    done = summary.get("epochs_completed", 0)
+    lines = [
+        f"{event.status.replace('_', ' ')}: {summary.get('name', 'run')} after {done} "
+        f"epoch{'s' if done != 1 else ''} in {format_seconds(summary.get('seconds', 0.0))}"
+    ]
+    final = summary.get("final")
+    if final:
+        keys = [k for k in final if k not in ("epoch", "seconds", "lr", "grad_norm")]
+        lines.append("final: " + "  ".join(f"{k} {format_number(final[k])}" for k in keys))
+    best = summary.get("best") or {}
+    if best.get("value") is not None:
+        lines.append(
+            f"best: {best['monitor']} {format_number(best['value'])} at epoch {best['epoch']}"
+        )
+    if event.run_dir is not None:
+        lines.append(f"run directory: {event.run_dir}")
+    return lines
+
+
+class PlainView:
+    """One line per epoch, then the summary; messages of failures go to `err`."""
+
+    def __init__(self, out: IO[str], err: IO[str], quiet: bool = False) -> None:
+        self.out, self.err, self.quiet = out, err, quiet
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, RunStarted) and not self.quiet:
+            self._print(self.out, started_line(event))
+        elif isinstance(event, EpochEnded) and not self.quiet:
+            self._print(self.out, epoch_line(event))
+        elif isinstance(event, RunEnded):
+            if event.status in ("failed", "interrupted"):
+                self._print(self.err, f"error: {event.message}")
+            elif event.message and not self.quiet:
+                self._print(self.out, event.message)
+            for line in summary_lines(event):
+                self._print(self.out, line)
+
+    @staticmethod
+    def _print(stream: IO[str], line: str) -> None:
+        stream.write(line + "\n")
+        # Flush every line: a watcher of a pipe or log sees each epoch as it ends.
+        stream.flush()
+
+
+def started_line(event: RunStarted) -> str:
+    where = f"; run directory {event.run_dir}" if event.run_dir else ""
+    if event.start_epoch > 1:
+        return f"resuming {event.name} at epoch {event.start_epoch} of {event.epochs}{where}"
+    batches = f"{event.batches_per_epoch} batch{'es' if event.batches_per_epoch != 1 else ''}"
+    return f"training {event.name}: {event.epochs} epochs of {batches}{where}"
+
+
+def epoch_line(event: EpochEnded) -> str:
+    record = event.record
+    width = len(str(event.epochs))
+    parts = [f"epoch {event.epoch:>{width}}/{event.epochs}"]
+    for key, value in record.items():
+        if key not in ("epoch", "seconds"):
+            parts.append(f"{key} {format_number(value)}")
+    parts.append(format_seconds(record["seconds"]))
+    return "  ".join(parts)
+
+
+class RichView:
+    """A table row per epoch, a progress bar inside long epochs, and a coloured summary."""
+
+    def __init__(self, console: Console, error_console: Console, quiet: bool = False) -> None:
+        self.console, self.error_console, self.quiet = console, error_console, quiet
+        self.columns: list[str] = []
+        self.rows_printed = 0
+        self.epoch_started = time.perf_counter()
+        self.progress: Progress | None = None
+        self.task: TaskID | None = None
+
+    def __call__(self, event: Event) -> None:
+        from rich.text import Text
+
+        if isinstance(event, RunStarted):
+            self.epoch_started = time.perf_counter()
+            if not self.quiet:
+                self.console.print(Text(started_line(event), style="bold"))
+        elif isinstance(event, BatchEnded):
+            if not self.quiet:
+                self._advance(event)
+        elif isinstance(event, EpochEnded):
+            self._stop_progress()
+            if not self.quiet:
+                self._print_row(event)
+            self.epoch_started = time.perf_counter()
+        elif isinstance(event, RunEnded):
+            self._stop_progress()
+            self._print_summary(event)
+
+    def _advance(self, event: BatchEnded) -> None:
+        if self.progress is None:
+            if time.perf_counter() - self.epoch_started < PROGRESS_AFTER_SECONDS:
+                return
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.progress = Progress(
+                TextColumn(f"epoch {event.epoch}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("batches", total=event.batches)
+        assert self.task is not None
+        self.progress.update(self.task, completed=event.batch)
+
+    def _stop_progress(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress, self.task = None, None
+
+    def _print_row(self, event: EpochEnded) -> None:
+        from rich.table import Table
+
+        record = event.record
+        if not self.columns:
+            self.columns = [k for k in record if k not in ("epoch", "seconds")]
+        # One small table per row with fixed widths, so the rows line up like one table
+        # while each epoch still prints the moment it ends.
+        table = Table(box=None, show_header=self.rows_printed == 0, header_style="bold")
+        table.add_column("epoch", justify="right", width=max(5, len(str(event.epochs)) * 2 + 1))
+        for key in self.columns:
+            label = METRIC_LABELS.get(key, key.replace("_", " "))
+            table.add_column(label, justify="right", width=max(11, len(label)))
+        table.add_column("time", justify="right", width=8)
+        cells = [format_number(record.get(key)) for key in self.columns]
+        table.add_row(f"{event.epoch}/{event.epochs}", *cells, format_seconds(record["seconds"]))
+        self.console.print(table)
+        self.rows_printed += 1
+
+    def _print_summary(self, event: RunEnded) -> None:
+        from rich.text import Text
+
+        colour = {"finished": "green", "early_stopped": "green"}.get(event.status, "red")
+        if event.status in ("failed", "interrupted"):
+            self.error_console.print(Text.assemble(("error: ", "bold red"), event.message))
+        elif event.message and not self.quiet:
+            self.console.print(Text(event.message))
+        first, *rest = summary_lines(event)
+        self.console.print(Text(first, style=f"bold {colour}"))
+        for line in rest:
+            self.console.print(Text(line))

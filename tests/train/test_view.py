@@ -1,0 +1,94 @@
+"""Views: plain lines off a terminal, rich rows on one, only the summary when quiet."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from gradtrain.train.events import BatchEnded, EpochEnded, RunEnded, RunStarted
+from gradtrain.train.view import PlainView, RichView, make_view, wants_plain
+
+STARTED = RunStarted("linreg", 2, 1, 1, "regression", None, "runs/linreg/20240101-000000")
+FIRST = {"epoch": 1, "train_loss": 197.6164, "lr": 0.01, "grad_norm": 30.5, "seconds": 0.002}
+LAST = {"epoch": 2, "train_loss": 0.285714, "lr": 0.01, "grad_norm": 0.1, "seconds": 0.5}
+EPOCHS = [EpochEnded(1, 2, FIRST), EpochEnded(2, 2, LAST)]
+FINISHED = RunEnded(
+    "finished",
+    "",
+    {
+        "name": "linreg",
+        "epochs_completed": 2,
+        "seconds": 0.51,
+        "final": EPOCHS[1].record,
+        "best": {"monitor": "train_loss", "value": 0.285714, "epoch": 2},
+    },
+    "runs/linreg/20240101-000000",
+)
+
+
+def render_plain(quiet: bool = False) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    view = PlainView(out, err, quiet)
+    for event in [STARTED, BatchEnded(1, 1, 1, 197.6), *EPOCHS, FINISHED]:
+        view(event)
+    return out.getvalue(), err.getvalue()
+
+
+def test_plain_view_prints_a_line_per_epoch_and_the_summary() -> None:
+    out, err = render_plain()
+    assert out.splitlines() == [
+        "training linreg: 2 epochs of 1 batch; run directory runs/linreg/20240101-000000",
+        "epoch 1/2  train_loss 197.616  lr 0.01  grad_norm 30.5  2.0ms",
+        "epoch 2/2  train_loss 0.285714  lr 0.01  grad_norm 0.1  0.50s",
+        "finished: linreg after 2 epochs in 0.51s",
+        "final: train_loss 0.285714",
+        "best: train_loss 0.285714 at epoch 2",
+        "run directory: runs/linreg/20240101-000000",
+    ]
+    assert err == ""
+    assert "\x1b[" not in out
+
+
+def test_quiet_plain_view_prints_only_the_summary() -> None:
+    out, _ = render_plain(quiet=True)
+    assert out.splitlines()[0] == "finished: linreg after 2 epochs in 0.51s"
+    assert "epoch 1/2" not in out
+
+
+def test_failures_go_to_stderr() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    PlainView(out, err)(RunEnded("failed", "loss is nan at epoch 3, batch 2", {"name": "x"}))
+    assert err.getvalue() == "error: loss is nan at epoch 3, batch 2\n"
+    assert out.getvalue().startswith("failed: x after 0 epochs")
+
+
+def test_rich_view_prints_aligned_rows_with_one_header() -> None:
+    from rich.console import Console
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120, color_system=None)
+    view = RichView(console, Console(file=io.StringIO()))
+    for event in [STARTED, *EPOCHS, FINISHED]:
+        view(event)
+    lines = [line.rstrip() for line in out.getvalue().splitlines()]
+    assert lines[1].split() == ["epoch", "train", "loss", "lr", "grad", "norm", "time"]
+    assert lines[2].split() == ["1/2", "197.616", "0.01", "30.5", "2.0ms"]
+    assert lines[3].split() == ["2/2", "0.285714", "0.01", "0.1", "0.50s"]
+    # Right-aligned: the two losses end in the same column.
+    assert lines[2].index("197.616") + 7 == lines[3].index("0.285714") + 8
+    assert lines[-1] == "run directory: runs/linreg/20240101-000000"
+
+
+def test_plain_when_not_a_terminal_or_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert wants_plain(io.StringIO())
+    assert not wants_plain(Terminal())
+    assert isinstance(make_view(Terminal(), io.StringIO()), RichView)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert wants_plain(Terminal())
+    assert isinstance(make_view(Terminal(), io.StringIO()), PlainView)
