@@ -1,0 +1,77 @@
+"""Table, what every data source returns; the train/validation split and standardisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+class DataError(ValueError):
+    """Bad data or data parameters; `field` names the source parameter at fault, if one is."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class Table:
+    """Features (N, F) and target (N,), both float64, with their column names."""
+
+    features: np.ndarray
+    target: np.ndarray
+    feature_names: list[str]
+    target_name: str
+
+    def __len__(self) -> int:
+        return len(self.target)
+
+
+def split_indices(
+    n: int, val_fraction: float, generator: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random train and validation row indices, each sorted; round(n * val_fraction) for val."""
+    if not 0.0 <= val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in [0, 1), not {val_fraction}")
+    n_val = round(n * val_fraction)
+    if n_val == n and n > 0:
+        raise ValueError(f"val_fraction {val_fraction} leaves no training rows out of {n}")
+    order = generator.permutation(n)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+class Standardizer:
+    """Scale each feature to mean 0 and standard deviation 1, with statistics from `fit` only.
+
+    Fit it on the training split alone, so nothing about the validation rows leaks into training.
+    A constant feature (std 0) is only centred.
+    """
+
+    def __init__(self) -> None:
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
+
+    def fit(self, features: np.ndarray) -> Standardizer:
+        features = np.asarray(features, dtype=np.float64)
+        if len(features) == 0:
+            raise ValueError("cannot fit a Standardizer on zero rows")
+        self.mean = features.mean(axis=0)
+        std = features.std(axis=0)
+        self.std = np.where(std == 0.0, 1.0, std)
+        return self
+
+    def transform(self, features: np.ndarray) -> np.ndarray:
+        if self.mean is None or self.std is None:
+            raise RuntimeError("Standardizer.transform called before fit")
+        result: np.ndarray = (np.asarray(features, dtype=np.float64) - self.mean) / self.std
+        return result
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        if self.mean is None or self.std is None:
+            raise RuntimeError("Standardizer.state_dict called before fit")
+        return {"mean": self.mean.copy(), "std": self.std.copy()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.mean = np.array(state["mean"], dtype=np.float64)
+        self.std = np.array(state["std"], dtype=np.float64)

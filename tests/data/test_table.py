@@ -1,0 +1,75 @@
+"""split_indices and the Standardizer, fitted on the training split only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradtrain.data import Standardizer, split_indices
+
+
+def test_split_indices_is_a_sorted_random_partition() -> None:
+    train, val = split_indices(10, 0.3, np.random.default_rng(0))
+    assert len(train) == 7 and len(val) == 3
+    assert sorted([*train.tolist(), *val.tolist()]) == list(range(10))
+    assert train.tolist() == sorted(train.tolist()) and val.tolist() == sorted(val.tolist())
+
+
+def test_split_indices_is_deterministic_per_seed() -> None:
+    def val(seed: int) -> list[int]:
+        return [int(i) for i in split_indices(100, 0.2, np.random.default_rng(seed))[1]]
+
+    assert val(1) == val(1) and val(1) != val(2)
+
+
+def test_no_validation_keeps_every_row_in_order() -> None:
+    train, val = split_indices(5, 0.0, np.random.default_rng(0))
+    assert train.tolist() == [0, 1, 2, 3, 4] and val.tolist() == []
+
+
+@pytest.mark.parametrize("fraction", [-0.1, 1.0])
+def test_split_indices_refuses_fractions_outside_zero_to_one(fraction: float) -> None:
+    with pytest.raises(ValueError, match="val_fraction"):
+        split_indices(10, fraction, np.random.default_rng(0))
+
+
+def test_standardizer_centres_and_scales_each_feature() -> None:
+    features = np.array([[1.0, 10.0], [3.0, 10.0], [5.0, 10.0]])
+    scaler = Standardizer().fit(features)
+    assert scaler.mean is not None and scaler.std is not None
+    np.testing.assert_allclose(scaler.mean, [3.0, 10.0])
+    # A constant column has std 0; it is only centred, never divided by zero.
+    np.testing.assert_allclose(scaler.std, [np.sqrt(8 / 3), 1.0])
+    scaled = scaler.transform(features)
+    np.testing.assert_allclose(scaled.mean(axis=0), 0.0, atol=1e-15)
+    np.testing.assert_allclose(scaled[:, 0].std(), 1.0)
+    np.testing.assert_array_equal(scaled[:, 1], 0.0)
+
+
+def test_validation_statistics_do_not_leak_into_the_fit() -> None:
+    rows = np.arange(20.0).reshape(-1, 1)
+    train, val = split_indices(20, 0.25, np.random.default_rng(0))
+    scaler = Standardizer().fit(rows[train])
+    assert scaler.mean is not None
+    assert scaler.mean[0] == rows[train].mean() != rows.mean()
+    transformed_val = scaler.transform(rows[val])
+    np.testing.assert_allclose(
+        transformed_val, (rows[val] - rows[train].mean()) / rows[train].std()
+    )
+    # Refitting on different validation values would not change the training statistics.
+    changed = rows.copy()
+    changed[val] = 1e6
+    np.testing.assert_array_equal(Standardizer().fit(changed[train]).mean, scaler.mean)
+
+
+def test_state_dict_round_trip() -> None:
+    scaler = Standardizer().fit(np.array([[0.0, 1.0], [2.0, 5.0]]))
+    restored = Standardizer()
+    restored.load_state_dict(scaler.state_dict())
+    sample = np.array([[1.0, 1.0]])
+    np.testing.assert_array_equal(restored.transform(sample), scaler.transform(sample))
+
+
+def test_transform_before_fit_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match="before fit"):
+        Standardizer().transform(np.zeros((1, 1)))
