@@ -1,0 +1,222 @@
+"""Fused loss ops: each loss is one graph node whose backward is its closed-form gradient.
+
+Every op takes `reduction` ("mean", "sum" or "none") and applies it itself, so a loss
+adds a single node to the graph and its backward makes no intermediate arrays it can avoid.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Function
+
+
+def reduce(loss: Any, reduction: str) -> Any:
+    # sum() / size rather than mean(): the same value, without mean()'s Python overhead.
+    if reduction == "mean":
+        return loss.sum() / loss.size
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def reduction_scale(grad: Any, reduction: str, count: int) -> Any:
+    """The incoming gradient, ready to multiply each element's local derivative."""
+    if reduction == "mean":
+        return grad / count
+    return grad
+
+
+class Pointwise(Function):
+    """A loss of d = input - target, element by element; subclasses give value and slope."""
+
+    __slots__ = ("reduction",)
+
+    def value(self, diff: Any) -> Any:
+        raise NotImplementedError
+
+    def slope(self, diff: Any, scale: Any) -> Any:
+        """scale * d(loss)/d(diff), elementwise."""
+        raise NotImplementedError
+
+    def forward(self, input: Any, target: Any, reduction: str) -> Any:
+        self.reduction = reduction
+        diff = input - target
+        self.saved = (diff,)
+        return reduce(self.value(diff), reduction)
+
+    def backward(self, grad: Any) -> Any:
+        diff = self.saved[0]
+        grad_input = self.slope(diff, reduction_scale(grad, self.reduction, diff.size))
+        return grad_input, (-grad_input if self.needs_grad(1) else None)
+
+
+class MSE(Pointwise):
+    __slots__ = ()
+
+    def value(self, diff: Any) -> Any:
+        return diff * diff
+
+    def slope(self, diff: Any, scale: Any) -> Any:
+        return (2 * scale) * diff
+
+
+class L1(Pointwise):
+    __slots__ = ()
+
+    def value(self, diff: Any) -> Any:
+        return np.abs(diff)
+
+    def slope(self, diff: Any, scale: Any) -> Any:
+        return scale * np.sign(diff)
+
+
+class Huber(Pointwise):
+    """0.5 d^2 within delta of the target, delta * (|d| - 0.5 delta) beyond it."""
+
+    __slots__ = ("delta",)
+
+    def forward(self, input: Any, target: Any, reduction: str, delta: float = 1.0) -> Any:
+        self.delta = delta
+        return super().forward(input, target, reduction)
+
+    def value(self, diff: Any) -> Any:
+        size = np.abs(diff)
+        return np.where(
+            size < self.delta, 0.5 * diff * diff, self.delta * (size - 0.5 * self.delta)
+        )
+
+    def slope(self, diff: Any, scale: Any) -> Any:
+        return scale * np.clip(diff, -self.delta, self.delta)
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """-[w_p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] without overflow for any x."""
+
+    __slots__ = ("count", "reduction")
+
+    def forward(self, logits: Any, target: Any, pos_weight: Any, reduction: str) -> Any:
+        self.reduction = reduction
+        # softplus(-x) = log(1 + exp(-x)) = -log sigmoid(x), computed stably.
+        softplus = np.logaddexp(0, -logits)
+        log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
+        loss = (1 - target) * logits + log_weight * softplus
+        self.count = loss.size
+        self.saved = (logits, target, log_weight, softplus, pos_weight)
+        return reduce(loss, reduction)
+
+    def backward(self, grad: Any) -> Any:
+        logits, target, log_weight, softplus, pos_weight = self.saved
+        scale = reduction_scale(grad, self.reduction, self.count)
+        sigmoid = np.exp(-softplus)
+        grad_logits = scale * ((1 - target) - log_weight * (1 - sigmoid))
+        grad_target = None
+        if self.needs_grad(1):
+            positive = 1 if pos_weight is None else pos_weight
+            grad_target = scale * ((positive - 1) * softplus - logits)
+        return grad_logits, grad_target, None
+
+
+class ClassLoss(Function):
+    """What the losses over class indices share: class weights, ignored rows, reduction."""
+
+    __slots__ = ("reduction", "scale")
+
+    def setup(
+        self, scores: Any, target: Any, weight: Any, ignore_index: int, reduction: str
+    ) -> tuple[Any, Any, Any]:
+        """Each row's target (0 where ignored), target weight (0 where ignored), and mask."""
+        self.reduction = reduction
+        counted = target != ignore_index
+        safe_target = np.where(counted, target, 0)
+        if weight is None:
+            target_weight = counted.astype(scores.dtype)
+        else:
+            target_weight = np.where(counted, weight[safe_target], 0).astype(scores.dtype)
+        # As PyTorch: the mean divides by the summed weight of the rows that count.
+        self.scale = target_weight.sum() if reduction == "mean" else 1
+        return safe_target, target_weight, counted
+
+    def finish(self, loss: Any) -> Any:
+        if self.reduction == "none":
+            return loss
+        return loss.sum() / self.scale if self.reduction == "mean" else loss.sum()
+
+    def row_grad(self, grad: Any) -> Any:
+        """The incoming gradient per row: one entry per row for reduction="none"."""
+        return grad / self.scale if self.reduction == "mean" else grad
+
+
+class NLL(ClassLoss):
+    """-weight[y] * log_probs[y] for each row's class y."""
+
+    __slots__ = ()
+
+    def forward(
+        self, log_probs: Any, target: Any, weight: Any, ignore_index: int, reduction: str
+    ) -> Any:
+        safe_target, target_weight, _ = self.setup(
+            log_probs, target, weight, ignore_index, reduction
+        )
+        rows = np.arange(len(target))
+        self.saved = (log_probs.shape, rows, safe_target, target_weight)
+        return self.finish(-log_probs[rows, safe_target] * target_weight)
+
+    def backward(self, grad: Any) -> Any:
+        shape, rows, safe_target, target_weight = self.saved
+        grad_log_probs = np.zeros(shape, dtype=target_weight.dtype)
+        grad_log_probs[rows, safe_target] = -target_weight * self.row_grad(grad)
+        return grad_log_probs, None, None
+
+
+class CrossEntropy(ClassLoss):
+    """log_softmax and NLL in one node, with label smoothing; the gradient is p - q."""
+
+    __slots__ = ("smoothing",)
+
+    def forward(
+        self,
+        logits: Any,
+        target: Any,
+        weight: Any,
+        ignore_index: int,
+        reduction: str,
+        label_smoothing: float,
+    ) -> Any:
+        safe_target, target_weight, counted = self.setup(
+            logits, target, weight, ignore_index, reduction
+        )
+        self.smoothing = label_smoothing
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        total = exp.sum(axis=1, keepdims=True)
+        log_probs = shifted - np.log(total)
+        rows = np.arange(len(target))
+        loss = -log_probs[rows, safe_target] * target_weight
+        if label_smoothing:
+            # The smoothed part spreads label_smoothing evenly over the classes (weighted).
+            weighted = log_probs if weight is None else log_probs * weight
+            spread = -weighted.sum(axis=1) * counted
+            classes = logits.shape[1]
+            loss = (1 - label_smoothing) * loss + (label_smoothing / classes) * spread
+        exp /= total  # now the probabilities, kept for backward
+        self.saved = (exp, rows, safe_target, target_weight, counted, weight)
+        return self.finish(loss)
+
+    def backward(self, grad: Any) -> Any:
+        probs, rows, safe_target, target_weight, counted, weight = self.saved
+        row_grad = self.row_grad(grad)
+        hit = (1 - self.smoothing) * target_weight * row_grad
+        if self.smoothing:
+            classes = probs.shape[1]
+            class_weight = np.ones(classes, probs.dtype) if weight is None else weight
+            row_spread = (self.smoothing / classes) * counted.astype(probs.dtype) * row_grad
+            spread = row_spread[:, None] * class_weight
+            # d/dz of -sum_c q_c log p_c is p * sum(q) - q, for the row's target weights q.
+            grad_logits = probs * (hit + spread.sum(axis=1))[:, None] - spread
+        else:
+            grad_logits = probs * hit[:, None]
+        grad_logits[rows, safe_target] -= hit
+        return grad_logits, None, None

@@ -1,0 +1,116 @@
+"""Loss modules, registered by name for configs; each calls its function in nn.functional."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from ..autograd import Tensor
+from ..registry import losses
+from . import functional as F
+from .module import Module
+
+Reduction = Literal["mean", "sum", "none"]
+
+
+class Loss(Module):
+    """Base of the losses: holds the reduction ("mean", "sum" or "none")."""
+
+    def __init__(self, reduction: Reduction = "mean") -> None:
+        super().__init__()
+        if reduction not in F.REDUCTIONS:
+            raise ValueError(f"reduction must be one of {F.REDUCTIONS}, not {reduction!r}")
+        self.reduction: Reduction = reduction
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+
+@losses.register("mse")
+class MSELoss(Loss):
+    """Mean squared error, for regression."""
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.mse_loss(input, target, self.reduction)
+
+
+@losses.register("l1")
+class L1Loss(Loss):
+    """Mean absolute error, for regression robust to outliers."""
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.l1_loss(input, target, self.reduction)
+
+
+@losses.register("huber")
+class HuberLoss(Loss):
+    """Squared error near the target, absolute error beyond delta: regression with outliers."""
+
+    def __init__(self, reduction: Reduction = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.huber_loss(input, target, self.reduction, self.delta)
+
+
+@losses.register("cross_entropy")
+class CrossEntropyLoss(Loss):
+    """Cross-entropy of logits against class indices, for classification."""
+
+    def __init__(
+        self,
+        weight: list[float] | None = None,
+        ignore_index: int = -100,
+        reduction: Reduction = "mean",
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__(reduction)
+        self.weight = weight
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.cross_entropy(
+            input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing
+        )
+
+
+@losses.register("nll")
+class NLLLoss(Loss):
+    """Negative log-likelihood of log-probabilities at class indices."""
+
+    def __init__(
+        self,
+        weight: list[float] | None = None,
+        ignore_index: int = -100,
+        reduction: Reduction = "mean",
+    ) -> None:
+        super().__init__(reduction)
+        self.weight = weight
+        self.ignore_index = ignore_index
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+
+
+@losses.register("bce_with_logits")
+class BCEWithLogitsLoss(Loss):
+    """Binary cross-entropy of logits against 0/1 targets, for binary classification."""
+
+    def __init__(
+        self,
+        weight: list[float] | None = None,
+        reduction: Reduction = "mean",
+        pos_weight: list[float] | None = None,
+    ) -> None:
+        super().__init__(reduction)
+        self.weight = weight
+        self.pos_weight = pos_weight
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.binary_cross_entropy_with_logits(
+            input, target, self.weight, self.reduction, self.pos_weight
+        )

@@ -1,0 +1,75 @@
+"""Activation modules: values at known points and gradients by finite differences."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import gradtrain as gt
+from gradtrain import nn
+from gradtrain.autograd import gradcheck
+from gradtrain.nn import functional as F
+
+POINTS = [-2.0, -0.5, 0.5, 3.0]
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        (nn.ReLU(), [0.0, 0.0, 0.5, 3.0]),
+        (nn.LeakyReLU(0.1), [-0.2, -0.05, 0.5, 3.0]),
+        (nn.Tanh(), [math.tanh(v) for v in POINTS]),
+        (nn.Sigmoid(), [1 / (1 + math.exp(-v)) for v in POINTS]),
+        (nn.GELU(), [v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in POINTS]),
+    ],
+)
+def test_activation_values(module: nn.Module, expected: list[float]) -> None:
+    out = module(gt.tensor(POINTS))
+    assert out.dtype == np.float32
+    assert np.allclose(out.data, expected, atol=1e-6)
+
+
+def test_gelu_tanh_approximation_is_close_to_exact() -> None:
+    x = gt.tensor(np.linspace(-4, 4, 81))
+    exact, approximate = F.gelu(x).data, F.gelu(x, approximate="tanh").data
+    assert not np.array_equal(exact, approximate)
+    assert np.abs(exact - approximate).max() < 1e-3
+    with pytest.raises(ValueError, match="approximate"):
+        F.gelu(x, approximate="fast")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        nn.ReLU(),
+        nn.LeakyReLU(0.2),
+        nn.Tanh(),
+        nn.Sigmoid(),
+        nn.GELU(),
+        nn.GELU("tanh"),
+        nn.Softmax(dim=1),
+        nn.LogSoftmax(dim=1),
+    ],
+    ids=repr,
+)
+def test_activation_gradients_match_finite_differences(module: nn.Module) -> None:
+    # Away from ReLU's kink at 0, where the derivative is not defined.
+    x = gt.tensor(np.array([[-1.5, -0.3, 0.2, 2.0], [0.7, -2.2, 1.1, -0.6]]), requires_grad=True)
+    weights = gt.tensor(np.arange(8.0).reshape(2, 4))  # weight outputs so softmax's sum is not flat
+    assert gradcheck(lambda x: module(x) * weights, [x])
+
+
+def test_softmax_rows_sum_to_one_and_survive_huge_logits() -> None:
+    x = gt.tensor([[1e4, 0.0, -1e4], [1.0, 2.0, 3.0]])
+    probs = nn.Softmax(dim=1)(x).data
+    assert np.allclose(probs.sum(axis=1), 1.0)
+    assert np.allclose(probs[0], [1.0, 0.0, 0.0])
+    assert np.all(np.isfinite(nn.LogSoftmax(dim=1)(x).data))
+
+
+def test_activation_reprs() -> None:
+    assert repr(nn.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
+    assert repr(nn.GELU()) == "GELU(approximate='none')"
+    assert repr(nn.Softmax(dim=1)) == "Softmax(dim=1)"
