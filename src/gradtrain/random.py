@@ -23,8 +23,7 @@ def default_generator() -> np.random.Generator:
 
 def get_rng_state() -> dict[str, Any]:
     """The generator's state, a plain dict that checkpoints can store."""
-    state: dict[str, Any] = _generator.bit_generator.state
-    return state
+    return dict(_generator.bit_generator.state)
 
 
 def set_rng_state(state: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ them into leaves.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .backend import ndarray, xp
@@ -22,6 +23,8 @@ _new = object.__new__
 
 if TYPE_CHECKING:
     from .tensor import Tensor
+else:
+    Tensor = None  # set by tensor.py once Tensor exists: the two modules need each other
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -34,11 +37,15 @@ FREED_MESSAGE = (
 class Function:
     """One recorded operation: its inputs, what it saved for backward, its local derivative."""
 
-    __slots__ = ("inputs", "retained", "saved")
+    # pending and waiting are the backward pass's scratch space: the gradient summed so far
+    # from this node's consumers, and how many consumers have yet to send theirs.
+    __slots__ = ("inputs", "pending", "retained", "saved", "waiting")
 
     inputs: tuple[Any, ...]
     retained: Tensor | None
     saved: Any
+    pending: Any
+    waiting: int
 
     def forward(self, *arrays: Any, **options: Any) -> Any:
         raise NotImplementedError
@@ -46,11 +53,39 @@ class Function:
     def backward(self, grad: Any) -> Any:
         raise NotImplementedError
 
-    @classmethod
-    def apply(cls, *inputs: Any, **options: Any) -> Tensor:
-        """Run the op on tensors (or plain numbers) and record it if any input needs grad."""
-        # This runs for every op, so it is written for speed: one- and two-input ops, the
-        # common ones, unwrap their arguments without building a list.
+    # `Op.apply(*inputs, **options)` runs the op on tensors (or plain numbers) and records
+    # it when an input requires grad. Each subclass gets its own plain function (see
+    # make_apply), so Tensor can use it directly as a method: `__mul__ = Mul.apply`.
+    apply: Callable[..., Tensor]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.apply = staticmethod(make_apply(cls))
+
+    def needs_grad(self, index: int) -> bool:
+        """Whether input `index` wants a gradient; lets costly backwards skip work."""
+        x = self.inputs[index]
+        return isinstance(x, Tensor) and x.requires_grad
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays for backward; they are released when the graph is freed."""
+        self.saved = arrays
+
+    @property
+    def name(self) -> str:
+        """The op's name as PyTorch prints it, such as MulBackward."""
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+def make_apply(cls: type[Function]) -> Callable[..., Tensor]:
+    """The function that runs op `cls` and records it in the graph when an input needs grad."""
+
+    # This runs for every op, so it is written for speed: one- and two-input ops, the
+    # common ones, unwrap their arguments without building a list.
+    def apply(*inputs: Any, **options: Any) -> Tensor:
         fn = _new(cls)
         fn.saved = ()
         count = len(inputs)
@@ -81,22 +116,8 @@ class Function:
             result.grad_fn = None
         return result
 
-    def needs_grad(self, index: int) -> bool:
-        """Whether input `index` wants a gradient; lets costly backwards skip work."""
-        x = self.inputs[index]
-        return isinstance(x, Tensor) and x.requires_grad
-
-    def save_for_backward(self, *arrays: Any) -> None:
-        """Keep arrays for backward; they are released when the graph is freed."""
-        self.saved = arrays
-
-    @property
-    def name(self) -> str:
-        """The op's name as PyTorch prints it, such as MulBackward."""
-        return type(self).__name__ + "Backward"
-
-    def __repr__(self) -> str:
-        return f"<{self.name}>"
+    apply.__qualname__ = f"{cls.__name__}.apply"
+    return apply
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -110,27 +131,25 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad.reshape(shape)
 
 
-def topological_order(root: Function) -> list[Function]:
-    """The nodes that `root` depends on, each after every node that consumes it."""
-    order: list[Function] = []
-    visited: set[Function] = set()
-    stack: list[tuple[Function, bool]] = [(root, False)]
+def count_consumers(root: Function) -> None:
+    """Set `waiting` on every node `root` depends on: how many graph edges lead into it."""
+    root.waiting = 0
+    root.pending = None
+    seen = {root}
+    stack = [root]
     while stack:
-        fn, expanded = stack.pop()
-        if expanded:
-            order.append(fn)
-            continue
-        if fn in visited:
-            continue
-        visited.add(fn)
-        stack.append((fn, True))
-        for x in fn.inputs:
+        for x in stack.pop().inputs:
             if isinstance(x, Tensor):
                 producer = x.grad_fn
-                if producer is not None and producer not in visited:
-                    stack.append((producer, False))
-    order.reverse()
-    return order
+                if producer is None:
+                    continue
+                if producer in seen:
+                    producer.waiting += 1
+                else:
+                    seen.add(producer)
+                    producer.waiting = 1
+                    producer.pending = None
+                    stack.append(producer)
 
 
 def accumulate_grad(tensor: Tensor, grad: Any) -> None:
@@ -144,35 +163,48 @@ def accumulate_grad(tensor: Tensor, grad: Any) -> None:
 
 
 def backward(root: Tensor, gradient: Any, retain_graph: bool) -> None:
-    """Backpropagate `gradient` from `root` into the .grad of every leaf that requires grad."""
+    """Backpropagate `gradient` from `root` into the .grad of every leaf that requires grad.
+
+    A node runs once all its consumers have passed it their gradients (counted first, as
+    PyTorch does), so each node's backward sees the sum over every path.
+    """
     if root.grad_fn is None:
         accumulate_grad(root, gradient.copy())
         return
-    grads: dict[Function, Any] = {root.grad_fn: gradient}
+    count_consumers(root.grad_fn)
+    root.grad_fn.pending = gradient
     # Each leaf's gradients are collected and summed once at the end, not one add per use.
     leaf_grads: dict[Tensor, list[Any]] = {}
     # Leaves whose one gradient may be shared: the incoming gradient passed through
     # unchanged (Add gives it to both inputs), or a view of one.
     borrowed: set[Tensor] = set()
-    for fn in topological_order(root.grad_fn):
-        grad = grads.pop(fn)
+    ready = [root.grad_fn]
+    while ready:
+        fn = ready.pop()
+        grad = fn.pending
+        fn.pending = None
         saved = fn.saved
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
-        if fn.retained is not None:
-            accumulate_grad(fn.retained, grad.copy())
-        input_grads = fn.backward(grad)
+        if grad is None:  # every consumer's backward gave this node no gradient
+            input_grads: Any = (None,) * len(fn.inputs)
+        else:
+            if fn.retained is not None:
+                accumulate_grad(fn.retained, grad.copy())
+            input_grads = fn.backward(grad)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
         if saved and not retain_graph:
             fn.saved = None  # as in PyTorch, only a node that saved arrays fails a 2nd backward
-        if type(input_grads) is not tuple:
-            input_grads = (input_grads,)
-        for x, g in zip(fn.inputs, input_grads):
-            if g is None or not isinstance(x, Tensor) or not x.requires_grad:
+        for x, g in zip(fn.inputs, input_grads, strict=True):
+            if not isinstance(x, Tensor):
                 continue
-            if g.shape != x.data.shape:
-                g = unbroadcast(g, x.data.shape)
             producer = x.grad_fn
             if producer is None:
+                if g is None or not x.requires_grad:
+                    continue
+                if g.shape != x.data.shape:
+                    g = unbroadcast(g, x.data.shape)
                 pending = leaf_grads.get(x)
                 if pending is None:
                     leaf_grads[x] = [g]
@@ -180,10 +212,16 @@ def backward(root: Tensor, gradient: Any, retain_graph: bool) -> None:
                         borrowed.add(x)
                 else:
                     pending.append(g)
-            elif producer in grads:
-                grads[producer] = grads[producer] + g
-            else:
-                grads[producer] = g
+                continue
+            if g is not None:
+                if g.shape != x.data.shape:
+                    g = unbroadcast(g, x.data.shape)
+                pending = producer.pending
+                producer.pending = g if pending is None else pending + g
+            waiting = producer.waiting - 1
+            producer.waiting = waiting
+            if not waiting:
+                ready.append(producer)
     for leaf, pending in leaf_grads.items():
         if len(pending) == 1:
             total = pending[0].copy() if leaf in borrowed else pending[0]
@@ -198,6 +236,3 @@ def sum_arrays(arrays: list[Any]) -> Any:
     for array in arrays[2:]:
         total += array
     return total
-
-
-from .tensor import Tensor  # noqa: E402  (tensor.py imports this module at its end)

@@ -53,13 +53,13 @@ class _SetGradMode:
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(_SetGradMode):  # noqa: N801 - named as in PyTorch
+class no_grad(_SetGradMode):
     """Within it nothing is recorded: results have requires_grad=False and no grad_fn."""
 
     mode = False
 
 
-class enable_grad(_SetGradMode):  # noqa: N801 - named as in PyTorch
+class enable_grad(_SetGradMode):
     """Turn recording back on, inside a no_grad() block."""
 
     mode = True

@@ -13,7 +13,9 @@ class GradcheckError(AssertionError):
     """An analytic gradient that disagrees with the numerical one, naming the worst element."""
 
 
-def numerical_grad(fn: Callable[..., Tensor], inputs: Sequence[Tensor], index: int, eps: float) -> Any:
+def numerical_grad(
+    fn: Callable[..., Tensor], inputs: Sequence[Tensor], index: int, eps: float
+) -> Any:
     """d(sum of fn's output)/d(inputs[index]) by central differences, element by element."""
     data = inputs[index].data
     grad = xp.zeros_like(data)

@@ -8,10 +8,38 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import function
 from .backend import ndarray, xp
+from .function import backward as run_backward
 from .grad_mode import GRAD_MODE
+from .ops.elementwise import (
+    Abs,
+    Add,
+    Cast,
+    Clamp,
+    Div,
+    Erf,
+    Exp,
+    Log,
+    Log1p,
+    Maximum,
+    Minimum,
+    Mul,
+    Neg,
+    Pow,
+    Relu,
+    Sigmoid,
+    Sqrt,
+    Sub,
+    Tanh,
+)
+from .ops.indexing import Gather, GetItem
+from .ops.linalg import MatMul
+from .ops.reductions import Amax, Amin, LogSoftmax, LogSumExp, Mean, Softmax, Sum
+from .ops.shape import Expand, Permute, Reshape, Transpose
 
 Dim = int | tuple[int, ...] | None
+Number = float  # in the class body `float` names the Tensor.float method
 
 NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -100,7 +128,7 @@ class Tensor:
         return ndim
 
     @property
-    def T(self) -> Tensor:  # noqa: N802 - named as in PyTorch
+    def T(self) -> Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
     def size(self, dim: int | None = None) -> Any:
@@ -198,8 +226,8 @@ class Tensor:
     def contiguous(self) -> Tensor:
         return self
 
-    def __float__(self) -> float:
-        return float(self.data)
+    def __float__(self) -> Number:
+        return Number(self.data)
 
     def __int__(self) -> int:
         return int(self.data)
@@ -212,7 +240,11 @@ class Tensor:
 
     def __repr__(self) -> str:
         body = np.array2string(
-            np.asarray(self.data), precision=4, separator=", ", prefix="tensor(", floatmode="maxprec"
+            np.asarray(self.data),
+            precision=4,
+            separator=", ",
+            prefix="tensor(",
+            floatmode="maxprec",
         )
         extras = ""
         if self.dtype not in (xp.float32, xp.int64, xp.bool_):
@@ -241,7 +273,7 @@ class Tensor:
         self.data[...] = 0
         return self
 
-    def fill_(self, value: float) -> Tensor:
+    def fill_(self, value: Number) -> Tensor:
         self._check_inplace()
         self.data[...] = value
         return self
@@ -251,12 +283,12 @@ class Tensor:
         self.data[...] = as_array(source)
         return self
 
-    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+    def add_(self, other: Any, alpha: Number = 1) -> Tensor:
         self._check_inplace()
         self.data += as_array(other) * alpha if alpha != 1 else as_array(other)
         return self
 
-    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+    def sub_(self, other: Any, alpha: Number = 1) -> Tensor:
         return self.add_(other, alpha=-alpha)
 
     def mul_(self, other: Any) -> Tensor:
@@ -280,47 +312,39 @@ class Tensor:
 
     # ---- arithmetic -----------------------------------------------------------------
 
-    def __add__(self, other: Any) -> Tensor:
-        return Add.apply(self, other)
+    __add__ = Add.apply
 
     def __radd__(self, other: Any) -> Tensor:
         return Add.apply(other, self)
 
-    def __sub__(self, other: Any) -> Tensor:
-        return Sub.apply(self, other)
+    __sub__ = Sub.apply
 
     def __rsub__(self, other: Any) -> Tensor:
         return Sub.apply(other, self)
 
-    def __mul__(self, other: Any) -> Tensor:
-        return Mul.apply(self, other)
+    __mul__ = Mul.apply
 
     def __rmul__(self, other: Any) -> Tensor:
         return Mul.apply(other, self)
 
-    def __truediv__(self, other: Any) -> Tensor:
-        return Div.apply(self, other)
+    __truediv__ = Div.apply
 
     def __rtruediv__(self, other: Any) -> Tensor:
         return Div.apply(other, self)
 
-    def __pow__(self, exponent: Any) -> Tensor:
-        return Pow.apply(self, exponent)
+    __pow__ = Pow.apply
 
     def __rpow__(self, base: Any) -> Tensor:
         return Pow.apply(base, self)
 
-    def __matmul__(self, other: Any) -> Tensor:
-        return MatMul.apply(self, other)
+    __matmul__ = MatMul.apply
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return MatMul.apply(other, self)
 
-    def __neg__(self) -> Tensor:
-        return Neg.apply(self)
+    __neg__ = Neg.apply
 
-    def __abs__(self) -> Tensor:
-        return Abs.apply(self)
+    __abs__ = Abs.apply
 
     # Comparisons give boolean tensors outside the graph, as in PyTorch.
     def __lt__(self, other: Any) -> Tensor:
@@ -343,63 +367,46 @@ class Tensor:
 
     # ---- elementwise functions ------------------------------------------------------
 
-    def add(self, other: Any) -> Tensor:
-        return Add.apply(self, other)
+    add = Add.apply
 
-    def sub(self, other: Any) -> Tensor:
-        return Sub.apply(self, other)
+    sub = Sub.apply
 
-    def mul(self, other: Any) -> Tensor:
-        return Mul.apply(self, other)
+    mul = Mul.apply
 
-    def div(self, other: Any) -> Tensor:
-        return Div.apply(self, other)
+    div = Div.apply
 
-    def pow(self, exponent: Any) -> Tensor:
-        return Pow.apply(self, exponent)
+    pow = Pow.apply
 
-    def matmul(self, other: Any) -> Tensor:
-        return MatMul.apply(self, other)
+    matmul = MatMul.apply
 
-    def abs(self) -> Tensor:
-        return Abs.apply(self)
+    abs = Abs.apply
 
-    def exp(self) -> Tensor:
-        return Exp.apply(self)
+    exp = Exp.apply
 
-    def log(self) -> Tensor:
-        return Log.apply(self)
+    log = Log.apply
 
-    def log1p(self) -> Tensor:
-        return Log1p.apply(self)
+    log1p = Log1p.apply
 
-    def sqrt(self) -> Tensor:
-        return Sqrt.apply(self)
+    sqrt = Sqrt.apply
 
-    def tanh(self) -> Tensor:
-        return Tanh.apply(self)
+    tanh = Tanh.apply
 
-    def sigmoid(self) -> Tensor:
-        return Sigmoid.apply(self)
+    sigmoid = Sigmoid.apply
 
-    def relu(self) -> Tensor:
-        return Relu.apply(self)
+    relu = Relu.apply
 
-    def erf(self) -> Tensor:
-        return Erf.apply(self)
+    erf = Erf.apply
 
-    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+    def clamp(self, min: Number | None = None, max: Number | None = None) -> Tensor:
         if min is None and max is None:
             raise ValueError("clamp needs at least one of min and max")
         return Clamp.apply(self, min=min, max=max)
 
     clip = clamp
 
-    def maximum(self, other: Any) -> Tensor:
-        return Maximum.apply(self, other)
+    maximum = Maximum.apply
 
-    def minimum(self, other: Any) -> Tensor:
-        return Minimum.apply(self, other)
+    minimum = Minimum.apply
 
     # ---- reductions -----------------------------------------------------------------
 
@@ -533,29 +540,4 @@ def unwrap_index(index: Any) -> Any:
     return index
 
 
-from .function import backward as run_backward  # noqa: E402
-from .ops.elementwise import (  # noqa: E402
-    Abs,
-    Add,
-    Cast,
-    Clamp,
-    Div,
-    Erf,
-    Exp,
-    Log,
-    Log1p,
-    Maximum,
-    Minimum,
-    Mul,
-    Neg,
-    Pow,
-    Relu,
-    Sigmoid,
-    Sqrt,
-    Sub,
-    Tanh,
-)
-from .ops.indexing import Gather, GetItem  # noqa: E402
-from .ops.linalg import MatMul  # noqa: E402
-from .ops.reductions import Amax, Amin, LogSoftmax, LogSumExp, Mean, Softmax, Sum  # noqa: E402
-from .ops.shape import Expand, Permute, Reshape, Transpose  # noqa: E402
+function.Tensor = Tensor  # type: ignore[attr-defined]

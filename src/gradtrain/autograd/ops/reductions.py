@@ -12,7 +12,7 @@ Axis = int | tuple[int, ...] | None
 
 def expand_reduced(grad: Any, axis: Axis, keepdims: bool, ndim: int) -> Any:
     """Put back the axes a reduction removed, so `grad` broadcasts against its input."""
-    if keepdims or axis is None and grad.ndim == ndim:
+    if keepdims or (axis is None and grad.ndim == ndim):
         return grad
     if axis is None:
         return grad.reshape((1,) * ndim)
