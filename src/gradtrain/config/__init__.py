@@ -1,0 +1,20 @@
+"""Experiment configs: YAML with positions, validated against the registry, built into parts."""
+
+from .build import Experiment, build_experiment
+from .errors import ConfigError, Problem
+from .load import default_config_path, load_config
+from .schema import ComponentSpec, DataSpec, EarlyStopping, ExperimentConfig, TrainSpec
+
+__all__ = [
+    "ComponentSpec",
+    "ConfigError",
+    "DataSpec",
+    "EarlyStopping",
+    "Experiment",
+    "ExperimentConfig",
+    "Problem",
+    "TrainSpec",
+    "build_experiment",
+    "default_config_path",
+    "load_config",
+]

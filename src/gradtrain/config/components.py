@@ -1,0 +1,172 @@
+"""Pydantic models of config sections, made from the registry's entries: one per component."""
+
+from __future__ import annotations
+
+import functools
+import types
+import typing
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+
+from gradtrain import registry
+from gradtrain.registry import REQUIRED, Entry, Registry
+
+# Config section -> the registry its `name` is looked up in.
+SECTION_KINDS: dict[str, str] = {
+    "data": "datasets",
+    "model": "models",
+    "loss": "losses",
+    "optimizer": "optimizers",
+    "scheduler": "schedulers",
+}
+
+# Bounds shared by every component parameter of the name, so `lr: -1` is caught while the file
+# is read, with its line, instead of by a constructor later. Only applied to numeric parameters.
+PARAMETER_BOUNDS: dict[str, dict[str, float]] = {
+    "lr": {"gt": 0},
+    "momentum": {"ge": 0},
+    "dampening": {"ge": 0},
+    "weight_decay": {"ge": 0},
+    "eps": {"ge": 0},
+    "alpha": {"ge": 0},
+    "lr_decay": {"ge": 0},
+    "initial_accumulator_value": {"ge": 0},
+    "step_size": {"ge": 1},
+    "gamma": {"gt": 0},
+    "T_max": {"ge": 1},
+    "eta_min": {"ge": 0},
+    "start_factor": {"gt": 0, "le": 1},
+    "end_factor": {"ge": 0, "le": 1},
+    "total_iters": {"ge": 1},
+    "factor": {"gt": 0, "lt": 1},
+    "patience": {"ge": 0},
+    "cooldown": {"ge": 0},
+    "threshold": {"ge": 0},
+    "min_lr": {"ge": 0},
+    "delta": {"gt": 0},
+    "in_features": {"ge": 1},
+    "out_features": {"ge": 1},
+    "num_classes": {"ge": 1},
+    "dropout": {"ge": 0, "lt": 1},
+    "n_samples": {"ge": 1},
+    "n_features": {"ge": 1},
+    "centers": {"ge": 1},
+    "classes": {"ge": 2},
+    "noise": {"ge": 0},
+    "std": {"ge": 0},
+}
+
+
+def registry_for(section: str) -> Registry:
+    """The registry that a section's `name` is looked up in ('optimizer' -> optimizers)."""
+    return registry.REGISTRIES[SECTION_KINDS[section]]
+
+
+class StrictParams(BaseModel):
+    """Base of every section model: unknown keys are errors, and types are not coerced.
+
+    Strict, so `lr: true` or `epochs: "5"` are reported rather than read as 1.0 and 5; YAML
+    already gives numbers, booleans and strings their own types. Lists become tuples first,
+    because YAML has no tuples (`betas: [0.9, 0.999]`).
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lists_to_tuples(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        converted = dict(data)
+        for name, field in cls.model_fields.items():
+            if isinstance(converted.get(name), list) and _is_tuple(field.annotation):
+                converted[name] = tuple(converted[name])
+        return converted
+
+
+class DataLoading(StrictParams):
+    """How the rows are fed to training, next to the source's own parameters in `data`."""
+
+    batch_size: int | None = Field(
+        None, ge=1, description="rows per batch; null for the whole training set in one batch"
+    )
+    shuffle: bool = Field(False, description="reshuffle the training rows every epoch")
+    val_fraction: float = Field(
+        0.0, ge=0, lt=1, description="fraction of rows held out for validation; 0 for none"
+    )
+    standardize: bool = Field(
+        False, description="scale features to mean 0, std 1 with training-split statistics"
+    )
+
+
+LOADING_KEYS = tuple(DataLoading.model_fields)
+
+
+def _is_tuple(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is tuple:
+        return True
+    return any(typing.get_origin(arg) is tuple for arg in _union_args(annotation))
+
+
+def _union_args(annotation: Any) -> tuple[Any, ...]:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return typing.get_args(annotation)
+    return ()
+
+
+def _is_numeric(annotation: Any) -> bool:
+    candidates = [arg for arg in _union_args(annotation) if arg is not type(None)] or [annotation]
+    return all(arg in (int, float) for arg in candidates)
+
+
+def describe_type(annotation: Any) -> str:
+    """A type hint as a config writer reads it: 'float', 'list[int]', 'relu|tanh', 'int | None'."""
+    if annotation is Any:
+        return "any"
+    if annotation is type(None):
+        return "None"
+    origin = typing.get_origin(annotation)
+    if origin is Literal:
+        return "|".join(str(arg) for arg in typing.get_args(annotation))
+    if origin is Annotated:
+        return describe_type(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(describe_type(arg) for arg in typing.get_args(annotation))
+    if origin is not None:
+        inner = ", ".join(describe_type(arg) for arg in typing.get_args(annotation))
+        return f"{getattr(origin, '__name__', str(origin))}[{inner}]"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+@functools.cache
+def section_model(section: str, entry: Entry) -> type[StrictParams]:
+    """The model of one config section naming `entry`: `name` plus the component's parameters.
+
+    The data section also takes the loading keys (batch_size, shuffle, ...).
+    """
+    fields: dict[str, Any] = {
+        "name": (Literal[entry.name], Field(description=entry.description or entry.name))
+    }
+    for param in entry.params():
+        annotation = param.annotation
+        bounds = PARAMETER_BOUNDS.get(param.name)
+        if bounds and _is_numeric(annotation):
+            annotation = Annotated[annotation, Field(**bounds)]  # type: ignore[call-overload]
+        default = ... if param.default is REQUIRED else param.default
+        fields[param.name] = (annotation, default)
+    base = DataLoading if section == "data" else StrictParams
+    clashes = set(fields) & set(base.model_fields)
+    if clashes:
+        raise TypeError(
+            f"{entry.kind} {entry.name!r} has parameters named like config keys: {clashes}"
+        )
+    model_name = f"{section}_{entry.name}".replace("-", "_")
+    return create_model(model_name, __base__=base, **fields)
+
+
+def split_data_section(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A validated data section's (source parameters, loading keys); `name` is in neither."""
+    params = {k: v for k, v in values.items() if k != "name" and k not in LOADING_KEYS}
+    loading = {k: v for k, v in values.items() if k in LOADING_KEYS}
+    return params, loading

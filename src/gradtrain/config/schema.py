@@ -1,0 +1,203 @@
+"""The config's shape: the fixed sections (train, early stopping) and the ExperimentConfig."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, model_validator
+
+from .components import SECTION_KINDS, StrictParams, registry_for, section_model
+
+if TYPE_CHECKING:
+    from .errors import Problem
+    from .locator import Locator
+    from .yaml_loader import Keys
+
+CLASSIFICATION_LOSSES = frozenset({"cross_entropy", "nll", "bce_with_logits"})
+METRICS_TO_MAXIMIZE = frozenset({"val_accuracy", "val_r2"})
+Monitor = Literal["train_loss", "val_loss", "val_accuracy", "val_r2"]
+
+
+class EarlyStopping(StrictParams):
+    """Stop when `monitor` has not improved by `min_delta` for `patience` epochs."""
+
+    monitor: Monitor = Field(
+        "val_loss", description="the metric to watch, as named in metrics.jsonl"
+    )
+    patience: int = Field(5, ge=1, description="epochs without improvement before stopping")
+    min_delta: float = Field(0.0, ge=0, description="the least change that counts as improvement")
+    mode: Literal["min", "max"] = Field(
+        "min", description="min for losses, max for accuracy and R^2 (the default follows monitor)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mode_follows_monitor(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "mode" not in data:
+            maximize = data.get("monitor") in METRICS_TO_MAXIMIZE
+            return {**data, "mode": "max" if maximize else "min"}
+        return data
+
+
+class TrainSpec(StrictParams):
+    """The training loop's settings."""
+
+    epochs: int = Field(ge=1, description="passes over the training set")
+    zero_grad: bool = Field(
+        True, description="call optimizer.zero_grad() before each backward; false accumulates"
+    )
+    grad_clip: float | None = Field(
+        None, gt=0, description="clip the total gradient norm to this value; null for no clipping"
+    )
+    early_stopping: EarlyStopping | None = None
+
+
+class TopLevel(StrictParams):
+    """The keys of a config file that are the same whichever components it names."""
+
+    name: str = Field(min_length=1, description="the experiment's name; runs go to runs/<name>/")
+    seed: int = Field(0, ge=0, description="seeds initialisation, splitting, shuffling, dropout")
+    dtype: Literal["float32", "float64"] = Field("float32", description="parameter and data dtype")
+    train: TrainSpec
+    init: dict[str, Any] = Field(
+        default_factory=dict,
+        description="initial values by parameter name (e.g. linear.weight): a number fills the "
+        "parameter, nested lists give it element by element",
+    )
+
+
+class ConfigFile(TopLevel):
+    """A config file's top level, component sections still plain mappings (checked one by one)."""
+
+    data: dict[str, Any]
+    model: dict[str, Any]
+    loss: dict[str, Any]
+    optimizer: dict[str, Any]
+    scheduler: dict[str, Any] | None = None
+
+
+class ComponentSpec(BaseModel):
+    """A registered component chosen by `name`, with its validated parameters (defaults filled)."""
+
+    name: str
+    params: dict[str, Any]
+
+
+class DataSpec(ComponentSpec):
+    """The data source (`name`, `params`) and how its rows are split and fed to training."""
+
+    batch_size: int | None = None
+    shuffle: bool = False
+    val_fraction: float = 0.0
+    standardize: bool = False
+
+
+class ExperimentConfig(BaseModel):
+    """One validated experiment: what build_experiment builds and the trainer trains."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    name: str
+    seed: int
+    dtype: Literal["float32", "float64"]
+    data: DataSpec
+    model: ComponentSpec
+    loss: ComponentSpec
+    optimizer: ComponentSpec
+    scheduler: ComponentSpec | None
+    train: TrainSpec
+    init: dict[str, Any]
+    source: Path | None = None
+    _locator: Locator | None = PrivateAttr(None)
+
+    @property
+    def task(self) -> Literal["classification", "regression"]:
+        """Classification iff the loss compares class scores with labels."""
+        return "classification" if self.loss.name in CLASSIFICATION_LOSSES else "regression"
+
+    def problem(self, keys: Keys, message: str) -> Problem:
+        """A problem located where `keys` (e.g. ('model', 'in_features')) came from."""
+        from .locator import Locator
+
+        locator = self._locator or Locator.nowhere(str(self.source or "<config>"))
+        return locator.problem(keys, message)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config as a plain mapping in the file's shape; load_config reads it back."""
+        data = {"name": self.data.name, **self.data.params}
+        data.update(
+            batch_size=self.data.batch_size,
+            shuffle=self.data.shuffle,
+            val_fraction=self.data.val_fraction,
+            standardize=self.data.standardize,
+        )
+        result: dict[str, Any] = {"name": self.name, "seed": self.seed, "dtype": self.dtype}
+        result["data"] = data
+        for section in ("model", "loss", "optimizer", "scheduler"):
+            spec: ComponentSpec | None = getattr(self, section)
+            if spec is not None:
+                result[section] = {"name": spec.name, **spec.params}
+        result["train"] = self.train.model_dump()
+        if self.init:
+            result["init"] = dict(self.init)
+        plain: dict[str, Any] = _plain(result)
+        return plain
+
+    def to_yaml(self) -> str:
+        """The resolved config as YAML text."""
+        return yaml.dump(self.to_dict(), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Mappings as blocks, lists inline (`features: [x]`), as people write configs by hand."""
+
+
+def _inline_list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.Node:
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=True)
+
+
+_Dumper.add_representer(list, _inline_list)
+
+
+def _plain(value: Any) -> Any:
+    """Tuples become lists, so the dict dumps to YAML and JSON."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _choice_of_components(section: str) -> Any:
+    models = tuple(section_model(section, entry) for entry in registry_for(section).entries())
+    if len(models) == 1:
+        return models[0]
+    return Annotated[Union[models], Field(discriminator="name")]  # noqa: UP007
+
+
+def config_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a config file; each component section is a union keyed by `name`."""
+    sections: dict[str, Any] = {
+        section: (_choice_of_components(section), ...)
+        for section in SECTION_KINDS
+        if section != "scheduler"
+    }
+    sections["scheduler"] = (_choice_of_components("scheduler") | None, None)
+    sections["init"] = (
+        dict[str, float | list[Any]],
+        Field(default_factory=dict, description=TopLevel.model_fields["init"].description),
+    )
+    file_model = create_model(
+        "ExperimentConfig",
+        __base__=TopLevel,
+        __doc__="A gradtrain experiment: data, model, loss, optimizer and training settings.",
+        **sections,
+    )
+    schema: dict[str, Any] = file_model.model_json_schema()
+    # In the order a config is written, not the order the model was assembled in.
+    order = ["name", "seed", "dtype", *SECTION_KINDS, "train", "init"]
+    schema["properties"] = {key: schema["properties"][key] for key in order}
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema

@@ -1,0 +1,331 @@
+"""Checks a loaded config mapping section by section and reports every problem with its position."""
+
+from __future__ import annotations
+
+import re
+import typing
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from gradtrain.registry import Registry, UnknownComponentError
+
+from .components import (
+    SECTION_KINDS,
+    describe_type,
+    registry_for,
+    section_model,
+    split_data_section,
+)
+from .errors import ConfigError, Problem, did_you_mean, show_value
+from .locator import Anchor, Locator
+from .schema import (
+    CLASSIFICATION_LOSSES,
+    ComponentSpec,
+    ConfigFile,
+    DataSpec,
+    ExperimentConfig,
+)
+from .yaml_loader import Keys
+
+# What a pydantic type error expected, in a config writer's words.
+_EXPECTED = {
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "a string",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "set_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "none_required": "null",
+}
+_BOUNDS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+
+
+def _contains(node: Any, part: int | str) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list | tuple) and isinstance(part, int) and 0 <= part < len(node)
+
+
+def _walk_path(data: Any, loc: tuple[int | str, ...]) -> Keys:
+    """The key path of an error location in the data, leaving out pydantic's union-member tags."""
+    keys: list[str | int] = []
+    node = data
+    for position, part in enumerate(loc):
+        if _contains(node, part):
+            node = node[part]
+            keys.append(part)
+        elif isinstance(node, dict) and isinstance(part, str) and position == len(loc) - 1:
+            keys.append(part)  # a missing key
+        # Anything else is a union member's tag, such as 'list[int]': not part of the path.
+    return tuple(keys)
+
+
+def _model_at(model: type[BaseModel], keys: Keys) -> type[BaseModel] | None:
+    """The pydantic model that validates the mapping at `keys` below `model`, if there is one."""
+    current: type[BaseModel] = model
+    for key in keys:
+        field = current.model_fields.get(str(key))
+        if field is None:
+            return None
+        candidates = typing.get_args(field.annotation) or (field.annotation,)
+        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not nested:
+            return None
+        current = nested[0]
+    return current
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _expected_of(model: type[BaseModel] | None, key: str) -> str:
+    if model is None or key not in model.model_fields:
+        return ""
+    annotation = model.model_fields[key].annotation
+    if (isinstance(annotation, type) and issubclass(annotation, BaseModel)) or annotation is dict:
+        return " (a mapping)"
+    if typing.get_origin(annotation) is dict:
+        return " (a mapping)"
+    return f" ({describe_type(annotation)})"
+
+
+def _message(error: ErrorDetails, model: type[BaseModel], keys: Keys, label: str) -> str:
+    """What is wrong at one error's location, and what would be valid there."""
+    kind, value, context = error["type"], error.get("input"), error.get("ctx") or {}
+    if kind == "missing":
+        key = str(keys[-1])
+        return f"missing required key {key!r}{_expected_of(_model_at(model, keys[:-1]), key)}"
+    if kind == "extra_forbidden":
+        key = str(keys[-1])
+        parent = _model_at(model, keys[:-1])
+        valid = list(parent.model_fields) if parent else []
+        return (
+            f"unknown key {key!r}{label};{did_you_mean(key, valid)} valid keys: {', '.join(valid)}"
+        )
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {show_value(value)}"
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", str(context.get("expected", "")))
+        hint = did_you_mean(value, choices) if isinstance(value, str) else ""
+        return f"expected one of {', '.join(choices)}, got {show_value(value)}" + (
+            f";{hint}" if hint else ""
+        )
+    bounds = [f"{_BOUNDS[name]} {_number(context[name])}" for name in _BOUNDS if name in context]
+    if bounds:
+        return f"must be {' and '.join(bounds)}, got {show_value(value)}"
+    if kind in ("too_short", "too_long"):
+        length = context.get("min_length") if kind == "too_short" else context.get("max_length")
+        return f"expected {length} items, got {context.get('actual_length')}: {show_value(value)}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{message[:1].lower()}{message[1:]}, got {show_value(value)}"
+
+
+def _anchor(error: ErrorDetails) -> Anchor:
+    if error["type"] == "missing":
+        return "parent"
+    return "key" if error["type"] == "extra_forbidden" else "value"
+
+
+def _check(
+    model: type[BaseModel],
+    data: dict[str, Any],
+    prefix: Keys,
+    locator: Locator,
+    problems: list[Problem],
+    label: str = "",
+) -> BaseModel | None:
+    """Validate `data` (found at `prefix`) with `model`; add its problems, or return the model."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        seen: set[tuple[Keys, str]] = set()
+        for details in error.errors(include_url=False):
+            keys = _walk_path(data, details["loc"])
+            message = _message(details, model, keys, label)
+            if (keys, message) not in seen:
+                seen.add((keys, message))
+                problems.append(locator.problem((*prefix, *keys), message, _anchor(details)))
+        return None
+
+
+def _known(registry: Registry) -> str:
+    return ", ".join(registry.names())
+
+
+def _check_section(
+    section: str, values: dict[str, Any], locator: Locator, problems: list[Problem]
+) -> BaseModel | None:
+    """Check a component section: its `name` is registered, its other keys are its parameters."""
+    registry = registry_for(section)
+    name = values.get("name")
+    if "name" not in values:
+        problems.append(
+            locator.problem(
+                (section, "name"),
+                f"missing required key 'name': which {registry.kind}; one of {_known(registry)}",
+                "parent",
+            )
+        )
+        return None
+    if not isinstance(name, str):
+        problems.append(
+            locator.problem(
+                (section, "name"),
+                f"expected the name of a {registry.kind}, got {show_value(name)}; "
+                f"one of {_known(registry)}",
+            )
+        )
+        return None
+    try:
+        entry = registry.get(name)
+    except UnknownComponentError:
+        problems.append(
+            locator.problem(
+                (section, "name"),
+                f"unknown {registry.kind} {name!r};{did_you_mean(name, registry.names())} "
+                f"registered: {_known(registry)}",
+            )
+        )
+        return None
+    model = section_model(section, entry)
+    return _check(model, values, (section,), locator, problems, f" for {registry.kind} {name!r}")
+
+
+def _init_problem(value: Any) -> str | None:
+    """Why an `init` value is not a number or a rectangular nested list of numbers, if it is not."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return None
+    if not isinstance(value, list) or not value:
+        return (
+            "expected a number or a nested list of numbers (one list per row), "
+            f"got {show_value(value)}"
+        )
+    inner = [_init_problem(item) for item in value]
+    bad = next((reason for reason in inner if reason), None)
+    if bad:
+        return bad
+    shapes = {_shape(item) for item in value}
+    if len(shapes) > 1:
+        return f"rows of different shapes {sorted(shapes)}; every row needs the same length"
+    return None
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    return (len(value), *_shape(value[0])) if isinstance(value, list) else ()
+
+
+def _cross_checks(config: ExperimentConfig, locator: Locator) -> list[Problem]:
+    """Checks that span sections: early stopping needs the metric it watches."""
+    stopping = config.train.early_stopping
+    if stopping is None:
+        return []
+    keys = ("train", "early_stopping", "monitor")
+    if stopping.monitor.startswith("val_") and config.data.val_fraction == 0:
+        return [
+            locator.problem(
+                keys,
+                f"{stopping.monitor} needs a validation split, but data.val_fraction is 0; "
+                "set data.val_fraction (e.g. 0.2) or monitor train_loss",
+            )
+        ]
+    classification = config.loss.name in CLASSIFICATION_LOSSES
+    if stopping.monitor == "val_accuracy" and not classification:
+        return [
+            locator.problem(
+                keys,
+                f"val_accuracy needs a classification loss "
+                f"({', '.join(sorted(CLASSIFICATION_LOSSES))}), not {config.loss.name!r}; "
+                "monitor val_r2 or val_loss",
+            )
+        ]
+    if stopping.monitor == "val_r2" and classification:
+        return [
+            locator.problem(
+                keys,
+                f"val_r2 is for regression, but loss {config.loss.name!r} is a classification "
+                "loss; monitor val_accuracy or val_loss",
+            )
+        ]
+    return []
+
+
+def _sorted(problems: Sequence[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.line is None, p.line or 0, p.column or 0))
+
+
+def validate_config(data: Any, locator: Locator) -> ExperimentConfig:
+    """The ExperimentConfig of a loaded mapping; ConfigError with all of its problems if invalid."""
+    problems: list[Problem] = []
+    if not isinstance(data, dict):
+        problems.append(
+            locator.problem(
+                (),
+                "expected a mapping with keys name, seed, dtype, data, model, loss, optimizer, "
+                f"scheduler, train, init; got {show_value(data)}",
+            )
+        )
+        raise ConfigError(problems)
+    top = _check(ConfigFile, data, (), locator, problems)
+    sections: dict[str, BaseModel | None] = {}
+    for section in SECTION_KINDS:
+        if isinstance(data.get(section), dict):
+            sections[section] = _check_section(section, data[section], locator, problems)
+    init = data.get("init")
+    if isinstance(init, dict):
+        for name, value in init.items():
+            reason = _init_problem(value)
+            if reason:
+                problems.append(locator.problem(("init", name), reason))
+    if problems:
+        raise ConfigError(_sorted(problems))
+    assert isinstance(top, ConfigFile)
+    config = _assemble(top, sections)
+    config._locator = locator
+    problems.extend(_cross_checks(config, locator))
+    if problems:
+        raise ConfigError(_sorted(problems))
+    return config
+
+
+def _component(validated: BaseModel | None) -> ComponentSpec:
+    assert validated is not None
+    values = validated.model_dump()
+    name = values.pop("name")
+    return ComponentSpec(name=name, params=values)
+
+
+def _assemble(top: ConfigFile, sections: dict[str, BaseModel | None]) -> ExperimentConfig:
+    data_section = sections["data"]
+    assert data_section is not None
+    values = data_section.model_dump()
+    params, loading = split_data_section(values)
+    scheduler = sections.get("scheduler")
+    return ExperimentConfig(
+        name=top.name,
+        seed=top.seed,
+        dtype=top.dtype,
+        data=DataSpec(name=values["name"], params=params, **loading),
+        model=_component(sections["model"]),
+        loss=_component(sections["loss"]),
+        optimizer=_component(sections["optimizer"]),
+        scheduler=_component(scheduler) if scheduler is not None else None,
+        train=top.train,
+        init=dict(top.init),
+    )
