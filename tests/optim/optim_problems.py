@@ -77,3 +77,13 @@ def assert_same_trajectory(
             np.testing.assert_allclose(
                 a, b, rtol=0, atol=atol, err_msg=f"step {step + 1}, parameter {index}"
             )
+
+
+def run_steps(
+    params: list[gt.Tensor], optimizer: Any, data: list[tuple[np.ndarray, np.ndarray]]
+) -> None:
+    """Train `params` with `optimizer` for one step per batch of `data`."""
+    for inputs, targets in data:
+        optimizer.zero_grad()
+        mlp_loss(params, gt.tensor(inputs), gt.tensor(targets)).backward()
+        optimizer.step()

@@ -16,6 +16,11 @@ Params = Iterable[Tensor] | Iterable[ParamGroup]
 # passes each update makes over its arrays hit the cache instead of main memory.
 BLOCK_SIZE = 1 << 16
 
+UNORDERED_MESSAGE = (
+    "optimizer parameters need to be organized in ordered collections, but the ordering of "
+    "tensors in sets will change between runs. Please use a list instead."
+)
+
 
 class Optimizer:
     """Parameters in groups with their options, and per-parameter state; subclasses update them.
@@ -31,6 +36,8 @@ class Optimizer:
                 "params argument given to the optimizer should be an iterable of Tensors or "
                 "dicts, but got a Tensor"
             )
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(UNORDERED_MESSAGE)
         self.defaults = defaults
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[ParamGroup] = []
@@ -56,10 +63,7 @@ class Optimizer:
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, (set, frozenset)):
-            raise TypeError(
-                "optimizer parameters need to be organized in ordered collections, but the "
-                "ordering of tensors in sets will change between runs. Please use a list instead."
-            )
+            raise TypeError(UNORDERED_MESSAGE)
         else:
             params = list(params)
         for param in params:
