@@ -73,10 +73,12 @@ class _Builder:
         path = self.config.data.params.get("path")
         if not isinstance(path, str) or Path(path).is_absolute() or Path(path).exists():
             return False
-        source = self.config.source
-        places = [f"{source.parent} (the config's folder)"] if source else []
-        places.append(f"{Path.cwd()} (the working directory)")
-        self.problem(("data", "path"), f"no such file {path!r}; looked in {' and '.join(places)}")
+        folder, cwd = self.config.source.parent if self.config.source else None, Path.cwd()
+        if folder is None or folder == cwd:
+            places = f"{cwd} (the working directory)"
+        else:
+            places = f"{folder} (the config's folder) and {cwd} (the working directory)"
+        self.problem(("data", "path"), f"no such file {path!r}; looked in {places}")
         return True
 
     def construct(self, section: str, *injected: Any) -> Any:

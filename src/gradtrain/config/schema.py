@@ -54,18 +54,18 @@ class TrainSpec(StrictParams):
     early_stopping: EarlyStopping | None = None
 
 
+INIT_DESCRIPTION = (
+    "initial values by parameter name (e.g. linear.weight): a number fills the parameter, "
+    "nested lists give it element by element"
+)
+
+
 class TopLevel(StrictParams):
-    """The keys of a config file that are the same whichever components it names."""
+    """The keys that open a config file, the same whichever components it names."""
 
     name: str = Field(min_length=1, description="the experiment's name; runs go to runs/<name>/")
     seed: int = Field(0, ge=0, description="seeds initialisation, splitting, shuffling, dropout")
     dtype: Literal["float32", "float64"] = Field("float32", description="parameter and data dtype")
-    train: TrainSpec
-    init: dict[str, Any] = Field(
-        default_factory=dict,
-        description="initial values by parameter name (e.g. linear.weight): a number fills the "
-        "parameter, nested lists give it element by element",
-    )
 
 
 class ConfigFile(TopLevel):
@@ -76,6 +76,8 @@ class ConfigFile(TopLevel):
     loss: dict[str, Any]
     optimizer: dict[str, Any]
     scheduler: dict[str, Any] | None = None
+    train: TrainSpec
+    init: dict[str, Any] = Field(default_factory=dict, description=INIT_DESCRIPTION)
 
 
 class ComponentSpec(BaseModel):
@@ -184,10 +186,11 @@ def config_json_schema() -> dict[str, Any]:
         for section in SECTION_KINDS
         if section != "scheduler"
     }
-    sections["scheduler"] = (_choice_of_components("scheduler") | None, None)
+    sections["scheduler"] = (Union[_choice_of_components("scheduler"), None], None)  # noqa: UP007
+    sections["train"] = (TrainSpec, ...)
     sections["init"] = (
         dict[str, float | list[Any]],
-        Field(default_factory=dict, description=TopLevel.model_fields["init"].description),
+        Field(default_factory=dict, description=INIT_DESCRIPTION),
     )
     file_model = create_model(
         "ExperimentConfig",
@@ -196,8 +199,5 @@ def config_json_schema() -> dict[str, Any]:
         **sections,
     )
     schema: dict[str, Any] = file_model.model_json_schema()
-    # In the order a config is written, not the order the model was assembled in.
-    order = ["name", "seed", "dtype", *SECTION_KINDS, "train", "init"]
-    schema["properties"] = {key: schema["properties"][key] for key in order}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema

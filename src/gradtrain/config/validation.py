@@ -93,6 +93,18 @@ def _number(value: Any) -> str:
     return str(value)
 
 
+def _limits(model: type[BaseModel] | None, key: str) -> dict[str, Any]:
+    """Every bound of a field (ge=0, lt=1), so a message gives the whole valid range."""
+    if model is None or key not in model.model_fields:
+        return {}
+    limits: dict[str, Any] = {}
+    for constraint in model.model_fields[key].metadata:
+        for name in _BOUNDS:
+            if getattr(constraint, name, None) is not None:
+                limits[name] = getattr(constraint, name)
+    return limits
+
+
 def _expected_of(model: type[BaseModel] | None, key: str) -> str:
     if model is None or key not in model.model_fields:
         return ""
@@ -125,8 +137,9 @@ def _message(error: ErrorDetails, model: type[BaseModel], keys: Keys, label: str
         return f"expected one of {', '.join(choices)}, got {show_value(value)}" + (
             f";{hint}" if hint else ""
         )
-    bounds = [f"{_BOUNDS[name]} {_number(context[name])}" for name in _BOUNDS if name in context]
-    if bounds:
+    if any(name in context for name in _BOUNDS):
+        limits = _limits(_model_at(model, keys[:-1]), str(keys[-1])) or context
+        bounds = [f"{_BOUNDS[name]} {_number(limits[name])}" for name in _BOUNDS if name in limits]
         return f"must be {' and '.join(bounds)}, got {show_value(value)}"
     if kind in ("too_short", "too_long"):
         length = context.get("min_length") if kind == "too_short" else context.get("max_length")

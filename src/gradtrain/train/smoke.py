@@ -8,12 +8,17 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+import numpy as np
 
 from .events import BatchEnded, Event
 from .trainer import NonFiniteLoss, Trainer
 
 CONFIG_SUFFIXES = (".yaml", ".yml")
 SMOKE_BATCHES = 2
+
+Stage = Literal["validate", "build", "train"]
 
 
 class SmokeInputError(Exception):
@@ -22,14 +27,18 @@ class SmokeInputError(Exception):
 
 @dataclass(frozen=True)
 class SmokeResult:
-    """The outcome for one config: passed, or the reason it failed."""
+    """The outcome for one config: passed, or the stage where it failed and why."""
 
     config: str
     name: str | None
-    passed: bool
+    stage: Stage | None  # None: passed
     first_loss: float | None
     reason: str
     seconds: float
+
+    @property
+    def passed(self) -> bool:
+        return self.stage is None
 
 
 def collect_configs(paths: Sequence[Path]) -> list[Path]:
@@ -62,27 +71,30 @@ def smoke_test(
         if isinstance(event, BatchEnded):
             losses.append(event.loss)
 
-    def result(name: str | None, reason: str = "") -> SmokeResult:
+    def result(stage: Stage | None = None, reason: str = "") -> SmokeResult:
         first = losses[0] if losses else None
-        return SmokeResult(label, name, not reason, first, reason, time.perf_counter() - started)
+        return SmokeResult(label, name, stage, first, reason, time.perf_counter() - started)
 
     name: str | None = None
+    stage: Stage = "validate"
     try:
         config = load_config(path, overrides)
-        name = config.name
+        name, stage = config.name, "build"
         experiment = build_experiment(config)
         trainer = Trainer.from_experiment(experiment, listeners=[record_loss])
-        record = trainer.train_one_epoch(1, max_batches=batches)
+        stage = "train"
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            record = trainer.train_one_epoch(1, max_batches=batches)
     except ConfigError as error:
-        return result(name, "; ".join(str(problem) for problem in error.problems))
+        return result(stage, "\n".join(str(problem) for problem in error.problems))
     except NonFiniteLoss as error:
-        return result(name, str(error))
+        return result(stage, str(error))
     except Exception as error:  # a smoke test reports every failure rather than crash on one
-        return result(name, f"{type(error).__name__}: {error}")
+        return result(stage, f"{type(error).__name__}: {error}")
     for key in ("train_loss", "val_loss"):
         if key in record and not math.isfinite(record[key]):
-            return result(name, f"{key} is {record[key]}")
-    return result(name)
+            return result("train", f"{key} is {record[key]}")
+    return result()
 
 
 def junit_xml(results: Sequence[SmokeResult]) -> str:
@@ -107,7 +119,8 @@ def junit_xml(results: Sequence[SmokeResult]) -> str:
         if result.passed:
             ElementTree.SubElement(case, "system-out").text = f"first loss {result.first_loss}"
         else:
-            failure = ElementTree.SubElement(case, "failure", message=result.reason)
+            message = f"{result.stage} failed: {result.reason.splitlines()[0]}"
+            failure = ElementTree.SubElement(case, "failure", message=message, type=str(result.stage))
             failure.text = result.reason
     suites = ElementTree.Element("testsuites")
     suites.append(suite)

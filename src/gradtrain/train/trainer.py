@@ -119,7 +119,8 @@ class Trainer:
         self.epoch = 0
         self.stopped_early = False
         self.last_record: dict[str, Any] | None = None
-        self.seconds = 0.0
+        self._seconds_before = 0.0  # spent by earlier sessions of a resumed run
+        self._started: float | None = None
         self._snapshot: dict[str, Any] | None = None
 
     @classmethod
@@ -169,7 +170,7 @@ class Trainer:
 
     def fit(self) -> RunResult:
         """Train from the current epoch to settings.epochs; never raises for a failed run."""
-        started = time.perf_counter()
+        self._started = time.perf_counter()
         self._emit(
             RunStarted(
                 self.name,
@@ -186,8 +187,11 @@ class Trainer:
         status: Status = "finished"
         message = ""
         try:
-            while self.epoch < self.settings.epochs and not self.stopped_early:
-                self._end_epoch(self.epoch + 1, self.train_one_epoch(self.epoch + 1))
+            # Overflow is no warning here: it makes the loss non-finite, which stops the run
+            # with a message naming the epoch and batch.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                while self.epoch < self.settings.epochs and not self.stopped_early:
+                    self._end_epoch(self.epoch + 1, self.train_one_epoch(self.epoch + 1))
         except NonFiniteLoss as failure:
             status, message = "failed", str(failure)
         except KeyboardInterrupt:
@@ -204,7 +208,7 @@ class Trainer:
                     f"stopped early at epoch {self.epoch}: {self.monitor.monitor} has not improved "
                     f"for {self.monitor.epochs_without_improvement} epochs"
                 )
-        self.seconds += time.perf_counter() - started
+        self._seconds_before, self._started = self.seconds, None
         summary = self.summary(status, message)
         if self.run_dir is not None:
             self.run_dir.write_summary(summary)
@@ -285,7 +289,6 @@ class Trainer:
         if stopping is not None and self.monitor.epochs_without_improvement >= stopping.patience:
             self.stopped_early = True
         self.epoch, self.last_record = epoch, record
-        self.seconds += record["seconds"]
         if self.run_dir is not None:
             self.run_dir.append_metrics(record)
         # Metrics first, then the checkpoint: a resume drops metrics past its checkpoint.
@@ -309,6 +312,12 @@ class Trainer:
             "seconds": self.seconds,
         }
 
+    @property
+    def seconds(self) -> float:
+        """Wall time of fit() so far, over every session of a resumed run."""
+        running = 0.0 if self._started is None else time.perf_counter() - self._started
+        return self._seconds_before + running
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
@@ -320,7 +329,7 @@ class Trainer:
         self.epoch = int(state["epoch"])
         self.stopped_early = bool(state["stopped_early"])
         self.last_record = state["last_record"]
-        self.seconds = float(state["seconds"])
+        self._seconds_before = float(state["seconds"])
         self._snapshot = state
 
     def summary(self, status: Status, message: str) -> dict[str, Any]:

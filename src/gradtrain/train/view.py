@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from .events import BatchEnded, EpochEnded, Event, Listener, RunEnded, RunStarted
@@ -15,6 +16,8 @@ from .events import BatchEnded, EpochEnded, Event, Listener, RunEnded, RunStarte
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
+
+    from .smoke import SmokeResult
 
 # An epoch that has run this long gets a progress bar (on a terminal) for the rest of it.
 PROGRESS_AFTER_SECONDS = 0.3
@@ -201,3 +204,38 @@ class RichView:
         self.console.print(Text(first, style=f"bold {colour}"))
         for line in rest:
             self.console.print(Text(line))
+
+
+def render_smoke(results: Sequence[SmokeResult], out: IO[str]) -> None:
+    """The smoke results as a pass/fail table: rich on a terminal, plain lines otherwise."""
+    passed = sum(result.passed for result in results)
+    totals = f"{passed} passed, {len(results) - passed} failed"
+    if wants_plain(out):
+        for result in results:
+            status = "PASS" if result.passed else f"FAIL ({result.stage})"
+            first = f"first loss {format_number(result.first_loss)}"
+            out.write(f"{status}  {result.config}  {first}  {format_seconds(result.seconds)}\n")
+            for line in result.reason.splitlines():
+                out.write(f"    {line}\n")
+        out.write(totals + "\n")
+        out.flush()
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="gradtrain smoke", title_justify="left")
+    for column in ("config", "result", "first loss", "time", "reason"):
+        table.add_column(column, justify="right" if column in ("first loss", "time") else "left")
+    for result in results:
+        status = Text("PASS", "bold green") if result.passed else Text("FAIL", "bold red")
+        table.add_row(
+            Text(result.config),
+            status,
+            format_number(result.first_loss),
+            format_seconds(result.seconds),
+            Text(result.reason if result.passed else f"{result.stage}: {result.reason}"),
+        )
+    console = Console(file=out)
+    console.print(table)
+    console.print(Text(totals, style="bold green" if passed == len(results) else "bold red"))

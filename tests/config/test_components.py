@@ -1,0 +1,113 @@
+"""Section models made from registry entries: strict types, tuples from lists, shared bounds."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pytest
+from pydantic import ValidationError
+
+from gradtrain.config.components import describe_type, section_model, split_data_section
+from gradtrain.registry import Registry
+
+toys = Registry("toy")
+
+
+@toys.register("toy")
+def make_toy(
+    size: int,
+    lr: float = 0.1,
+    betas: tuple[float, float] = (0.9, 0.99),
+    mode: Literal["fast", "slow"] = "fast",
+    label: str | None = None,
+) -> None:
+    """A toy component for these tests."""
+
+
+@toys.register("named_lr")
+def make_named_lr(lr: str = "auto") -> None:
+    """A component whose `lr` is not a number, so the shared bound does not apply."""
+
+
+@toys.register("clashing")
+def make_clashing(batch_size: int = 1) -> None:
+    """A data source whose parameter is named like a loading key."""
+
+
+def validate(values: dict[str, object], name: str = "toy") -> dict[str, object]:
+    return section_model("model", toys.get(name)).model_validate(values).model_dump()
+
+
+def test_parameters_come_from_the_signature_with_defaults() -> None:
+    assert validate({"name": "toy", "size": 3}) == {
+        "name": "toy",
+        "size": 3,
+        "lr": 0.1,
+        "betas": (0.9, 0.99),
+        "mode": "fast",
+        "label": None,
+    }
+
+
+def test_lists_become_tuples_and_ints_are_numbers() -> None:
+    values = validate({"name": "toy", "size": 3, "betas": [0.5, 1], "lr": 1})
+    assert values["betas"] == (0.5, 1.0)
+    assert values["lr"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("values", "error_type"),
+    [
+        ({"name": "toy"}, "missing"),
+        ({"name": "toy", "size": "3"}, "int_type"),
+        ({"name": "toy", "size": 3, "lr": True}, "float_type"),
+        ({"name": "toy", "size": 3, "lr": 0}, "greater_than"),
+        ({"name": "toy", "size": 3, "mode": "medium"}, "literal_error"),
+        ({"name": "toy", "size": 3, "speed": 1}, "extra_forbidden"),
+        ({"name": "other", "size": 3}, "literal_error"),
+    ],
+)
+def test_bad_values_are_rejected(values: dict[str, object], error_type: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        validate(values)
+    assert [error["type"] for error in caught.value.errors()] == [error_type]
+
+
+def test_shared_bounds_apply_to_numeric_parameters_only() -> None:
+    assert validate({"name": "named_lr", "lr": "auto"}, "named_lr") == {
+        "name": "named_lr",
+        "lr": "auto",
+    }
+
+
+def test_the_data_section_adds_loading_keys() -> None:
+    entry = toys.get("toy")
+    values = section_model("data", entry).model_validate({"name": "toy", "size": 2}).model_dump()
+    params, loading = split_data_section(values)
+    assert params == {"size": 2, "lr": 0.1, "betas": (0.9, 0.99), "mode": "fast", "label": None}
+    assert loading == {
+        "batch_size": None,
+        "shuffle": False,
+        "val_fraction": 0.0,
+        "standardize": False,
+    }
+
+
+def test_a_parameter_named_like_a_loading_key_is_a_programming_error() -> None:
+    with pytest.raises(TypeError, match="named like config keys"):
+        section_model("data", toys.get("clashing"))
+
+
+@pytest.mark.parametrize(
+    ("annotation", "text"),
+    [
+        (float, "float"),
+        (list[int], "list[int]"),
+        (tuple[float, float], "tuple[float, float]"),
+        (Literal["relu", "tanh"], "relu|tanh"),
+        (int | None, "int | None"),
+        (list[float] | None, "list[float] | None"),
+    ],
+)
+def test_types_are_described_as_a_config_writer_reads_them(annotation: object, text: str) -> None:
+    assert describe_type(annotation) == text
