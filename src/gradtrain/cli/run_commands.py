@@ -130,9 +130,7 @@ def train(
     try:
         if resume is not None:
             if config_path is not None:
-                fail(
-                    f"--resume takes the run's own config; give only overrides, not {config_path}"
-                )
+                fail(f"--resume takes the run's own config; give only overrides, not {config_path}")
             run_dir = RunDirectory.open(resume)
             config_path = run_dir.config_path
         config = load_config(config_path, overrides)

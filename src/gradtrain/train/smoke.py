@@ -120,7 +120,9 @@ def junit_xml(results: Sequence[SmokeResult]) -> str:
             ElementTree.SubElement(case, "system-out").text = f"first loss {result.first_loss}"
         else:
             message = f"{result.stage} failed: {result.reason.splitlines()[0]}"
-            failure = ElementTree.SubElement(case, "failure", message=message, type=str(result.stage))
+            failure = ElementTree.SubElement(
+                case, "failure", message=message, type=str(result.stage)
+            )
             failure.text = result.reason
     suites = ElementTree.Element("testsuites")
     suites.append(suite)

@@ -228,10 +228,10 @@ def render_smoke(results: Sequence[SmokeResult], out: IO[str]) -> None:
     for column in ("config", "result", "first loss", "time", "reason"):
         table.add_column(column, justify="right" if column in ("first loss", "time") else "left")
     for result in results:
-        status = Text("PASS", "bold green") if result.passed else Text("FAIL", "bold red")
+        verdict = Text("PASS", "bold green") if result.passed else Text("FAIL", "bold red")
         table.add_row(
             Text(result.config),
-            status,
+            verdict,
             format_number(result.first_loss),
             format_seconds(result.seconds),
             Text(result.reason if result.passed else f"{result.stage}: {result.reason}"),

@@ -1,0 +1,175 @@
+"""The Trainer, on hand-built components: the seed numbers, zero_grad, stopping, resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import gradtrain as gt
+from gradtrain import nn, optim
+from gradtrain.train import (
+    EarlyStopping,
+    Event,
+    RunDirectory,
+    RunEnded,
+    Trainer,
+    TrainSettings,
+)
+
+X = np.arange(11, dtype=np.float32).reshape(-1, 1)
+Y = 2 * X + 1
+
+
+def seed_trainer(epochs: int = 50, zero_grad: bool = True, **options: Any) -> Trainer:
+    model = nn.Linear(1, 1, bias=False)
+    with gt.no_grad():
+        model.weight.data[...] = -0.2315942
+    return Trainer(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), lr=0.01),
+        TrainSettings(epochs=epochs, zero_grad=zero_grad),
+        (X, Y),
+        **options,
+    )
+
+
+def test_seed_experiment_gives_the_known_losses() -> None:
+    records: list[dict[str, Any]] = []
+    trainer = seed_trainer(listeners=[lambda e: records.append(getattr(e, "record", {}))])
+    result = trainer.fit()
+    losses = [r["train_loss"] for r in records if r]
+    assert result.status == "finished" and len(losses) == 50
+    assert losses[0] == pytest.approx(197.6164, abs=1e-4)
+    assert losses[-1] == pytest.approx(0.285714, abs=1e-6)
+
+
+def test_without_zero_grad_the_gradients_accumulate() -> None:
+    with_zero = seed_trainer(epochs=3)
+    without = seed_trainer(epochs=3, zero_grad=False)
+    with_zero.fit()
+    without.fit()
+    assert with_zero.last_record is not None and without.last_record is not None
+    # Step 2 uses grad1 + grad2 instead of grad2: the weight overshoots and the loss differs.
+    assert with_zero.last_record["train_loss"] != without.last_record["train_loss"]
+    assert without.last_record["grad_norm"] > with_zero.last_record["grad_norm"]
+
+
+def test_non_finite_loss_stops_naming_epoch_and_batch() -> None:
+    model = nn.Linear(1, 1, bias=False)
+    trainer = Trainer(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), lr=1e30),
+        TrainSettings(epochs=10, batch_size=4),
+        (X, Y),
+    )
+    result = trainer.fit()
+    assert result.status == "failed"
+    assert "at epoch 1, batch 2" in result.message or "at epoch 2, batch" in result.message
+
+
+def classification_trainer(
+    epochs: int, run_dir: RunDirectory | None = None, **settings: Any
+) -> Trainer:
+    gt.manual_seed(0)
+    generator = np.random.default_rng(0)
+    features = generator.normal(size=(120, 2)).astype(np.float32)
+    labels = (features[:, 0] + features[:, 1] > 0).astype(np.int64)
+    model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Dropout(0.2), nn.Linear(8, 2))
+    optimizer = optim.Adam(model.parameters(), lr=0.05)
+    return Trainer(
+        model,
+        nn.CrossEntropyLoss(),
+        optimizer,
+        TrainSettings(epochs=epochs, batch_size=16, shuffle=True, **settings),
+        (features[:100], labels[:100]),
+        (features[100:], labels[100:]),
+        task="classification",
+        scheduler=optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5),
+        run_dir=run_dir,
+    )
+
+
+def without_seconds(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in records]
+
+
+def test_validation_metrics_and_scheduler_in_the_records(tmp_path: Path) -> None:
+    run_dir = RunDirectory.create(tmp_path, "blobs", "")
+    result = classification_trainer(4, run_dir).fit()
+    records = run_dir.metrics()
+    assert list(records[0]) == [
+        "epoch", "train_loss", "val_loss", "val_accuracy", "lr", "grad_norm", "seconds"
+    ]  # fmt: skip
+    assert [r["lr"] for r in records] == [0.05, 0.05, 0.025, 0.025]
+    assert records[-1]["val_accuracy"] >= 0.9
+    assert result.summary["best"]["monitor"] == "val_loss"
+
+
+def test_resumed_run_repeats_the_uninterrupted_metrics(tmp_path: Path) -> None:
+    straight = RunDirectory.create(tmp_path, "straight", "")
+    classification_trainer(6, straight).fit()
+
+    stopped = RunDirectory.create(tmp_path, "stopped", "")
+    classification_trainer(3, stopped).fit()
+    resumed = classification_trainer(6, RunDirectory.open(stopped.path))
+    resumed.load_state_dict(stopped.load_checkpoint())
+    resumed.fit()
+
+    assert without_seconds(RunDirectory.open(stopped.path).metrics()) == without_seconds(
+        straight.metrics()
+    )
+
+
+def test_early_stopping_after_patience_epochs() -> None:
+    events: list[Event] = []
+    trainer = classification_trainer(
+        50, early_stopping=EarlyStopping("val_accuracy", patience=2, mode="max")
+    )
+    trainer.listeners.append(events.append)
+    result = trainer.fit()
+    assert result.status == "early_stopped"
+    assert trainer.epoch < 50
+    assert trainer.monitor.epochs_without_improvement == 2
+    assert isinstance(events[-1], RunEnded) and "stopped early" in events[-1].message
+
+
+def test_early_stopping_refuses_an_unmeasured_monitor() -> None:
+    model = nn.Linear(1, 1)
+    settings = TrainSettings(epochs=1, early_stopping=EarlyStopping("val_loss", patience=1))
+    with pytest.raises(ValueError, match=r"it measures: train_loss$"):
+        Trainer(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), settings, (X, Y))
+
+
+def test_grad_clip_limits_the_step_but_reports_the_raw_norm() -> None:
+    clipped = seed_trainer(epochs=1)
+    clipped.settings = TrainSettings(epochs=1, grad_clip=1.0)
+    clipped.fit()
+    assert clipped.last_record is not None and clipped.last_record["grad_norm"] > 1.0
+    # One full-batch SGD step of lr 0.01 with the gradient clipped to norm 1.
+    assert clipped.model.weight.data.item() == pytest.approx(-0.2315942 + 0.01, abs=1e-6)
+
+
+def test_interrupt_saves_the_last_epoch_and_reports_it(tmp_path: Path) -> None:
+    run_dir = RunDirectory.create(tmp_path, "seed", "")
+    trainer = seed_trainer(epochs=10, run_dir=run_dir)
+    calls = 0
+    original = trainer.optimizer.step
+
+    def step_then_interrupt(closure: Any = None) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 4:
+            raise KeyboardInterrupt
+        return original()
+
+    trainer.optimizer.step = step_then_interrupt  # type: ignore[method-assign]
+    result = trainer.fit()
+    assert result.status == "interrupted"
+    assert result.message == "interrupted during epoch 4; saved the checkpoint of epoch 3"
+    assert run_dir.load_checkpoint()["epoch"] == 3
+    assert [r["epoch"] for r in run_dir.metrics()] == [1, 2, 3]
