@@ -1,8 +1,8 @@
 """Each update rule against its formula written out in NumPy (no PyTorch needed).
 
 The formulas follow the pseudo-code of the torch.optim documentation. A parameter is given a
-fixed gradient sequence by hand, so only the rule itself is under test. The large shape runs
-the blocked path that big parameters take.
+fixed gradient sequence by hand, so only the rule itself is under test. The shapes include a
+0-d parameter (a scalar bias) and a large one, which takes the blocked path.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 import gradtrain as gt
 from gradtrain.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 
-SHAPES = [(3,), (257, 300)]
+SHAPES = [(), (3,), (257, 300)]
 
 
 def start_and_grads(shape: tuple[int, ...], steps: int = 3) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -63,7 +63,8 @@ class Adagrad(Optimizer):
             clr = lr / (1 + (state["step"] - 1) * lr_decay)
             for data, block_grad, total in blocks(param.data, grad.data, state["sum"]):
                 block_grad = effective_grad(block_grad, data, weight_decay, maximize)
-                scratch = np.multiply(block_grad, block_grad)
+                scratch = np.empty_like(data)
+                np.multiply(block_grad, block_grad, out=scratch)
                 total += scratch
                 np.sqrt(total, out=scratch)
                 scratch += eps

@@ -81,7 +81,8 @@ class RMSprop(Optimizer):
             )
             for data, block_grad, square_avg, grad_avg, buffer in arrays:
                 block_grad = effective_grad(block_grad, data, weight_decay, maximize)
-                scratch = np.multiply(block_grad, block_grad)
+                scratch = np.empty_like(data)
+                np.multiply(block_grad, block_grad, out=scratch)
                 square_avg *= alpha
                 scratch *= 1 - alpha
                 square_avg += scratch
