@@ -520,3 +520,16 @@ def test_a_real_process_reports_bad_input_with_exit_code_2(experiment_dir: Path)
     assert result.returncode == 2
     assert "exp.yaml:18:7: optimizer.lr: must be > 0, got -0.1" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_validate_takes_a_folder_of_configs(experiment_dir: Path) -> None:
+    folder = experiment_dir / "configs"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(GOOD.replace("points.csv", "../points.csv"))
+    (folder / "b.yml").write_text(GOOD.replace("points.csv", "../points.csv").replace("5\n", "x\n"))
+    (folder / "notes.txt").write_text("not a config")
+    code, out, err = invoke("validate", "configs")
+    assert code == 2
+    assert out.startswith(f"OK {Path('configs', 'a.yaml')}: points")
+    assert f"{Path('configs', 'b.yml')}:21:11: train.epochs: expected an integer, got 'x'" in err
+    assert err.splitlines()[-1] == "1 of 2 configs invalid"

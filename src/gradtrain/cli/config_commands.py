@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -38,8 +39,8 @@ def validate(
     configs: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Config files, then optional KEY=VALUE overrides applied to each "
-            "(e.g. optimizer.lr=0.05). None: the embedded default.",
+            help="Config files or folders of them, then optional KEY=VALUE overrides applied to "
+            "each (e.g. optimizer.lr=0.05). None: the embedded default.",
             show_default=False,
         ),
     ] = None,
@@ -55,38 +56,50 @@ def validate(
     Every problem prints as FILE:LINE:COLUMN: key.path: what is wrong. Exit code 2 if any
     config is invalid.
     """
-    from gradtrain.config import ConfigError, build_experiment, load_config
     from gradtrain.config.overrides import looks_like_config
 
     tokens = configs or []
-    paths = [token for token in tokens if looks_like_config(token)]
     overrides = [token for token in tokens if not looks_like_config(token)]
-    invalid = 0
-    candidates: list[str | None] = list(paths) or [None]
-    for path in candidates:
-        shown = path or "(embedded default)"
-        try:
-            config = load_config(path, overrides)
-            experiment = build_experiment(config)
-        except ConfigError as error:
-            invalid += 1
-            for problem in error.problems:
-                typer.echo(str(problem), err=True)
-            continue
-        rows = len(experiment.train_x) + (
-            len(experiment.val_x) if experiment.val_x is not None else 0
-        )
-        features = experiment.train_x.shape[1]
-        plural = "s" if features != 1 else ""
-        typer.echo(
-            f"OK {shown}: {config.name} ({config.model.name}, {config.loss.name}, "
-            f"{config.optimizer.name}; {rows} rows, {features} feature{plural})"
-        )
-        if print_config:
-            typer.echo(config.to_yaml())
+    files: list[str | None] = [
+        file for token in tokens if looks_like_config(token) for file in _config_files(token)
+    ]
+    invalid = sum(not _validate_one(file, overrides, print_config) for file in files or [None])
     if invalid:
-        total = len(paths) or 1
+        total = len(files) or 1
         raise _fail([f"{invalid} of {total} config{'s' if total != 1 else ''} invalid"])
+
+
+def _config_files(token: str) -> list[str]:
+    """A file as itself, a folder as its .yaml/.yml files (or itself when it has none)."""
+    folder = Path(token)
+    if not folder.is_dir():
+        return [token]
+    found = sorted(str(path) for path in folder.iterdir() if path.suffix in (".yaml", ".yml"))
+    return found or [token]
+
+
+def _validate_one(path: str | None, overrides: list[str], print_config: bool) -> bool:
+    """Load and build one config; print OK (and the resolved config) or every problem."""
+    from gradtrain.config import ConfigError, build_experiment, load_config
+
+    try:
+        config = load_config(path, overrides)
+        experiment = build_experiment(config)
+    except ConfigError as error:
+        for problem in error.problems:
+            typer.echo(str(problem), err=True)
+        return False
+    val_rows = len(experiment.val_x) if experiment.val_x is not None else 0
+    features = experiment.train_x.shape[1]
+    plural = "s" if features != 1 else ""
+    typer.echo(
+        f"OK {path or '(embedded default)'}: {config.name} ({config.model.name}, "
+        f"{config.loss.name}, {config.optimizer.name}; {len(experiment.train_x) + val_rows} rows, "
+        f"{features} feature{plural})"
+    )
+    if print_config:
+        typer.echo(config.to_yaml())
+    return True
 
 
 def _show_default(value: Any) -> str:

@@ -78,10 +78,14 @@ def _resolve_data_path(config: ExperimentConfig, folder: Path) -> None:
     A path found in neither is left as written; build_experiment reports where it looked.
     """
     value = config.data.params.get("path")
-    if not isinstance(value, str) or Path(value).is_absolute():
+    if not isinstance(value, str):
+        return
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        config.data.params["path"] = str(path)
         return
     for base in (folder, Path.cwd()):
-        candidate = base / value
+        candidate = base / path
         if candidate.exists():
             config.data.params["path"] = str(candidate.resolve())
             return
