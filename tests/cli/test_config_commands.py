@@ -533,3 +533,12 @@ def test_validate_takes_a_folder_of_configs(experiment_dir: Path) -> None:
     assert out.startswith(f"OK {Path('configs', 'a.yaml')}: points")
     assert f"{Path('configs', 'b.yml')}:21:11: train.epochs: expected an integer, got 'x'" in err
     assert err.splitlines()[-1] == "1 of 2 configs invalid"
+
+
+def test_the_example_configs_in_the_repository_are_valid() -> None:
+    folder = Path(__file__).resolve().parents[2] / "configs"
+    if not any(folder.glob("*.yaml")):
+        pytest.skip("no configs/ folder beside the tests")
+    code, out, err = invoke("validate", str(folder))
+    assert (code, err) == (0, "")
+    assert len(out.splitlines()) == len(list(folder.glob("*.yaml")))
