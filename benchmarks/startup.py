@@ -1,0 +1,80 @@
+"""Start-up time of the command line against `python -c "import torch"`.
+
+    python benchmarks/startup.py [--repeats 7]
+
+Each figure is the median wall time of --repeats fresh subprocesses, after one warm-up run
+(so every case reads warm files and bytecode):
+
+  python            `python -c pass`, the interpreter alone
+  import torch      `python -c "import torch"`, the reference (skipped if torch is absent)
+  gradtrain --help  the installed console script printing its help; target < 0.3 s
+  seed experiment   `gradtrain run configs/linreg.yaml`, all 50 epochs with its run directory
+                    and plain output to a pipe; target < 1 s
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TARGETS = {"gradtrain --help": 0.3, "seed experiment": 1.0}
+
+
+def gradtrain_command() -> list[str]:
+    """The installed console script beside this interpreter, else the same via python -c."""
+    installed = shutil.which("gradtrain", path=str(Path(sys.executable).parent))
+    if installed:
+        return [installed]
+    return [sys.executable, "-c", "from gradtrain.cli import app; app()"]
+
+
+def median_seconds(command: list[str], repeats: int) -> float:
+    """Median wall time of `command` over `repeats` runs, after one untimed warm-up."""
+    times = []
+    for attempt in range(repeats + 1):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if attempt:
+            times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7, help="timed runs per case")
+    args = parser.parse_args()
+
+    gradtrain = gradtrain_command()
+    with tempfile.TemporaryDirectory() as output_dir:
+        seed = [*gradtrain, "run", str(REPO / "configs" / "linreg.yaml"), "-o", output_dir]
+        cases = {
+            "python": [sys.executable, "-c", "pass"],
+            "import torch": [sys.executable, "-c", "import torch"],
+            "gradtrain --help": [*gradtrain, "--help"],
+            "seed experiment": seed,
+        }
+        if importlib.util.find_spec("torch") is None:
+            del cases["import torch"]
+            print("torch is not installed: no `import torch` reference")
+        results = {name: median_seconds(command, args.repeats) for name, command in cases.items()}
+
+    reference = results.get("import torch")
+    print(f"median wall time of {args.repeats} runs each (python {sys.version.split()[0]})")
+    print(f"{'case':<18} {'seconds':>8} {'vs torch':>9}  target")
+    for name, seconds in results.items():
+        ratio = f"{seconds / reference:8.2f}x" if reference else f"{'-':>9}"
+        target = TARGETS.get(name)
+        verdict = f"< {target} s {'ok' if seconds < target else 'MISSED'}" if target else ""
+        print(f"{name:<18} {seconds:8.3f} {ratio}  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
