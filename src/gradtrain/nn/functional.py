@@ -75,7 +75,7 @@ def _check_reduction(reduction: str) -> None:
 
 
 def _check_same_shape(input: Tensor, target: Any) -> None:
-    shape = np.shape(target.data if isinstance(target, Tensor) else target)
+    shape = target.shape if isinstance(target, (Tensor, np.ndarray)) else np.shape(target)
     if shape != input.shape:
         # The classic silent bug: (N, 1) predictions against (N,) targets broadcast to (N, N).
         warnings.warn(
