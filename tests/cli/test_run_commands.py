@@ -212,6 +212,14 @@ def test_bad_override_names_the_token(tmp_path: Path) -> None:
     assert not tmp_path.joinpath("linreg").exists()
 
 
+def test_an_output_dir_that_is_a_file_is_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("")
+    result = gradtrain("run", LINREG, "-o", tmp_path / "taken")
+    assert result.exit_code == 2
+    assert "cannot create a run directory under" in result.stderr
+    assert "Traceback" not in result.output
+
+
 def test_data_that_does_not_fit_the_model_is_bad_input(tmp_path: Path) -> None:
     result = gradtrain("run", LINREG, "-o", tmp_path, "model.in_features=3")
     assert result.exit_code == 2

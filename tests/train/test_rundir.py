@@ -32,6 +32,7 @@ def test_metrics_are_appended_as_json_lines(tmp_path: Path) -> None:
     assert [json.loads(line)["train_loss"] for line in lines] == [2.5, 1.25]
     names = sorted(p.name for p in run_dir.path.iterdir())
     assert names == ["checkpoints", "config.yaml", "metrics.jsonl"]
+    assert run_dir.metrics() == [{"epoch": 1, "train_loss": 2.5}, {"epoch": 2, "train_loss": 1.25}]
 
 
 def test_open_for_resume_truncates_metrics_past_the_checkpoint(tmp_path: Path) -> None:
@@ -40,6 +41,8 @@ def test_open_for_resume_truncates_metrics_past_the_checkpoint(tmp_path: Path) -
         run_dir.append_metrics({"epoch": epoch})
     run_dir.save_checkpoint({"epoch": 2})
 
+    with run_dir.metrics_path.open("a") as file:
+        file.write('{"epoch": 4, "train_lo')  # cut short by a crash
     reopened = RunDirectory.open(run_dir.path)
     reopened.truncate_metrics(reopened.load_checkpoint()["epoch"])
     reopened.append_metrics({"epoch": 3, "again": True})

@@ -29,7 +29,7 @@ def run(
     config: Annotated[
         str | None,
         typer.Argument(
-            metavar="[CONFIG]",
+            metavar="CONFIG",
             help="Experiment YAML file; without one, the embedded linear-regression example.",
             show_default=False,
         ),
@@ -37,7 +37,7 @@ def run(
     overrides: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[KEY=VALUE]...",
+            metavar="KEY=VALUE",
             help="Config overrides with dotted keys, e.g. optimizer.lr=0.05 train.epochs=5.",
             show_default=False,
         ),
@@ -78,7 +78,7 @@ def smoke(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            metavar="[PATH]...",
+            metavar="PATH",
             help="Config files, or folders of them (default: configs/).",
             show_default=False,
         ),
@@ -141,7 +141,10 @@ def train(
     except (RunDirectoryError, ValueError) as error:
         fail(str(error))
     if run_dir is None:
-        trainer.run_dir = RunDirectory.create(output_dir, config.name, config.to_yaml())
+        try:
+            trainer.run_dir = RunDirectory.create(output_dir, config.name, config.to_yaml())
+        except OSError as error:
+            fail(f"cannot create a run directory under {output_dir}: {error}")
     else:
         resume_into(trainer, run_dir, config.to_yaml())
     return EXIT_CODES.get(trainer.fit().status, EXIT_INTERRUPTED)

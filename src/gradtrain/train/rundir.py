@@ -1,12 +1,14 @@
 """The run directory: runs/<name>/<timestamp>/ with config, metrics, checkpoint and summary.
 
-Every file is written whole to a temporary file beside it and renamed into place, so a crash or
-Ctrl-C at any moment leaves each file either as it was or as it should be, never half written.
+config.yaml, summary.json and the checkpoint are written whole to a temporary file beside them
+and renamed into place; metrics.jsonl grows by one whole line per epoch, in a single append.
+So a crash or Ctrl-C at any moment leaves each file either as it was or as it should be.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -27,9 +29,8 @@ class RunDirectoryError(Exception):
 class RunDirectory:
     """One run's folder and the files in it."""
 
-    def __init__(self, path: Path, metric_lines: list[str] | None = None) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self._metric_lines = metric_lines or []
 
     @classmethod
     def create(cls, output_dir: Path, name: str, config_yaml: str) -> RunDirectory:
@@ -55,15 +56,13 @@ class RunDirectory:
 
     @classmethod
     def open(cls, path: Path) -> RunDirectory:
-        """An existing run folder, to resume; its metrics are kept up to its checkpoint."""
+        """An existing run folder, to resume."""
         if not path.is_dir():
             raise RunDirectoryError(f"{path}: no such run directory")
         for required in (CONFIG_FILE, CHECKPOINT_FILE):
             if not (path / required).is_file():
                 raise RunDirectoryError(f"{path}: not a run directory ({required} is missing)")
-        metrics = path / METRICS_FILE
-        lines = metrics.read_text(encoding="utf-8").splitlines() if metrics.is_file() else []
-        return cls(path, [line for line in lines if line.strip()])
+        return cls(path)
 
     @property
     def config_path(self) -> Path:
@@ -86,22 +85,30 @@ class RunDirectory:
 
     def metrics(self) -> list[dict[str, Any]]:
         """The records written so far, one per epoch."""
-        return [json.loads(line) for line in self._metric_lines]
+        if not self.metrics_path.is_file():
+            return []
+        records = []
+        for line in self.metrics_path.read_text(encoding="utf-8").splitlines():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                continue  # a line cut short by a crash of the machine: that epoch is redone
+        return records
 
     def append_metrics(self, record: dict[str, Any]) -> None:
-        self._metric_lines.append(json.dumps(record))
-        self._write_metrics()
+        """Add one epoch's record: one write() of one whole line, at the end of the file."""
+        line = (json.dumps(record) + "\n").encode("utf-8")
+        # Appending rather than rewriting keeps each epoch's cost flat however long the run.
+        descriptor = os.open(self.metrics_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(descriptor, line)
+        finally:
+            os.close(descriptor)
 
     def truncate_metrics(self, last_epoch: int) -> None:
-        """Drop records after `last_epoch`: a resume redoes the epochs its checkpoint lacks."""
-        kept = [line for line in self._metric_lines if json.loads(line)["epoch"] <= last_epoch]
-        if kept != self._metric_lines or not self.metrics_path.exists():
-            self._metric_lines = kept
-            self._write_metrics()
-
-    def _write_metrics(self) -> None:
-        text = "".join(line + "\n" for line in self._metric_lines)
-        atomic_write_text(self.metrics_path, text)
+        """Keep the records up to `last_epoch`: a resume redoes the epochs its checkpoint lacks."""
+        kept = [record for record in self.metrics() if record["epoch"] <= last_epoch]
+        atomic_write_text(self.metrics_path, "".join(json.dumps(r) + "\n" for r in kept))
 
     def save_checkpoint(self, state: dict[str, Any]) -> None:
         save_checkpoint(self.checkpoint_path, state)

@@ -53,14 +53,18 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds:.2f}s" if seconds >= 0.01 else f"{seconds * 1000:.1f}ms"
 
 
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """'1 epoch', '2 epochs'; plural(3, 'batch', 'batches')."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
 def summary_lines(event: RunEnded) -> list[str]:
     """The run's outcome in a few lines, the last one naming the run directory."""
     summary = event.summary
     done = summary.get("epochs_completed", 0)
-    lines = [
-        f"{event.status.replace('_', ' ')}: {summary.get('name', 'run')} after {done} "
-        f"epoch{'s' if done != 1 else ''} in {format_seconds(summary.get('seconds', 0.0))}"
-    ]
+    seconds = format_seconds(summary.get("seconds", 0.0))
+    status = event.status.replace("_", " ")
+    lines = [f"{status}: {summary.get('name', 'run')} after {plural(done, 'epoch')} in {seconds}"]
     final = summary.get("final")
     if final:
         keys = [k for k in final if k not in ("epoch", "seconds", "lr", "grad_norm")]
@@ -105,8 +109,9 @@ def started_line(event: RunStarted) -> str:
     where = f"; run directory {event.run_dir}" if event.run_dir else ""
     if event.start_epoch > 1:
         return f"resuming {event.name} at epoch {event.start_epoch} of {event.epochs}{where}"
-    batches = f"{event.batches_per_epoch} batch{'es' if event.batches_per_epoch != 1 else ''}"
-    return f"training {event.name}: {event.epochs} epochs of {batches}{where}"
+    epochs = plural(event.epochs, "epoch")
+    batches = plural(event.batches_per_epoch, "batch", "batches")
+    return f"training {event.name}: {epochs} of {batches}{where}"
 
 
 def epoch_line(event: EpochEnded) -> str:
