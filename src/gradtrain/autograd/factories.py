@@ -41,8 +41,9 @@ def ones(*size: Any, dtype: Any = float32, requires_grad: bool = False) -> Tenso
     return Tensor(xp.ones(_shape(size), dtype=dtype), requires_grad=requires_grad)
 
 
-def full(size: Sequence[int], fill_value: float, dtype: Any = float32) -> Tensor:
-    return Tensor(xp.full(tuple(size), fill_value, dtype=dtype))
+def full(size: Sequence[int], fill_value: float, dtype: Any = None) -> Tensor:
+    """A tensor of one value; its dtype follows the value's type (float32 for a float)."""
+    return Tensor(xp.full(tuple(size), as_array(fill_value, dtype)))
 
 
 def zeros_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:

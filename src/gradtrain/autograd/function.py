@@ -153,13 +153,12 @@ def count_consumers(root: Function) -> None:
 
 
 def accumulate_grad(tensor: Tensor, grad: Any) -> None:
-    """Add `grad` (owned by no one else) into tensor.grad, in the tensor's dtype."""
-    if grad.dtype != tensor.data.dtype:
-        grad = grad.astype(tensor.data.dtype)
+    """Add `grad` (owned by no one else) into tensor.grad, in place, in the tensor's dtype."""
     if tensor._grad is None:
-        tensor._grad = Tensor(grad)
+        # asarray: an op on 0-d arrays gives a NumPy scalar; .grad always holds an array.
+        tensor._grad = Tensor(xp.asarray(grad, dtype=tensor.data.dtype))
     else:
-        tensor._grad.data = tensor._grad.data + grad
+        xp.add(tensor._grad.data, grad, out=tensor._grad.data, casting="unsafe")
 
 
 def backward(root: Tensor, gradient: Any, retain_graph: bool) -> None:

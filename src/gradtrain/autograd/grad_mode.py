@@ -29,7 +29,14 @@ class _SetGradMode:
 
     mode: bool
 
-    def __init__(self) -> None:
+    def __new__(cls, function: Callable[..., Any] | None = None) -> Any:
+        # Bare `@no_grad` decorates at once; `no_grad()` makes the context manager.
+        instance = super().__new__(cls)
+        if function is not None:
+            return instance(function)
+        return instance
+
+    def __init__(self, function: Callable[..., Any] | None = None) -> None:
         self._previous: list[bool] = []
 
     def __enter__(self) -> None:

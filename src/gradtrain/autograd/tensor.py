@@ -207,9 +207,12 @@ class Tensor:
         return self.data if dtype is None else self.data.astype(dtype)
 
     def to(self, dtype: Any) -> Tensor:
-        if xp.dtype(dtype) == self.dtype:
+        dtype = xp.dtype(dtype)
+        if dtype == self.dtype:
             return self
-        return Cast.apply(self, dtype=xp.dtype(dtype))
+        if not xp.issubdtype(dtype, xp.floating):  # integers carry no gradient: off the graph
+            return Tensor(self.data.astype(dtype))
+        return Cast.apply(self, dtype=dtype)
 
     def float(self) -> Tensor:
         return self.to(xp.float32)
@@ -483,7 +486,9 @@ class Tensor:
             return self.reshape(1)
         start, end = start_dim % self.ndim, end_dim % self.ndim
         shape = self.shape
-        return self.reshape(*shape[:start], -1, *shape[end + 1 :])
+        # The merged size is spelled out, not -1, which is ambiguous for empty tensors.
+        merged = int(np.prod(shape[start : end + 1]))
+        return self.reshape(*shape[:start], merged, *shape[end + 1 :])
 
     def squeeze(self, dim: Dim = None) -> Tensor:
         if dim is None:
@@ -536,7 +541,8 @@ def unwrap_index(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(part.data if isinstance(part, Tensor) else part for part in index)
     if isinstance(index, list):
-        return xp.asarray(index)
+        array = xp.asarray(index)
+        return array.astype(xp.int64) if array.size == 0 else array  # [] selects nothing
     return index
 
 

@@ -200,7 +200,7 @@ class Erf(Function):
 
     def forward(self, a: Any) -> Any:
         self.saved = (a,)
-        return _erf(a).astype(a.dtype)
+        return xp.asarray(_erf(a), dtype=a.dtype)
 
     def backward(self, grad: Any) -> Any:
         a = self.saved[0]

@@ -72,11 +72,20 @@ class Amin(Amax):
         return a.min(axis=axis, keepdims=True)
 
 
+def shift_by_max(a: Any, axis: int | tuple[int, ...] | None) -> tuple[Any, Any]:
+    """(a - m, m) for m the max along axis (0 where it is infinite or the axis is empty).
+
+    Exponentials of a - m never overflow, which keeps the softmax family stable.
+    """
+    shift = a.max(axis=axis, keepdims=True, initial=-xp.inf)
+    shift = xp.where(xp.isfinite(shift), shift, 0)
+    return a - shift, shift
+
+
 def stable_logsumexp(a: Any, axis: int | tuple[int, ...] | None) -> Any:
     """log(sum(exp(a))) along axis, keeping dims, without overflow for large entries."""
-    shift = a.max(axis=axis, keepdims=True)
-    shift = xp.where(xp.isfinite(shift), shift, 0)
-    return shift + xp.log(xp.exp(a - shift).sum(axis=axis, keepdims=True))
+    shifted, shift = shift_by_max(a, axis)
+    return shift + xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 class LogSumExp(Function):
@@ -99,7 +108,7 @@ class Softmax(Function):
 
     def forward(self, a: Any, axis: int) -> Any:
         self.axis = axis
-        exp = xp.exp(a - a.max(axis=axis, keepdims=True))
+        exp = xp.exp(shift_by_max(a, axis)[0])
         out = exp / exp.sum(axis=axis, keepdims=True)
         self.saved = (out,)
         return out
@@ -114,7 +123,10 @@ class LogSoftmax(Function):
 
     def forward(self, a: Any, axis: int) -> Any:
         self.axis = axis
-        out = a - stable_logsumexp(a, axis)
+        # Subtract the max first, then the log of the sum: adding them back together first
+        # would round away the small terms next to a large max (in float32, 1e4 + 0.31).
+        shifted = shift_by_max(a, axis)[0]
+        out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         self.saved = (out,)
         return out
 

@@ -36,7 +36,7 @@ class Permute(Function):
     __slots__ = ("dims",)
 
     def forward(self, a: Any, dims: tuple[int, ...]) -> Any:
-        self.dims = dims
+        self.dims = tuple(dim % a.ndim for dim in dims) if a.ndim else dims
         return xp.transpose(a, dims)
 
     def backward(self, grad: Any) -> Any:
