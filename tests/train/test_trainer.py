@@ -173,3 +173,19 @@ def test_interrupt_saves_the_last_epoch_and_reports_it(tmp_path: Path) -> None:
     assert result.message == "interrupted during epoch 4; saved the checkpoint of epoch 3"
     assert run_dir.load_checkpoint()["epoch"] == 3
     assert [r["epoch"] for r in run_dir.metrics()] == [1, 2, 3]
+
+
+def test_plateau_scheduler_gets_the_monitored_metric() -> None:
+    records: list[dict[str, Any]] = []
+    trainer = seed_trainer(
+        epochs=20, listeners=[lambda e: records.append(getattr(e, "record", {}))]
+    )
+    trainer.scheduler = optim.lr_scheduler.ReduceLROnPlateau(
+        trainer.optimizer, factor=0.5, patience=0
+    )
+    trainer.fit()
+    rates = [r["lr"] for r in records if r]
+    # While train_loss falls the rate holds; once it settles at 0.285714 it halves each epoch.
+    assert rates[:5] == [0.01] * 5
+    assert rates[-1] < 0.001
+    assert rates == sorted(rates, reverse=True)

@@ -18,6 +18,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from gradtrain.autograd import Tensor, no_grad
+from gradtrain.data import DataLoader, TensorDataset
+from gradtrain.nn import Module
+from gradtrain.nn.utils import clip_grad_norm_
+from gradtrain.optim import Optimizer
+from gradtrain.optim.lr_scheduler import ReduceLROnPlateau
 from gradtrain.random import get_rng_state, set_rng_state
 
 from .events import BatchEnded, EpochEnded, Event, Listener, RunEnded, RunStarted, Status
@@ -26,8 +31,6 @@ from .rundir import RunDirectory
 
 if TYPE_CHECKING:
     from gradtrain.config import Experiment
-    from gradtrain.nn import Module
-    from gradtrain.optim import Optimizer
 
 Task = Literal["classification", "regression"]
 
@@ -96,8 +99,6 @@ class Trainer:
         listeners: Sequence[Listener] = (),
         run_dir: RunDirectory | None = None,
     ) -> None:
-        from gradtrain.data import DataLoader, TensorDataset
-
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.scheduler = scheduler
         self.settings, self.task, self.name = settings, task, name
@@ -266,8 +267,6 @@ class Trainer:
     def _clip_and_measure(self, parameters: list[Tensor]) -> float:
         """The gradients' total L2 norm before clipping, clipping them to grad_clip if set."""
         if self.settings.grad_clip is not None:
-            from gradtrain.nn.utils import clip_grad_norm_
-
             total = clip_grad_norm_(parameters, self.settings.grad_clip)
             return float(total.item() if isinstance(total, Tensor) else total)
         squares = 0.0
@@ -281,7 +280,7 @@ class Trainer:
         monitored = record[self.monitor.monitor]
         self.monitor.update(record)
         if self.scheduler is not None:
-            if _is_plateau(self.scheduler):
+            if isinstance(self.scheduler, ReduceLROnPlateau):
                 self.scheduler.step(monitored)
             else:
                 self.scheduler.step()
@@ -384,12 +383,6 @@ class Trainer:
     def _emit(self, event: Event) -> None:
         for listener in self.listeners:
             listener(event)
-
-
-def _is_plateau(scheduler: Any) -> bool:
-    from gradtrain.optim.lr_scheduler import ReduceLROnPlateau
-
-    return isinstance(scheduler, ReduceLROnPlateau)
 
 
 @contextmanager
