@@ -105,7 +105,7 @@ class Module:
     # ---- traversal ------------------------------------------------------------------
 
     def named_modules(
-        self, prefix: str = "", memo: set[int] | None = None
+        self, memo: set[int] | None = None, prefix: str = ""
     ) -> Iterator[tuple[str, Module]]:
         """This module and every module below it, each once, with dotted names."""
         memo = set() if memo is None else memo
@@ -114,7 +114,7 @@ class Module:
         memo.add(id(self))
         yield prefix, self
         for name, module in self._modules.items():
-            yield from module.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+            yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name)
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -135,7 +135,7 @@ class Module:
         self, prefix: str = "", recurse: bool = True
     ) -> Iterator[tuple[str, Parameter]]:
         """Every parameter, in registration order, once even when shared, with dotted names."""
-        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        modules = self.named_modules(prefix=prefix) if recurse else iter([(prefix, self)])
         seen: set[int] = set()
         for module_name, module in modules:
             for name, param in module._parameters.items():
