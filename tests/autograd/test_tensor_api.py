@@ -55,6 +55,15 @@ def test_python_numbers_in_arithmetic_keep_float32() -> None:
     assert (gt.tensor([1.0], dtype=gt.float64) * 2.5).dtype == np.float64
 
 
+@pytest.mark.xfail(strict=True, reason="engine gap: int64 tensor with a Python float is float64")
+def test_python_floats_with_integer_tensors_give_float32() -> None:
+    """As PyTorch: a Python float promotes an integer tensor to the default float32."""
+    counts = gt.arange(3)
+    assert (counts * 0.5).dtype == np.float32
+    assert (counts / 2).dtype == np.float32
+    assert counts.float().dtype == np.float32
+
+
 def test_from_numpy_shares_memory() -> None:
     array = np.array([1.0, 2.0, 3.0])
     t = gt.from_numpy(array)
@@ -135,7 +144,6 @@ def test_full() -> None:
     assert gt.full([2], 2.0, dtype=gt.float64).dtype == np.float64
 
 
-@pytest.mark.xfail(strict=True, reason="engine gap: full() ignores an integer fill's dtype")
 def test_full_with_an_integer_fill_is_int64() -> None:
     """As torch.full, and as the rule that Python ints make int64 tensors."""
     assert gt.full((2,), 3).dtype == np.int64
@@ -212,6 +220,16 @@ def test_attributes() -> None:
     assert x.T.shape == (3, 2)
     np.testing.assert_array_equal(x.T.data, x.data.T)
     assert x.grad is None and x.grad_fn is None and x.is_leaf and not x.requires_grad
+
+
+def test_grad_can_be_assigned_with_the_right_shape_only() -> None:
+    x = gt.tensor([1.0, 2.0], requires_grad=True)
+    x.grad = gt.tensor([0.5, 0.5])
+    (x * 2).sum().backward()
+    assert x.grad is not None
+    np.testing.assert_array_equal(x.grad.data, [2.5, 2.5])
+    with pytest.raises(RuntimeError, match="shape"):
+        x.grad = gt.tensor([1.0, 2.0, 3.0])
 
 
 def test_data_can_be_reassigned() -> None:
