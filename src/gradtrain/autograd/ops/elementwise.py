@@ -69,12 +69,20 @@ class Pow(Function):
 
     def backward(self, grad: Any) -> Any:
         a, b, out = self.saved
-        square = isinstance(b, (int, float)) and b == 2  # the common case, without a power
-        grad_a = grad * 2 * a if square else grad * b * a ** (b - 1)
-        if not self.needs_grad(1):
+        if isinstance(b, (int, float)):
+            if b == 2:  # the common square, without a power
+                grad_a = grad * 2 * a
+            elif b == 0:  # as PyTorch: 0, not 0 * a ** -1 (nan at a = 0)
+                grad_a = xp.zeros_like(grad)
+            else:
+                grad_a = grad * b * a ** (b - 1)
             return grad_a, None
-        # As PyTorch: the exponent's gradient is 0 where the base is 0 and the exponent >= 0.
-        safe_log = xp.log(xp.where(a == 0, 1, a))
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            grad_a = grad * xp.where(b == 0, 0, b * a ** (b - 1))
+            if not self.needs_grad(1):
+                return grad_a, None
+            # As PyTorch: the exponent's gradient is 0 where the base is 0.
+            safe_log = xp.log(xp.where(a == 0, 1, a))
         return grad_a, grad * out * safe_log
 
 
