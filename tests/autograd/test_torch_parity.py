@@ -116,6 +116,11 @@ CASES: dict[str, tuple[Op, list[tuple[Values, tuple[int, ...]]]]] = {
     "square": (lambda L, a: a**2, [(normal, (2, 3))]),
     "square_at_zero": (lambda L, a: a**2, [(fixed([0.0, 1.0]), (2,))]),
     "power_at_zero": (lambda L, a: a**2.5, [(fixed([0.0, 1.0]), (2,))]),
+    "zeroth_power_at_zero": (lambda L, a: a**0, [(fixed([0.0, 2.0]), (2,))]),
+    "tensor_power_at_zero": (
+        lambda L, a, b: a**b,
+        [(fixed([0.0, 0.0]), (2,)), (fixed([0.0, 2.0]), (2,))],
+    ),
     "cube": (lambda L, a: a**3, [(normal, (2, 3))]),
     "negative_power": (lambda L, a: a**-1.5, [(positive, (2, 3))]),
     "number_power": (lambda L, a: 2.0**a, [(normal, (2, 3))]),
