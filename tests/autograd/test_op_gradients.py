@@ -641,7 +641,6 @@ def test_the_zeroth_power_has_zero_gradient_at_zero() -> None:
     np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: gather broadcasts a smaller index")
 def test_gather_with_an_index_smaller_than_the_input() -> None:
     """As torch.gather: the output has the index's shape, which may be smaller in every dim."""
     x = gt.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)

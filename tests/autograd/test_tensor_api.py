@@ -64,14 +64,12 @@ def test_python_floats_with_integer_tensors_give_float32() -> None:
     assert counts.float().dtype == np.float32
 
 
-@pytest.mark.xfail(strict=True, reason="engine gap: a NumPy float64 scalar becomes float32")
 def test_numpy_scalars_keep_their_dtype() -> None:
     """As NumPy arrays do, and as torch.tensor(np.float64(2.0)) does."""
     assert gt.tensor(np.float64(2.0)).dtype == np.float64
     assert gt.tensor(np.float32(2.0)).dtype == np.float32
 
 
-@pytest.mark.xfail(strict=True, reason="engine gap: NumPy's promotion, float32 * np.float64")
 def test_numpy_scalars_in_arithmetic_keep_float32() -> None:
     """As PyTorch: a NumPy scalar (np.sqrt(2.0) is one) acts as a Python number does, so a
     float32 graph is not silently turned float64."""

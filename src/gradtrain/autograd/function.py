@@ -92,8 +92,16 @@ def make_apply(cls: type[Function]) -> Callable[..., Tensor]:
         if count == 2:
             a, b = inputs
             a_is_tensor, b_is_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
-            out = fn.forward(a.data if a_is_tensor else a, b.data if b_is_tensor else b, **options)
-            record = (a_is_tensor and a.requires_grad) or (b_is_tensor and b.requires_grad)
+            if a_is_tensor and b_is_tensor:
+                out = fn.forward(a.data, b.data, **options)
+                record = a.requires_grad or b.requires_grad
+            elif a_is_tensor:
+                out = fn.forward(*weak_operands(a.data, b), **options)
+                record = a.requires_grad
+            else:
+                b_array, a_number = weak_operands(b.data, a)
+                out = fn.forward(a_number, b_array, **options)
+                record = b.requires_grad
         elif count == 1:
             a = inputs[0]
             out = fn.forward(a.data, **options)
@@ -118,6 +126,21 @@ def make_apply(cls: type[Function]) -> Callable[..., Tensor]:
 
     apply.__qualname__ = f"{cls.__name__}.apply"
     return apply
+
+
+def weak_operands(array: Any, number: Any) -> tuple[Any, Any]:
+    """A tensor's array and a plain number, promoted as PyTorch does.
+
+    The number never widens the tensor's dtype (float32 * np.float64(2) stays float32), and
+    a float with an integer tensor gives float32, the default float dtype, not float64.
+    """
+    if isinstance(number, (float, xp.floating)):
+        if array.dtype.kind in "biu":
+            array = array.astype(xp.float32)
+        return array, float(number)
+    if isinstance(number, xp.generic):
+        return array, number.item()
+    return array, number
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:

@@ -56,6 +56,8 @@ def as_array(data: Any, dtype: Any = None, copy: bool = False) -> Any:
         if dtype is not None and data.dtype != dtype:
             return data.astype(dtype)
         return data.copy() if copy else data
+    if isinstance(data, xp.generic):  # a NumPy scalar keeps its dtype, like an array
+        return xp.asarray(data, dtype=dtype)
     array = xp.asarray(data, dtype=dtype)
     if dtype is None and array.dtype == xp.float64:
         array = array.astype(xp.float32)

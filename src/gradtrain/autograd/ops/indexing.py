@@ -40,7 +40,13 @@ class Gather(Function):
     def forward(self, a: Any, index: Any, axis: int) -> Any:
         self.axis, self.shape, self.dtype = axis, a.shape, a.dtype
         self.saved = (index,)
-        return xp.take_along_axis(a, index, axis=axis)
+        # As torch.gather, the index may be shorter than `a` in the other dims: the output
+        # has the index's shape, so cut `a` to it rather than let NumPy broadcast the index.
+        window = tuple(
+            slice(None) if dim == axis % a.ndim else slice(size)
+            for dim, size in enumerate(index.shape)
+        )
+        return xp.take_along_axis(a[window], index, axis=axis)
 
     def backward(self, grad: Any) -> Any:
         index = self.saved[0]
