@@ -19,9 +19,9 @@ class GradientError:
     """How far one input's analytic gradient is from its central differences.
 
     `max_rel_error` is normwise: the largest absolute error over the largest |numerical|
-    entry, so entries whose true gradient is nearly zero do not blow it up. `worst` is the
-    element that exceeds its tolerance atol + rtol * |numerical| the most (or, when none
-    does, comes closest to it); `passed` says that no element exceeds it.
+    entry, so entries whose true gradient is nearly zero do not blow it up. `passed` says
+    that no element exceeds its tolerance atol + rtol * |numerical|; `worst` is the element
+    that exceeds it the most, or when none does, the one with the largest absolute error.
     """
 
     index: int
@@ -94,7 +94,8 @@ def compare(index: int, analytic: Any, numerical: Any, atol: float, rtol: float)
         return GradientError(index, 0.0, 0.0, (), 0.0, 0.0, atol, rtol, True)
     difference = xp.abs(analytic - numerical)
     excess = difference - (atol + rtol * xp.abs(numerical))
-    worst = xp.unravel_index(int(excess.argmax()), excess.shape)
+    passed = bool(excess.max() <= 0)  # NaN compares False, so it fails
+    worst = xp.unravel_index(int((difference if passed else excess).argmax()), excess.shape)
     max_abs_error = float(difference.max())
     scale = float(xp.abs(numerical).max())
     if scale > 0:
@@ -110,7 +111,7 @@ def compare(index: int, analytic: Any, numerical: Any, atol: float, rtol: float)
         numerical_at_worst=float(numerical[worst]),
         atol=atol,
         rtol=rtol,
-        passed=bool(excess.max() <= 0),  # NaN compares False, so it fails
+        passed=passed,
     )
 
 
