@@ -1,0 +1,39 @@
+"""The batches a training run would see first, in the trainer's order, for the explain commands."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from gradtrain.autograd import Tensor
+from gradtrain.train import Trainer
+
+if TYPE_CHECKING:
+    from gradtrain.config import Experiment
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One training batch and where the trainer would meet it (both counted from 1)."""
+
+    epoch: int
+    index: int
+    inputs: Tensor
+    targets: Tensor
+
+
+def training_batches(experiment: Experiment, count: int) -> list[Batch]:
+    """The first `count` batches the trainer would train on, epoch after epoch.
+
+    They come from the trainer's own DataLoader and shuffle generator, so with
+    `data.shuffle` they are in the shuffled order of `gradtrain run`, epoch 1 first.
+    """
+    return list(itertools.islice(_epochs(Trainer.from_experiment(experiment)), count))
+
+
+def _epochs(trainer: Trainer) -> Iterator[Batch]:
+    for epoch in itertools.count(1):
+        for index, (inputs, targets) in enumerate(trainer.loader, start=1):
+            yield Batch(epoch, index, inputs, targets)
