@@ -356,11 +356,12 @@ def inspect_gradients(
         raise ValueError(f"steps must be at least 1, not {steps}")
     caller_rng = get_rng_state()
     try:
-        # build_experiment seeds the generator itself, so both builds end in the same state.
-        run_a = Run(build_experiment(config), {})
-        run_b = Run(build_experiment(config), get_rng_state())
-        run_a.rng_state = run_b.rng_state
-        return _record(config, run_a, run_b, steps, set_to_none)
+        experiment_a, experiment_b = build_experiment(config), build_experiment(config)
+        # build_experiment seeds the generator itself, so both builds leave it in this state.
+        start = get_rng_state()
+        return _record(
+            config, Run(experiment_a, start), Run(experiment_b, start), steps, set_to_none
+        )
     finally:
         set_rng_state(caller_rng)
 

@@ -1,0 +1,244 @@
+"""Explain commands: `inspect-grad`, `graph` and `gradcheck` make the autograd engine visible.
+
+Each takes a config (default: the embedded seed experiment) and KEY=VALUE overrides as `run`
+does, and prints what gradtrain.explain computes: rich tables on a terminal, plain aligned
+text in a pipe or with NO_COLOR, or JSON with --json. Heavy imports stay inside the bodies.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from gradtrain.cli import app
+from gradtrain.cli.run_commands import (
+    EXIT_FAILED,
+    fail,
+    report_config_error,
+    split_config_and_overrides,
+)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from gradtrain.config import Experiment, ExperimentConfig
+    from gradtrain.explain.graph import LossGraph
+    from gradtrain.explain.tables import TextTable
+
+ConfigArgument = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="CONFIG",
+        help="Experiment YAML file; without one, the embedded linear-regression example.",
+        show_default=False,
+    ),
+]
+OverridesArgument = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="KEY=VALUE",
+        help="Config overrides with dotted keys, e.g. optimizer.lr=0.05 data.batch_size=8.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print every number as JSON (structure in the README).")
+]
+
+
+class GraphFormat(str, Enum):
+    tree = "tree"
+    dot = "dot"
+
+
+@app.command("inspect-grad")
+def inspect_grad(
+    config: ConfigArgument = None,
+    overrides: OverridesArgument = None,
+    steps: Annotated[
+        int, typer.Option("--steps", "-n", min=1, help="How many training steps to run.")
+    ] = 3,
+    set_to_none: Annotated[
+        bool,
+        typer.Option(
+            "--set-to-none", help="Run A clears with zero_grad(set_to_none=True): .grad is None."
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Train N steps with zero_grad() (A) and without (B), and compare their gradients.
+
+    Both runs start from the same parameters and see the same batches. Per step and
+    parameter: the fresh gradient of the step's loss, A's .grad, B's .grad and the check that
+    B's .grad is the running sum of its fresh gradients. Exit code 1 if a check fails.
+    """
+    from gradtrain.config import ConfigError
+    from gradtrain.explain.inspect_grad import inspect_gradients
+
+    loaded = load(config, overrides)
+    try:
+        inspection = inspect_gradients(loaded, steps, set_to_none)
+    except ConfigError as error:
+        report_config_error(error)
+    except ValueError as error:
+        fail(str(error))
+    if as_json:
+        print_json(inspection.to_json())
+    else:
+        show(inspection.tables(), [*inspection.legend(), "", " ".join(inspection.explanation())])
+    if not inspection.passed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def graph(
+    config: ConfigArgument = None,
+    overrides: OverridesArgument = None,
+    output_format: Annotated[
+        GraphFormat,
+        typer.Option(
+            "--format", "-f", help="tree: text in the terminal; dot: Graphviz DOT on stdout."
+        ),
+    ] = GraphFormat.tree,
+) -> None:
+    """Show the loss of one training batch as its family tree of operations and tensors.
+
+    Each node: the operation, its output's shape and dtype. Leaves are the model's
+    parameters (model.<name>), the batch (data: inputs, data: targets) or constants; a
+    node used twice appears once, and later uses refer to it by its number (see #n).
+    """
+    from gradtrain.explain.graph import loss_graph
+
+    experiment = build(load(config, overrides))
+    try:
+        found = loss_graph(experiment)
+    except ValueError as error:
+        fail(str(error))
+    if output_format is GraphFormat.dot:
+        typer.echo(found.to_dot(), nl=False)
+    else:
+        show_tree(found)
+
+
+@app.command()
+def gradcheck(
+    config: ConfigArgument = None,
+    overrides: OverridesArgument = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check every parameter's gradient of the loss against central differences, in float64.
+
+    On the first training batch, with a float64 copy of the model. Dropout draws the same
+    masks at every evaluation. Exit code 1 if any parameter fails.
+    """
+    from gradtrain.explain.gradcheck_report import check_experiment
+
+    experiment = build(load(config, overrides))
+    try:
+        report = check_experiment(experiment)
+    except ValueError as error:
+        fail(str(error))
+    if as_json:
+        print_json(report.to_json())
+    else:
+        show([report.table()], [report.summary()])
+    if not report.passed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+# ---- shared by the commands ---------------------------------------------------------------
+
+
+def load(config: str | None, overrides: list[str] | None) -> ExperimentConfig:
+    """The config with its overrides; located problems and exit code 2 if it is invalid."""
+    from gradtrain.config import ConfigError, load_config
+
+    path, tokens = split_config_and_overrides(config, overrides or [])
+    try:
+        return load_config(path, tokens)
+    except ConfigError as error:
+        report_config_error(error)
+
+
+def build(config: ExperimentConfig) -> Experiment:
+    """The experiment's parts; located problems and exit code 2 if the data does not fit."""
+    from gradtrain.config import ConfigError, build_experiment
+
+    try:
+        return build_experiment(config)
+    except ConfigError as error:
+        report_config_error(error)
+
+
+def wants_plain() -> bool:
+    from gradtrain.train.view import wants_plain as stream_wants_plain
+
+    return stream_wants_plain(sys.stdout)
+
+
+def print_json(document: dict[str, Any]) -> None:
+    import json
+
+    typer.echo(json.dumps(document, indent=2, allow_nan=False))
+
+
+def show(tables: list[TextTable], notes: list[str]) -> None:
+    """Tables, then notes: rich on a terminal, plain lines otherwise."""
+    if wants_plain():
+        for table in tables:
+            typer.echo("\n".join(table.plain_lines()))
+            typer.echo("")
+        for note in notes:
+            typer.echo(note)
+        return
+    console = make_console()
+    for table in tables:
+        console.print(rich_table(table))
+    for note in notes:
+        console.print(note, highlight=False)
+
+
+def make_console() -> Console:
+    from rich.console import Console
+
+    return Console()
+
+
+def rich_table(table: TextTable) -> Any:
+    from rich.table import Table
+
+    shown = Table(title=table.title, title_justify="left", title_style="bold")
+    for column, numeric in zip(table.columns, table.numeric, strict=True):
+        # Parameter names stay whole; numbers and summaries may wrap.
+        shown.add_column(
+            column, justify="right" if numeric else "left", no_wrap=column == "parameter"
+        )
+    for row in table.rows:
+        shown.add_row(*row)
+    return shown
+
+
+TREE_STYLES = {"op": "bold", "parameter": "cyan", "data": "yellow", "constant": "dim"}
+
+
+def show_tree(found: LossGraph) -> None:
+    """The graph as a tree: plain lines, or on a terminal the same lines coloured by kind."""
+    rows = found.tree_rows()
+    if wants_plain():
+        typer.echo(found.caption)
+        for row in rows:
+            typer.echo(row.text())
+        return
+    from rich.text import Text
+
+    console = make_console()
+    console.print(found.caption, style="bold", highlight=False)
+    for row in rows:
+        text = Text()
+        text.append(row.prefix, style="dim")
+        body = row.text()[len(row.prefix) :]
+        text.append(body, style="dim italic" if row.reference else TREE_STYLES[row.node.kind])
+        console.print(text)
