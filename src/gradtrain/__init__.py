@@ -37,42 +37,54 @@ if TYPE_CHECKING:
     )
     from .random import get_rng_state, manual_seed, set_rng_state
 
-_HOMES = {
+__all__ = [
+    "Tensor",
+    "__version__",
+    "arange",
+    "bool_",
+    "cat",
+    "data",
+    "enable_grad",
+    "float32",
+    "float64",
+    "from_numpy",
+    "full",
+    "get_rng_state",
+    "int64",
+    "is_grad_enabled",
+    "manual_seed",
+    "maximum",
+    "minimum",
+    "nn",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "optim",
+    "rand",
+    "randn",
+    "set_rng_state",
+    "stack",
+    "tensor",
+    "where",
+    "zeros",
+    "zeros_like",
+]
+
+_SUBPACKAGES = ("nn", "optim", "data")
+_HOME_MODULES = {
     "gradtrain.autograd": ("Tensor", "enable_grad", "is_grad_enabled", "no_grad"),
-    "gradtrain.autograd.factories": (
-        "arange",
-        "bool_",
-        "cat",
-        "float32",
-        "float64",
-        "from_numpy",
-        "full",
-        "int64",
-        "maximum",
-        "minimum",
-        "ones",
-        "ones_like",
-        "rand",
-        "randn",
-        "stack",
-        "tensor",
-        "where",
-        "zeros",
-        "zeros_like",
-    ),
     "gradtrain.random": ("get_rng_state", "manual_seed", "set_rng_state"),
 }
-_WHERE = {name: module for module, names in _HOMES.items() for name in names}
-_SUBPACKAGES = ("nn", "optim", "data")
-
-__all__ = ["__version__", *_WHERE, *_SUBPACKAGES]
+# Every other public name is a factory or dtype of gradtrain.autograd.factories.
+_WHERE = {name: module for module, names in _HOME_MODULES.items() for name in names}
 
 
 def __getattr__(name: str) -> Any:
     if name in _SUBPACKAGES:
         value: Any = importlib.import_module(f"{__name__}.{name}")
-    elif name in _WHERE:
-        value = getattr(importlib.import_module(_WHERE[name]), name)
+    elif name in __all__ and name != "__version__":
+        module = _WHERE.get(name, "gradtrain.autograd.factories")
+        value = getattr(importlib.import_module(module), name)
     else:
         raise AttributeError(f"module 'gradtrain' has no attribute {name!r}")
     globals()[name] = value  # later lookups are plain attribute reads

@@ -112,14 +112,12 @@ def test_tolerances_decide() -> None:
         gradcheck(AlmostTriple.apply, [x], rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.xfail(strict=True, reason="gradcheck bug: perturbs a copy of a non-contiguous input")
 def test_passes_on_a_non_contiguous_input() -> None:
     transposed = np.arange(1.0, 7.0).reshape(2, 3).T / 10
     x = gt.from_numpy(transposed).requires_grad_()
     assert gradcheck(lambda t: t.exp(), [x]) is True
 
 
-@pytest.mark.xfail(strict=True, reason="gradcheck bug: checks only the sum of the outputs")
 def test_catches_a_wrong_backward_that_a_plain_sum_hides() -> None:
     """The sum of a softmax is always 1, so its true gradient against a sum is zero too:
     checking only d(sum)/dx lets this backward through. Each output must be weighted."""

@@ -104,7 +104,7 @@ def test_gradient_errors_measures_each_input() -> None:
 
     a = gt.tensor(np.array([1.0, 2.0]), requires_grad=True)
     b = gt.tensor(np.array([3.0, -4.0]), requires_grad=True)
-    first, second = gradient_errors(DoubledSecondGradient.apply, [a, b])
+    first, second = gradient_errors(lambda a, b: DoubledSecondGradient.apply(a, b).sum(), [a, b])
     assert first.passed and first.max_abs_error < 1e-8
     assert not second.passed
     # d(sum a*b)/db = a = [1, 2]; the backward says [2, 4]: worst at element 1.

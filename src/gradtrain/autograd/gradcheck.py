@@ -44,21 +44,35 @@ class GradientError:
 
 
 def numerical_grad(
-    fn: Callable[..., Tensor], inputs: Sequence[Tensor], index: int, eps: float
+    fn: Callable[..., Tensor], inputs: Sequence[Tensor], index: int, weights: Any, eps: float
 ) -> Any:
-    """d(sum of fn's output)/d(inputs[index]) by central differences, element by element."""
+    """d(sum(fn(...) * weights))/d(inputs[index]) by central differences, element by element.
+
+    Elements are perturbed where they lie (any memory layout), then put back.
+    """
     data = inputs[index].data
     grad = xp.zeros_like(data)
-    flat, flat_grad = data.reshape(-1), grad.reshape(-1)
-    for position in range(flat.size):
-        original = flat[position]
-        flat[position] = original + eps
-        plus = float(fn(*inputs).data.sum())
-        flat[position] = original - eps
-        minus = float(fn(*inputs).data.sum())
-        flat[position] = original
-        flat_grad[position] = (plus - minus) / (2 * eps)
+    for position in xp.ndindex(data.shape):
+        original = data[position]
+        data[position] = original + eps
+        plus = float((fn(*inputs).data * weights).sum())
+        data[position] = original - eps
+        minus = float((fn(*inputs).data * weights).sum())
+        data[position] = original
+        grad[position] = (plus - minus) / (2 * eps)
     return grad
+
+
+def output_weights(shape: tuple[int, ...]) -> Any:
+    """Fixed random weights for fn's output elements before summing.
+
+    A plain sum would hide a wrong gradient whose entries cancel: softmax's outputs always
+    sum to one, so any backward passes a check of their sum. A scalar output (a loss) is
+    left as it is, so the gradients reported are the loss's own.
+    """
+    if not shape or int(xp.prod(shape)) == 1:
+        return xp.ones(shape)
+    return xp.random.default_rng(0).uniform(0.5, 1.5, shape)
 
 
 def gradient_errors(
@@ -72,18 +86,20 @@ def gradient_errors(
 
     Works on `inputs` as they are, with no copy: give float64 leaves for meaningful
     differences. Their .grad is reset, then holds the analytic gradient (one backward of
-    the sum of fn's output); their values are perturbed in place and restored.
+    fn's output weighted by output_weights); their values are perturbed in place and restored.
     """
     for x in inputs:
         if x.requires_grad:
             x.grad = None
-    fn(*inputs).sum().backward()
+    output = fn(*inputs)
+    weights = output_weights(output.shape)
+    output.backward(weights)
     errors = []
     for index, x in enumerate(inputs):
         if not x.requires_grad:
             continue
         analytic = x.grad.data if x.grad is not None else xp.zeros_like(x.data)
-        numerical = numerical_grad(fn, inputs, index, eps)
+        numerical = numerical_grad(fn, inputs, index, weights, eps)
         errors.append(compare(index, analytic, numerical, atol, rtol))
     return errors
 
@@ -125,11 +141,11 @@ def gradcheck(
     """Check fn's gradient for every input that requires grad; True, or GradcheckError.
 
     Inputs are copied to float64 first, so the differences are not swamped by rounding.
-    The check is on the sum of fn's output, which tests every output element's gradient
-    weighted equally.
+    The check is on fn's output summed with fixed random weights (see output_weights), so
+    every output element's gradient counts.
     """
     doubles = [
-        Tensor(x.data.astype(xp.float64), requires_grad=x.requires_grad)
+        Tensor(xp.array(x.data, dtype=xp.float64, order="C"), requires_grad=x.requires_grad)
         if xp.issubdtype(x.dtype, xp.floating)
         else x
         for x in inputs
