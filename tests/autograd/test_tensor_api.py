@@ -55,7 +55,6 @@ def test_python_numbers_in_arithmetic_keep_float32() -> None:
     assert (gt.tensor([1.0], dtype=gt.float64) * 2.5).dtype == np.float64
 
 
-@pytest.mark.xfail(strict=True, reason="engine gap: int64 tensor with a Python float is float64")
 def test_python_floats_with_integer_tensors_give_float32() -> None:
     """As PyTorch: a Python float promotes an integer tensor to the default float32."""
     counts = gt.arange(3)

@@ -11,6 +11,11 @@ from ..function import Function
 _erf = xp.frompyfunc(math.erf, 1, 1)
 
 
+def is_integer(x: Any) -> bool:
+    """An integer (or bool) array or number."""
+    return isinstance(x, int) or getattr(x, "dtype", None) is not None and x.dtype.kind in "biu"
+
+
 class Add(Function):
     __slots__ = ()
 
@@ -48,6 +53,8 @@ class Div(Function):
 
     def forward(self, a: Any, b: Any) -> Any:
         out = a / b
+        if out.dtype == xp.float64 and is_integer(a) and is_integer(b):
+            out = out.astype(xp.float32)  # as PyTorch: integers divide into the default float
         self.saved = (b, out)
         return out
 
