@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ..autograd import Function
+from ..autograd.backend import xp
 
 
 def reduce(loss: Any, reduction: str) -> Any:
@@ -67,10 +66,10 @@ class L1(Pointwise):
     __slots__ = ()
 
     def value(self, diff: Any) -> Any:
-        return np.abs(diff)
+        return xp.abs(diff)
 
     def slope(self, diff: Any, scale: Any) -> Any:
-        return scale * np.sign(diff)
+        return scale * xp.sign(diff)
 
 
 class Huber(Pointwise):
@@ -83,13 +82,13 @@ class Huber(Pointwise):
         return super().forward(input, target, reduction)
 
     def value(self, diff: Any) -> Any:
-        size = np.abs(diff)
-        return np.where(
+        size = xp.abs(diff)
+        return xp.where(
             size < self.delta, 0.5 * diff * diff, self.delta * (size - 0.5 * self.delta)
         )
 
     def slope(self, diff: Any, scale: Any) -> Any:
-        return scale * np.clip(diff, -self.delta, self.delta)
+        return scale * xp.clip(diff, -self.delta, self.delta)
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -100,7 +99,7 @@ class BinaryCrossEntropyWithLogits(Function):
     def forward(self, logits: Any, target: Any, pos_weight: Any, reduction: str) -> Any:
         self.reduction = reduction
         # softplus(-x) = log(1 + exp(-x)) = -log sigmoid(x), computed stably.
-        softplus = np.logaddexp(0, -logits)
+        softplus = xp.logaddexp(0, -logits)
         log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
         loss = (1 - target) * logits + log_weight * softplus
         self.count = loss.size
@@ -110,7 +109,7 @@ class BinaryCrossEntropyWithLogits(Function):
     def backward(self, grad: Any) -> Any:
         logits, target, log_weight, softplus, pos_weight = self.saved
         scale = reduction_scale(grad, self.reduction, self.count)
-        sigmoid = np.exp(-softplus)
+        sigmoid = xp.exp(-softplus)
         grad_logits = scale * ((1 - target) - log_weight * (1 - sigmoid))
         grad_target = None
         if self.needs_grad(1):
@@ -130,11 +129,11 @@ class ClassLoss(Function):
         """Each row's target (0 where ignored), target weight (0 where ignored), and mask."""
         self.reduction = reduction
         counted = target != ignore_index
-        safe_target = np.where(counted, target, 0)
+        safe_target = xp.where(counted, target, 0)
         if weight is None:
             target_weight = counted.astype(scores.dtype)
         else:
-            target_weight = np.where(counted, weight[safe_target], 0).astype(scores.dtype)
+            target_weight = xp.where(counted, weight[safe_target], 0).astype(scores.dtype)
         # As PyTorch: the mean divides by the summed weight of the rows that count.
         self.scale = target_weight.sum() if reduction == "mean" else 1
         return safe_target, target_weight, counted
@@ -160,13 +159,13 @@ class NLL(ClassLoss):
         safe_target, target_weight, _ = self.setup(
             log_probs, target, weight, ignore_index, reduction
         )
-        rows = np.arange(len(target))
+        rows = xp.arange(len(target))
         self.saved = (log_probs.shape, rows, safe_target, target_weight)
         return self.finish(-log_probs[rows, safe_target] * target_weight)
 
     def backward(self, grad: Any) -> Any:
         shape, rows, safe_target, target_weight = self.saved
-        grad_log_probs = np.zeros(shape, dtype=target_weight.dtype)
+        grad_log_probs = xp.zeros(shape, dtype=target_weight.dtype)
         grad_log_probs[rows, safe_target] = -target_weight * self.row_grad(grad)
         return grad_log_probs, None, None
 
@@ -190,10 +189,10 @@ class CrossEntropy(ClassLoss):
         )
         self.smoothing = label_smoothing
         shifted = logits - logits.max(axis=1, keepdims=True)
-        exp = np.exp(shifted)
+        exp = xp.exp(shifted)
         total = exp.sum(axis=1, keepdims=True)
-        log_probs = shifted - np.log(total)
-        rows = np.arange(len(target))
+        log_probs = shifted - xp.log(total)
+        rows = xp.arange(len(target))
         loss = -log_probs[rows, safe_target] * target_weight
         if label_smoothing:
             # The smoothed part spreads label_smoothing evenly over the classes (weighted).
@@ -211,7 +210,7 @@ class CrossEntropy(ClassLoss):
         hit = (1 - self.smoothing) * target_weight * row_grad
         if self.smoothing:
             classes = probs.shape[1]
-            class_weight = np.ones(classes, probs.dtype) if weight is None else weight
+            class_weight = xp.ones(classes, probs.dtype) if weight is None else weight
             row_spread = (self.smoothing / classes) * counted.astype(probs.dtype) * row_grad
             spread = row_spread[:, None] * class_weight
             # d/dz of -sum_c q_c log p_c is p * sum(q) - q, for the row's target weights q.

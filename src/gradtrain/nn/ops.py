@@ -5,11 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 from ..autograd import Function
+from ..autograd.backend import xp
 
-_erf = np.frompyfunc(math.erf, 1, 1)
+_erf = xp.frompyfunc(math.erf, 1, 1)
 SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 
 
@@ -49,7 +48,7 @@ class Gelu(Function):
         self.approximate = approximate
         if approximate == "tanh":
             inner = SQRT_2_OVER_PI * (x + 0.044715 * x**3)
-            tanh = np.tanh(inner)
+            tanh = xp.tanh(inner)
             self.saved = (x, tanh)
             return 0.5 * x * (1 + tanh)
         cdf = 0.5 * (1 + _erf(x * (1 / math.sqrt(2))).astype(x.dtype))
@@ -63,7 +62,7 @@ class Gelu(Function):
             inner_slope = SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
             return grad * (0.5 * (1 + tanh) + 0.5 * x * (1 - tanh * tanh) * inner_slope)
         cdf = saved
-        pdf = np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+        pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
         return grad * (cdf + x * pdf)
 
 
