@@ -18,8 +18,9 @@ gradtrain / PyTorch (higher is faster). Memory is each subprocess's peak RSS.
 from __future__ import annotations
 
 import argparse
-import json
 import importlib.util
+import itertools
+import json
 import statistics
 import subprocess
 import sys
@@ -39,7 +40,7 @@ CASES: dict[str, dict[str, Any]] = {
 def initial_weights(sizes: list[int], seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(seed)
     layers = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+    for fan_in, fan_out in itertools.pairwise(sizes):
         bound = 1 / np.sqrt(fan_in)
         weight = rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32)
         bias = rng.uniform(-bound, bound, fan_out).astype(np.float32)
@@ -161,7 +162,7 @@ def peak_rss_mib() -> float:
 
 def mlp_sgd_flops_per_step() -> float:
     sizes, batch = CASES["mlp_sgd"]["sizes"], CASES["mlp_sgd"]["batch"]
-    pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
+    pairs = list(itertools.pairwise(sizes))
     forward = sum(2 * batch * fan_in * fan_out for fan_in, fan_out in pairs)
     weight_grads = forward
     input_grads = sum(2 * batch * fan_in * fan_out for fan_in, fan_out in pairs[1:])

@@ -13,7 +13,7 @@ _erf = xp.frompyfunc(math.erf, 1, 1)
 
 def is_integer(x: Any) -> bool:
     """An integer (or bool) array or number."""
-    return isinstance(x, int) or getattr(x, "dtype", None) is not None and x.dtype.kind in "biu"
+    return isinstance(x, int) or (getattr(x, "dtype", None) is not None and x.dtype.kind in "biu")
 
 
 class Add(Function):
