@@ -1,0 +1,115 @@
+"""The local launcher: trials in a pool of worker processes, or in this process for one worker.
+
+Workers are started with the 'spawn' method: a fresh interpreter each, never a fork of a
+process that already runs BLAS or other threads. They start with SIGINT ignored, so that
+Ctrl-C reaches this process alone, which then terminates them (SIGTERM does the same): an
+interrupted trial leaves an unfinished run directory, which the next run of the sweep
+starts again.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+from .plan import Trial
+from .trial import TrialOutcome, run_trial
+
+Job = tuple[Trial, str]  # a trial and the run directory it goes into
+OnOutcome = Callable[[TrialOutcome], None]
+Handler = Callable[[int, FrameType | None], Any] | int | None
+
+# The models a sweep trains are small. With one worker per core, a BLAS that also spreads
+# each matrix product over every core makes the workers fight over the cores
+# (oversubscription), which costs far more than it gains; so each worker gets one thread.
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+class LauncherError(Exception):
+    """The launcher cannot start: a missing optional dependency, an unreachable cluster."""
+
+
+def run_local(jobs: Sequence[Job], on_outcome: OnOutcome, workers: int) -> None:
+    """Run `jobs` on up to `workers` processes, calling on_outcome as each trial ends.
+
+    Ctrl-C (KeyboardInterrupt) terminates the workers and propagates.
+    """
+    workers = min(workers, len(jobs))
+    if workers <= 1:
+        run_in_process(jobs, on_outcome)
+        return
+    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        # Workers are spawned by submit(), inheriting the environment and SIGINT disposition.
+        with single_threaded_blas(), _signal_handled(signal.SIGINT, signal.SIG_IGN):
+            futures: dict[Future[TrialOutcome], Job] = {
+                executor.submit(run_trial, trial, run_dir): (trial, run_dir)
+                for trial, run_dir in jobs
+            }
+        with _signal_handled(signal.SIGTERM, _interrupt):
+            for future in as_completed(futures):
+                trial, run_dir = futures[future]
+                try:
+                    outcome = future.result()
+                except Exception as error:  # the worker died (killed, out of memory)
+                    outcome = worker_lost(trial, run_dir, error)
+                on_outcome(outcome)
+    except BaseException:
+        for process in list(executor._processes.values()):
+            process.terminate()
+        raise
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def run_in_process(jobs: Sequence[Job], on_outcome: OnOutcome) -> None:
+    """One trial after another in this process; Ctrl-C saves the trial's checkpoint and stops."""
+    for trial, run_dir in jobs:
+        outcome = run_trial(trial, run_dir)
+        on_outcome(outcome)
+        if outcome.status == "interrupted":
+            raise KeyboardInterrupt
+
+
+def worker_lost(trial: Trial, run_dir: str, error: BaseException) -> TrialOutcome:
+    """The outcome of a trial whose worker stopped before returning one."""
+    reason = str(error) or type(error).__name__
+    message = f"its worker stopped ({reason}); run the sweep again to retry it"
+    return TrialOutcome(trial.name, "failed", message, None, 0, 0.0, run_dir)
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """Processes started inside get one BLAS/OpenMP thread, unless the user chose a number."""
+    added = [name for name in THREAD_VARIABLES if name not in os.environ]
+    for name in added:
+        os.environ[name] = "1"
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM stops the sweep as Ctrl-C does, rather than leave the workers running on.
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _signal_handled(signum: int, handler: Handler) -> Iterator[None]:
+    try:
+        previous = signal.signal(signum, handler)
+    except ValueError:  # not the main thread: signals cannot be changed here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signum, previous)

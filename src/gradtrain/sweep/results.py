@@ -1,0 +1,267 @@
+"""Results of many runs: find run directories, group them by config, rank them by a metric.
+
+Runs whose configs differ only in `seed` form one combination; its figure is the mean and
+standard deviation over those seeds of the monitored metric at the last epoch. The monitored
+metric is the config's early_stopping.monitor if it has one, else the validation metric
+(val_accuracy or val_r2) when there is a validation split, else train_loss.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from gradtrain.config.schema import CLASSIFICATION_LOSSES, METRICS_TO_MAXIMIZE
+
+SWEEP_FILE = "sweep.json"
+Mode = Literal["min", "max"]
+
+
+class ResultsError(Exception):
+    """A path that holds no run to show."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run directory as results see it: its config, its epochs and how it ended."""
+
+    path: Path
+    config: dict[str, Any]
+    metrics: list[dict[str, Any]]
+    status: str  # finished, early_stopped, failed, interrupted, or unfinished without a summary
+
+    @property
+    def monitor(self) -> tuple[str, Mode]:
+        return monitor_of(self.config)
+
+    @property
+    def value(self) -> float | None:
+        """The monitored metric at the last epoch; None unless the run ended well."""
+        if self.status not in ("finished", "early_stopped") or not self.metrics:
+            return None
+        value = self.metrics[-1].get(self.monitor[0])
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            return None
+        return float(value)
+
+
+@dataclass
+class Combination:
+    """The runs of one config, seeds apart, and the settings that tell it from the others."""
+
+    settings: dict[str, str]
+    runs: list[Run] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return " ".join(f"{key}={value}" for key, value in self.settings.items())
+
+    @property
+    def values(self) -> list[float]:
+        return [run.value for run in self.runs if run.value is not None]
+
+    @property
+    def failed(self) -> int:
+        return sum(run.status == "failed" or _ended_without_value(run) for run in self.runs)
+
+    @property
+    def unfinished(self) -> int:
+        return sum(run.status not in ("finished", "early_stopped", "failed") for run in self.runs)
+
+    @property
+    def mean(self) -> float | None:
+        return statistics.fmean(self.values) if self.values else None
+
+    @property
+    def std(self) -> float | None:
+        """The sample standard deviation over seeds; None for fewer than two."""
+        return statistics.stdev(self.values) if len(self.values) > 1 else None
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """The combinations measured by one metric, best first."""
+
+    monitor: str
+    mode: Mode
+    keys: list[str]
+    rows: list[Combination]
+
+
+def find_run_dirs(paths: Sequence[Path]) -> list[Path]:
+    """The run directories named by `paths`: each a run directory, a sweep, or a folder of runs.
+
+    A sweep directory gives the trials of its latest plan (sweep.json); any other folder every
+    run directory below it.
+    """
+    found: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            raise ResultsError(f"{path}: no such directory")
+        if is_run_dir(path):
+            runs = [path]
+        elif (path / SWEEP_FILE).is_file():
+            runs = [path / name for name in sweep_trials(path) if is_run_dir(path / name)]
+        else:
+            runs = sorted(config.parent for config in path.rglob("config.yaml"))
+            runs = [run for run in runs if is_run_dir(run)]
+        if not runs:
+            raise ResultsError(f"{path}: no run directories in it")
+        found.extend(run for run in runs if run not in found)
+    return found
+
+
+def is_run_dir(path: Path) -> bool:
+    return (path / "config.yaml").is_file() and (
+        (path / "metrics.jsonl").is_file() or (path / "summary.json").is_file()
+    )
+
+
+def is_sweep_dir(path: Path) -> bool:
+    return (path / SWEEP_FILE).is_file()
+
+
+def sweep_trials(sweep_dir: Path) -> list[str]:
+    """The trial names of a sweep directory's plan, in grid order."""
+    try:
+        document = json.loads((sweep_dir / SWEEP_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ResultsError(f"{sweep_dir / SWEEP_FILE}: unreadable ({error})") from None
+    return [trial["name"] for trial in document.get("trials", [])]
+
+
+def load_run(path: Path) -> Run:
+    """Read a run directory's config.yaml, metrics.jsonl and summary.json."""
+    import yaml
+
+    from gradtrain.train import RunDirectory
+
+    directory = RunDirectory(path)
+    try:
+        config = yaml.safe_load(directory.config_path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise ResultsError(f"{directory.config_path}: unreadable ({error})") from None
+    if not isinstance(config, dict):
+        raise ResultsError(f"{directory.config_path}: not a config")
+    status = "unfinished"  # no summary yet: still running, or its process was killed
+    try:
+        summary = json.loads(directory.summary_path.read_text(encoding="utf-8"))
+        status = str(summary.get("status", status))
+    except (OSError, ValueError, AttributeError):
+        pass
+    return Run(path, config, directory.metrics(), status)
+
+
+def monitor_of(config: dict[str, Any]) -> tuple[str, Mode]:
+    """The metric that ranks runs of `config`, and whether lower or higher is better."""
+    stopping = (config.get("train") or {}).get("early_stopping")
+    if isinstance(stopping, dict) and stopping.get("monitor"):
+        monitor = str(stopping["monitor"])
+        mode = stopping.get("mode") or ("max" if monitor in METRICS_TO_MAXIMIZE else "min")
+        return monitor, "max" if mode == "max" else "min"
+    data = config.get("data") or {}
+    if float(data.get("val_fraction") or 0.0) > 0:
+        loss = (config.get("loss") or {}).get("name")
+        return ("val_accuracy" if loss in CLASSIFICATION_LOSSES else "val_r2"), "max"
+    return "train_loss", "min"
+
+
+def group_runs(runs: Iterable[Run]) -> list[Combination]:
+    """Runs grouped by their config without `seed`, each group labelled by what sets it apart."""
+    flat_configs: dict[str, dict[str, Any]] = {}
+    groups: dict[str, list[Run]] = {}
+    for run in runs:
+        flat = flatten(run.config)
+        flat.pop("seed", None)
+        key = json.dumps(flat, sort_keys=True, default=str)
+        flat_configs.setdefault(key, flat)
+        groups.setdefault(key, []).append(run)
+    keys: list[str] = []
+    for flat in flat_configs.values():
+        keys.extend(key for key in flat if key not in keys)
+    varying = [
+        key
+        for key in keys
+        if len({json.dumps(flat.get(key, "-"), default=str) for flat in flat_configs.values()}) > 1
+    ]
+    combinations = []
+    for key, group in groups.items():
+        flat = flat_configs[key]
+        settings = {name: show(flat.get(name, "-")) for name in varying}
+        combinations.append(Combination(settings or {"name": show(flat.get("name"))}, group))
+    return combinations
+
+
+def leaderboards(runs: Sequence[Run]) -> list[Leaderboard]:
+    """One leaderboard per monitored metric (usually one), best combination first."""
+    by_monitor: dict[tuple[str, Mode], list[Combination]] = {}
+    for combination in group_runs(runs):
+        by_monitor.setdefault(combination.runs[0].monitor, []).append(combination)
+    boards = []
+    for (monitor, mode), rows in by_monitor.items():
+        rows.sort(key=lambda row: _rank_key(row, mode))
+        boards.append(Leaderboard(monitor, mode, list(rows[0].settings), rows))
+    return boards
+
+
+def write_csv(boards: Sequence[Leaderboard], path: Path) -> None:
+    """The leaderboards as one CSV table: a row per combination, a column per setting."""
+    keys: list[str] = []
+    for board in boards:
+        keys.extend(key for key in board.keys if key not in keys)
+    columns = ["rank", *keys, "monitor", "mode", "mean", "std", "runs", "failed", "run_dirs"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(columns)
+        for board in boards:
+            for rank, row in enumerate(board.rows, start=1):
+                writer.writerow(
+                    [
+                        rank,
+                        *(row.settings.get(key, "") for key in keys),
+                        board.monitor,
+                        board.mode,
+                        "" if row.mean is None else repr(row.mean),
+                        "" if row.std is None else repr(row.std),
+                        len(row.values),
+                        row.failed,
+                        ";".join(str(run.path) for run in row.runs),
+                    ]
+                )
+
+
+def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{'optimizer': {'lr': 0.1}} -> {'optimizer.lr': 0.1}; lists stay whole values."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def show(value: Any) -> str:
+    """A config value as YAML writes it: 0.1, true, null, relu, [16, 16]."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, default=str)
+
+
+def _ended_without_value(run: Run) -> bool:
+    return run.status in ("finished", "early_stopped") and run.value is None
+
+
+def _rank_key(row: Combination, mode: Mode) -> tuple[int, float, str]:
+    mean = row.mean
+    if mean is None:
+        return (1, 0.0, row.label)
+    return (0, -mean if mode == "max" else mean, row.label)
