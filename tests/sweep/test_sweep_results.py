@@ -84,6 +84,23 @@ def test_the_plain_leaderboard_is_an_aligned_table(sweep_dir: Path) -> None:
     assert "\x1b" not in out.getvalue()
 
 
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_the_leaderboard_is_a_rich_table(
+    sweep_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    out = Terminal()
+    render_leaderboards(leaderboards([load_run(p) for p in find_run_dirs([sweep_dir])]), out)
+    text = out.getvalue()
+    assert "val_accuracy at the last epoch, higher is better" in text
+    assert "┃ rank ┃ optimizer.lr ┃" in text.replace("\x1b[1m", "").replace("\x1b[0m", "")
+    assert "\x1b[" in text
+
+
 def test_the_csv_has_a_row_per_combination_and_a_column_per_setting(
     sweep_dir: Path, tmp_path: Path
 ) -> None:
@@ -124,6 +141,23 @@ def test_runs_of_one_config_show_its_name(tmp_path: Path) -> None:
     ]
     [board] = leaderboards(runs)
     assert board.keys == ["name"] and board.rows[0].settings == {"name": "iris"}
+
+
+def test_runs_of_several_configs_show_the_name_and_what_varies_within_each(
+    tmp_path: Path,
+) -> None:
+    runs = [load_run(make_run(tmp_path / f"lr{lr}", lr, 0, 0.5)) for lr in (0.1, 0.2)]
+    other = make_run(tmp_path / "other", 0.1, 0, 0.7)
+    config = yaml.safe_load((other / "config.yaml").read_text())
+    config.update(name="iris_wide", model={"name": "mlp", "in_features": 4, "out_features": 3})
+    (other / "config.yaml").write_text(yaml.safe_dump(config))
+    [board] = leaderboards([*runs, load_run(other)])
+    assert board.keys == ["name", "optimizer.lr"]
+    assert [row.label for row in board.rows] == [
+        "name=iris_wide optimizer.lr=0.1",
+        "name=iris optimizer.lr=0.1",
+        "name=iris optimizer.lr=0.2",
+    ]
 
 
 def test_the_monitor_follows_early_stopping_then_the_validation_split() -> None:

@@ -65,6 +65,7 @@ def sweep(
             "--workers",
             "-w",
             min=1,
+            metavar="N",
             help="Trials at once (default: the number of cores).",
             show_default=False,
         ),

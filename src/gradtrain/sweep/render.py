@@ -106,7 +106,7 @@ def _rich_table(board: Leaderboard, out: IO[str]) -> None:
     from rich.text import Text
 
     header, cells = _columns(board)
-    table = Table(title=title(board), title_justify="left", header_style="bold")
+    table = Table(header_style="bold")
     for i, name in enumerate(header):
         table.add_column(name, justify="left" if 1 <= i <= len(board.keys) else "right")
     for rank, line in enumerate(cells, start=1):
@@ -116,4 +116,7 @@ def _rich_table(board: Leaderboard, out: IO[str]) -> None:
         if board.rows[rank - 1].failed:
             styled[len(board.keys) + 3].stylize("bold red")
         table.add_row(*styled)
-    Console(file=out).print(table)
+    # The title on a line of its own: as a table title it would wrap to the table's width.
+    console = Console(file=out)
+    console.print(Text(title(board), style="bold"))
+    console.print(table)

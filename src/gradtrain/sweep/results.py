@@ -173,7 +173,11 @@ def monitor_of(config: dict[str, Any]) -> tuple[str, Mode]:
 
 
 def group_runs(runs: Iterable[Run]) -> list[Combination]:
-    """Runs grouped by their config without `seed`, each group labelled by what sets it apart."""
+    """Runs grouped by their config without `seed`, each group labelled by what sets it apart.
+
+    The label holds the settings that differ between groups of one config name, and the name
+    when there are several.
+    """
     flat_configs: dict[str, dict[str, Any]] = {}
     groups: dict[str, list[Run]] = {}
     for run in runs:
@@ -185,11 +189,13 @@ def group_runs(runs: Iterable[Run]) -> list[Combination]:
     keys: list[str] = []
     for flat in flat_configs.values():
         keys.extend(key for key in flat if key not in keys)
-    varying = [
-        key
-        for key in keys
-        if len({json.dumps(flat.get(key, "-"), default=str) for flat in flat_configs.values()}) > 1
-    ]
+    # Configs of different names differ in much else; the name says enough for those.
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for flat in flat_configs.values():
+        by_name.setdefault(show(flat.get("name")), []).append(flat)
+    varying = [key for key in keys if any(_differ(key, flats) for flats in by_name.values())]
+    if len(by_name) > 1:
+        varying = ["name", *(key for key in varying if key != "name")]
     combinations = []
     for key, group in groups.items():
         flat = flat_configs[key]
@@ -254,6 +260,10 @@ def show(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, default=str)
+
+
+def _differ(key: str, flats: list[dict[str, Any]]) -> bool:
+    return len({json.dumps(flat.get(key, "-"), default=str) for flat in flats}) > 1
 
 
 def _ended_without_value(run: Run) -> bool:
