@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from gradtrain.cli import app, sweep_commands  # noqa: F401
+from gradtrain.cli import app
 
 # Shuffling, dropout, momentum and a seeded validation split: trials really differ by seed.
 BLOBS = """\
@@ -194,7 +195,8 @@ def test_a_sweep_dir_of_something_else_is_refused(tmp_path: Path, blobs: Path) -
 
 
 def test_ctrl_c_stops_the_workers_keeps_the_journal_and_exits_130(tmp_path: Path) -> None:
-    command = [sys.executable, "-c", "from gradtrain.cli import app, sweep_commands; app()"]
+    installed = shutil.which("gradtrain", path=str(Path(sys.executable).parent))
+    command = [installed] if installed else [sys.executable, "-m", "gradtrain"]
     # SIGINT back to its default in the child, even where this test runs with it ignored
     # (a background job of a shell), so that Python turns it into KeyboardInterrupt.
     process = subprocess.Popen(

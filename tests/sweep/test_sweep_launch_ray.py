@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from gradtrain.cli import app, sweep_commands  # noqa: F401
+from gradtrain.cli import app
 from gradtrain.sweep import TrialOutcome, plan_sweep, run_in_process, run_ray
 from gradtrain.sweep.launch_ray import connect
 

@@ -14,4 +14,4 @@ app = typer.Typer(
 
 # Each module adds its commands to `app`; keep their heavy imports inside the command bodies,
 # so `gradtrain --help` starts in a blink.
-from . import config_commands, explain_commands, run_commands  # noqa: E402, F401
+from . import config_commands, explain_commands, run_commands, sweep_commands  # noqa: E402, F401
