@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from gradtrain.cli import app
+from gradtrain.cli.arguments import ConfigArgument, OverridesArgument
 from gradtrain.cli.run_commands import (
     EXIT_FAILED,
     fail,
@@ -28,22 +29,6 @@ if TYPE_CHECKING:
     from gradtrain.explain.graph import LossGraph
     from gradtrain.explain.tables import TextTable
 
-ConfigArgument = Annotated[
-    str | None,
-    typer.Argument(
-        metavar="CONFIG",
-        help="Experiment YAML file; without one, the embedded linear-regression example.",
-        show_default=False,
-    ),
-]
-OverridesArgument = Annotated[
-    list[str] | None,
-    typer.Argument(
-        metavar="KEY=VALUE",
-        help="Config overrides with dotted keys, e.g. optimizer.lr=0.05 data.batch_size=8.",
-        show_default=False,
-    ),
-]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print every number as JSON (structure in the README).")
 ]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from gradtrain.cli import app
+from gradtrain.cli.arguments import ConfigArgument, OverridesArgument
 
 if TYPE_CHECKING:
     from gradtrain.config import ConfigError
@@ -26,22 +27,8 @@ EXIT_CODES = {"finished": EXIT_OK, "early_stopped": EXIT_OK, "failed": EXIT_FAIL
 
 @app.command()
 def run(
-    config: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="CONFIG",
-            help="Experiment YAML file; without one, the embedded linear-regression example.",
-            show_default=False,
-        ),
-    ] = None,
-    overrides: Annotated[
-        list[str] | None,
-        typer.Argument(
-            metavar="KEY=VALUE",
-            help="Config overrides with dotted keys, e.g. optimizer.lr=0.05 train.epochs=5.",
-            show_default=False,
-        ),
-    ] = None,
+    config: ConfigArgument = None,
+    overrides: OverridesArgument = None,
     output_dir: Annotated[
         Path, typer.Option("--output-dir", "-o", help="Folder that holds the run directories.")
     ] = Path("runs"),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from gradtrain.cli import app
+from gradtrain.cli.arguments import ConfigArgument
 
 from .run_commands import (
     EXIT_FAILED,
@@ -42,14 +43,7 @@ PATHS_HELP = "Run directories, sweep directories, or folders holding runs (e.g. 
 
 @app.command()
 def sweep(
-    config: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="CONFIG",
-            help="Experiment YAML file; without one, the embedded linear-regression example.",
-            show_default=False,
-        ),
-    ] = None,
+    config: ConfigArgument = None,
     grid: Annotated[
         list[str] | None,
         typer.Argument(
