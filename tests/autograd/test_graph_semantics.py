@@ -659,3 +659,22 @@ def test_a_retained_gradient_has_the_tensor_dtype() -> None:
     hidden.retain_grad()
     hidden.amax().backward()
     assert hidden.grad is not None and hidden.grad.dtype == np.float32
+
+
+def test_a_custom_function_saves_with_save_for_backward_as_in_pytorch() -> None:
+    class Cube(gt.autograd.Function):
+        def forward(self, a: np.ndarray) -> np.ndarray:
+            self.save_for_backward(a)
+            return a**3
+
+        def backward(self, grad: np.ndarray) -> np.ndarray:
+            (a,) = self.saved
+            return 3 * a**2 * grad
+
+    x = gt.tensor([1.0, 2.0], requires_grad=True)
+    y = Cube.apply(x).sum()
+    y.backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad.data, [3.0, 12.0])
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
