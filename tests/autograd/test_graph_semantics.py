@@ -186,6 +186,19 @@ def test_leaf_grad_reads_without_warning() -> None:
         assert x.grad is not None
 
 
+def test_a_retained_tensor_is_not_kept_alive_by_retain_grad() -> None:
+    import gc
+    import weakref
+
+    x = gt.tensor([1.0, 2.0], requires_grad=True)
+    hidden = x * 2
+    hidden.retain_grad()
+    alive = weakref.ref(hidden)
+    del hidden
+    gc.collect()
+    assert alive() is None
+
+
 def test_retain_grad_on_the_root_keeps_the_seed() -> None:
     x = gt.tensor([1.0, 2.0], requires_grad=True)
     y = x * 3
@@ -678,3 +691,74 @@ def test_a_custom_function_saves_with_save_for_backward_as_in_pytorch() -> None:
     y.backward()
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         y.backward()
+
+
+# ---- custom Functions -------------------------------------------------------------------
+
+
+class ScaledSum(gt.autograd.Function):
+    """scale * (a + b), with scale a keyword-only option."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray, *, scale: float) -> np.ndarray:
+        self.scale = scale
+        return scale * (a + b)
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.scale * grad, self.scale * grad
+
+
+class Scaled(gt.autograd.Function):
+    """a * scale, with scale a plain positional argument, as PyTorch's custom Functions do."""
+
+    def forward(self, a: np.ndarray, scale: float) -> np.ndarray:
+        self.scale = scale
+        return a * scale
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray, None]:
+        return grad * self.scale, None
+
+
+def test_a_custom_function_takes_keyword_options() -> None:
+    a = gt.tensor([1.0, 2.0], requires_grad=True)
+    b = gt.tensor([[3.0], [4.0]], requires_grad=True)  # broadcast against a
+    out = ScaledSum.apply(a, b, scale=2.0)
+    np.testing.assert_array_equal(out.data, [[8.0, 10.0], [10.0, 12.0]])
+    out.sum().backward()
+    np.testing.assert_array_equal(grad_of(a), [4.0, 4.0])
+    np.testing.assert_array_equal(grad_of(b), [[4.0], [4.0]])
+
+
+def test_a_custom_function_takes_options_by_position() -> None:
+    a = gt.tensor([1.0, 2.0], requires_grad=True)
+    Scaled.apply(a, 3.0).sum().backward()
+    np.testing.assert_array_equal(grad_of(a), [3.0, 3.0])
+
+
+def test_a_backward_with_the_wrong_number_of_gradients_raises() -> None:
+    class Forgetful(gt.autograd.Function):
+        def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return a + b
+
+        def backward(self, grad: np.ndarray) -> np.ndarray:
+            return grad  # one gradient for two inputs
+
+    a = gt.tensor([1.0], requires_grad=True)
+    with pytest.raises(ValueError, match="zip"):
+        Forgetful.apply(a, a).backward()
+
+
+def test_a_node_whose_consumers_give_no_gradient_still_frees_its_graph() -> None:
+    class Blocked(gt.autograd.Function):
+        def forward(self, a: np.ndarray) -> np.ndarray:
+            return a.copy()
+
+        def backward(self, grad: np.ndarray) -> None:
+            return None
+
+    x = gt.tensor([1.0, 2.0], requires_grad=True)
+    squared = x * x  # saves arrays, so a second backward through it must fail
+    out = Blocked.apply(squared).sum()
+    out.backward()
+    assert x.grad is None
+    with pytest.raises(RuntimeError, match="second time"):
+        (squared * 1.0).sum().backward()

@@ -5,6 +5,10 @@ An op subclasses Function and writes two methods on NumPy arrays:
     forward(self, *arrays, **options) -> array     save what backward needs on self
     backward(self, grad) -> array | tuple           one gradient per input, None to skip
 
+Inputs are positional and options (an axis, a reduction) keyword-only, as in
+`def forward(self, a, *, axis)`: an op of one or two inputs and no options gets the
+fastest `apply`.
+
 `Function.apply` does the rest once for every op: unwraps tensors, respects grad mode,
 records the node when an input requires grad. `backward` walks the recorded graph
 iteratively, reduces broadcast gradients back to each input's shape and accumulates
@@ -13,6 +17,7 @@ them into leaves.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +25,10 @@ from .backend import ndarray, xp
 from .grad_mode import GRAD_MODE
 
 _new = object.__new__
+
+# Non-leaf tensors whose gradient backward keeps (Tensor.retain_grad), by their node. Kept
+# off the node because that would cost every op a slot to set; entries go with the tensor.
+RETAINED: weakref.WeakValueDictionary[Function, Tensor] = weakref.WeakValueDictionary()
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -38,11 +47,11 @@ class Function:
     """One recorded operation: its inputs, what it saved for backward, its local derivative."""
 
     # pending and waiting are the backward pass's scratch space: the gradient summed so far
-    # from this node's consumers, and how many consumers have yet to send theirs.
-    __slots__ = ("inputs", "pending", "retained", "saved", "waiting")
+    # from this node's consumers, and how many consumers have yet to send theirs. Nothing
+    # else is stored per node, since every op pays for every slot it sets.
+    __slots__ = ("inputs", "pending", "saved", "waiting")
 
     inputs: tuple[Any, ...]
-    retained: Tensor | None
     saved: Any
     pending: Any
     waiting: int
@@ -54,8 +63,9 @@ class Function:
         raise NotImplementedError
 
     # `Op.apply(*inputs, **options)` runs the op on tensors (or plain numbers) and records
-    # it when an input requires grad. Each subclass gets its own plain function (see
-    # make_apply), so Tensor can use it directly as a method: `__mul__ = Mul.apply`.
+    # it when an input requires grad; inputs go by position, as in PyTorch. Each subclass
+    # gets its own plain function (see make_apply), so Tensor can use it directly as a
+    # method: `__mul__ = Mul.apply`.
     apply: Callable[..., Tensor]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -80,43 +90,33 @@ class Function:
         return f"<{self.name}>"
 
 
-def make_apply(cls: type[Function]) -> Callable[..., Tensor]:
-    """The function that runs op `cls` and records it in the graph when an input needs grad."""
+# Flags of a code object: the function takes *args or **kwargs.
+_VARARGS, _VARKEYWORDS = 0x04, 0x08
 
-    # This runs for every op, so it is written for speed: one- and two-input ops, the
-    # common ones, unwrap their arguments without building a list.
-    def apply(*inputs: Any, **options: Any) -> Tensor:
+
+def make_apply(cls: type[Function]) -> Callable[..., Tensor]:
+    """The function that runs op `cls` and records it in the graph when an input needs grad.
+
+    This runs for every op, so it is written for speed: an op whose forward takes one or two
+    arrays and no options (tanh, mul, ...) gets an apply of exactly that many arguments,
+    with the recording inlined; others get the general one.
+    """
+    forward = cls.forward
+    code = forward.__code__
+    plain = not (code.co_flags & (_VARARGS | _VARKEYWORDS) or code.co_kwonlyargcount)
+    arrays = code.co_argcount - 1 if plain and not forward.__defaults__ else 0
+
+    def unary(a: Any, /) -> Tensor:
         fn = _new(cls)
         fn.saved = ()
-        count = len(inputs)
-        if count == 2:
-            a, b = inputs
-            a_is_tensor, b_is_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
-            if a_is_tensor and b_is_tensor:
-                out = fn.forward(a.data, b.data, **options)
-                record = a.requires_grad or b.requires_grad
-            elif a_is_tensor:
-                out = fn.forward(*weak_operands(a.data, b), **options)
-                record = a.requires_grad
-            else:
-                b_array, a_number = weak_operands(b.data, a)
-                out = fn.forward(a_number, b_array, **options)
-                record = b.requires_grad
-        elif count == 1:
-            a = inputs[0]
-            out = fn.forward(a.data, **options)
-            record = a.requires_grad
-        else:
-            out = fn.forward(*[x.data if isinstance(x, Tensor) else x for x in inputs], **options)
-            record = any(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-        if type(out) is not ndarray:
+        out = forward(fn, a.data)
+        if type(out) is not ndarray:  # an op on a 0-d array gives a NumPy scalar
             out = xp.asarray(out)
         result = _new(Tensor)
         result.data = out
         result._grad = None
-        if record and GRAD_MODE.enabled:
-            fn.inputs = inputs
-            fn.retained = None
+        if a.requires_grad and GRAD_MODE.enabled:
+            fn.inputs = (a,)
             result.requires_grad = True
             result.grad_fn = fn
         else:
@@ -124,6 +124,48 @@ def make_apply(cls: type[Function]) -> Callable[..., Tensor]:
             result.grad_fn = None
         return result
 
+    def binary(a: Any, b: Any, /) -> Tensor:
+        fn = _new(cls)
+        fn.saved = ()
+        if isinstance(a, Tensor):
+            if isinstance(b, Tensor):
+                out = forward(fn, a.data, b.data)
+                record = a.requires_grad or b.requires_grad
+            else:
+                out = forward(fn, *weak_operands(a.data, b))
+                record = a.requires_grad
+        else:
+            b_array, a_number = weak_operands(b.data, a)
+            out = forward(fn, a_number, b_array)
+            record = b.requires_grad
+        if type(out) is not ndarray:
+            out = xp.asarray(out)
+        result = _new(Tensor)
+        result.data = out
+        result._grad = None
+        if record and GRAD_MODE.enabled:
+            fn.inputs = (a, b)
+            result.requires_grad = True
+            result.grad_fn = fn
+        else:
+            result.requires_grad = False
+            result.grad_fn = None
+        return result
+
+    def general(*inputs: Any, **options: Any) -> Tensor:
+        fn = _new(cls)
+        fn.saved = ()
+        out = forward(fn, *[x.data if isinstance(x, Tensor) else x for x in inputs], **options)
+        record = any(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+        result = Tensor(out if type(out) is ndarray else xp.asarray(out))
+        if record and GRAD_MODE.enabled:
+            fn.inputs = inputs
+            result.requires_grad = True
+            result.grad_fn = fn
+        return result
+
+    apply = unary if arrays == 1 else binary if arrays == 2 else general
+    apply.__name__ = "apply"
     apply.__qualname__ = f"{cls.__name__}.apply"
     return apply
 
@@ -156,8 +198,6 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
 
 def count_consumers(root: Function) -> None:
     """Set `waiting` on every node `root` depends on: how many graph edges lead into it."""
-    root.waiting = 0
-    root.pending = None
     seen = {root}
     stack = [root]
     while stack:
@@ -190,35 +230,39 @@ def backward(root: Tensor, gradient: Any, retain_graph: bool) -> None:
     A node runs once all its consumers have passed it their gradients (counted first, as
     PyTorch does), so each node's backward sees the sum over every path.
     """
-    if root.grad_fn is None:
+    top = root.grad_fn
+    if top is None:
         accumulate_grad(root, gradient.copy())
         return
-    count_consumers(root.grad_fn)
-    root.grad_fn.pending = gradient
+    count_consumers(top)
+    retained = dict(RETAINED.items())
+    free = not retain_graph
     # Each leaf's gradients are collected and summed once at the end, not one add per use.
     leaf_grads: dict[Tensor, list[Any]] = {}
     # Leaves whose one gradient may be shared: the incoming gradient passed through
     # unchanged (Add gives it to both inputs), or a view of one.
     borrowed: set[Tensor] = set()
-    ready = [root.grad_fn]
-    while ready:
-        fn = ready.pop()
-        grad = fn.pending
-        fn.pending = None
+    # Nodes whose every consumer has sent its gradient, each with the sum of them. The first
+    # node that a node's backward makes ready runs next, without a trip through this stack.
+    ready: list[tuple[Function, Any]] = []
+    fn, grad = top, gradient
+    while True:
         saved = fn.saved
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
+        inputs = fn.inputs
         if grad is None:  # every consumer's backward gave this node no gradient
-            input_grads: Any = (None,) * len(fn.inputs)
+            grads: Any = (None,) * len(inputs)
         else:
-            if fn.retained is not None:
-                accumulate_grad(fn.retained, grad.copy())
-            input_grads = fn.backward(grad)
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-        if saved and not retain_graph:
+            if retained and fn in retained:
+                accumulate_grad(retained[fn], grad.copy())
+            grads = fn.backward(grad)
+            if type(grads) is not tuple:
+                grads = (grads,)
+        if saved and free:
             fn.saved = None  # as in PyTorch, only a node that saved arrays fails a 2nd backward
-        for x, g in zip(fn.inputs, input_grads, strict=True):
+        follow = None
+        for x, g in zip(inputs, grads, strict=True):
             if not isinstance(x, Tensor):
                 continue
             producer = x.grad_fn
@@ -235,20 +279,34 @@ def backward(root: Tensor, gradient: Any, retain_graph: bool) -> None:
                 else:
                     pending.append(g)
                 continue
-            if g is not None:
-                if g.shape != x.data.shape:
-                    g = unbroadcast(g, x.data.shape)
-                pending = producer.pending
-                producer.pending = g if pending is None else pending + g
+            if g is not None and g.shape != x.data.shape:
+                g = unbroadcast(g, x.data.shape)
             waiting = producer.waiting - 1
-            producer.waiting = waiting
-            if not waiting:
-                ready.append(producer)
+            if waiting:  # more consumers to come: keep the sum so far on the node
+                producer.waiting = waiting
+                if g is not None:
+                    pending = producer.pending
+                    producer.pending = g if pending is None else pending + g
+                continue
+            pending = producer.pending
+            if pending is not None:
+                producer.pending = None
+                g = pending if g is None else pending + g
+            if follow is None:
+                follow, follow_grad = producer, g
+            else:
+                ready.append((producer, g))
+        if follow is not None:
+            fn, grad = follow, follow_grad
+        elif ready:
+            fn, grad = ready.pop()
+        else:
+            break
     for leaf, pending in leaf_grads.items():
         if len(pending) == 1:
             total = pending[0].copy() if leaf in borrowed else pending[0]
         else:
-            total = xp.add.reduce(xp.stack(pending)) if len(pending) > 8 else sum_arrays(pending)
+            total = xp.add.reduce(pending) if len(pending) > 8 else sum_arrays(pending)
         accumulate_grad(leaf, total)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import function
 from .backend import ndarray, xp
+from .function import RETAINED
 from .function import backward as run_backward
 from .grad_mode import GRAD_MODE
 from .ops.elementwise import (
@@ -101,7 +102,8 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        if self._grad is None and self.grad_fn is not None and self.grad_fn.retained is not self:
+        fn = self.grad_fn
+        if self._grad is None and fn is not None and RETAINED.get(fn) is not self:
             warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
 
@@ -188,7 +190,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on a Tensor that has requires_grad=False")
         if self.grad_fn is not None:
-            self.grad_fn.retained = self
+            RETAINED[self.grad_fn] = self
 
     # ---- conversions ----------------------------------------------------------------
 

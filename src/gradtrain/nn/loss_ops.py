@@ -40,7 +40,7 @@ class Pointwise(Function):
         """scale * d(loss)/d(diff), elementwise."""
         raise NotImplementedError
 
-    def forward(self, input: Any, target: Any, reduction: str) -> Any:
+    def forward(self, input: Any, target: Any, *, reduction: str) -> Any:
         self.reduction = reduction
         diff = input - target
         self.saved = (diff,)
@@ -77,9 +77,9 @@ class Huber(Pointwise):
 
     __slots__ = ("delta",)
 
-    def forward(self, input: Any, target: Any, reduction: str, delta: float = 1.0) -> Any:
+    def forward(self, input: Any, target: Any, *, reduction: str, delta: float = 1.0) -> Any:
         self.delta = delta
-        return super().forward(input, target, reduction)
+        return super().forward(input, target, reduction=reduction)
 
     def value(self, diff: Any) -> Any:
         size = xp.abs(diff)
@@ -96,7 +96,7 @@ class BinaryCrossEntropyWithLogits(Function):
 
     __slots__ = ("count", "reduction")
 
-    def forward(self, logits: Any, target: Any, pos_weight: Any, reduction: str) -> Any:
+    def forward(self, logits: Any, target: Any, pos_weight: Any, *, reduction: str) -> Any:
         self.reduction = reduction
         # softplus(-x) = log(1 + exp(-x)) = -log sigmoid(x), computed stably.
         softplus = xp.logaddexp(0, -logits)

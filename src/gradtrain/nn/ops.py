@@ -44,7 +44,7 @@ class Gelu(Function):
 
     __slots__ = ("approximate",)
 
-    def forward(self, x: Any, approximate: str) -> Any:
+    def forward(self, x: Any, *, approximate: str) -> Any:
         self.approximate = approximate
         if approximate == "tanh":
             inner = SQRT_2_OVER_PI * (x + 0.044715 * x**3)

@@ -201,7 +201,7 @@ class Relu(Function):
 class LeakyRelu(Function):
     __slots__ = ()
 
-    def forward(self, a: Any, negative_slope: float) -> Any:
+    def forward(self, a: Any, *, negative_slope: float) -> Any:
         self.saved = (a > 0, negative_slope)
         return xp.where(a > 0, a, a * negative_slope)
 
@@ -225,7 +225,7 @@ class Erf(Function):
 class Clamp(Function):
     __slots__ = ()
 
-    def forward(self, a: Any, min: float | None, max: float | None) -> Any:
+    def forward(self, a: Any, *, min: float | None, max: float | None) -> Any:
         self.saved = (a, min, max)
         return xp.clip(a, min, max)
 
@@ -283,7 +283,7 @@ class Where(Function):
 class Cast(Function):
     __slots__ = ("input_dtype",)
 
-    def forward(self, a: Any, dtype: Any) -> Any:
+    def forward(self, a: Any, *, dtype: Any) -> Any:
         self.input_dtype = a.dtype
         return a.astype(dtype)
 

@@ -17,7 +17,7 @@ def is_basic(index: Any) -> bool:
 class GetItem(Function):
     __slots__ = ("basic", "dtype", "index", "shape")
 
-    def forward(self, a: Any, index: Any) -> Any:
+    def forward(self, a: Any, *, index: Any) -> Any:
         self.index, self.shape, self.dtype = index, a.shape, a.dtype
         self.basic = is_basic(index)
         return a[index]
@@ -37,7 +37,7 @@ class Gather(Function):
 
     __slots__ = ("axis", "dtype", "shape")
 
-    def forward(self, a: Any, index: Any, axis: int) -> Any:
+    def forward(self, a: Any, index: Any, *, axis: int) -> Any:
         self.axis, self.shape, self.dtype = axis, a.shape, a.dtype
         self.saved = (index,)
         # As torch.gather, the index may be shorter than `a` in the other dims: the output

@@ -22,7 +22,7 @@ def expand_reduced(grad: Any, axis: Axis, keepdims: bool, ndim: int) -> Any:
 class Sum(Function):
     __slots__ = ("axis", "keepdims", "shape")
 
-    def forward(self, a: Any, axis: Axis, keepdims: bool) -> Any:
+    def forward(self, a: Any, *, axis: Axis, keepdims: bool) -> Any:
         self.axis, self.keepdims, self.shape = axis, keepdims, a.shape
         return a.sum(axis=axis, keepdims=keepdims)
 
@@ -34,7 +34,7 @@ class Sum(Function):
 class Mean(Function):
     __slots__ = ("axis", "count", "keepdims", "shape")
 
-    def forward(self, a: Any, axis: Axis, keepdims: bool) -> Any:
+    def forward(self, a: Any, *, axis: Axis, keepdims: bool) -> Any:
         self.axis, self.keepdims, self.shape = axis, keepdims, a.shape
         out = a.mean(axis=axis, keepdims=keepdims)
         self.count = max(1, a.size // max(1, out.size))
@@ -53,7 +53,7 @@ class Amax(Function):
     def reduce(self, a: Any, axis: Axis) -> Any:
         return a.max(axis=axis, keepdims=True)
 
-    def forward(self, a: Any, axis: Axis, keepdims: bool) -> Any:
+    def forward(self, a: Any, *, axis: Axis, keepdims: bool) -> Any:
         self.axis, self.keepdims = axis, keepdims
         out = self.reduce(a, axis)
         self.saved = (a == out,)
@@ -91,7 +91,7 @@ def stable_logsumexp(a: Any, axis: int | tuple[int, ...] | None) -> Any:
 class LogSumExp(Function):
     __slots__ = ("axis", "keepdims")
 
-    def forward(self, a: Any, axis: Axis, keepdims: bool) -> Any:
+    def forward(self, a: Any, *, axis: Axis, keepdims: bool) -> Any:
         self.axis, self.keepdims = axis, keepdims
         out = stable_logsumexp(a, axis)
         self.saved = (a, out)
@@ -106,7 +106,7 @@ class LogSumExp(Function):
 class Softmax(Function):
     __slots__ = ("axis",)
 
-    def forward(self, a: Any, axis: int) -> Any:
+    def forward(self, a: Any, *, axis: int) -> Any:
         self.axis = axis
         exp = xp.exp(shift_by_max(a, axis)[0])
         out = exp / exp.sum(axis=axis, keepdims=True)
@@ -121,7 +121,7 @@ class Softmax(Function):
 class LogSoftmax(Function):
     __slots__ = ("axis",)
 
-    def forward(self, a: Any, axis: int) -> Any:
+    def forward(self, a: Any, *, axis: int) -> Any:
         self.axis = axis
         # Subtract the max first, then the log of the sum: adding them back together first
         # would round away the small terms next to a large max (in float32, 1e4 + 0.31).

@@ -13,7 +13,7 @@ class Reshape(Function):
 
     __slots__ = ("shape",)
 
-    def forward(self, a: Any, shape: tuple[int, ...]) -> Any:
+    def forward(self, a: Any, *, shape: tuple[int, ...]) -> Any:
         self.shape = a.shape
         return a.reshape(shape)
 
@@ -24,7 +24,7 @@ class Reshape(Function):
 class Transpose(Function):
     __slots__ = ("dims",)
 
-    def forward(self, a: Any, dim0: int, dim1: int) -> Any:
+    def forward(self, a: Any, *, dim0: int, dim1: int) -> Any:
         self.dims = (dim0, dim1)
         return xp.swapaxes(a, dim0, dim1)
 
@@ -35,7 +35,7 @@ class Transpose(Function):
 class Permute(Function):
     __slots__ = ("dims",)
 
-    def forward(self, a: Any, dims: tuple[int, ...]) -> Any:
+    def forward(self, a: Any, *, dims: tuple[int, ...]) -> Any:
         self.dims = tuple(dim % a.ndim for dim in dims) if a.ndim else dims
         return xp.transpose(a, dims)
 
@@ -48,7 +48,7 @@ class Expand(Function):
 
     __slots__ = ()
 
-    def forward(self, a: Any, shape: tuple[int, ...]) -> Any:
+    def forward(self, a: Any, *, shape: tuple[int, ...]) -> Any:
         return xp.broadcast_to(a, shape)
 
     def backward(self, grad: Any) -> Any:
