@@ -4,8 +4,9 @@
 
 The chain cycles mul, add, tanh on float64 tensors of shape (16,), with a weight and a bias
 that require grad, then backpropagates from its sum. It prints microseconds per op (forward
-plus backward) for gradtrain, PyTorch (if installed) and plain NumPy with no autograd, each
-the median of several timed runs in this one process, and gradtrain's ratio to PyTorch.
+plus backward) for gradtrain, PyTorch (if installed) and two NumPy peers with no autograd:
+the forward alone, and the forward with the backward written out by hand (the array work
+any engine must do). Each is the median of several timed runs in this one process.
 """
 
 from __future__ import annotations
@@ -70,6 +71,38 @@ def chain_numpy(ops: int) -> Callable[[], None]:
     return run
 
 
+def chain_numpy_by_hand(ops: int) -> Callable[[], None]:
+    rng = np.random.default_rng(0)
+    x, w, b = (rng.standard_normal(16) for _ in range(3))
+
+    def run() -> None:
+        h, saved = x, []
+        for i in range(ops):
+            kind = i % 3
+            if kind == 0:
+                saved.append(h)
+                h = h * w
+            elif kind == 1:
+                h = h + b
+            else:
+                h = np.tanh(h)
+                saved.append(h)
+        grad, grads_w, grads_b = np.ones_like(h), [], []
+        for i in reversed(range(ops)):
+            kind = i % 3
+            if kind == 2:
+                out = saved.pop()
+                grad = grad - grad * out * out
+            elif kind == 1:
+                grads_b.append(grad)
+            else:
+                grads_w.append(grad * saved.pop())
+                grad = grad * w
+        np.add.reduce(grads_w), np.add.reduce(grads_b)
+
+    return run
+
+
 def microseconds_per_op(run: Callable[[], None], ops: int, repeats: int) -> float:
     for _ in range(3):
         run()  # warm up
@@ -90,8 +123,10 @@ def main() -> None:
     args = parser.parse_args()
     ours = microseconds_per_op(chain_gradtrain(args.ops), args.ops, args.repeats)
     numpy_only = microseconds_per_op(chain_numpy(args.ops), args.ops, args.repeats)
+    by_hand = microseconds_per_op(chain_numpy_by_hand(args.ops), args.ops, args.repeats)
     print(f"gradtrain          {ours:6.2f} us/op (forward + backward)")
     print(f"numpy, no autograd {numpy_only:6.2f} us/op (forward only)")
+    print(f"numpy, by hand     {by_hand:6.2f} us/op (forward + backward written out)")
     torch_run = chain_torch(args.ops)
     if torch_run is None:
         print("torch not installed: no ratio")
