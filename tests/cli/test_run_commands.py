@@ -269,16 +269,22 @@ def test_installed_command_runs_the_seed_without_escape_codes(tmp_path: Path) ->
 
 
 def test_ctrl_c_saves_a_checkpoint_exits_130_and_resumes(tmp_path: Path) -> None:
+    # A shell's background job starts with SIGINT ignored, and Python keeps it so: give the
+    # child the default handling, or Ctrl-C would never reach it.
     process = subprocess.Popen(
         [*gradtrain_command(), "run", str(LINREG), "-o", str(tmp_path), "train.epochs=1000000"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("epoch "):
-            break
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("epoch "):
+                break
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
     assert process.returncode == 130, stderr
     assert re.search(r"interrupted during epoch (\d+); saved the checkpoint of epoch \d+", stderr)
     assert "Traceback" not in stderr
