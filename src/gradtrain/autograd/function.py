@@ -237,7 +237,8 @@ def backward(root: Tensor, gradient: Any, retain_graph: bool) -> None:
     count_consumers(top)
     retained = dict(RETAINED.items())
     free = not retain_graph
-    # Each leaf's gradients are collected and summed once at the end, not one add per use.
+    # Each leaf's gradients are collected, reduced to its shape and summed once at the end,
+    # not one add per use.
     leaf_grads: dict[Tensor, list[Any]] = {}
     # Leaves whose one gradient may be shared: the incoming gradient passed through
     # unchanged (Add gives it to both inputs), or a view of one.
@@ -257,20 +258,22 @@ def backward(root: Tensor, gradient: Any, retain_graph: bool) -> None:
             if retained and fn in retained:
                 accumulate_grad(retained[fn], grad.copy())
             grads = fn.backward(grad)
-            if type(grads) is not tuple:
-                grads = (grads,)
         if saved and free:
             fn.saved = None  # as in PyTorch, only a node that saved arrays fails a 2nd backward
+        if type(grads) is tuple:
+            edges: Any = zip(inputs, grads, strict=True)
+        elif len(inputs) == 1:  # a one-input op's backward may return its gradient bare
+            edges = ((inputs[0], grads),)
+        else:
+            edges = zip(inputs, (grads,), strict=True)
         follow = None
-        for x, g in zip(inputs, grads, strict=True):
+        for x, g in edges:
             if not isinstance(x, Tensor):
                 continue
             producer = x.grad_fn
             if producer is None:
                 if g is None or not x.requires_grad:
                     continue
-                if g.shape != x.data.shape:
-                    g = unbroadcast(g, x.data.shape)
                 pending = leaf_grads.get(x)
                 if pending is None:
                     leaf_grads[x] = [g]
@@ -303,9 +306,15 @@ def backward(root: Tensor, gradient: Any, retain_graph: bool) -> None:
         else:
             break
     for leaf, pending in leaf_grads.items():
+        shape = leaf.data.shape
         if len(pending) == 1:
-            total = pending[0].copy() if leaf in borrowed else pending[0]
+            total = pending[0]
+            if total.shape != shape:
+                total = unbroadcast(total, shape)
+            if leaf in borrowed:
+                total = total.copy()
         else:
+            pending = [g if g.shape == shape else unbroadcast(g, shape) for g in pending]
             total = xp.add.reduce(pending) if len(pending) > 8 else sum_arrays(pending)
         accumulate_grad(leaf, total)
 
