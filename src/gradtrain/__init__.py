@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from . import data, nn, optim
+    from . import autograd, data, nn, optim
     from .autograd import Tensor, enable_grad, is_grad_enabled, no_grad
     from .autograd.factories import (
         arange,
@@ -41,6 +41,7 @@ __all__ = [
     "Tensor",
     "__version__",
     "arange",
+    "autograd",
     "bool_",
     "cat",
     "data",
@@ -70,7 +71,7 @@ __all__ = [
     "zeros_like",
 ]
 
-_SUBPACKAGES = ("nn", "optim", "data")
+_SUBPACKAGES = ("autograd", "nn", "optim", "data")
 _HOME_MODULES = {
     "gradtrain.autograd": ("Tensor", "enable_grad", "is_grad_enabled", "no_grad"),
     "gradtrain.random": ("get_rng_state", "manual_seed", "set_rng_state"),
