@@ -272,6 +272,47 @@ def test_var_and_std_gradient(
     assert_gradients_match(op, [normal(rng, shape)], rng)
 
 
+@pytest.mark.parametrize("p", [2, 1])
+@fast
+@given(args=reductions(), seed=seeds)
+def test_norm_gradient(p: int, args: tuple[tuple[int, ...], Dim, bool], seed: int) -> None:
+    shape, dim, keepdim = args
+    rng = np.random.default_rng(seed)
+    assert_gradients_match(lambda x: x.norm(p, dim, keepdim), [away_from_zero(rng, shape)], rng)
+
+
+def test_norm_of_zeros_has_a_zero_gradient_not_nan() -> None:
+    x = gt.zeros(2, 3, dtype=gt.float64, requires_grad=True)
+    x.norm(dim=1).sum().backward()
+    assert x.grad is not None
+    np.testing.assert_array_equal(x.grad.data, np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize(
+    "split",
+    [
+        lambda x: x.split(2, dim=-1),
+        lambda x: x.split([1, 3], dim=-1),
+        lambda x: x.chunk(3, dim=-1),
+        lambda x: x.unbind(-1),
+    ],
+    ids=["split", "split_sizes", "chunk", "unbind"],
+)
+@fast
+@given(seed=seeds)
+def test_pieces_carry_their_gradients(
+    split: Callable[[Tensor], tuple[Tensor, ...]], seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    weights = rng.standard_normal(5)
+
+    def weighted(x: Tensor) -> Tensor:
+        pieces = split(x)
+        return gt.cat([(piece * weights[i]).reshape(-1) for i, piece in enumerate(pieces)])
+
+    assert_gradients_match(weighted, [normal(rng, (2, 4))], rng)
+
+
 @fast
 @given(args=reductions(nonempty_reduced=True), seed=seeds)
 def test_logsumexp_gradient(args: tuple[tuple[int, ...], Dim, bool], seed: int) -> None:

@@ -451,3 +451,154 @@ def test_in_place_on_a_recorded_result_raises() -> None:
     y = gt.tensor([1.0], requires_grad=True) * 2
     with pytest.raises(RuntimeError):
         y.add_(1.0)
+
+
+# ---- devices, any/all, pieces -----------------------------------------------------------
+
+
+def test_the_one_device_is_the_cpu() -> None:
+    x = gt.tensor([1.0, 2.0])
+    assert x.device == "cpu"
+    assert x.cpu() is x
+    assert x.to("cpu") is x
+    assert x.to(device="cpu:0") is x
+    assert x.to("cpu", gt.float64).dtype == np.float64
+    assert x.to(gt.zeros(1, dtype=gt.float64)).dtype == np.float64
+    assert x.to("float64").dtype == np.float64
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:0", "mps"])
+def test_another_device_raises_saying_why(device: str) -> None:
+    with pytest.raises(RuntimeError, match=f"device '{device}' is not available.*CPU"):
+        gt.tensor([1.0]).to(device)
+
+
+def test_all_and_any_give_booleans_outside_the_graph() -> None:
+    x = gt.tensor([[1.0, 0.0], [2.0, 3.0]], requires_grad=True)
+    assert bool(x.any()) and not bool(x.all())
+    np.testing.assert_array_equal(x.all(dim=1).data, [False, True])
+    assert x.any(dim=0, keepdim=True).shape == (1, 2)
+    assert bool((x == x).all())
+    assert not x.all().requires_grad and x.all().dtype == np.bool_
+
+
+def test_t_transposes_a_matrix_and_refuses_more_dims() -> None:
+    x = gt.tensor([[1.0, 2.0, 3.0]])
+    assert x.t().shape == (3, 1)
+    assert gt.tensor([1.0, 2.0]).t().shape == (2,)
+    with pytest.raises(RuntimeError, match="<= 2 dimensions, but self is 3D"):
+        gt.zeros(1, 2, 3).t()
+
+
+@pytest.mark.parametrize(
+    ("pieces", "shapes"),
+    [
+        (lambda x: x.split(3), [(3,), (3,), (1,)]),
+        (lambda x: x.split([2, 5]), [(2,), (5,)]),
+        (lambda x: x.chunk(3), [(3,), (3,), (1,)]),
+        (lambda x: gt.arange(6.0).chunk(4), [(2,), (2,), (2,)]),
+        (lambda x: gt.zeros(0).chunk(2), [(0,), (0,)]),
+        (lambda x: gt.zeros(0).split(2), [(0,)]),
+        (lambda x: x.reshape(7, 1).unbind(1), [(7,)]),
+    ],
+)
+def test_pieces_have_pytorchs_sizes(pieces: Any, shapes: list[tuple[int, ...]]) -> None:
+    assert [piece.shape for piece in pieces(gt.arange(7.0))] == shapes
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda x: x.split([3, 3]), r"must sum exactly to 7"),
+        (lambda x: x.split(0), "split_size must be positive"),
+        (lambda x: x.chunk(0), "chunks to be greater than 0"),
+        (lambda x: x.norm(p=3), "p=2 .*p=1 and p=inf"),
+    ],
+)
+def test_bad_piece_and_norm_arguments_say_what_is_valid(call: Any, message: str) -> None:
+    with pytest.raises((RuntimeError, ValueError), match=message):
+        call(gt.arange(7.0))
+
+
+# ---- PyTorch's top-level functions ------------------------------------------------------
+
+# Top-level names that call the Tensor method of the same name, with example arguments.
+SAME_AS_METHOD: dict[str, tuple[Any, ...]] = {
+    "add": (2.0,),
+    "sub": (2.0,),
+    "mul": (2.0,),
+    "div": (2.0,),
+    "pow": (2,),
+    "abs": (),
+    "exp": (),
+    "log": (),
+    "log1p": (),
+    "sqrt": (),
+    "tanh": (),
+    "sigmoid": (),
+    "relu": (),
+    "erf": (),
+    "clamp": (0.2, 0.8),
+    "sum": (1,),
+    "mean": (0, True),
+    "amax": (1,),
+    "amin": (),
+    "var": (1,),
+    "std": (),
+    "norm": (2, 1),
+    "logsumexp": (1,),
+    "softmax": (1,),
+    "log_softmax": (0,),
+    "reshape": ((3, 2),),
+    "flatten": (),
+    "transpose": (0, 1),
+    "t": (),
+    "permute": ((1, 0),),
+    "unsqueeze": (1,),
+    "squeeze": (),
+    "clone": (),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAME_AS_METHOD))
+def test_a_top_level_function_is_its_method(name: str) -> None:
+    values = np.random.default_rng(0).uniform(0.1, 1.0, (2, 3))
+    grads = []
+    for call in (getattr(gt, name), getattr(gt.Tensor, name)):
+        x = gt.tensor(values, requires_grad=True)
+        out = call(x, *SAME_AS_METHOD[name])
+        out.sum().backward()
+        grads.append((out.data, x.grad.data if x.grad is not None else None))
+    np.testing.assert_array_equal(grads[0][0], grads[1][0])
+    np.testing.assert_array_equal(grads[0][1], grads[1][1])
+
+
+def test_top_level_reductions_and_pieces() -> None:
+    x = gt.tensor([[3.0, 1.0], [2.0, 4.0]])
+    assert gt.max(x).item() == 4.0 and gt.min(x).item() == 1.0
+    np.testing.assert_array_equal(gt.max(x, 1).indices.data, [0, 1])
+    np.testing.assert_array_equal(gt.argmax(x, 0).data, [0, 1])
+    np.testing.assert_array_equal(gt.argmin(x).data, 1)
+    np.testing.assert_array_equal(gt.matmul(x, x).data, x.data @ x.data)
+    np.testing.assert_array_equal(gt.gather(x, 1, gt.tensor([[1], [0]])).data, [[1.0], [2.0]])
+    assert [p.shape for p in gt.split(x, 1)] == [(1, 2), (1, 2)]
+    assert [p.shape for p in gt.chunk(x, 2, 1)] == [(2, 1), (2, 1)]
+    assert [p.shape for p in gt.unbind(x)] == [(2,), (2,)]
+    assert bool(gt.all(x > 0)) and not bool(gt.any(x > 4))
+    assert gt.numel(x) == 4
+
+
+def test_top_level_constructors_match_pytorch_dtypes_and_values() -> None:
+    np.testing.assert_allclose(gt.linspace(0, 1, 5).data, [0.0, 0.25, 0.5, 0.75, 1.0])
+    assert gt.linspace(0, 1, 5).dtype == np.float32
+    assert gt.linspace(0, 1, 3, dtype=gt.float64).dtype == np.float64
+    np.testing.assert_array_equal(gt.eye(2, 3).data, [[1, 0, 0], [0, 1, 0]])
+    assert gt.eye(2).dtype == np.float32
+    filled = gt.full_like(gt.zeros(2, dtype=gt.int64), 7.5)
+    assert filled.dtype == np.int64
+    np.testing.assert_array_equal(filled.data, [7, 7])
+
+
+def test_a_top_level_function_refuses_a_non_tensor_as_pytorch_does() -> None:
+    with pytest.raises(TypeError, match=r"exp\(\): argument 'input' must be Tensor, not float"):
+        gt.exp(3.0)  # type: ignore[arg-type]

@@ -38,6 +38,7 @@ GT = SimpleNamespace(
     where=gt.where,
     maximum=gt.maximum,
     minimum=gt.minimum,
+    top=gt,
 )
 TORCH = SimpleNamespace(
     name="torch",
@@ -48,6 +49,7 @@ TORCH = SimpleNamespace(
     where=torch.where,
     maximum=torch.maximum,
     minimum=torch.minimum,
+    top=torch,
 )
 
 Values = Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]
@@ -168,6 +170,11 @@ CASES: dict[str, tuple[Op, list[tuple[Values, tuple[int, ...]]]]] = {
         lambda L, a: a.log_softmax(1),
         [(fixed([1e4, 1e4 - 1, -1e4, -1e4, 0.0, 1e4]), (2, 3))],
     ),
+    "norm": (lambda L, a: a.norm(), [(normal, (2, 3))]),
+    "norm_dim_keepdim": (lambda L, a: a.norm(dim=1, keepdim=True), [(normal, (2, 3))]),
+    "norm_of_zeros": (lambda L, a: a.norm(dim=0), [(fixed([0.0, 0.0, 1.0, 2.0]), (2, 2))]),
+    "norm_1": (lambda L, a: a.norm(p=1, dim=-1), [(away_from_zero, (2, 3))]),
+    "norm_inf": (lambda L, a: a.norm(p=float("inf")), [(distinct, (2, 3))]),
     # shape
     "reshape": (lambda L, a: a.reshape(3, 2) * a.reshape(3, -1), [(normal, (2, 3))]),
     "view": (lambda L, a: a.view(6), [(normal, (2, 3))]),
@@ -182,6 +189,24 @@ CASES: dict[str, tuple[Op, list[tuple[Values, tuple[int, ...]]]]] = {
     "unsqueeze_negative": (lambda L, a: a.unsqueeze(-1), [(normal, (2, 3))]),
     "expand": (lambda L, a: a.expand(4, 2, 3), [(normal, (2, 1))]),
     "expand_keep": (lambda L, a: a.expand(2, -1, 3), [(normal, (2, 1))]),
+    "t": (lambda L, a: a.t(), [(normal, (2, 3))]),
+    "t_vector": (lambda L, a: a.t() * 2, [(normal, (3,))]),
+    "split": (
+        lambda L, a: L.cat([p * (i + 1) for i, p in enumerate(a.split(2, 1))], 1),
+        [(normal, (2, 5))],
+    ),
+    "split_sizes": (
+        lambda L, a: L.cat([p * (i + 1) for i, p in enumerate(a.split([1, 2], 0))], 0),
+        [(normal, (3, 2))],
+    ),
+    "chunk": (
+        lambda L, a: L.cat([p * (i + 1) for i, p in enumerate(a.chunk(3, -1))], -1),
+        [(normal, (2, 7))],
+    ),
+    "unbind": (
+        lambda L, a: L.stack([p * (i + 1) for i, p in enumerate(a.unbind(1))], 0),
+        [(normal, (2, 3))],
+    ),
     # indexing
     "index_int": (lambda L, a: a[1], [(normal, (2, 3))]),
     "index_slices": (lambda L, a: a[1:, 0:3:2], [(normal, (3, 4))]),
@@ -210,6 +235,23 @@ CASES: dict[str, tuple[Op, list[tuple[Values, tuple[int, ...]]]]] = {
     "matmul_batch_matrix": (lambda L, a, b: a @ b, [(normal, (4, 2, 3)), (normal, (3, 2))]),
     "matmul_vector_batch": (lambda L, a, b: a @ b, [(normal, (3,)), (normal, (4, 3, 2))]),
     "matmul_empty_inner": (lambda L, a, b: a @ b, [(normal, (2, 0)), (normal, (0, 3))]),
+    # PyTorch's top-level functions
+    "top_elementwise": (
+        lambda L, a, b: L.top.sigmoid(L.top.add(L.top.exp(a), L.top.mul(b, 2.0))),
+        [(normal, (2, 3)), (normal, (3,))],
+    ),
+    "top_reductions": (
+        lambda L, a: L.top.sum(a, 1) + L.top.mean(a, 1) + L.top.max(a, 1).values,
+        [(distinct, (2, 3))],
+    ),
+    "top_shapes": (
+        lambda L, a, b: L.top.matmul(L.top.t(a), L.top.reshape(b, (2, 2))),
+        [(normal, (2, 3)), (normal, (4,))],
+    ),
+    "top_softmax_clamp": (
+        lambda L, a: L.top.clamp(L.top.log_softmax(a, 1), -1.0, None),
+        [(on_odd_grid, (3, 3))],
+    ),
     # a small network: the chain rule through several families at once
     "mlp": (
         lambda L, x, w1, w2: ((x @ w1).tanh() @ w2).log_softmax(-1).sum(-1).mean(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
@@ -36,11 +37,14 @@ from .ops.elementwise import (
 )
 from .ops.indexing import Gather, GetItem
 from .ops.linalg import MatMul
-from .ops.reductions import Amax, Amin, LogSoftmax, LogSumExp, Mean, Softmax, Sum
+from .ops.reductions import Amax, Amin, LogSoftmax, LogSumExp, Mean, Norm, Softmax, Sum
 from .ops.shape import Expand, Permute, Reshape, Transpose
 
 Dim = int | tuple[int, ...] | None
 Number = float  # in the class body `float` names the Tensor.float method
+
+# Device types PyTorch code may name in .to(); only the CPU is available.
+DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip")
 
 NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -210,7 +214,32 @@ class Tensor:
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
         return self.data if dtype is None else self.data.astype(dtype)
 
-    def to(self, dtype: Any) -> Tensor:
+    @property
+    def device(self) -> str:
+        """Always "cpu": gradtrain computes with NumPy."""
+        return "cpu"
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Tensor:
+        """to(dtype), to(device), to(device, dtype) or to(other) for other's dtype, as PyTorch.
+
+        The one device is the CPU; asking for another raises, saying so.
+        """
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, str) and arg.split(":")[0] in DEVICE_TYPES:
+                device = arg
+            else:
+                dtype = arg
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise RuntimeError(
+                f"device {str(device)!r} is not available: gradtrain runs on NumPy, on the CPU"
+            )
+        if dtype is None:
+            return self
         dtype = xp.dtype(dtype)
         if dtype == self.dtype:
             return self
@@ -478,6 +507,23 @@ class Tensor:
     def gather(self, dim: int, index: Any) -> Tensor:
         return Gather.apply(self, as_array(index), axis=dim)
 
+    def norm(self, p: Any = "fro", dim: Dim = None, keepdim: bool = False) -> Tensor:
+        """The 2-norm (p=2 or "fro", the default), 1-norm (p=1) or max-norm (p=inf)."""
+        if p == 2 or p == "fro":
+            return Norm.apply(self, axis=dim, keepdims=keepdim)
+        if p == 1:
+            return self.abs().sum(dim, keepdim=keepdim)
+        if p == np.inf:
+            return self.abs().amax(dim, keepdim=keepdim)
+        raise ValueError(f"norm supports p=2 (or 'fro'), p=1 and p=inf, not p={p!r}")
+
+    # any() and all() give boolean tensors outside the graph, as comparisons do.
+    def all(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+        return Tensor(self.data.all(axis=dim, keepdims=keepdim))
+
+    def any(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+        return Tensor(self.data.any(axis=dim, keepdims=keepdim))
+
     # ---- shape ----------------------------------------------------------------------
 
     def reshape(self, *shape: Any) -> Tensor:
@@ -508,6 +554,50 @@ class Tensor:
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         return Transpose.apply(self, dim0=dim0, dim1=dim1)
+
+    def t(self) -> Tensor:
+        """The transpose of a matrix; a vector or a scalar as it is."""
+        if self.ndim > 2:
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
+            )
+        return self.transpose(0, 1) if self.ndim == 2 else self
+
+    def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+        """Pieces along dim of split_size each (the last may be shorter), or of listed sizes."""
+        size = self.shape[dim]
+        if isinstance(split_size, int):
+            if split_size <= 0 and size:
+                raise RuntimeError(f"split_size must be positive, got {split_size}")
+            steps = range(0, size, split_size) if size else [0]
+            sizes = [min(split_size, size - start) for start in steps]
+        else:
+            sizes = list(split_size)
+            if sum(sizes) != size:
+                raise RuntimeError(
+                    f"split sizes {sizes} must sum exactly to {size}, the size of dimension {dim}"
+                )
+        starts = [0, *itertools.accumulate(sizes)][:-1]
+        return tuple(
+            self._narrow(dim, start, length) for start, length in zip(starts, sizes, strict=True)
+        )
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """At most `chunks` pieces of equal size along dim, the last perhaps smaller."""
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects chunks to be greater than 0, got {chunks}")
+        size = self.shape[dim]
+        if size == 0:
+            return tuple(self._narrow(dim, 0, 0) for _ in range(chunks))
+        return self.split(-(-size // chunks), dim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        """The slices along dim, each without it."""
+        position = dim % self.ndim
+        return tuple(self[(slice(None),) * position + (i,)] for i in range(self.shape[dim]))
+
+    def _narrow(self, dim: int, start: int, length: int) -> Tensor:
+        return self[(slice(None),) * (dim % self.ndim) + (slice(start, start + length),)]
 
     def permute(self, *dims: Any) -> Tensor:
         return Permute.apply(self, dims=_shape_arg(dims))

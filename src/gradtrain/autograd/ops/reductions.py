@@ -19,6 +19,13 @@ def expand_reduced(grad: Any, axis: Axis, keepdims: bool, ndim: int) -> Any:
     return xp.expand_dims(grad, axis)
 
 
+def drop_reduced(out: Any, axis: Axis, keepdims: bool) -> Any:
+    """A reduction computed with keepdims=True, without those axes unless keepdims."""
+    if keepdims:
+        return out
+    return out.squeeze(axis) if axis is not None else out.reshape(())
+
+
 class Sum(Function):
     __slots__ = ("axis", "keepdims", "shape")
 
@@ -57,7 +64,7 @@ class Amax(Function):
         self.axis, self.keepdims = axis, keepdims
         out = self.reduce(a, axis)
         self.saved = (a == out,)
-        return out if keepdims else out.squeeze(axis) if axis is not None else out.reshape(())
+        return drop_reduced(out, axis, keepdims)
 
     def backward(self, grad: Any) -> Any:
         mask = self.saved[0]
@@ -70,6 +77,24 @@ class Amin(Amax):
 
     def reduce(self, a: Any, axis: Axis) -> Any:
         return a.min(axis=axis, keepdims=True)
+
+
+class Norm(Function):
+    """The Euclidean norm; where it is 0 its gradient is 0, not nan, as in PyTorch."""
+
+    __slots__ = ("axis", "keepdims")
+
+    def forward(self, a: Any, *, axis: Axis, keepdims: bool) -> Any:
+        self.axis, self.keepdims = axis, keepdims
+        out = xp.sqrt((a * a).sum(axis=axis, keepdims=True))
+        self.saved = (a, out)
+        return drop_reduced(out, axis, keepdims)
+
+    def backward(self, grad: Any) -> Any:
+        a, out = self.saved
+        grad = expand_reduced(grad, self.axis, self.keepdims, a.ndim)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            return a * xp.where(out == 0, 0, grad / out)
 
 
 def shift_by_max(a: Any, axis: int | tuple[int, ...] | None) -> tuple[Any, Any]:
@@ -95,7 +120,7 @@ class LogSumExp(Function):
         self.axis, self.keepdims = axis, keepdims
         out = stable_logsumexp(a, axis)
         self.saved = (a, out)
-        return out if keepdims else out.squeeze(axis) if axis is not None else out.reshape(())
+        return drop_reduced(out, axis, keepdims)
 
     def backward(self, grad: Any) -> Any:
         a, out = self.saved
