@@ -92,42 +92,29 @@ class Function:
 
 # Flags of a code object: the function takes *args or **kwargs.
 _VARARGS, _VARKEYWORDS = 0x04, 0x08
+# What a one-input op's apply finds in place of a second input.
+_ONE_INPUT: Any = object()
 
 
 def make_apply(cls: type[Function]) -> Callable[..., Tensor]:
     """The function that runs op `cls` and records it in the graph when an input needs grad.
 
     This runs for every op, so it is written for speed: an op whose forward takes one or two
-    arrays and no options (tanh, mul, ...) gets an apply of exactly that many arguments,
-    with the recording inlined; others get the general one.
+    arrays and no options (tanh, mul, ...) gets an apply of just those arguments, with
+    the unwrapping and recording spelled out; others get the general one.
     """
     forward = cls.forward
     code = forward.__code__
-    plain = not (code.co_flags & (_VARARGS | _VARKEYWORDS) or code.co_kwonlyargcount)
-    arrays = code.co_argcount - 1 if plain and not forward.__defaults__ else 0
+    options = code.co_flags & (_VARARGS | _VARKEYWORDS) or code.co_kwonlyargcount
+    arrays = 0 if options or forward.__defaults__ else code.co_argcount - 1
 
-    def unary(a: Any, /) -> Tensor:
+    def fast(a: Any, b: Any = _ONE_INPUT, /) -> Tensor:
         fn = _new(cls)
         fn.saved = ()
-        out = forward(fn, a.data)
-        if type(out) is not ndarray:  # an op on a 0-d array gives a NumPy scalar
-            out = xp.asarray(out)
-        result = _new(Tensor)
-        result.data = out
-        result._grad = None
-        if a.requires_grad and GRAD_MODE.enabled:
-            fn.inputs = (a,)
-            result.requires_grad = True
-            result.grad_fn = fn
-        else:
-            result.requires_grad = False
-            result.grad_fn = None
-        return result
-
-    def binary(a: Any, b: Any, /) -> Tensor:
-        fn = _new(cls)
-        fn.saved = ()
-        if isinstance(a, Tensor):
+        if b is _ONE_INPUT:
+            out = forward(fn, a.data)
+            record = a.requires_grad
+        elif isinstance(a, Tensor):
             if isinstance(b, Tensor):
                 out = forward(fn, a.data, b.data)
                 record = a.requires_grad or b.requires_grad
@@ -138,13 +125,13 @@ def make_apply(cls: type[Function]) -> Callable[..., Tensor]:
             b_array, a_number = weak_operands(b.data, a)
             out = forward(fn, a_number, b_array)
             record = b.requires_grad
-        if type(out) is not ndarray:
+        if type(out) is not ndarray:  # an op on a 0-d array gives a NumPy scalar
             out = xp.asarray(out)
         result = _new(Tensor)
         result.data = out
         result._grad = None
         if record and GRAD_MODE.enabled:
-            fn.inputs = (a, b)
+            fn.inputs = (a,) if b is _ONE_INPUT else (a, b)
             result.requires_grad = True
             result.grad_fn = fn
         else:
@@ -164,7 +151,7 @@ def make_apply(cls: type[Function]) -> Callable[..., Tensor]:
             result.grad_fn = fn
         return result
 
-    apply = unary if arrays == 1 else binary if arrays == 2 else general
+    apply = fast if arrays in (1, 2) else general
     apply.__name__ = "apply"
     apply.__qualname__ = f"{cls.__name__}.apply"
     return apply
