@@ -73,3 +73,30 @@ def test_activation_reprs() -> None:
     assert repr(nn.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
     assert repr(nn.GELU()) == "GELU(approximate='none')"
     assert repr(nn.Softmax(dim=1)) == "Softmax(dim=1)"
+
+
+# ---- one_hot ----------------------------------------------------------------------------
+
+
+def test_one_hot_as_pytorch() -> None:
+    out = F.one_hot(gt.tensor([0, 2, 1]))
+    assert out.dtype == np.int64 and out.shape == (3, 3)
+    np.testing.assert_array_equal(out.data, np.eye(3, dtype=np.int64)[[0, 2, 1]])
+    assert F.one_hot(gt.tensor([[1], [0]]), 4).shape == (2, 1, 4)
+    assert F.one_hot(gt.zeros(0, dtype=gt.int64), 3).shape == (0, 3)
+
+
+@pytest.mark.parametrize(
+    ("indices", "classes", "error", "message"),
+    [
+        ([0.0, 1.0], -1, TypeError, "integer class indices"),
+        ([0, 3], 3, ValueError, r"in \[0, 3\), got 0 to 3"),
+        ([-1, 0], 2, ValueError, "got -1 to 0"),
+        ([], -1, ValueError, "cannot infer num_classes"),
+    ],
+)
+def test_one_hot_says_what_is_wrong(
+    indices: list[float], classes: int, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        F.one_hot(gt.tensor(indices, dtype=None if indices else gt.int64), classes)

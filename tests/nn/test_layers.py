@@ -105,6 +105,39 @@ def test_sequential_takes_named_modules() -> None:
         nn.Sequential(nn.ReLU(), "relu")  # type: ignore[arg-type]
 
 
+def test_module_list_registers_its_modules_and_has_no_forward() -> None:
+    class Tower(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.blocks = nn.ModuleList(nn.Linear(2, 2) for _ in range(2))
+            self.blocks.append(nn.Linear(2, 1))
+
+        def forward(self, x: gt.Tensor) -> gt.Tensor:
+            for block in self.blocks:
+                x = block(x)
+            return x
+
+    tower = Tower()
+    assert list(tower.state_dict()) == [
+        f"blocks.{i}.{name}" for i in range(3) for name in ("weight", "bias")
+    ]
+    assert len(tower.blocks) == 3 and tower.blocks[-1].out_features == 1  # type: ignore[attr-defined]
+    assert isinstance(tower.blocks[1:], nn.ModuleList) and len(tower.blocks[1:]) == 2
+    assert list(tower.blocks[1:].state_dict())[:2] == ["0.weight", "0.bias"]  # numbered afresh
+    assert tower(gt.ones(4, 2)).shape == (4, 1)
+    with pytest.raises(NotImplementedError):
+        tower.blocks(gt.ones(1, 2))
+    with pytest.raises(TypeError, match="not a Module subclass"):
+        tower.blocks.append(lambda x: x)  # type: ignore[arg-type]
+
+
+def test_sequential_slices_keep_their_names() -> None:
+    model = nn.Sequential(OrderedDict(first=nn.ReLU(), second=nn.Tanh(), third=nn.Sigmoid()))
+    piece = model[1:]
+    assert isinstance(piece, nn.Sequential)
+    assert [name for name, _ in piece.named_children()] == ["second", "third"]
+
+
 def test_dropout_scales_kept_elements_in_training() -> None:
     gt.manual_seed(0)
     dropout = nn.Dropout(0.25)

@@ -172,6 +172,15 @@ def test_double_and_float_convert_parameters_and_grads_in_place() -> None:
     assert layer.float().weight.dtype == np.float32
 
 
+def test_to_takes_the_cpu_and_refuses_other_devices() -> None:
+    layer = nn.Linear(2, 1)
+    assert layer.to("cpu") is layer and layer.weight.dtype == np.float32
+    assert layer.to("cpu", gt.float64).weight.dtype == np.float64
+    assert layer.to(dtype=gt.float32).weight.dtype == np.float32
+    with pytest.raises(RuntimeError, match="'cuda' is not available"):
+        layer.to("cuda")
+
+
 def test_repr_nests_like_torch() -> None:
     model = nn.Sequential(nn.Linear(1, 1, bias=False), nn.ReLU(), nn.Sequential(nn.Dropout(0.25)))
     assert repr(model) == (

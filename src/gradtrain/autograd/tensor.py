@@ -69,6 +69,25 @@ def as_array(data: Any, dtype: Any = None, copy: bool = False) -> Any:
     return array
 
 
+def requested_dtype(args: Sequence[Any], dtype: Any = None, device: Any = None) -> Any:
+    """The dtype that .to(*args, dtype=, device=) asks for, or None; any device must be the CPU.
+
+    Arguments may be a dtype, a device ("cpu", "cuda:0", ...) or a tensor, whose dtype is meant.
+    """
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, str) and arg.split(":")[0] in DEVICE_TYPES:
+            device = arg
+        else:
+            dtype = arg
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise RuntimeError(
+            f"device {str(device)!r} is not available: gradtrain runs on NumPy, on the CPU"
+        )
+    return None if dtype is None else xp.dtype(dtype)
+
+
 def check_can_require_grad(array: Any) -> None:
     if not xp.issubdtype(array.dtype, xp.floating):
         raise RuntimeError(
@@ -227,21 +246,8 @@ class Tensor:
 
         The one device is the CPU; asking for another raises, saying so.
         """
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, str) and arg.split(":")[0] in DEVICE_TYPES:
-                device = arg
-            else:
-                dtype = arg
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise RuntimeError(
-                f"device {str(device)!r} is not available: gradtrain runs on NumPy, on the CPU"
-            )
-        if dtype is None:
-            return self
-        dtype = xp.dtype(dtype)
-        if dtype == self.dtype:
+        dtype = requested_dtype(args, dtype, device)
+        if dtype is None or dtype == self.dtype:
             return self
         if not xp.issubdtype(dtype, xp.floating):  # integers carry no gradient: off the graph
             return Tensor(self.data.astype(dtype))

@@ -66,6 +66,26 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     return ops.Scale.apply(input, keep.astype(input.dtype) / input.dtype.type(1 - p))
 
 
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Class indices as rows of zeros with a one at each index, int64 as in PyTorch.
+
+    num_classes=-1 takes one more than the largest index.
+    """
+    indices = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"one_hot needs integer class indices, not {indices.dtype}")
+    if num_classes == -1:
+        if indices.size == 0:
+            raise ValueError("one_hot cannot infer num_classes from an empty tensor; pass it")
+        num_classes = int(indices.max()) + 1
+    if indices.size and (indices.min() < 0 or indices.max() >= num_classes):
+        raise ValueError(
+            f"one_hot class indices must lie in [0, {num_classes}), "
+            f"got {indices.min()} to {indices.max()}"
+        )
+    return Tensor((indices[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
 # ---- losses -------------------------------------------------------------------------
 
 

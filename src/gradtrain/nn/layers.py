@@ -1,11 +1,12 @@
-"""The layers that are not activations: Linear, Sequential, Dropout, Flatten, Identity."""
+"""The layers that are not activations: Linear, Sequential, ModuleList, Dropout, Flatten,
+Identity."""
 
 from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Iterator
-from typing import Any, overload
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar, cast, overload
 
 import numpy as np
 
@@ -48,26 +49,15 @@ class Linear(Module):
         )
 
 
-class Sequential(Module):
-    """Modules applied one after another; they are named "0", "1", ... unless given names."""
+_Sequence = TypeVar("_Sequence", bound="_ModuleSequence")
 
-    def __init__(self, *modules: Module | OrderedDict[str, Module]) -> None:
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
-            for name, module in modules[0].items():
-                self.add_module(name, module)
-        else:
-            for index, item in enumerate(modules):
-                if not isinstance(item, Module):
-                    raise TypeError(f"{type(item).__name__} is not a Module subclass")
-                self.add_module(str(index), item)
 
-    def forward(self, input: Any) -> Any:
-        for module in self._modules.values():
-            input = module(input)
-        return input
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: modules named "0", "1", ... in order."""
 
-    def append(self, module: Module) -> Sequential:
+    def append(self: _Sequence, module: Module) -> _Sequence:
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self.add_module(str(len(self)), module)
         return self
 
@@ -81,13 +71,54 @@ class Sequential(Module):
     def __getitem__(self, index: int) -> Module: ...
 
     @overload
-    def __getitem__(self, index: slice) -> Sequential: ...
+    def __getitem__(self: _Sequence, index: slice) -> _Sequence: ...
 
-    def __getitem__(self, index: int | slice) -> Module | Sequential:
+    def __getitem__(self: _Sequence, index: int | slice) -> Module | _Sequence:
         modules = list(self._modules.items())
         if isinstance(index, slice):
-            return Sequential(OrderedDict(modules[index]))
+            return cast(_Sequence, self._from_items(modules[index]))
         return modules[index][1]
+
+    def _from_items(self, items: list[tuple[str, Module]]) -> Any:
+        """A new container of this kind holding `items`, for a slice."""
+        raise NotImplementedError
+
+
+class Sequential(_ModuleSequence):
+    """Modules applied one after another; they are named "0", "1", ... unless given names."""
+
+    def __init__(self, *modules: Module | OrderedDict[str, Module]) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for item in modules:
+                self.append(item)  # type: ignore[arg-type]
+
+    def forward(self, input: Any) -> Any:
+        for module in self._modules.values():
+            input = module(input)
+        return input
+
+    def _from_items(self, items: list[tuple[str, Module]]) -> Sequential:
+        return Sequential(OrderedDict(items))
+
+
+class ModuleList(_ModuleSequence):
+    """Modules kept in a list whose parameters are the owner's; it has no forward of its own."""
+
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
+        super().__init__()
+        self.extend(modules)
+
+    def extend(self: _Sequence, modules: Iterable[Module]) -> _Sequence:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def _from_items(self, items: list[tuple[str, Module]]) -> ModuleList:
+        return ModuleList(module for _, module in items)
 
 
 class Dropout(Module):

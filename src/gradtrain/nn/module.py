@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..autograd import Tensor
+from ..autograd.tensor import requested_dtype
 
 
 class Parameter(Tensor):
@@ -181,9 +182,14 @@ class Module:
 
     # ---- dtype ----------------------------------------------------------------------
 
-    def to(self, dtype: Any) -> Module:
-        """Convert every parameter (and its gradient) to `dtype`, in place."""
-        dtype = np.dtype(dtype)
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Module:
+        """Convert every parameter (and its gradient) in place, as Tensor.to would convert it.
+
+        to(dtype), to(device) or to(device, dtype); the one device is the CPU.
+        """
+        dtype = requested_dtype(args, dtype, device)
+        if dtype is None:
+            return self
         for param in self.parameters():
             param.data = param.data.astype(dtype, copy=False)
             if param._grad is not None:
