@@ -194,6 +194,21 @@ def test_a_sweep_dir_of_something_else_is_refused(tmp_path: Path, blobs: Path) -
     assert [path.name for path in (tmp_path / "mine").iterdir()] == ["notes.txt"]
 
 
+def test_a_sweep_in_use_by_another_command_exits_2_naming_it(tmp_path: Path, blobs: Path) -> None:
+    import os
+    import socket
+
+    sweep_dir = tmp_path / "busy"
+    sweep_dir.mkdir()
+    holder = {"pid": os.getppid(), "host": socket.gethostname()}
+    (sweep_dir / "sweep.lock").write_text(json.dumps(holder))
+    result = gradtrain("sweep", blobs, "seed=0,1", "--sweep-dir", sweep_dir)
+    assert result.exit_code == 2
+    assert f"in use by another sweep (process {os.getppid()}" in result.stderr
+    assert "Traceback" not in result.output
+    assert [path.name for path in sweep_dir.iterdir()] == ["sweep.lock"]
+
+
 def test_ctrl_c_stops_the_workers_keeps_the_journal_and_exits_130(tmp_path: Path) -> None:
     installed = shutil.which("gradtrain", path=str(Path(sys.executable).parent))
     command = [installed] if installed else [sys.executable, "-m", "gradtrain"]

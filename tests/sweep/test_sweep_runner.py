@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -116,3 +120,42 @@ def test_a_folder_of_something_else_is_no_sweep_directory(tmp_path: Path, plan: 
     (tmp_path / "file").write_text("")
     with pytest.raises(SweepDirError, match="is a file"):
         prepare(plan, tmp_path / "file")
+
+
+# ---- one command at a time --------------------------------------------------------------
+
+
+def hold(sweep_dir: Path, pid: int) -> None:
+    """Leave a lock in sweep_dir as process `pid` of this machine would."""
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    holder = {"pid": pid, "host": socket.gethostname()}
+    (sweep_dir / "sweep.lock").write_text(json.dumps(holder))
+
+
+def test_a_sweep_held_by_a_live_process_is_refused_untouched(
+    tmp_path: Path, plan: SweepPlan
+) -> None:
+    sweep_dir = tmp_path / "sweep"
+    hold(sweep_dir, os.getppid())  # pytest's parent: alive, and not this process
+    with pytest.raises(SweepDirError, match=rf"in use by another sweep \(process {os.getppid()}"):
+        prepare(plan, sweep_dir)
+    assert [path.name for path in sweep_dir.iterdir()] == ["sweep.lock"]
+
+
+def test_a_lock_left_by_an_ended_process_is_taken_over(tmp_path: Path, plan: SweepPlan) -> None:
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    sweep_dir = tmp_path / "sweep"
+    hold(sweep_dir, ended.pid)
+    state = prepare(plan, sweep_dir)
+    assert json.loads(state.lock.read_text())["pid"] == os.getpid()
+    run_all(state)
+    assert not state.lock.exists()  # released when the trials end
+
+
+def test_an_unreadable_lock_counts_as_held(tmp_path: Path, plan: SweepPlan) -> None:
+    sweep_dir = tmp_path / "sweep"
+    sweep_dir.mkdir()
+    (sweep_dir / "sweep.lock").write_text("")
+    with pytest.raises(SweepDirError, match=r"delete .*sweep\.lock if that process is gone"):
+        prepare(plan, sweep_dir)

@@ -17,6 +17,7 @@ from typing import Any
 
 from .journal import JOURNAL_FILE, Journal
 from .launch_local import Job, OnOutcome
+from .lock import LOCK_FILE, SweepLockedError, acquire, release
 from .plan import SweepPlan, Trial
 from .results import SWEEP_FILE, monitor_of
 from .trial import TrialOutcome, is_complete
@@ -38,6 +39,7 @@ class SweepState:
     journal: Journal
     done: dict[str, dict[str, Any]]  # journal entries of the trials that will not run again
     pending: list[Trial]
+    lock: Path  # held from prepare until execute ends
 
 
 @dataclass(frozen=True)
@@ -54,19 +56,30 @@ class SweepReport:
 
 
 def prepare(plan: SweepPlan, sweep_dir: Path, retry_failed: bool = False) -> SweepState:
-    """Make (or reopen) the sweep directory, record the plan, and sort done from pending."""
+    """Make (or reopen) and lock the sweep directory, record the plan, sort done from pending.
+
+    The lock keeps a second command off the same sweep until execute() ends.
+    """
     if sweep_dir.exists():
         if not sweep_dir.is_dir():
             raise SweepDirError(f"{sweep_dir} is a file, not a sweep directory")
-        if any(sweep_dir.iterdir()) and not (sweep_dir / SWEEP_FILE).is_file():
+        contents = (path for path in sweep_dir.iterdir() if path.name != LOCK_FILE)
+        if any(contents) and not (sweep_dir / SWEEP_FILE).is_file():
             raise SweepDirError(
                 f"{sweep_dir} is not empty and holds no {SWEEP_FILE}: not a sweep directory"
             )
     try:
         sweep_dir.mkdir(parents=True, exist_ok=True)
-        _write_plan(plan, sweep_dir)
+        lock = acquire(sweep_dir)
+    except SweepLockedError as error:
+        raise SweepDirError(str(error)) from None
     except OSError as error:
         raise SweepDirError(f"cannot make the sweep directory {sweep_dir}: {error}") from None
+    try:
+        _write_plan(plan, sweep_dir)
+    except OSError as error:
+        release(lock)
+        raise SweepDirError(f"cannot write the sweep plan in {sweep_dir}: {error}") from None
     journal = Journal(sweep_dir / JOURNAL_FILE)
     entries = journal.entries()
     done: dict[str, dict[str, Any]] = {}
@@ -82,7 +95,7 @@ def prepare(plan: SweepPlan, sweep_dir: Path, retry_failed: bool = False) -> Swe
             done[trial.name] = entry
         else:
             pending.append(trial)
-    return SweepState(plan, sweep_dir, journal, done, pending)
+    return SweepState(plan, sweep_dir, journal, done, pending, lock)
 
 
 def execute(
@@ -115,6 +128,8 @@ def execute(
         launch(jobs, record)
     except KeyboardInterrupt:
         interrupted = True
+    finally:
+        release(state.lock)
     ordered = {t.name: entries[t.name] for t in state.plan.trials if t.name in entries}
     return SweepReport(outcomes, ordered, interrupted)
 
