@@ -190,13 +190,18 @@ def test_a_retained_tensor_is_not_kept_alive_by_retain_grad() -> None:
     import gc
     import weakref
 
+    from gradtrain.autograd.function import RETAINED
+
     x = gt.tensor([1.0, 2.0], requires_grad=True)
     hidden = x * 2
     hidden.retain_grad()
+    node = hidden.grad_fn
+    assert node in RETAINED
     alive = weakref.ref(hidden)
     del hidden
     gc.collect()
     assert alive() is None
+    assert node not in RETAINED  # nor is its node kept
 
 
 def test_retain_grad_on_the_root_keeps_the_seed() -> None:

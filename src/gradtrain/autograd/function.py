@@ -27,13 +27,28 @@ from .grad_mode import GRAD_MODE
 _new = object.__new__
 
 # Non-leaf tensors whose gradient backward keeps (Tensor.retain_grad), by their node. Kept
-# off the node because that would cost every op a slot to set; entries go with the tensor.
-RETAINED: weakref.WeakValueDictionary[Function, Tensor] = weakref.WeakValueDictionary()
+# off the node because that would cost every op a slot to set; a plain dict, fast to test
+# on every node, whose entry goes when its tensor does.
+RETAINED: dict[Function, weakref.ref[Tensor]] = {}
+
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 else:
     Tensor = None  # set by tensor.py once Tensor exists: the two modules need each other
+
+
+def retain(tensor: Tensor) -> None:
+    """Make backward keep the gradient of non-leaf `tensor` in its .grad."""
+    fn = tensor.grad_fn
+    RETAINED[fn] = weakref.ref(tensor, lambda _: RETAINED.pop(fn, None))
+
+
+def retained_by(fn: Function) -> Tensor | None:
+    """The live tensor made by `fn` that keeps its gradient, if any."""
+    ref = RETAINED.get(fn)
+    return None if ref is None else ref()
+
 
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -142,13 +157,25 @@ def make_apply(cls: type[Function]) -> Callable[..., Tensor]:
     def general(*inputs: Any, **options: Any) -> Tensor:
         fn = _new(cls)
         fn.saved = ()
-        out = forward(fn, *[x.data if isinstance(x, Tensor) else x for x in inputs], **options)
-        record = any(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-        result = Tensor(out if type(out) is ndarray else xp.asarray(out))
+        arrays = []
+        record = False
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x.data)
+                record = record or x.requires_grad
+            else:
+                arrays.append(x)
+        out = forward(fn, *arrays, **options)
+        result = _new(Tensor)
+        result.data = out if type(out) is ndarray else xp.asarray(out)
+        result._grad = None
         if record and GRAD_MODE.enabled:
             fn.inputs = inputs
             result.requires_grad = True
             result.grad_fn = fn
+        else:
+            result.requires_grad = False
+            result.grad_fn = None
         return result
 
     apply = fast if arrays in (1, 2) else general
@@ -222,7 +249,7 @@ def backward(root: Tensor, gradient: Any, retain_graph: bool) -> None:
         accumulate_grad(root, gradient.copy())
         return
     count_consumers(top)
-    retained = dict(RETAINED.items())
+    retained = RETAINED
     free = not retain_graph
     # Each leaf's gradients are collected, reduced to its shape and summed once at the end,
     # not one add per use.
@@ -243,7 +270,9 @@ def backward(root: Tensor, gradient: Any, retain_graph: bool) -> None:
             grads: Any = (None,) * len(inputs)
         else:
             if retained and fn in retained:
-                accumulate_grad(retained[fn], grad.copy())
+                keeper = retained_by(fn)
+                if keeper is not None:
+                    accumulate_grad(keeper, grad.copy())
             grads = fn.backward(grad)
         if saved and free:
             fn.saved = None  # as in PyTorch, only a node that saved arrays fails a 2nd backward

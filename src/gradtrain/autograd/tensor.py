@@ -11,8 +11,8 @@ import numpy as np
 
 from . import function
 from .backend import ndarray, xp
-from .function import RETAINED
 from .function import backward as run_backward
+from .function import retain, retained_by
 from .grad_mode import GRAD_MODE
 from .ops.elementwise import (
     Abs,
@@ -126,7 +126,7 @@ class Tensor:
     @property
     def grad(self) -> Tensor | None:
         fn = self.grad_fn
-        if self._grad is None and fn is not None and RETAINED.get(fn) is not self:
+        if self._grad is None and fn is not None and retained_by(fn) is not self:
             warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
 
@@ -184,7 +184,7 @@ class Tensor:
         if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            gradient = xp.ones_like(self.data)
+            gradient = xp.array(1, self.data.dtype).reshape(self.data.shape)
         else:
             gradient = as_array(gradient, self.dtype)
             if gradient.shape != self.shape:
@@ -213,7 +213,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on a Tensor that has requires_grad=False")
         if self.grad_fn is not None:
-            RETAINED[self.grad_fn] = self
+            retain(self)
 
     # ---- conversions ----------------------------------------------------------------
 
