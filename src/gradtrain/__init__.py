@@ -87,6 +87,7 @@ if TYPE_CHECKING:
         var,
     )
     from .random import get_rng_state, manual_seed, set_rng_state
+    from .serialization import load, save
 
 __all__ = [
     "Tensor",
@@ -124,6 +125,7 @@ __all__ = [
     "int64",
     "is_grad_enabled",
     "linspace",
+    "load",
     "log",
     "log1p",
     "log_softmax",
@@ -149,6 +151,7 @@ __all__ = [
     "randn",
     "relu",
     "reshape",
+    "save",
     "set_rng_state",
     "sigmoid",
     "softmax",
@@ -175,6 +178,7 @@ _SUBPACKAGES = ("autograd", "nn", "optim", "data")
 _HOME_MODULES = {
     "gradtrain.autograd": ("Tensor", "enable_grad", "is_grad_enabled", "no_grad"),
     "gradtrain.random": ("get_rng_state", "manual_seed", "set_rng_state"),
+    "gradtrain.serialization": ("save", "load"),
     # PyTorch's top-level functions (gt.exp, gt.sum, ...); they hide no builtin used here.
     "gradtrain.autograd.toplevel": (
         "add",

@@ -1,10 +1,11 @@
 """Checkpoints: nested training state as one .npz, arrays stored as arrays and the rest as JSON.
 
-A state is any nesting of dicts, lists, tuples, str, bool, int, float, None, NumPy scalars and
-NumPy arrays (model, optimizer and scheduler state_dicts, RNG states, counters). Arrays go into
-the .npz as they are; the structure around them goes into one JSON document that refers to them
-by key. Tuples, NumPy scalars and dicts with non-string keys are tagged so they come back as the
-same types, which keeps resumed arithmetic bit for bit identical.
+A state is any nesting of dicts, lists, tuples, str, bool, int, float, None, NumPy scalars,
+NumPy arrays and Tensors (model, optimizer and scheduler state_dicts, RNG states, counters).
+Arrays go into the .npz as they are; the structure around them goes into one JSON document
+that refers to them by key. Tuples, NumPy scalars, tensors and dicts with non-string keys are
+tagged so they come back as the same types, which keeps resumed arithmetic bit for bit
+identical.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import Tensor
+
 FORMAT_VERSION = 1
 _STATE_KEY = "__state__"
-_TAGS = ("__array__", "__scalar__", "__tuple__", "__items__")
+_TAGS = ("__array__", "__scalar__", "__tensor__", "__tuple__", "__items__")
 
 
 class CheckpointError(Exception):
@@ -38,6 +41,10 @@ def encode(value: Any, arrays: dict[str, np.ndarray]) -> Any:
         key = f"a{len(arrays)}"
         arrays[key] = np.asarray(value)
         return {"__scalar__": key}
+    if isinstance(value, Tensor):
+        key = f"a{len(arrays)}"
+        arrays[key] = value.data
+        return {"__tensor__": key, "requires_grad": value.requires_grad}
     if isinstance(value, dict):
         if all(isinstance(key, str) for key in value) and not any(tag in value for tag in _TAGS):
             return {key: encode(item, arrays) for key, item in value.items()}
@@ -48,7 +55,10 @@ def encode(value: Any, arrays: dict[str, np.ndarray]) -> Any:
         return [encode(item, arrays) for item in value]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    raise TypeError(f"cannot store a {type(value).__name__} in a checkpoint")
+    raise TypeError(
+        f"cannot store a {type(value).__name__}: store arrays, tensors, numbers, strings and "
+        "dicts, lists and tuples of them (for a model or optimizer, its state_dict())"
+    )
 
 
 def decode(value: Any, arrays: Any) -> Any:
@@ -61,6 +71,8 @@ def decode(value: Any, arrays: Any) -> Any:
         return np.array(arrays[value["__array__"]])
     if "__scalar__" in value:
         return np.asarray(arrays[value["__scalar__"]])[()]
+    if "__tensor__" in value:
+        return Tensor(np.array(arrays[value["__tensor__"]]), value["requires_grad"])
     if "__tuple__" in value:
         return tuple(decode(item, arrays) for item in value["__tuple__"])
     if "__items__" in value:
@@ -72,7 +84,7 @@ def _hashable(key: Any) -> Any:
     return tuple(key) if isinstance(key, list) else key
 
 
-def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+def save_checkpoint(path: Path, state: Any) -> None:
     """Write `state` to `path` atomically: a crash leaves the previous checkpoint intact."""
     arrays: dict[str, np.ndarray] = {}
     document = {"format": FORMAT_VERSION, "state": encode(state, arrays)}
@@ -82,14 +94,14 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def load_checkpoint(path: Path) -> dict[str, Any]:
+def load_checkpoint(path: Path) -> Any:
     """Read a checkpoint written by save_checkpoint."""
     try:
         with np.load(path, allow_pickle=False) as archive:
             document = json.loads(str(archive[_STATE_KEY]))
             if document.get("format") != FORMAT_VERSION:
                 raise CheckpointError(f"{path}: unsupported checkpoint format")
-            state: dict[str, Any] = decode(document["state"], archive)
+            state = decode(document["state"], archive)
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no checkpoint there") from None
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, atomic_write_text, load_checkpoint, save_checkpoint
 
 CONFIG_FILE = "config.yaml"
 METRICS_FILE = "metrics.jsonl"
@@ -114,7 +114,10 @@ class RunDirectory:
         save_checkpoint(self.checkpoint_path, state)
 
     def load_checkpoint(self) -> dict[str, Any]:
-        return load_checkpoint(self.checkpoint_path)
+        state = load_checkpoint(self.checkpoint_path)
+        if not isinstance(state, dict):
+            raise CheckpointError(f"{self.checkpoint_path}: not the checkpoint of a run")
+        return state
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         atomic_write_text(self.summary_path, json.dumps(summary, indent=2) + "\n")
