@@ -7,8 +7,8 @@ from typing import Any
 
 from ..autograd import Function
 from ..autograd.backend import xp
+from ..autograd.ops.special import erf
 
-_erf = xp.frompyfunc(math.erf, 1, 1)
 SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 
 
@@ -51,7 +51,7 @@ class Gelu(Function):
             tanh = xp.tanh(inner)
             self.saved = (x, tanh)
             return 0.5 * x * (1 + tanh)
-        cdf = 0.5 * (1 + _erf(x * (1 / math.sqrt(2))).astype(x.dtype))
+        cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))).astype(x.dtype, copy=False))
         self.saved = (x, cdf)
         return x * cdf
 

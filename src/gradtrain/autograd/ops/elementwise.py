@@ -7,8 +7,7 @@ from typing import Any
 
 from ..backend import xp
 from ..function import Function
-
-_erf = xp.frompyfunc(math.erf, 1, 1)
+from .special import erf
 
 
 def is_integer(x: Any) -> bool:
@@ -215,7 +214,7 @@ class Erf(Function):
 
     def forward(self, a: Any) -> Any:
         self.saved = (a,)
-        return xp.asarray(_erf(a), dtype=a.dtype)
+        return erf(a).astype(a.dtype, copy=False)
 
     def backward(self, grad: Any) -> Any:
         a = self.saved[0]

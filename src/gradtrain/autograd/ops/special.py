@@ -1,0 +1,83 @@
+"""erf for arrays: W. J. Cody's rational Chebyshev approximations, in NumPy.
+
+NumPy has no erf, and math.erf element by element costs about 60 ns an element. Cody's
+three rational functions (Math. Comp. 23, 1969), one for |x| <= 0.46875, one up to 4 and
+one beyond, agree with math.erf to a few parts in 1e16. Each is evaluated over a whole
+block and the right one picked per element, which is faster in NumPy than gathering the
+elements of each range; blocks of BLOCK elements keep the temporaries in cache.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..backend import xp
+
+BLOCK = 65536
+
+# Each pair is (numerator, denominator) coefficients from the inside of Horner's rule out;
+# the numerator's leading coefficient comes last.
+_SMALL = (
+    (3.1611237438705656, 113.864154151050156, 377.485237685302021, 3209.37758913846947,
+     0.185777706184603153),
+    (23.6012909523441209, 244.024637934444173, 1282.61652607737228, 2844.23683343917062),
+)  # fmt: skip
+_MEDIUM = (
+    (0.564188496988670089, 8.88314979438837594, 66.1191906371416295, 298.635138197400131,
+     881.95222124176909, 1712.04761263407058, 2051.07837782607147, 1230.33935479799725,
+     2.15311535474403846e-8),
+    (15.7449261107098347, 117.693950891312499, 537.181101862009858, 1621.38957456669019,
+     3290.79923573345963, 4362.61909014324716, 3439.36767414372164, 1230.33935480374942),
+)  # fmt: skip
+_LARGE = (
+    (0.305326634961232344, 0.360344899949804439, 0.125781726111229246,
+     0.0160837851487422766, 6.58749161529837803e-4, 0.0163153871373020978),
+    (2.56852019228982242, 1.87295284992346047, 0.527905102951428412,
+     0.0605183413124413191, 0.00233520497626869185),
+)  # fmt: skip
+
+
+def _rational(t: Any, coefficients: tuple[tuple[float, ...], tuple[float, ...]]) -> Any:
+    top, bottom = coefficients
+    numerator = t * top[-1]
+    denominator = t.copy()
+    for p, q in zip(top[:-2], bottom[:-1], strict=True):
+        numerator += p
+        numerator *= t
+        denominator += q
+        denominator *= t
+    numerator += top[-2]
+    denominator += bottom[-1]
+    numerator /= denominator
+    return numerator
+
+
+def _erf_block(x: Any) -> Any:
+    y = xp.abs(x)
+    small = x * _rational(x * x, _SMALL)
+    # Beyond 0.46875, erf = 1 - erfc, and erfc(y) = exp(-y^2) times a rational function.
+    scaled_erfc = _rational(y, _MEDIUM)
+    beyond = y > 4.0
+    if beyond.any():
+        z = 1.0 / (y * y)
+        large = (1 / math.sqrt(math.pi) - z * _rational(z, _LARGE)) / y
+        scaled_erfc = xp.where(beyond, large, scaled_erfc)
+        y = xp.minimum(y, 27.0)  # erfc is 0 to double precision beyond; keeps inf from nan
+    # exp(-y^2) as exp(-h^2) exp(-(y - h)(y + h)), h = y rounded down to 1/16: exact h^2
+    # keeps the rounding of y^2 from being magnified by the exponential.
+    head = xp.trunc(y * 16.0) / 16.0
+    erfc = scaled_erfc * (xp.exp(-head * head) * xp.exp(-(y - head) * (y + head)))
+    return xp.where(y <= 0.46875, small, xp.copysign((0.5 - erfc) + 0.5, x))
+
+
+def erf(a: Any) -> Any:
+    """erf of every element; float32 stays float32, anything else is computed in float64."""
+    x = xp.asarray(a)
+    dtype = x.dtype if x.dtype in (xp.float32, xp.float64) else xp.dtype(xp.float64)
+    flat = x.reshape(-1).astype(dtype, copy=False)
+    out = xp.empty(flat.shape, dtype=dtype)
+    with xp.errstate(all="ignore"):  # inf and nan pass through; unused branches may overflow
+        for start in range(0, flat.size, BLOCK):
+            out[start : start + BLOCK] = _erf_block(flat[start : start + BLOCK])
+    return out.reshape(x.shape)
