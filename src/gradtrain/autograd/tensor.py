@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
@@ -281,6 +282,7 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
+        # Printing is host-side NumPy whatever the array module: the one use of np here.
         body = np.array2string(
             np.asarray(self.data),
             precision=4,
@@ -495,7 +497,7 @@ class Tensor:
     def var(self, dim: Dim = None, keepdim: bool = False, correction: int = 1) -> Tensor:
         """Variance, unbiased by default (correction=1) as in PyTorch."""
         deviation = self - self.mean(dim, keepdim=True)
-        count = self.numel() if dim is None else int(np.prod([self.shape[d] for d in _dims(dim)]))
+        count = self.numel() if dim is None else math.prod(self.shape[d] for d in _dims(dim))
         return (deviation * deviation).sum(dim, keepdim=keepdim) / max(0, count - correction)
 
     def std(self, dim: Dim = None, keepdim: bool = False, correction: int = 1) -> Tensor:
@@ -519,7 +521,7 @@ class Tensor:
             return Norm.apply(self, axis=dim, keepdims=keepdim)
         if p == 1:
             return self.abs().sum(dim, keepdim=keepdim)
-        if p == np.inf:
+        if p == math.inf:
             return self.abs().amax(dim, keepdim=keepdim)
         raise ValueError(f"norm supports p=2 (or 'fro'), p=1 and p=inf, not p={p!r}")
 
@@ -543,7 +545,7 @@ class Tensor:
         start, end = start_dim % self.ndim, end_dim % self.ndim
         shape = self.shape
         # The merged size is spelled out, not -1, which is ambiguous for empty tensors.
-        merged = int(np.prod(shape[start : end + 1]))
+        merged = math.prod(shape[start : end + 1])
         return self.reshape(*shape[:start], merged, *shape[end + 1 :])
 
     def squeeze(self, dim: Dim = None) -> Tensor:
