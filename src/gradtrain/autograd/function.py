@@ -115,13 +115,13 @@ def make_apply(cls: type[Function]) -> Callable[..., Tensor]:
     """The function that runs op `cls` and records it in the graph when an input needs grad.
 
     This runs for every op, so it is written for speed: an op whose forward takes one or two
-    arrays and no options (tanh, mul, ...) gets an apply of just those arguments, with
-    the unwrapping and recording spelled out; others get the general one.
+    arrays and no options (tanh, mul, ...) gets an apply of just those arguments, with the
+    unwrapping spelled out; others get the general one.
     """
     forward = cls.forward
     code = forward.__code__
     options = code.co_flags & (_VARARGS | _VARKEYWORDS) or code.co_kwonlyargcount
-    arrays = 0 if options or forward.__defaults__ else code.co_argcount - 1
+    inputs_taken = 0 if options or forward.__defaults__ else code.co_argcount - 1
 
     def fast(a: Any, b: Any = _ONE_INPUT, /) -> Tensor:
         fn = _new(cls)
@@ -140,19 +140,7 @@ def make_apply(cls: type[Function]) -> Callable[..., Tensor]:
             b_array, a_number = weak_operands(b.data, a)
             out = forward(fn, a_number, b_array)
             record = b.requires_grad
-        if type(out) is not ndarray:  # an op on a 0-d array gives a NumPy scalar
-            out = xp.asarray(out)
-        result = _new(Tensor)
-        result.data = out
-        result._grad = None
-        if record and GRAD_MODE.enabled:
-            fn.inputs = (a,) if b is _ONE_INPUT else (a, b)
-            result.requires_grad = True
-            result.grad_fn = fn
-        else:
-            result.requires_grad = False
-            result.grad_fn = None
-        return result
+        return output(fn, out, (a,) if b is _ONE_INPUT else (a, b), record)
 
     def general(*inputs: Any, **options: Any) -> Tensor:
         fn = _new(cls)
@@ -165,23 +153,27 @@ def make_apply(cls: type[Function]) -> Callable[..., Tensor]:
                 record = record or x.requires_grad
             else:
                 arrays.append(x)
-        out = forward(fn, *arrays, **options)
-        result = _new(Tensor)
-        result.data = out if type(out) is ndarray else xp.asarray(out)
-        result._grad = None
-        if record and GRAD_MODE.enabled:
-            fn.inputs = inputs
-            result.requires_grad = True
-            result.grad_fn = fn
-        else:
-            result.requires_grad = False
-            result.grad_fn = None
-        return result
+        return output(fn, forward(fn, *arrays, **options), inputs, record)
 
-    apply = fast if arrays in (1, 2) else general
+    apply = fast if inputs_taken in (1, 2) else general
     apply.__name__ = "apply"
     apply.__qualname__ = f"{cls.__name__}.apply"
     return apply
+
+
+def output(fn: Function, out: Any, inputs: tuple[Any, ...], record: bool) -> Tensor:
+    """The tensor holding an op's result, with fn recorded as its grad_fn if it should be."""
+    result = _new(Tensor)
+    result.data = out if type(out) is ndarray else xp.asarray(out)  # 0-d ops give scalars
+    result._grad = None
+    if record and GRAD_MODE.enabled:
+        fn.inputs = inputs
+        result.requires_grad = True
+        result.grad_fn = fn
+    else:
+        result.requires_grad = False
+        result.grad_fn = None
+    return result
 
 
 def weak_operands(array: Any, number: Any) -> tuple[Any, Any]:
