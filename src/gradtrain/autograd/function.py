@@ -50,6 +50,33 @@ def retained_by(fn: Function) -> Tensor | None:
     return None if ref is None else ref()
 
 
+class Clock:
+    """Counts in-place changes of tensors. A node notes the count when it is recorded and a
+    tensor the count of its last change, so backward can tell that an array a node saved
+    was changed after the forward pass (PyTorch's version counter, in one number)."""
+
+    __slots__ = ("now",)
+
+    def __init__(self) -> None:
+        self.now = 0
+
+
+CLOCK = Clock()
+
+
+def mark_changed(tensor: Tensor) -> None:
+    """Note that tensor's data is about to change in place (an optimizer step, add_, ...)."""
+    CLOCK.now += 1
+    tensor._changed = CLOCK.now
+
+
+CHANGED_MESSAGE = (
+    "one of the variables needed for gradient computation has been modified by an inplace "
+    "operation: the {shape} {dtype} tensor that {node} saved was changed after the forward "
+    "pass (by an optimizer step or an in-place op such as add_). Call backward() before "
+    "changing it, or compute the loss again."
+)
+
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
     "after they have already been freed). Saved intermediate values of the graph are freed "
@@ -64,8 +91,9 @@ class Function:
     # pending and waiting are the backward pass's scratch space: the gradient summed so far
     # from this node's consumers, and how many consumers have yet to send theirs. Nothing
     # else is stored per node, since every op pays for every slot it sets.
-    __slots__ = ("inputs", "pending", "saved", "waiting")
+    __slots__ = ("clock", "inputs", "pending", "saved", "waiting")
 
+    clock: int
     inputs: tuple[Any, ...]
     saved: Any
     pending: Any
@@ -91,6 +119,15 @@ class Function:
         """Whether input `index` wants a gradient; lets costly backwards skip work."""
         x = self.inputs[index]
         return isinstance(x, Tensor) and x.requires_grad
+
+    def reads_input(self, index: int) -> bool:
+        """Whether backward reads the saved array of input `index`; by default, if it saved it.
+
+        An op that keeps an input only for another input's gradient (a * b keeps a for b's)
+        answers by that other input, as PyTorch saves it only then: changing such an input
+        in place before backward is then no error.
+        """
+        return True
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for backward; they are released when the graph is freed."""
@@ -166,8 +203,10 @@ def output(fn: Function, out: Any, inputs: tuple[Any, ...], record: bool) -> Ten
     result = _new(Tensor)
     result.data = out if type(out) is ndarray else xp.asarray(out)  # 0-d ops give scalars
     result._grad = None
+    result._changed = 0
     if record and GRAD_MODE.enabled:
         fn.inputs = inputs
+        fn.clock = CLOCK.now
         result.requires_grad = True
         result.grad_fn = fn
     else:
@@ -242,6 +281,7 @@ def backward(root: Tensor, gradient: Any, retain_graph: bool) -> None:
         return
     count_consumers(top)
     retained = RETAINED
+    now = CLOCK.now
     free = not retain_graph
     # Each leaf's gradients are collected, reduced to its shape and summed once at the end,
     # not one add per use.
@@ -258,6 +298,8 @@ def backward(root: Tensor, gradient: Any, retain_graph: bool) -> None:
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
         inputs = fn.inputs
+        if fn.clock != now and saved:  # something changed in place since fn was recorded
+            check_unchanged(fn, saved)
         if grad is None:  # every consumer's backward gave this node no gradient
             grads: Any = (None,) * len(inputs)
         else:
@@ -325,6 +367,20 @@ def backward(root: Tensor, gradient: Any, retain_graph: bool) -> None:
             pending = [g if g.shape == shape else unbroadcast(g, shape) for g in pending]
             total = xp.add.reduce(pending) if len(pending) > 8 else sum_arrays(pending)
         accumulate_grad(leaf, total)
+
+
+def check_unchanged(fn: Function, saved: Any) -> None:
+    """Raise if an input of fn whose array fn saved was changed in place after fn ran."""
+    arrays = saved if isinstance(saved, tuple) else (saved,)
+    for index, x in enumerate(fn.inputs):
+        if (
+            isinstance(x, Tensor)
+            and x._changed > fn.clock
+            and any(x.data is array for array in arrays)
+            and fn.reads_input(index)
+        ):
+            message = CHANGED_MESSAGE.format(shape=x.shape, dtype=x.dtype, node=fn.name)
+            raise RuntimeError(message)
 
 
 def sum_arrays(arrays: list[Any]) -> Any:

@@ -13,7 +13,7 @@ import numpy as np
 from . import function
 from .backend import ndarray, xp
 from .function import backward as run_backward
-from .function import retain, retained_by
+from .function import mark_changed, retain, retained_by
 from .grad_mode import GRAD_MODE
 from .ops.elementwise import (
     Abs,
@@ -106,7 +106,7 @@ class MaxResult(NamedTuple):
 class Tensor:
     """An n-dimensional array that can record the operations made on it and backpropagate."""
 
-    __slots__ = ("__weakref__", "_grad", "data", "grad_fn", "requires_grad")
+    __slots__ = ("__weakref__", "_changed", "_grad", "data", "grad_fn", "requires_grad")
     # NumPy defers to our reflected operators: ndarray * Tensor gives a Tensor.
     __array_ufunc__ = None
 
@@ -117,6 +117,7 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = as_array(data, dtype)
         self._grad: Tensor | None = None
+        self._changed = 0  # CLOCK.now at its last in-place change (see function.Clock)
         self.grad_fn = None
         self.requires_grad = False
         if requires_grad:
@@ -302,6 +303,7 @@ class Tensor:
     # ---- in-place changes (never recorded) ------------------------------------------
 
     def _check_inplace(self) -> None:
+        """Refuse an in-place change PyTorch would refuse; note one that may go ahead."""
         if self.requires_grad and GRAD_MODE.enabled:
             if self.grad_fn is None:
                 raise RuntimeError(
@@ -311,6 +313,7 @@ class Tensor:
                 "in-place operations on tensors recorded in the graph are not supported; "
                 "use the out-of-place form (x = x + y)"
             )
+        mark_changed(self)
 
     def zero_(self) -> Tensor:
         self._check_inplace()

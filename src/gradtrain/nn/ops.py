@@ -38,6 +38,10 @@ class Linear(Function):
         grad_bias = grad.sum(axis=0) if self.needs_grad(2) else None
         return grad_x, grad_weight, grad_bias
 
+    def reads_input(self, index: int) -> bool:
+        # x only for the weight's gradient, the weight only for x's; the bias is not saved.
+        return index < 2 and self.needs_grad(1 - index)
+
 
 class Gelu(Function):
     """x * Phi(x), exactly through erf, or with PyTorch's tanh approximation."""

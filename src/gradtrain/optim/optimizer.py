@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from gradtrain.autograd import Tensor, enable_grad
+from gradtrain.autograd.function import mark_changed
 
 ParamGroup = dict[str, Any]
 Params = Iterable[Tensor] | Iterable[ParamGroup]
@@ -103,6 +104,9 @@ class Optimizer:
                 loss = closure()
         for group in self.param_groups:
             self.update_group(group)
+            for param in group["params"]:
+                if param._grad is not None:  # updated in place: a graph that saved it is stale
+                    mark_changed(param)
         return loss
 
     def update_group(self, group: ParamGroup) -> None:

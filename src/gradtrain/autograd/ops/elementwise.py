@@ -46,6 +46,9 @@ class Mul(Function):
         a, b = self.saved
         return grad * b, grad * a
 
+    def reads_input(self, index: int) -> bool:
+        return self.needs_grad(1 - index)  # each factor only for the other's gradient
+
 
 class Div(Function):
     __slots__ = ()
@@ -190,8 +193,9 @@ class Relu(Function):
     __slots__ = ()
 
     def forward(self, a: Any) -> Any:
-        self.saved = (a,)
-        return xp.maximum(a, 0)
+        out = xp.maximum(a, 0)
+        self.saved = (out,)  # the output, as PyTorch saves: the input may change in place
+        return out
 
     def backward(self, grad: Any) -> Any:
         return grad * (self.saved[0] > 0)

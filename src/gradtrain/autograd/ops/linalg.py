@@ -36,3 +36,6 @@ class MatMul(Function):
         if want_b:
             grad_b = unbroadcast(xp.swapaxes(a2, -1, -2) @ grad2, b2.shape).reshape(b.shape)
         return grad_a, grad_b
+
+    def reads_input(self, index: int) -> bool:
+        return self.needs_grad(1 - index)  # each factor only for the other's gradient
