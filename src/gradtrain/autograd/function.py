@@ -203,7 +203,6 @@ def output(fn: Function, out: Any, inputs: tuple[Any, ...], record: bool) -> Ten
     result = _new(Tensor)
     result.data = out if type(out) is ndarray else xp.asarray(out)  # 0-d ops give scalars
     result._grad = None
-    result._changed = 0
     if record and GRAD_MODE.enabled:
         fn.inputs = inputs
         fn.clock = CLOCK.now
@@ -375,7 +374,7 @@ def check_unchanged(fn: Function, saved: Any) -> None:
     for index, x in enumerate(fn.inputs):
         if (
             isinstance(x, Tensor)
-            and x._changed > fn.clock
+            and getattr(x, "_changed", 0) > fn.clock  # unset until its first change
             and any(x.data is array for array in arrays)
             and fn.reads_input(index)
         ):

@@ -106,10 +106,12 @@ class MaxResult(NamedTuple):
 class Tensor:
     """An n-dimensional array that can record the operations made on it and backpropagate."""
 
+    # _changed: the CLOCK reading at its last in-place change, unset before one (function.Clock)
     __slots__ = ("__weakref__", "_changed", "_grad", "data", "grad_fn", "requires_grad")
     # NumPy defers to our reflected operators: ndarray * Tensor gives a Tensor.
     __array_ufunc__ = None
 
+    _changed: int
     data: Any
     grad_fn: Any
     requires_grad: bool
@@ -117,7 +119,6 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = as_array(data, dtype)
         self._grad: Tensor | None = None
-        self._changed = 0  # CLOCK.now at its last in-place change (see function.Clock)
         self.grad_fn = None
         self.requires_grad = False
         if requires_grad:
