@@ -16,17 +16,6 @@ from typer.testing import CliRunner, Result
 
 from gradtrain.cli import app
 
-# Shuffling, dropout, momentum and a seeded validation split: trials really differ by seed.
-BLOBS = """\
-name: blobs
-seed: 0
-data: {name: blobs, n_samples: 60, centers: 3, std: 3.0, batch_size: 16, shuffle: true,
-       val_fraction: 0.25, standardize: true}
-model: {name: mlp, in_features: 2, out_features: 3, hidden: [8], dropout: 0.2}
-loss: {name: cross_entropy}
-optimizer: {name: sgd, lr: 0.1, momentum: 0.9}
-train: {epochs: 3}
-"""
 GRID = ["optimizer.lr=0.1,0.03", "seed=0,1"]
 TRIALS = ["optimizer.lr=0.1,seed=0", "optimizer.lr=0.1,seed=1",
           "optimizer.lr=0.03,seed=0", "optimizer.lr=0.03,seed=1"]  # fmt: skip
@@ -49,16 +38,9 @@ def only_child(folder: Path) -> Path:
 
 
 @pytest.fixture
-def blobs(tmp_path: Path) -> Path:
-    path = tmp_path / "blobs.yaml"
-    path.write_text(BLOBS)
-    return path
-
-
-@pytest.fixture
-def swept(tmp_path: Path, blobs: Path) -> Path:
+def swept(tmp_path: Path, blobs_config: Path) -> Path:
     """The 2 x 2 grid swept on a local pool of two workers; its sweep directory."""
-    result = gradtrain("sweep", blobs, *GRID, "--workers", "2", "-o", tmp_path / "runs")
+    result = gradtrain("sweep", blobs_config, *GRID, "--workers", "2", "-o", tmp_path / "runs")
     assert result.exit_code == 0, result.output
     return only_child(tmp_path / "runs" / "blobs-sweep")
 
@@ -67,12 +49,14 @@ def swept(tmp_path: Path, blobs: Path) -> Path:
 
 
 def test_each_trial_of_a_pool_sweep_equals_its_config_run_alone(
-    tmp_path: Path, blobs: Path, swept: Path
+    tmp_path: Path, blobs_config: Path, swept: Path
 ) -> None:
     assert sorted(path.name for path in swept.iterdir() if path.is_dir()) == sorted(TRIALS)
     for trial in TRIALS:
         alone_dir = tmp_path / "alone" / trial
-        assert gradtrain("run", blobs, *trial.split(","), "-o", alone_dir, "-q").exit_code == 0
+        assert (
+            gradtrain("run", blobs_config, *trial.split(","), "-o", alone_dir, "-q").exit_code == 0
+        )
         alone = only_child(only_child(alone_dir))
         assert metrics(swept / trial) == metrics(alone)
         assert (swept / trial / "config.yaml").read_text() == (alone / "config.yaml").read_text()
@@ -80,8 +64,10 @@ def test_each_trial_of_a_pool_sweep_equals_its_config_run_alone(
     assert len(seeds) == 4  # every trial its own numbers
 
 
-def test_the_sweep_prints_each_trial_then_the_leaderboard(tmp_path: Path, blobs: Path) -> None:
-    result = gradtrain("sweep", blobs, *GRID, "-w", "2", "-o", tmp_path)
+def test_the_sweep_prints_each_trial_then_the_leaderboard(
+    tmp_path: Path, blobs_config: Path
+) -> None:
+    result = gradtrain("sweep", blobs_config, *GRID, "-w", "2", "-o", tmp_path)
     lines = result.stdout.splitlines()
     sweep_dir = only_child(tmp_path / "blobs-sweep")
     assert lines[0] == "sweep blobs: 4 trials, 4 to run on 2 worker processes"
@@ -97,7 +83,7 @@ def test_the_sweep_prints_each_trial_then_the_leaderboard(tmp_path: Path, blobs:
 
 
 def test_running_again_runs_only_the_trial_whose_run_directory_was_removed(
-    tmp_path: Path, blobs: Path, swept: Path
+    tmp_path: Path, blobs_config: Path, swept: Path
 ) -> None:
     before = {trial: metrics(swept / trial) for trial in TRIALS}
     stamps = {trial: (swept / trial / "metrics.jsonl").stat().st_mtime_ns for trial in TRIALS}
@@ -106,7 +92,7 @@ def test_running_again_runs_only_the_trial_whose_run_directory_was_removed(
         path.rmdir() if path.is_dir() else path.unlink()
     (swept / removed).rmdir()
 
-    result = gradtrain("sweep", blobs, *GRID, "--workers", "2", "-o", tmp_path / "runs")
+    result = gradtrain("sweep", blobs_config, *GRID, "--workers", "2", "-o", tmp_path / "runs")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "sweep blobs: 4 trials, 3 done before, 1 to run in this process"
@@ -116,14 +102,16 @@ def test_running_again_runs_only_the_trial_whose_run_directory_was_removed(
         if trial != removed:
             assert (swept / trial / "metrics.jsonl").stat().st_mtime_ns == stamps[trial]
 
-    again = gradtrain("sweep", blobs, *GRID, "-o", tmp_path / "runs")
+    again = gradtrain("sweep", blobs_config, *GRID, "-o", tmp_path / "runs")
     assert again.stdout.splitlines()[0] == "sweep blobs: 4 trials, 4 done before, 0 to run"
     assert "(4 runs, 2 combinations)" in again.stdout
 
 
-def test_a_failing_trial_is_reported_and_the_others_go_on(tmp_path: Path, blobs: Path) -> None:
+def test_a_failing_trial_is_reported_and_the_others_go_on(
+    tmp_path: Path, blobs_config: Path
+) -> None:
     result = gradtrain(
-        "sweep", blobs, "optimizer.lr=0.1,1e30", "seed=0,1", "-w", "2", "-o", tmp_path
+        "sweep", blobs_config, "optimizer.lr=0.1,1e30", "seed=0,1", "-w", "2", "-o", tmp_path
     )
     assert result.exit_code == 1
     sweep_dir = only_child(tmp_path / "blobs-sweep")
@@ -146,15 +134,17 @@ def test_a_failing_trial_is_reported_and_the_others_go_on(tmp_path: Path, blobs:
 
 
 def test_a_bad_value_anywhere_in_the_grid_exits_2_before_anything_runs(
-    tmp_path: Path, blobs: Path
+    tmp_path: Path, blobs_config: Path
 ) -> None:
-    result = gradtrain("sweep", blobs, "optimizer.lr=0.1,fast", "seed=range(0,x)", "-o", tmp_path)
+    result = gradtrain(
+        "sweep", blobs_config, "optimizer.lr=0.1,fast", "seed=range(0,x)", "-o", tmp_path
+    )
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         "override 'seed=range(0,x)': seed: range(START, STOP[, STEP]) takes integers, as "
         "Python's range does; for other values list them: seed=0.1,0.01",
     ]
-    result = gradtrain("sweep", blobs, "optimizer.lr=0.1,fast", "seed=0,1", "-o", tmp_path)
+    result = gradtrain("sweep", blobs_config, "optimizer.lr=0.1,fast", "seed=0,1", "-o", tmp_path)
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         "override 'optimizer.lr=fast': optimizer.lr: expected a number, got 'fast'"
@@ -170,14 +160,14 @@ def test_the_embedded_default_is_swept_without_a_config(tmp_path: Path) -> None:
 
 
 def test_bad_launcher_options_are_bad_input(
-    tmp_path: Path, blobs: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, blobs_config: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result = gradtrain("sweep", blobs, "seed=0,1", "--address", "auto", "-o", tmp_path)
+    result = gradtrain("sweep", blobs_config, "seed=0,1", "--address", "auto", "-o", tmp_path)
     assert result.exit_code == 2
     assert result.stderr == "error: --address is for --launcher ray\n"
 
     monkeypatch.setitem(sys.modules, "ray", None)  # as if ray were not installed
-    result = gradtrain("sweep", blobs, "seed=0,1", "--launcher", "ray", "-o", tmp_path)
+    result = gradtrain("sweep", blobs_config, "seed=0,1", "--launcher", "ray", "-o", tmp_path)
     assert result.exit_code == 2
     assert result.stderr == (
         "error: --launcher ray needs Ray, which is not installed: pip install 'gradtrain[ray]'\n"
@@ -185,16 +175,18 @@ def test_bad_launcher_options_are_bad_input(
     assert sorted(path.name for path in tmp_path.iterdir()) == ["blobs.yaml"]
 
 
-def test_a_sweep_dir_of_something_else_is_refused(tmp_path: Path, blobs: Path) -> None:
+def test_a_sweep_dir_of_something_else_is_refused(tmp_path: Path, blobs_config: Path) -> None:
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("mine")
-    result = gradtrain("sweep", blobs, "seed=0,1", "--sweep-dir", tmp_path / "mine")
+    result = gradtrain("sweep", blobs_config, "seed=0,1", "--sweep-dir", tmp_path / "mine")
     assert result.exit_code == 2
     assert "is not empty and holds no sweep.json: not a sweep directory" in result.stderr
     assert [path.name for path in (tmp_path / "mine").iterdir()] == ["notes.txt"]
 
 
-def test_a_sweep_in_use_by_another_command_exits_2_naming_it(tmp_path: Path, blobs: Path) -> None:
+def test_a_sweep_in_use_by_another_command_exits_2_naming_it(
+    tmp_path: Path, blobs_config: Path
+) -> None:
     import os
     import socket
 
@@ -202,7 +194,7 @@ def test_a_sweep_in_use_by_another_command_exits_2_naming_it(tmp_path: Path, blo
     sweep_dir.mkdir()
     holder = {"pid": os.getppid(), "host": socket.gethostname()}
     (sweep_dir / "sweep.lock").write_text(json.dumps(holder))
-    result = gradtrain("sweep", blobs, "seed=0,1", "--sweep-dir", sweep_dir)
+    result = gradtrain("sweep", blobs_config, "seed=0,1", "--sweep-dir", sweep_dir)
     assert result.exit_code == 2
     assert f"in use by another sweep (process {os.getppid()}" in result.stderr
     assert "Traceback" not in result.output
@@ -279,10 +271,10 @@ def test_results_of_a_sweep_writes_its_csv(swept: Path) -> None:
 
 
 def test_results_of_runs_and_folders_with_a_csv_file(
-    tmp_path: Path, blobs: Path, swept: Path
+    tmp_path: Path, blobs_config: Path, swept: Path
 ) -> None:
     for seed in (0, 1):
-        gradtrain("run", blobs, f"seed={seed}", "-o", tmp_path / "single", "-q")
+        gradtrain("run", blobs_config, f"seed={seed}", "-o", tmp_path / "single", "-q")
     out = tmp_path / "table.csv"
     result = gradtrain("results", tmp_path / "single", swept / TRIALS[2], "--csv", out)
     assert result.exit_code == 0, result.output

@@ -1,4 +1,5 @@
-"""A small experiment with every source of randomness, for the sweep tests to run in seconds."""
+"""A small experiment with every source of randomness, for the sweep tests (library and CLI)
+to run in seconds."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-# Shuffling, dropout and a seeded validation split: a trial's numbers depend on its seed.
+# Shuffling, dropout, momentum and a seeded validation split: a trial's numbers depend on
+# its seed.
 BLOBS = """\
 name: blobs
 seed: 0
