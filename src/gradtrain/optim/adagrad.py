@@ -39,13 +39,9 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
 
     def check_options(self, group: ParamGroup) -> None:
-        check_non_negative(group["lr"], "Invalid learning rate")
-        check_non_negative(group["lr_decay"], "Invalid lr_decay value")
-        check_non_negative(group["weight_decay"], "Invalid weight_decay value")
         check_non_negative(
-            group["initial_accumulator_value"], "Invalid initial_accumulator_value value"
+            group, "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"
         )
-        check_non_negative(group["eps"], "Invalid epsilon value")
 
     def update_group(self, group: ParamGroup) -> None:
         lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])

@@ -49,12 +49,11 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def check_options(self, group: ParamGroup) -> None:
-        check_non_negative(group["lr"], "Invalid learning rate")
-        check_non_negative(group["eps"], "Invalid epsilon value")
+        check_non_negative(group, "lr", "eps")
         for index, beta in enumerate(group["betas"]):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
-        check_non_negative(group["weight_decay"], "Invalid weight_decay value")
+        check_non_negative(group, "weight_decay")
 
     def update_group(self, group: ParamGroup) -> None:
         lr, eps = float(group["lr"]), float(group["eps"])

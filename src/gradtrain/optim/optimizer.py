@@ -254,7 +254,13 @@ def effective_grad(grad: Any, param: Any, weight_decay: float, maximize: bool) -
     return result
 
 
-def check_non_negative(value: float, message: str) -> None:
-    """Raise ValueError(f"{message}: {value}") unless 0 <= value (NaN included)."""
-    if not value >= 0.0:
-        raise ValueError(f"{message}: {value}")
+# PyTorch's wording for the options it names in full; the others read "Invalid <name> value".
+_OPTION_WORDS = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def check_non_negative(group: ParamGroup, *names: str) -> None:
+    """Raise PyTorch's ValueError for the first of group's options `names` below 0 (or NaN)."""
+    for name in names:
+        value = group[name]
+        if not value >= 0.0:
+            raise ValueError(f"Invalid {_OPTION_WORDS.get(name, name + ' value')}: {value}")

@@ -49,11 +49,7 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def check_options(self, group: ParamGroup) -> None:
-        check_non_negative(group["lr"], "Invalid learning rate")
-        check_non_negative(group["eps"], "Invalid epsilon value")
-        check_non_negative(group["momentum"], "Invalid momentum value")
-        check_non_negative(group["weight_decay"], "Invalid weight_decay value")
-        check_non_negative(group["alpha"], "Invalid alpha value")
+        check_non_negative(group, "lr", "eps", "momentum", "weight_decay", "alpha")
 
     def update_group(self, group: ParamGroup) -> None:
         lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])

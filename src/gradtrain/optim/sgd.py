@@ -39,9 +39,7 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def check_options(self, group: ParamGroup) -> None:
-        check_non_negative(group["lr"], "Invalid learning rate")
-        check_non_negative(group["momentum"], "Invalid momentum value")
-        check_non_negative(group["weight_decay"], "Invalid weight_decay value")
+        check_non_negative(group, "lr", "momentum", "weight_decay")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
