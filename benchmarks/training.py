@@ -60,6 +60,21 @@ def seed_data() -> tuple[np.ndarray, np.ndarray]:
     return x, 2 * x + 1
 
 
+def training_loop(
+    model: Any, loss_fn: Any, optimizer: Any, x: Any, y: Any
+) -> Callable[[int], None]:
+    """The same loop for either framework: zero_grad, forward, loss, backward, step."""
+
+    def train(steps: int) -> None:
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            optimizer.step()
+
+    return train
+
+
 def build_gradtrain(case: str) -> Callable[[int], None]:
     import gradtrain as gt
     from gradtrain import nn, optim
@@ -89,14 +104,7 @@ def build_gradtrain(case: str) -> Callable[[int], None]:
         else:
             optimizer = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 
-    def train(steps: int) -> None:
-        for _ in range(steps):
-            optimizer.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            optimizer.step()
-
-    return train
+    return training_loop(model, loss_fn, optimizer, x, y)
 
 
 def build_torch(case: str) -> Callable[[int], None]:
@@ -128,14 +136,7 @@ def build_torch(case: str) -> Callable[[int], None]:
         else:
             optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 
-    def train(steps: int) -> None:
-        for _ in range(steps):
-            optimizer.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            optimizer.step()
-
-    return train
+    return training_loop(model, loss_fn, optimizer, x, y)
 
 
 def run_child(case: str, framework: str, repeats: int) -> dict[str, float]:
