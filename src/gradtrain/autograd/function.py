@@ -88,9 +88,10 @@ FREED_MESSAGE = (
 class Function:
     """One recorded operation: its inputs, what it saved for backward, its local derivative."""
 
-    # pending and waiting are the backward pass's scratch space: the gradient summed so far
-    # from this node's consumers, and how many consumers have yet to send theirs. Nothing
-    # else is stored per node, since every op pays for every slot it sets.
+    # clock is the Clock reading when the node was recorded. pending and waiting are the
+    # backward pass's scratch space: the gradient summed so far from this node's consumers,
+    # and how many consumers have yet to send theirs. Nothing else is stored per node, since
+    # every op pays for every slot it sets.
     __slots__ = ("clock", "inputs", "pending", "saved", "waiting")
 
     clock: int

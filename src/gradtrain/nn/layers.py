@@ -97,7 +97,7 @@ class Sequential(_ModuleSequence):
                 self.append(item)  # type: ignore[arg-type]
 
     def forward(self, input: Any) -> Any:
-        for module in self._modules.values():
+        for module in self:
             input = module(input)
         return input
 
