@@ -139,7 +139,7 @@ def train(
 
 def resume_into(trainer: Trainer, run_dir: RunDirectory, config_yaml: str) -> None:
     """Load the run's checkpoint into `trainer`, then record the config it goes on with."""
-    from gradtrain.train import CheckpointError
+    from gradtrain.serialization import CheckpointError
 
     try:
         state = run_dir.load_checkpoint()

@@ -1,13 +1,11 @@
-"""Training: the loop (Trainer), its events and views, checkpoints, run directories, smoke tests."""
+"""Training: the loop (Trainer), its events and views, run directories, smoke tests."""
 
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .events import BatchEnded, EpochEnded, Event, Listener, RunEnded, RunStarted
 from .rundir import RunDirectory, RunDirectoryError
 from .trainer import EarlyStopping, NonFiniteLoss, RunResult, Trainer, TrainSettings
 
 __all__ = [
     "BatchEnded",
-    "CheckpointError",
     "EarlyStopping",
     "EpochEnded",
     "Event",
@@ -20,6 +18,4 @@ __all__ = [
     "RunStarted",
     "TrainSettings",
     "Trainer",
-    "load_checkpoint",
-    "save_checkpoint",
 ]
