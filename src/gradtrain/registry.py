@@ -5,7 +5,9 @@ Components register themselves with a decorator next to their definition::
     @losses.register("mse")
     class MSELoss(Module): ...
 
-Configs, `gradtrain list` and `gradtrain schema` all read the same entries.
+Configs, `gradtrain list` and `gradtrain schema` all read the same entries. The registry is a
+leaf: it imports none of its registrants. Finding them (importing the modules that register)
+is the job of the layer that asks, the config layer's `load_components`.
 """
 
 from __future__ import annotations
@@ -94,14 +96,12 @@ class Registry:
         return decorate
 
     def get(self, name: str) -> Entry:
-        load_components()
         try:
             return self._entries[name]
         except KeyError:
             raise UnknownComponentError(self.kind, name, self.names()) from None
 
     def names(self) -> list[str]:
-        load_components()
         return sorted(self._entries)
 
     def entries(self) -> list[Entry]:
@@ -122,11 +122,3 @@ REGISTRIES: dict[str, Registry] = {
     "datasets": datasets,
 }
 
-
-def load_components() -> None:
-    """Import every module that registers components, so the registries are complete."""
-    import gradtrain.data
-    import gradtrain.models
-    import gradtrain.nn
-    import gradtrain.optim
-    import gradtrain.optim.lr_scheduler  # noqa: F401

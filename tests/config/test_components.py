@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Literal
 
 import pytest
@@ -111,3 +113,20 @@ def test_a_parameter_named_like_a_loading_key_is_a_programming_error() -> None:
 )
 def test_types_are_described_as_a_config_writer_reads_them(annotation: object, text: str) -> None:
     assert describe_type(annotation) == text
+
+
+DISCOVERY = """
+import sys
+from gradtrain import registry
+assert registry.losses.names() == [], "the registry imported its registrants"
+assert "gradtrain.nn" not in sys.modules
+from gradtrain.config.components import registry_for
+print(" ".join(registry_for("loss").names()))
+"""
+
+
+def test_the_registry_is_a_leaf_and_the_config_layer_discovers_the_components() -> None:
+    found = subprocess.run(
+        [sys.executable, "-c", DISCOVERY], capture_output=True, text=True, check=True
+    )
+    assert found.stdout.split() == ["bce_with_logits", "cross_entropy", "huber", "l1", "mse", "nll"]

@@ -129,13 +129,13 @@ def _use_plain_output() -> bool:
 
 def print_plain(kinds: list[str]) -> None:
     """The registry as plain text: one block per component, parameters indented below."""
-    from gradtrain import registry
+    from gradtrain.config.components import registries
 
     for index, kind in enumerate(kinds):
         if index:
             typer.echo("")
         typer.echo(f"{kind}:")
-        for entry in registry.REGISTRIES[kind].entries():
+        for entry in registries()[kind].entries():
             typer.echo(f"  {entry.name}: {entry.description}")
             for line in _parameters(entry) or ["(no parameters)"]:
                 typer.echo(f"      {line}")
@@ -145,14 +145,14 @@ def print_tables(kinds: list[str], console: Console) -> None:
     """The registry as rich tables, one per kind."""
     from rich.table import Table
 
-    from gradtrain import registry
+    from gradtrain.config.components import registries
 
     for kind in kinds:
         table = Table(title=kind, title_justify="left", show_lines=True)
         table.add_column("name", style="bold cyan", no_wrap=True)
         table.add_column("parameters")
         table.add_column("description")
-        for entry in registry.REGISTRIES[kind].entries():
+        for entry in registries()[kind].entries():
             table.add_row(entry.name, "\n".join(_parameters(entry)) or "-", entry.description)
         console.print(table)
 

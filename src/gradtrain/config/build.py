@@ -9,10 +9,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-import gradtrain
 from gradtrain.data import DataError, Standardizer, Table, split_indices
 from gradtrain.nn import Module
 from gradtrain.optim import Optimizer
+from gradtrain.random import manual_seed
 
 from .components import registry_for
 from .errors import ConfigError, Problem
@@ -202,7 +202,7 @@ class _Builder:
 
 def build_experiment(config: ExperimentConfig) -> Experiment:
     """Build every part of an experiment; ConfigError with positions for data that does not fit."""
-    gradtrain.manual_seed(config.seed)
+    manual_seed(config.seed)
     builder = _Builder(config)
     table = builder.table()
     model = builder.model(table)

@@ -58,9 +58,27 @@ PARAMETER_BOUNDS: dict[str, dict[str, float]] = {
 }
 
 
+def load_components() -> None:
+    """Import every module that registers components, so that the registries are complete.
+
+    The config layer discovers components where it looks them up, as AllenNLP's commands call
+    `import_plugins`: the registry itself stays a leaf that imports none of its registrants.
+    """
+    import gradtrain.data
+    import gradtrain.models
+    import gradtrain.nn
+    import gradtrain.optim  # noqa: F401  (with optim.lr_scheduler)
+
+
+def registries() -> dict[str, Registry]:
+    """Every registry by kind (models, losses, ...), with all components registered."""
+    load_components()
+    return registry.REGISTRIES
+
+
 def registry_for(section: str) -> Registry:
     """The registry that a section's `name` is looked up in ('optimizer' -> optimizers)."""
-    return registry.REGISTRIES[SECTION_KINDS[section]]
+    return registries()[SECTION_KINDS[section]]
 
 
 class StrictParams(BaseModel):
