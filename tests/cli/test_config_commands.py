@@ -435,7 +435,8 @@ def test_list_of_an_unknown_kind_names_the_valid_ones() -> None:
     code, _, err = invoke("list", "layers")
     assert code == 2
     assert err == (
-        "unknown kind 'layers'; valid kinds: models, losses, optimizers, schedulers, datasets\n"
+        "error: unknown kind 'layers'; "
+        "valid kinds: models, losses, optimizers, schedulers, datasets\n"
     )
 
 
