@@ -1,8 +1,9 @@
 """Registry: components by kind and name, each with its parameter schema and one-line description.
 
-Components register themselves with a decorator next to their definition::
+Components register themselves with a decorator next to their definition, saying there what
+the rest of the house must know about them (a loss: its task and the target it takes)::
 
-    @losses.register("mse")
+    @losses.register("mse", task="regression", target="value")
     class MSELoss(Module): ...
 
 Configs, `gradtrain list` and `gradtrain schema` all read the same entries. The registry is a
@@ -15,9 +16,11 @@ from __future__ import annotations
 import difflib
 import inspect
 import typing
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+from .tasks import TARGETS, TASKS
 
 T = TypeVar("T", bound=Callable[..., Any])
 
@@ -37,15 +40,19 @@ class Param:
         return self.default is REQUIRED
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Entry:
-    """A registered component: what builds it, what it takes and what it is for."""
+    """A registered component: what builds it, what it takes and what it is for.
+
+    `facts` are what its registry asks each entry to state (a loss's task and target).
+    """
 
     kind: str
     name: str
     target: Callable[..., Any]
     description: str
     injected: tuple[str, ...]
+    facts: Mapping[str, str] = field(default_factory=dict)
 
     def params(self) -> list[Param]:
         """The parameters a config may set: the signature less the injected ones and *args."""
@@ -76,24 +83,55 @@ class UnknownComponentError(KeyError):
 
 
 class Registry:
-    """The components of one kind, by name."""
+    """The components of one kind, by name.
 
-    def __init__(self, kind: str, injected: tuple[str, ...] = ()) -> None:
+    `injected` are the constructor arguments the builder passes (an optimizer's params), not the
+    config; `facts` the facts every entry must state when it registers, with their valid values.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        injected: tuple[str, ...] = (),
+        facts: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
         self.kind = kind
         self.injected = injected
+        self.facts = dict(facts or {})
         self._entries: dict[str, Entry] = {}
 
-    def register(self, name: str, description: str | None = None) -> Callable[[T], T]:
-        """Decorator: register a class or factory under `name`."""
+    def register(self, name: str, description: str | None = None, **facts: str) -> Callable[[T], T]:
+        """Decorator: register a class or factory under `name`, with the facts its kind needs."""
+        self._check_facts(name, facts)
 
         def decorate(target: T) -> T:
             if name in self._entries:
                 raise ValueError(f"{self.kind} {name!r} is registered twice")
             doc = description or (inspect.getdoc(target) or "").split("\n", 1)[0]
-            self._entries[name] = Entry(self.kind, name, target, doc, self.injected)
+            self._entries[name] = Entry(self.kind, name, target, doc, self.injected, facts)
             return target
 
         return decorate
+
+    def _check_facts(self, name: str, facts: Mapping[str, str]) -> None:
+        wanted = ", ".join(f"{fact}=<{'|'.join(values)}>" for fact, values in self.facts.items())
+        for fact, value in facts.items():
+            if fact not in self.facts:
+                raise TypeError(
+                    f"{self.kind} {name!r}: {self.kind} entries state no {fact}; "
+                    f"they state {wanted or 'nothing'}"
+                )
+            if value not in self.facts[fact]:
+                raise ValueError(
+                    f"{self.kind} {name!r}: {fact} must be one of "
+                    f"{', '.join(self.facts[fact])}, not {value!r}"
+                )
+        missing = [fact for fact in self.facts if fact not in facts]
+        if missing:
+            raise TypeError(
+                f"{self.kind} {name!r} must state {', '.join(missing)} when it "
+                f"registers: register({name!r}, {wanted})"
+            )
 
     def get(self, name: str) -> Entry:
         try:
@@ -109,7 +147,7 @@ class Registry:
 
 
 models = Registry("model")
-losses = Registry("loss")
+losses = Registry("loss", facts={"task": TASKS, "target": TARGETS})
 optimizers = Registry("optimizer", injected=("params",))
 schedulers = Registry("scheduler", injected=("optimizer",))
 datasets = Registry("dataset")
@@ -121,4 +159,3 @@ REGISTRIES: dict[str, Registry] = {
     "schedulers": schedulers,
     "datasets": datasets,
 }
-

@@ -14,11 +14,9 @@ from gradtrain.nn import Module
 from gradtrain.optim import Optimizer
 from gradtrain.random import manual_seed
 
-from .components import registry_for
+from .components import facts_of, names_with, registry_for
 from .errors import ConfigError, Problem
 from .schema import ExperimentConfig
-
-INDEX_TARGET_LOSSES = frozenset({"cross_entropy", "nll"})
 
 
 @dataclass
@@ -38,6 +36,11 @@ class Experiment:
     feature_names: list[str]
     target_name: str
     standardizer: Standardizer | None
+
+
+def _either(names: list[str]) -> str:
+    """'mse, l1 or huber'."""
+    return " or ".join(filter(None, [", ".join(names[:-1]), names[-1]]))
 
 
 def _short_list(names: list[str], limit: int = 6) -> str:
@@ -134,13 +137,15 @@ class _Builder:
             parameter.data[...] = array
 
     def targets(self, table: Table) -> np.ndarray | None:
-        """The target column as the loss wants it; checks labels against the model's outputs."""
+        """The target column as the loss wants it (its registered `target`); checks labels
+        against the model's outputs."""
         loss = self.config.loss.name
+        kind = facts_of("loss", loss)["target"]
         params = self.config.model.params
         output_key = "out_features" if "out_features" in params else "num_classes"
         outputs = params.get(output_key)
         target = table.target
-        if loss in INDEX_TARGET_LOSSES or loss == "bce_with_logits":
+        if kind in ("index", "binary"):
             labels = np.unique(target)
             bad = labels[(labels != np.round(labels)) | (labels < 0)]
             if bad.size:
@@ -149,16 +154,16 @@ class _Builder:
                     ("loss", "name"),
                     f"{loss} needs class labels 0, 1, 2, ... as the target, but "
                     f"{table.target_name!r} has values such as {examples}; "
-                    "for a numeric target use mse, l1 or huber",
+                    f"for a numeric target use {_either(names_with('loss', target='value'))}",
                 )
                 return None
             classes = int(labels.max()) + 1
-            if loss == "bce_with_logits":
+            if kind == "binary":
                 if classes > 2:
                     self.problem(
                         ("loss", "name"),
-                        f"bce_with_logits is for two classes (0 and 1), but the data has "
-                        f"{classes}; use cross_entropy",
+                        f"{loss} is for two classes (0 and 1), but the data has "
+                        f"{classes}; use {_either(names_with('loss', target='index'))}",
                     )
                     return None
                 return target.astype(self.dtype).reshape(-1, 1)

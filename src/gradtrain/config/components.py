@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import types
 import typing
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
@@ -79,6 +80,20 @@ def registries() -> dict[str, Registry]:
 def registry_for(section: str) -> Registry:
     """The registry that a section's `name` is looked up in ('optimizer' -> optimizers)."""
     return registries()[SECTION_KINDS[section]]
+
+
+def facts_of(section: str, name: str) -> Mapping[str, str]:
+    """What the component `name` of a section stated where it registered (a loss: task, target)."""
+    return registry_for(section).get(name).facts
+
+
+def names_with(section: str, **facts: str) -> list[str]:
+    """The components of a section that state these facts: names_with("loss", task="regression")."""
+    return [
+        entry.name
+        for entry in registry_for(section).entries()
+        if all(entry.facts.get(fact) == value for fact, value in facts.items())
+    ]
 
 
 class StrictParams(BaseModel):

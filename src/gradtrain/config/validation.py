@@ -11,10 +11,12 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from gradtrain.registry import Registry, UnknownComponentError
+from gradtrain.tasks import VALIDATION_METRICS, measured_metrics
 
 from .components import (
     SECTION_KINDS,
     describe_type,
+    names_with,
     registry_for,
     section_model,
     split_data_section,
@@ -22,7 +24,6 @@ from .components import (
 from .errors import ConfigError, Problem, did_you_mean, show_value
 from .locator import Anchor, Locator
 from .schema import (
-    CLASSIFICATION_LOSSES,
     ComponentSpec,
     ConfigFile,
     DataSpec,
@@ -245,12 +246,14 @@ def _shape(value: Any) -> tuple[int, ...]:
 
 
 def _cross_checks(config: ExperimentConfig, locator: Locator) -> list[Problem]:
-    """Checks that span sections: early stopping needs the metric it watches."""
+    """Checks that span sections: early stopping needs a metric that the run measures."""
     stopping = config.train.early_stopping
-    if stopping is None:
+    if stopping is None or stopping.monitor in measured_metrics(
+        config.task, config.data.val_fraction > 0
+    ):
         return []
     keys = ("train", "early_stopping", "monitor")
-    if stopping.monitor.startswith("val_") and config.data.val_fraction == 0:
+    if stopping.monitor in measured_metrics(config.task, validated=True):
         return [
             locator.problem(
                 keys,
@@ -258,25 +261,17 @@ def _cross_checks(config: ExperimentConfig, locator: Locator) -> list[Problem]:
                 "set data.val_fraction (e.g. 0.2) or monitor train_loss",
             )
         ]
-    classification = config.loss.name in CLASSIFICATION_LOSSES
-    if stopping.monitor == "val_accuracy" and not classification:
-        return [
-            locator.problem(
-                keys,
-                f"val_accuracy needs a classification loss "
-                f"({', '.join(sorted(CLASSIFICATION_LOSSES))}), not {config.loss.name!r}; "
-                "monitor val_r2 or val_loss",
-            )
-        ]
-    if stopping.monitor == "val_r2" and classification:
-        return [
-            locator.problem(
-                keys,
-                f"val_r2 is for regression, but loss {config.loss.name!r} is a classification "
-                "loss; monitor val_accuracy or val_loss",
-            )
-        ]
-    return []
+    task = next(
+        task for task, metric in VALIDATION_METRICS.items() if metric.name == stopping.monitor
+    )
+    return [
+        locator.problem(
+            keys,
+            f"{stopping.monitor} needs a {task} loss ({', '.join(names_with('loss', task=task))}), "
+            f"but loss {config.loss.name!r} is for {config.task}; "
+            f"monitor {VALIDATION_METRICS[config.task].name} or val_loss",
+        )
+    ]
 
 
 def _sorted(problems: Sequence[Problem]) -> list[Problem]:

@@ -28,7 +28,7 @@ class Loss(Module):
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
 
 
-@losses.register("mse")
+@losses.register("mse", task="regression", target="value")
 class MSELoss(Loss):
     """Mean squared error, for regression."""
 
@@ -36,7 +36,7 @@ class MSELoss(Loss):
         return F.mse_loss(input, target, self.reduction)
 
 
-@losses.register("l1")
+@losses.register("l1", task="regression", target="value")
 class L1Loss(Loss):
     """Mean absolute error, for regression robust to outliers."""
 
@@ -44,7 +44,7 @@ class L1Loss(Loss):
         return F.l1_loss(input, target, self.reduction)
 
 
-@losses.register("huber")
+@losses.register("huber", task="regression", target="value")
 class HuberLoss(Loss):
     """Squared error near the target, absolute error beyond delta: regression with outliers."""
 
@@ -56,7 +56,7 @@ class HuberLoss(Loss):
         return F.huber_loss(input, target, self.reduction, self.delta)
 
 
-@losses.register("cross_entropy")
+@losses.register("cross_entropy", task="classification", target="index")
 class CrossEntropyLoss(Loss):
     """Cross-entropy of logits against class indices, for classification."""
 
@@ -78,7 +78,7 @@ class CrossEntropyLoss(Loss):
         )
 
 
-@losses.register("nll")
+@losses.register("nll", task="classification", target="index")
 class NLLLoss(Loss):
     """Negative log-likelihood of log-probabilities at class indices."""
 
@@ -96,7 +96,7 @@ class NLLLoss(Loss):
         return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
 
 
-@losses.register("bce_with_logits")
+@losses.register("bce_with_logits", task="classification", target="binary")
 class BCEWithLogitsLoss(Loss):
     """Binary cross-entropy of logits against 0/1 targets, for binary classification."""
 

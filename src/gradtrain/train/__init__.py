@@ -2,11 +2,10 @@
 
 from .events import BatchEnded, EpochEnded, Event, Listener, RunEnded, RunStarted
 from .rundir import RunDirectory, RunDirectoryError
-from .trainer import EarlyStopping, NonFiniteLoss, RunResult, Trainer, TrainSettings
+from .trainer import NonFiniteLoss, RunResult, Trainer, training_loader
 
 __all__ = [
     "BatchEnded",
-    "EarlyStopping",
     "EpochEnded",
     "Event",
     "Listener",
@@ -16,6 +15,6 @@ __all__ = [
     "RunEnded",
     "RunResult",
     "RunStarted",
-    "TrainSettings",
     "Trainer",
+    "training_loader",
 ]
