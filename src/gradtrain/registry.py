@@ -29,7 +29,10 @@ REQUIRED: Any = inspect.Parameter.empty
 
 @dataclass(frozen=True)
 class Param:
-    """One constructor parameter of a component: its name, type hint and default."""
+    """One constructor parameter of a component: its name, type hint and default.
+
+    The hint keeps its Annotated bounds (`lr: NonNegative`), which the config layer enforces.
+    """
 
     name: str
     annotation: Any
@@ -57,7 +60,7 @@ class Entry:
     def params(self) -> list[Param]:
         """The parameters a config may set: the signature less the injected ones and *args."""
         init = self.target.__init__ if inspect.isclass(self.target) else self.target
-        hints = typing.get_type_hints(init)
+        hints = typing.get_type_hints(init, include_extras=True)
         found = []
         for parameter in inspect.signature(init).parameters.values():
             if parameter.name in ("self", *self.injected):

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any
@@ -250,17 +248,12 @@ def test_quiet_prints_only_the_summary(tmp_path: Path) -> None:
 # ---- a real subprocess ----------------------------------------------------------------
 
 
-def gradtrain_command() -> list[str]:
-    installed = shutil.which("gradtrain", path=str(Path(sys.executable).parent))
-    return (
-        [installed] if installed else [sys.executable, "-c", "from gradtrain.cli import app; app()"]
-    )
-
-
-def test_installed_command_runs_the_seed_without_escape_codes(tmp_path: Path) -> None:
+def test_installed_command_runs_the_seed_without_escape_codes(
+    tmp_path: Path, console_script: list[str]
+) -> None:
     env = {**os.environ, "NO_COLOR": "1"}
     done = subprocess.run(
-        [*gradtrain_command(), "run", str(LINREG), "-o", str(tmp_path)],
+        [*console_script, "run", str(LINREG), "-o", str(tmp_path)],
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -268,11 +261,13 @@ def test_installed_command_runs_the_seed_without_escape_codes(tmp_path: Path) ->
     assert "\x1b" not in done.stdout + done.stderr
 
 
-def test_ctrl_c_saves_a_checkpoint_exits_130_and_resumes(tmp_path: Path) -> None:
+def test_ctrl_c_saves_a_checkpoint_exits_130_and_resumes(
+    tmp_path: Path, console_script: list[str]
+) -> None:
     # A shell's background job starts with SIGINT ignored, and Python keeps it so: give the
     # child the default handling, or Ctrl-C would never reach it.
     process = subprocess.Popen(
-        [*gradtrain_command(), "run", str(LINREG), "-o", str(tmp_path), "train.epochs=1000000"],
+        [*console_script, "run", str(LINREG), "-o", str(tmp_path), "train.epochs=1000000"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -201,9 +200,10 @@ def test_a_sweep_in_use_by_another_command_exits_2_naming_it(
     assert [path.name for path in sweep_dir.iterdir()] == ["sweep.lock"]
 
 
-def test_ctrl_c_stops_the_workers_keeps_the_journal_and_exits_130(tmp_path: Path) -> None:
-    installed = shutil.which("gradtrain", path=str(Path(sys.executable).parent))
-    command = [installed] if installed else [sys.executable, "-m", "gradtrain"]
+def test_ctrl_c_stops_the_workers_keeps_the_journal_and_exits_130(
+    tmp_path: Path, console_script: list[str]
+) -> None:
+    command = console_script
     # SIGINT back to its default in the child, even where this test runs with it ignored
     # (a background job of a shell), so that Python turns it into KeyboardInterrupt.
     process = subprocess.Popen(

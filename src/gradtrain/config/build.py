@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from gradtrain.bounds import OutOfBounds
 from gradtrain.data import DataError, Standardizer, Table, split_indices
 from gradtrain.nn import Module
 from gradtrain.optim import Optimizer
@@ -65,7 +66,7 @@ class _Builder:
             return None
         try:
             table: Table = registry_for("data").get(data.name).target(**data.params)
-        except DataError as error:
+        except (DataError, OutOfBounds) as error:
             field = error.field if error.field in data.params else None
             self.problem(("data", field) if field else ("data", "name"), str(error))
             return None

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import re
+import types
 import typing
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from gradtrain.bounds import SYMBOLS, describe, limits_of
 from gradtrain.registry import Registry, UnknownComponentError
 from gradtrain.tasks import VALIDATION_METRICS, measured_metrics
 
@@ -50,7 +53,6 @@ _EXPECTED = {
     "model_attributes_type": "a mapping",
     "none_required": "null",
 }
-_BOUNDS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
 
 def _contains(node: Any, part: int | str) -> bool:
@@ -88,22 +90,37 @@ def _model_at(model: type[BaseModel], keys: Keys) -> type[BaseModel] | None:
     return current
 
 
-def _number(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def _limits(model: type[BaseModel], keys: Keys) -> dict[str, float]:
+    """Every bound declared at `keys` below `model` (ge=0, lt=1), so that a message gives the
+    whole valid range; the keys may go on into a field's items (betas[0])."""
+    for split in range(len(keys), 0, -1):
+        parent, key = _model_at(model, keys[: split - 1]), str(keys[split - 1])
+        if parent is not None and key in parent.model_fields:
+            field = parent.model_fields[key]
+            within = _limits_within(field.annotation, keys[split:])
+            return within if split < len(keys) else within | limits_of(field.metadata)
+    return {}
 
 
-def _limits(model: type[BaseModel] | None, key: str) -> dict[str, Any]:
-    """Every bound of a field (ge=0, lt=1), so a message gives the whole valid range."""
-    if model is None or key not in model.model_fields:
-        return {}
-    limits: dict[str, Any] = {}
-    for constraint in model.model_fields[key].metadata:
-        for name in _BOUNDS:
-            if getattr(constraint, name, None) is not None:
-                limits[name] = getattr(constraint, name)
-    return limits
+def _limits_within(annotation: Any, keys: Keys) -> dict[str, float]:
+    """The bounds at `keys` inside a type hint: into tuple and list items, across unions."""
+    origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Annotated:
+        inner = _limits_within(arguments[0], keys)
+        return inner if keys else inner | limits_of(arguments[1:])
+    if origin in (typing.Union, types.UnionType):
+        found: dict[str, float] = {}
+        for member in arguments:
+            found |= _limits_within(member, keys)
+        return found
+    if keys and isinstance(keys[0], int) and origin in (tuple, list):
+        items = (
+            arguments
+            if origin is tuple and Ellipsis not in arguments
+            else arguments[:1] * (keys[0] + 1)
+        )
+        return _limits_within(items[keys[0]], keys[1:]) if keys[0] < len(items) else {}
+    return {}
 
 
 def _expected_of(model: type[BaseModel] | None, key: str) -> str:
@@ -138,10 +155,11 @@ def _message(error: ErrorDetails, model: type[BaseModel], keys: Keys, label: str
         return f"expected one of {', '.join(choices)}, got {show_value(value)}" + (
             f";{hint}" if hint else ""
         )
-    if any(name in context for name in _BOUNDS):
-        limits = _limits(_model_at(model, keys[:-1]), str(keys[-1])) or context
-        bounds = [f"{_BOUNDS[name]} {_number(limits[name])}" for name in _BOUNDS if name in limits]
-        return f"must be {' and '.join(bounds)}, got {show_value(value)}"
+    if any(name in context for name in SYMBOLS):
+        limits = _limits(model, keys) or {
+            name: context[name] for name in SYMBOLS if name in context
+        }
+        return f"must be {describe(limits)}, got {show_value(value)}"
     if kind in ("too_short", "too_long"):
         length = context.get("min_length") if kind == "too_short" else context.get("max_length")
         return f"expected {length} items, got {context.get('actual_length')}: {show_value(value)}"
@@ -225,7 +243,7 @@ def _check_section(
 def _init_problem(value: Any) -> str | None:
     """Why an `init` value is not a number or a rectangular nested list of numbers, if it is not."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return None
+        return None if math.isfinite(value) else f"expected a finite number, got {value}"
     if not isinstance(value, list) or not value:
         return (
             "expected a number or a nested list of numbers (one list per row), "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from ..autograd import Tensor
+from ..bounds import Positive, Probability, checked
 from ..registry import losses
 from . import functional as F
 from .module import Module
@@ -48,7 +49,8 @@ class L1Loss(Loss):
 class HuberLoss(Loss):
     """Squared error near the target, absolute error beyond delta: regression with outliers."""
 
-    def __init__(self, reduction: Reduction = "mean", delta: float = 1.0) -> None:
+    @checked
+    def __init__(self, reduction: Reduction = "mean", delta: Positive = 1.0) -> None:
         super().__init__(reduction)
         self.delta = delta
 
@@ -60,12 +62,13 @@ class HuberLoss(Loss):
 class CrossEntropyLoss(Loss):
     """Cross-entropy of logits against class indices, for classification."""
 
+    @checked
     def __init__(
         self,
         weight: list[float] | None = None,
         ignore_index: int = -100,
         reduction: Reduction = "mean",
-        label_smoothing: float = 0.0,
+        label_smoothing: Probability = 0.0,
     ) -> None:
         super().__init__(reduction)
         self.weight = weight
