@@ -15,9 +15,12 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
+# NumPy loads when a score is computed: the registry reads TASKS and TARGETS from here, and
+# `gradtrain --help` must not pay for NumPy.
+if TYPE_CHECKING:
+    import numpy as np
 
 Task = Literal["classification", "regression"]
 # What a loss compares its input with: class indices 0..C-1 (int64, one per row), 0/1 labels
@@ -31,6 +34,8 @@ TARGETS: tuple[str, ...] = typing.get_args(Target)
 
 def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
     """Fraction of correct predictions: argmax of class scores, or logit > 0 for one column."""
+    import numpy as np
+
     if outputs.ndim == 2 and outputs.shape[1] > 1:
         predicted = outputs.argmax(axis=1)
         return float(np.mean(predicted == targets.reshape(-1)))
@@ -40,6 +45,8 @@ def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
 
 def r2_score(predictions: np.ndarray, targets: np.ndarray) -> float:
     """Coefficient of determination, 1 - SS_res / SS_tot, over all outputs together."""
+    import numpy as np
+
     predictions = predictions.reshape(targets.shape).astype(np.float64)
     targets = targets.astype(np.float64)
     residual = float(np.sum((targets - predictions) ** 2))
@@ -49,7 +56,7 @@ def r2_score(predictions: np.ndarray, targets: np.ndarray) -> float:
     return 1.0 - residual / total
 
 
-Score = Callable[[np.ndarray, np.ndarray], float]
+Score = Callable[["np.ndarray", "np.ndarray"], float]
 
 
 @dataclass(frozen=True)

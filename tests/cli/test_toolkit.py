@@ -145,3 +145,14 @@ def test_an_empty_no_color_leaves_every_command_in_colour(args: tuple[str, ...])
     # no-color.org: NO_COLOR counts when it is present and not an empty string.
     assert "\x1b[" in _on_a_terminal(*args, no_color="")
     assert "\x1b[" not in _on_a_terminal(*args, no_color="1")
+
+
+def test_the_command_line_loads_no_numpy_pydantic_or_rich_until_a_command_runs() -> None:
+    # What keeps `gradtrain --help` instant: the commands' modules, the toolkit and the
+    # registry they read the kinds from import none of the heavy libraries.
+    code = (
+        "import sys, gradtrain.cli\n"
+        "print(sorted(m for m in ('numpy', 'pydantic', 'rich') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[]", done.stderr

@@ -169,6 +169,15 @@ def test_the_monitor_follows_early_stopping_then_the_validation_split() -> None:
     assert monitor_of({**CONFIG, "train": {"early_stopping": stopping}}) == ("val_loss", "min")
 
 
+def test_a_config_that_names_no_known_loss_is_reported_with_its_file(tmp_path: Path) -> None:
+    run = make_run(tmp_path / "odd", 0.1, 0, 0.9)
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    config["loss"] = {"name": "mystery"}
+    (run / "config.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(ResultsError, match=r"odd/config\.yaml: no monitored metric: unknown loss"):
+        leaderboards([load_run(run)])
+
+
 def test_configs_with_different_monitors_get_a_leaderboard_each(tmp_path: Path) -> None:
     classify = load_run(make_run(tmp_path / "a", 0.1, 0, 0.9))
     regress_dir = make_run(tmp_path / "b", 0.1, 0, 0.9)
