@@ -264,28 +264,24 @@ def _shape(value: Any) -> tuple[int, ...]:
 
 
 def _cross_checks(config: ExperimentConfig, locator: Locator) -> list[Problem]:
-    """Checks that span sections: early stopping needs a metric that the run measures."""
-    stopping = config.train.early_stopping
-    if stopping is None or stopping.monitor in measured_metrics(
-        config.task, config.data.val_fraction > 0
-    ):
+    """Checks that span sections: the run must measure the metric it monitors."""
+    monitor = config.monitor.name  # gradtrain.tasks.monitored_metric, as the trainer asks it
+    if monitor in measured_metrics(config.task, config.data.val_fraction > 0):
         return []
     keys = ("train", "early_stopping", "monitor")
-    if stopping.monitor in measured_metrics(config.task, validated=True):
+    if monitor in measured_metrics(config.task, validated=True):
         return [
             locator.problem(
                 keys,
-                f"{stopping.monitor} needs a validation split, but data.val_fraction is 0; "
+                f"{monitor} needs a validation split, but data.val_fraction is 0; "
                 "set data.val_fraction (e.g. 0.2) or monitor train_loss",
             )
         ]
-    task = next(
-        task for task, metric in VALIDATION_METRICS.items() if metric.name == stopping.monitor
-    )
+    task = next(task for task, metric in VALIDATION_METRICS.items() if metric.name == monitor)
     return [
         locator.problem(
             keys,
-            f"{stopping.monitor} needs a {task} loss ({', '.join(names_with('loss', task=task))}), "
+            f"{monitor} needs a {task} loss ({', '.join(names_with('loss', task=task))}), "
             f"but loss {config.loss.name!r} is for {config.task}; "
             f"monitor {VALIDATION_METRICS[config.task].name} or val_loss",
         )
