@@ -28,6 +28,8 @@ def test_config_paths_are_told_from_overrides(tmp_path: Path) -> None:
     assert not looks_like_config("optimizer.lr=0.1")
     assert not looks_like_config("optimizer.lr")
     assert not looks_like_config("data.path=data/x.csv")
+    assert not looks_like_config("data.path=points.yaml")
+    assert looks_like_config("configs/odd=name.yaml")
     # In CONFIG's place a bare name is a (missing) config, not a malformed override.
     assert looks_like_config("myexperiment", first=True)
     assert not looks_like_config("optimizer.lr=0.1", first=True)

@@ -86,16 +86,17 @@ def report_config_error(error: ConfigError) -> NoReturn:
 def looks_like_config(token: str, first: bool = False) -> bool:
     """Whether a command-line token names a config file rather than a KEY=VALUE override.
 
-    A config is a path that exists, a name ending in .yaml or .yml, or one with a folder before
-    any '='. In CONFIG's own place, first, so is any token without '=' (`run myexperiment`
-    says the file is missing rather than that it is no KEY=VALUE).
+    A config is a path that exists, or one with a folder before any '='; without '=', a name
+    ending in .yaml or .yml, and in CONFIG's own place (first) any name, so that `run myexp`
+    says the file is missing rather than that it is no KEY=VALUE. With '=' and a dotted key
+    before it, a token is an override, whatever its value (`data.path=points.yaml`).
     """
     if Path(token).exists():
         return True
     key, equals, _ = token.partition("=")
-    if first and not equals:
+    if os.sep in key:
         return True
-    return token.endswith(CONFIG_SUFFIXES) or os.sep in key
+    return not equals and (first or token.endswith(CONFIG_SUFFIXES))
 
 
 def config_and_overrides(

@@ -65,9 +65,10 @@ class Trainer:
     """Trains a model on a loader's batches, with optional validation data scored after each epoch.
 
     `settings` is the config's `train` section (gradtrain.config.TrainSettings). `task` decides
-    the validation score (accuracy or R^2) and, with early stopping, the monitored metric.
-    ReduceLROnPlateau steps on the validation loss (the training loss without validation data),
-    as PyTorch's documentation steps it.
+    the validation score (accuracy or R^2), which is the monitored metric too unless early
+    stopping watches another (gradtrain.tasks.monitored_metric). ReduceLROnPlateau steps on the
+    validation loss (the training loss without validation data), as PyTorch's documentation
+    steps it.
     """
 
     def __init__(
