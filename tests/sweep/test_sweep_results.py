@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 import yaml
+from typer.testing import CliRunner
 
+from gradtrain.cli import app
 from gradtrain.sweep import find_run_dirs, leaderboards, load_run, write_csv
 from gradtrain.sweep.render import render_leaderboards
 from gradtrain.sweep.results import ResultsError, monitor_of
@@ -175,7 +177,10 @@ def test_a_config_that_names_no_known_loss_is_reported_with_its_file(tmp_path: P
     config["loss"] = {"name": "mystery"}
     (run / "config.yaml").write_text(yaml.safe_dump(config))
     with pytest.raises(ResultsError, match=r"odd/config\.yaml: no monitored metric: unknown loss"):
-        leaderboards([load_run(run)])
+        load_run(run)
+    shown = CliRunner().invoke(app, ["results", str(run)])
+    assert shown.exit_code == 2
+    assert shown.stderr.startswith(f"error: {run / 'config.yaml'}: no monitored metric")
 
 
 def test_configs_with_different_monitors_get_a_leaderboard_each(tmp_path: Path) -> None:

@@ -29,20 +29,14 @@ class ResultsError(Exception):
 
 @dataclass(frozen=True)
 class Run:
-    """One run directory as results see it: its config, its epochs and how it ended."""
+    """One run directory as results see it: its config, its epochs, how it ended, and the
+    metric that ranks it (name, and whether lower or higher is better)."""
 
     path: Path
     config: dict[str, Any]
     metrics: list[dict[str, Any]]
     status: str  # finished, early_stopped, failed, interrupted, or unfinished without a summary
-
-    @property
-    def monitor(self) -> tuple[str, Mode]:
-        try:
-            return monitor_of(self.config)
-        except (ValueError, KeyError) as error:
-            where = self.path / "config.yaml"
-            raise ResultsError(f"{where}: no monitored metric: {error}") from None
+    monitor: tuple[str, Mode]
 
     @property
     def value(self) -> float | None:
@@ -159,7 +153,11 @@ def load_run(path: Path) -> Run:
         status = str(summary.get("status", status))
     except (OSError, ValueError, AttributeError):
         pass
-    return Run(path, config, directory.metrics(), status)
+    try:
+        monitor = monitor_of(config)
+    except (ValueError, KeyError) as error:
+        raise ResultsError(f"{directory.config_path}: no monitored metric: {error}") from None
+    return Run(path, config, directory.metrics(), status, monitor)
 
 
 def monitor_of(config: dict[str, Any]) -> tuple[str, Mode]:
