@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from gradtrain.data import DataError, Standardizer, Table, split_indices
 from gradtrain.nn import Module
 from gradtrain.optim import Optimizer
 from gradtrain.random import manual_seed
+from gradtrain.tasks import Task
 
 from .components import facts_of, names_with, registry_for
 from .errors import ConfigError, Problem
@@ -29,7 +30,7 @@ class Experiment:
     loss: Module
     optimizer: Optimizer
     scheduler: Any | None
-    task: Literal["classification", "regression"]
+    task: Task
     train_x: np.ndarray
     train_y: np.ndarray
     val_x: np.ndarray | None
