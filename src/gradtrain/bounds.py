@@ -4,10 +4,12 @@
         def __init__(self, params: Params, lr: NonNegative = 1e-3, ...) -> None: ...
 
 Two readers take a bound from there. The registry hands a component's signature to the config
-layer, whose pydantic models read annotated_types constraints as they are: a config's `lr: -1`
-is reported at its line with the valid range, and the JSON Schema carries it. The component
-checks its own arguments against the same declaration (`checked`, or for optimizers every param
-group's options), so Python callers meet the same rule with no second copy of it.
+layer, whose pydantic models take the bound through its schema hook: a config's `lr: -1` is
+reported at its line with the valid range, and the JSON Schema carries it. The component checks
+its own arguments against the same declaration (`checked`, or for optimizers every param
+group's options), so Python callers meet the same rule with no second copy of it. A Bound
+carries the attributes of annotated_types' constraints (gt, ge, lt, le) without importing it,
+so the engine loads nothing for its bounds.
 
 The bounds are PyTorch's checks where PyTorch makes them (SGD takes lr=0); where PyTorch checks
 nothing, rates, factors and counts are kept from the values that mean nothing (a negative gamma).
@@ -24,19 +26,35 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from annotated_types import Ge, Gt, Interval
-
-NonNegative = Annotated[float, Ge(0)]
-Positive = Annotated[float, Gt(0)]
-Probability = Annotated[float, Interval(ge=0, le=1)]
-# 0 <= value < 1: a running average's decay (Adam's betas), a share held out.
-Fraction = Annotated[float, Interval(ge=0, lt=1)]
-Count = Annotated[int, Ge(1)]
-NonNegativeInt = Annotated[int, Ge(0)]
-
 SYMBOLS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Bound:
+    """Bounds of a number, as the metadata of its hint: Annotated[float, Bound(ge=0, lt=1)]."""
+
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        """pydantic's hook for Annotated metadata: the number's schema, with these bounds."""
+        schema = handler(source)
+        if schema.get("type") not in ("int", "float"):
+            raise TypeError(f"{self} bounds a number, not {source}")
+        return {**schema, **limits_of([self])}
+
+
+NonNegative = Annotated[float, Bound(ge=0)]
+Positive = Annotated[float, Bound(gt=0)]
+Probability = Annotated[float, Bound(ge=0, le=1)]
+# 0 <= value < 1: a running average's decay (Adam's betas), a share held out.
+Fraction = Annotated[float, Bound(ge=0, lt=1)]
+Count = Annotated[int, Bound(ge=1)]
+NonNegativeInt = Annotated[int, Bound(ge=0)]
 
 
 def limits_of(metadata: typing.Iterable[Any]) -> dict[str, float]:

@@ -187,9 +187,14 @@ def _check(
     try:
         return model.model_validate(data)
     except ValidationError as error:
+        found = [(_walk_path(data, d["loc"]), d) for d in error.errors(include_url=False)]
+        # A union member that took the value's shape and failed inside it (min_lr: [-1] as a
+        # list whose item is out of bounds) says more than the members of another type.
+        deeper = {keys[:depth] for keys, _ in found for depth in range(len(keys))}
         seen: set[tuple[Keys, str]] = set()
-        for details in error.errors(include_url=False):
-            keys = _walk_path(data, details["loc"])
+        for keys, details in found:
+            if details["type"] in _EXPECTED and keys in deeper:
+                continue
             message = _message(details, model, keys, label)
             if (keys, message) not in seen:
                 seen.add((keys, message))

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from annotated_types import Ge
 
-from gradtrain.bounds import Count, NonNegative, NonNegativeInt, checked
+from gradtrain.bounds import Bound, Count, NonNegative, NonNegativeInt, checked
 from gradtrain.registry import datasets
 
 from .table import DataError, Table
@@ -67,7 +66,7 @@ def moons(n_samples: Count = 400, noise: NonNegative = 0.1, seed: NonNegativeInt
 @checked
 def spirals(
     n_samples: Count = 600,
-    classes: Annotated[int, Ge(2)] = 2,
+    classes: Annotated[int, Bound(ge=2)] = 2,
     noise: NonNegative = 0.1,
     seed: NonNegativeInt = 0,
 ) -> Table:

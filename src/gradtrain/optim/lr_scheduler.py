@@ -5,9 +5,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from annotated_types import Interval
-
-from gradtrain.bounds import Count, Fraction, NonNegative, NonNegativeInt, checked
+from gradtrain.bounds import Bound, Count, Fraction, NonNegative, NonNegativeInt, checked
 from gradtrain.registry import schedulers
 
 from .optimizer import Optimizer
@@ -162,8 +160,8 @@ class LinearLR(LRScheduler):
     def __init__(
         self,
         optimizer: Optimizer,
-        start_factor: Annotated[float, Interval(gt=0, le=1)] = 1.0 / 3,
-        end_factor: Annotated[float, Interval(ge=0, le=1)] = 1.0,
+        start_factor: Annotated[float, Bound(gt=0, le=1)] = 1.0 / 3,
+        end_factor: Annotated[float, Bound(ge=0, le=1)] = 1.0,
         total_iters: Count = 5,
     ) -> None:
         self.start_factor = start_factor
