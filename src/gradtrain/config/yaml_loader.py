@@ -138,10 +138,10 @@ class _Builder:
             self.problems.append(problem)
 
     def build(self, node: Node, keys: Keys) -> Any:
-        if len(keys) >= MAX_DEPTH:  # aliases of nested collections inside nested collections
-            if not isinstance(node, ScalarNode):
-                self.problem(_mark(node), keys, f"{DEPTH_PROBLEM}, counting what aliases add")
-                return None
+        # Aliases of nested collections inside nested collections can nest past the composer.
+        if len(keys) >= MAX_DEPTH and not isinstance(node, ScalarNode):
+            self.problem(_mark(node), keys, f"{DEPTH_PROBLEM}, counting what aliases add")
+            return None
         if not self._admit(node, keys):
             return None
         self._inside_alias += id(node) in self.loader.aliases
