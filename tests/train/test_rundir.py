@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gradtrain.train.records import DamagedFileWarning
 from gradtrain.train.rundir import RunDirectory, RunDirectoryError
 
 
@@ -44,7 +45,8 @@ def test_open_for_resume_truncates_metrics_past_the_checkpoint(tmp_path: Path) -
     with run_dir.metrics_path.open("a") as file:
         file.write('{"epoch": 4, "train_lo')  # cut short by a crash
     reopened = RunDirectory.open(run_dir.path)
-    reopened.truncate_metrics(reopened.load_checkpoint()["epoch"])
+    with pytest.warns(DamagedFileWarning, match=r"not a whole JSON line \(cut short\?\)"):
+        reopened.truncate_metrics(reopened.load_checkpoint()["epoch"])
     reopened.append_metrics({"epoch": 3, "again": True})
     assert [json.loads(line) for line in run_dir.metrics_path.read_text().splitlines()] == [
         {"epoch": 1},

@@ -127,4 +127,5 @@ def is_complete(path: Path) -> bool:
         summary = json.loads((path / SUMMARY_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return (path / CONFIG_FILE).is_file() and summary.get("status") in ENDED
+    ended = isinstance(summary, dict) and summary.get("status") in ENDED
+    return ended and (path / CONFIG_FILE).is_file()

@@ -8,13 +8,13 @@ So a crash or Ctrl-C at any moment leaves each file either as it was or as it sh
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from pathlib import Path
 from typing import Any
 
 from .checkpoint import CheckpointError, atomic_write_text, load_checkpoint, save_checkpoint
+from .records import append_record, read_records
 
 CONFIG_FILE = "config.yaml"
 METRICS_FILE = "metrics.jsonl"
@@ -84,26 +84,14 @@ class RunDirectory:
         atomic_write_text(self.config_path, config_yaml)
 
     def metrics(self) -> list[dict[str, Any]]:
-        """The records written so far, one per epoch."""
-        if not self.metrics_path.is_file():
-            return []
-        records = []
-        for line in self.metrics_path.read_text(encoding="utf-8").splitlines():
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                continue  # a line cut short by a crash of the machine: that epoch is redone
-        return records
+        """The records written so far, one per epoch; damaged lines skipped, with a warning."""
+        # A line cut short by a crash of the machine is an epoch the resume redoes.
+        return read_records(self.metrics_path, {"epoch": int})
 
     def append_metrics(self, record: dict[str, Any]) -> None:
         """Add one epoch's record: one write() of one whole line, at the end of the file."""
-        line = (json.dumps(record) + "\n").encode("utf-8")
         # Appending rather than rewriting keeps each epoch's cost flat however long the run.
-        descriptor = os.open(self.metrics_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(descriptor, line)
-        finally:
-            os.close(descriptor)
+        append_record(self.metrics_path, record)
 
     def truncate_metrics(self, last_epoch: int) -> None:
         """Keep the records up to `last_epoch`: a resume redoes the epochs its checkpoint lacks."""
