@@ -51,3 +51,26 @@ def started(*args: str | Path, **options: Any) -> Iterator[subprocess.Popen[str]
         with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
+
+
+def workers_of(pid: int) -> list[int]:
+    """The pool's worker processes of `pid` (Linux), leaving out multiprocessing's tracker."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    children = [int(child) for child in path.read_text().split()] if path.exists() else []
+    return [child for child in children if "spawn_main" in _command_line(child)]
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text()
+    except FileNotFoundError:
+        return ""
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` still runs: not ended, and no zombie waiting to be reaped."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in status

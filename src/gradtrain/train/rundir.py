@@ -20,6 +20,7 @@ CONFIG_FILE = "config.yaml"
 METRICS_FILE = "metrics.jsonl"
 SUMMARY_FILE = "summary.json"
 CHECKPOINT_FILE = "checkpoints/last.npz"
+LOCK_FILE = "run.lock"  # held by the process that writes the run (train/lock.py)
 
 
 class RunDirectoryError(Exception):
