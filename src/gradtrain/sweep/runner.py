@@ -93,7 +93,7 @@ def prepare(plan: SweepPlan, sweep_dir: Path, retry_failed: bool = False) -> Swe
         done, pending = _sort(plan, sweep_dir, journal, retry_failed)
     except OSError as error:
         lock.release()
-        raise SweepDirError(f"cannot write the sweep plan in {sweep_dir}: {error}") from None
+        raise SweepDirError(f"cannot use the sweep directory {sweep_dir}: {error}") from None
     except BaseException:
         lock.release()
         raise

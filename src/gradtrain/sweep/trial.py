@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from gradtrain.config import ExperimentConfig
     from gradtrain.train import Listener, RunDirectory, RunResult
-    from gradtrain.train.lock import FolderLock
 
     from .plan import Trial
 
@@ -64,12 +63,13 @@ def run_trial(trial: Trial, run_dir: str) -> TrialOutcome:
     trains it meanwhile; one that another live process holds is left alone, as this trial's
     failure.
     """
+    from gradtrain.train import RunDirectory
     from gradtrain.train.lock import FolderInUseError
 
     path = Path(run_dir)
     try:
         path.mkdir(parents=True, exist_ok=True)
-        lock = lock_run_directory(path)
+        lock = RunDirectory(path).lock("trial")
     except FolderInUseError as error:
         message = f"{error}; run the sweep again once it has ended"
         return TrialOutcome(trial.name, "failed", message, None, 0, 0.0, run_dir)
@@ -125,14 +125,6 @@ def _train_trial(trial: Trial, path: Path) -> TrialOutcome:
         summary["seconds"],
         run_dir,
     )
-
-
-def lock_run_directory(path: Path) -> FolderLock:
-    """Hold the run directory at `path` (its run.lock) for a trial: FolderInUseError if held."""
-    from gradtrain.train.lock import lock_folder
-    from gradtrain.train.rundir import LOCK_FILE
-
-    return lock_folder(path, LOCK_FILE, "trial")
 
 
 def fresh_run_directory(path: Path, config_yaml: str) -> RunDirectory:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .checkpoint import CheckpointError, atomic_write_text, load_checkpoint, save_checkpoint
+from .lock import FolderLock, lock_folder
 from .records import append_record, read_records
 
 CONFIG_FILE = "config.yaml"
@@ -80,6 +81,13 @@ class RunDirectory:
     @property
     def summary_path(self) -> Path:
         return self.path / SUMMARY_FILE
+
+    def lock(self, use: str = "run") -> FolderLock:
+        """Hold this run directory (its run.lock) while `use` writes it; release() after.
+
+        FolderInUseError, naming the holder, if another live process holds it.
+        """
+        return lock_folder(self.path, LOCK_FILE, use)
 
     def write_config(self, config_yaml: str) -> None:
         atomic_write_text(self.config_path, config_yaml)
