@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any
 
 import pytest
+from console import gradtrain_command
 from typer.testing import CliRunner, Result
 
 from gradtrain.cli import app
@@ -248,13 +247,6 @@ def test_quiet_prints_only_the_summary(tmp_path: Path) -> None:
 
 
 # ---- a real subprocess ----------------------------------------------------------------
-
-
-def gradtrain_command() -> list[str]:
-    installed = shutil.which("gradtrain", path=str(Path(sys.executable).parent))
-    return (
-        [installed] if installed else [sys.executable, "-c", "from gradtrain.cli import app; app()"]
-    )
 
 
 def test_installed_command_runs_the_seed_without_escape_codes(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import yaml
 from gradtrain.sweep import find_run_dirs, leaderboards, load_run, write_csv
 from gradtrain.sweep.render import render_leaderboards
 from gradtrain.sweep.results import ResultsError, monitor_of
+from gradtrain.train.records import DamagedFileWarning
 
 CONFIG: dict[str, Any] = {
     "name": "iris",
@@ -181,3 +182,17 @@ def test_configs_with_different_monitors_get_a_leaderboard_each(tmp_path: Path) 
         ("train_loss", 0.5),
     ]
     assert boards[0].keys == ["data.val_fraction"]
+
+
+@pytest.mark.parametrize("plan", ["[1]", '{"trials": 5}', '{"trials": [{"id": 1}]}', "{"])
+def test_a_sweep_plan_that_is_not_one_is_named(tmp_path: Path, plan: str) -> None:
+    (tmp_path / "sweep.json").write_text(plan)
+    with pytest.raises(ResultsError, match=r"sweep\.json: (not a sweep plan|unreadable)"):
+        find_run_dirs([tmp_path])
+
+
+def test_a_damaged_summary_counts_as_unfinished_with_a_warning(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path / "run", 0.1, 0, 0.5)
+    (run_dir / "summary.json").write_text('["finished"]')
+    with pytest.warns(DamagedFileWarning, match="not a summary; taken as unfinished"):
+        assert load_run(run_dir).status == "unfinished"
