@@ -270,17 +270,17 @@ class Minimum(Function):
 
 
 class Where(Function):
-    """condition ? a : b; the condition is data and gets no gradient."""
+    """condition ? a : b; the condition is data, not an operand, and gets no gradient."""
 
     __slots__ = ()
 
-    def forward(self, condition: Any, a: Any, b: Any) -> Any:
+    def forward(self, a: Any, b: Any, *, condition: Any) -> Any:
         self.saved = (condition,)
         return xp.where(condition, a, b)
 
     def backward(self, grad: Any) -> Any:
         condition = self.saved[0]
-        return None, xp.where(condition, grad, 0), xp.where(condition, 0, grad)
+        return xp.where(condition, grad, 0), xp.where(condition, 0, grad)
 
 
 class Cast(Function):
