@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import gradtrain as gt
 
@@ -41,3 +43,16 @@ def test_the_autograd_subpackage_is_reachable_from_the_top_level() -> None:
 
 def test_dir_lists_the_public_names() -> None:
     assert dir(gt) == sorted(gt.__all__)
+
+
+def test_no_module_outside_the_engine_touches_the_private_grad() -> None:
+    """Only autograd reads and writes ._grad; everything else goes through the public .grad."""
+    package = Path(gt.__file__).parent
+    offenders = [
+        f"{path.relative_to(package)}:{number}"
+        for path in sorted(package.rglob("*.py"))
+        if "autograd" not in path.relative_to(package).parts
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\._grad\b", line)
+    ]
+    assert offenders == []

@@ -301,7 +301,7 @@ def relative_difference(value: np.ndarray | None, reference: np.ndarray) -> floa
 
 
 def grad_copy(parameter: Tensor) -> np.ndarray | None:
-    grad = parameter._grad
+    grad = parameter.grad
     return None if grad is None else grad.data.copy()
 
 
@@ -314,19 +314,19 @@ def fresh_gradients(
     own forward pass will draw next.
     """
     parameters = dict(model.named_parameters())
-    kept = {name: parameter._grad for name, parameter in parameters.items()}
+    kept = {name: parameter.grad for name, parameter in parameters.items()}
     try:
         for parameter in parameters.values():
-            parameter._grad = None
+            parameter.grad = None
         set_rng_state(rng_state)
         loss_fn(model(batch.inputs), batch.targets).backward()
         return {
-            name: np.zeros_like(p.data) if p._grad is None else p._grad.data
+            name: np.zeros_like(p.data) if p.grad is None else p.grad.data
             for name, p in parameters.items()
         }
     finally:
         for name, parameter in parameters.items():
-            parameter._grad = kept[name]
+            parameter.grad = kept[name]
 
 
 @dataclass
