@@ -216,16 +216,27 @@ def named_apply(apply: Callable[..., Tensor], cls: type[Function]) -> Callable[.
 
 
 def unwrap(inputs: tuple[Any, ...]) -> tuple[list[Any], bool]:
-    """The inputs' arrays, promoted as PyTorch would, and whether any input requires grad."""
+    """The inputs' arrays, promoted as PyTorch would, and whether any input requires grad.
+
+    Tensors of one dtype (beside None and strings) have nothing to promote: they skip it.
+    """
     operands = []
     record = False
+    dtype = None
+    uniform = True
     for x in inputs:
         if isinstance(x, Tensor):
-            operands.append(x.data)
+            data = x.data
+            operands.append(data)
             record = record or x.requires_grad
+            if dtype is None:
+                dtype = data.dtype
+            elif data.dtype is not dtype:
+                uniform = False
         else:
             operands.append(x)
-    return promote(operands), record
+            uniform = uniform and (x is None or isinstance(x, str))
+    return (operands if uniform else promote(operands)), record
 
 
 def output(fn: Function, out: Any, inputs: tuple[Any, ...], record: bool) -> Tensor:

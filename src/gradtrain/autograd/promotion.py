@@ -3,18 +3,19 @@
 PyTorch ranks an op's operands in three tiers: tensors with dimensions, 0-d tensors, and
 numbers (Python's or NumPy's scalars). The result's category (bool < integer < floating) is
 the highest among all operands, and its dtype comes from the highest tier that reaches that
-category, where a number stands for the default dtype of its kind:
+category, where a number stands for its category's default dtype:
 
     float32 tensor * np.float64(2)       -> float32  (a number never widens a tensor)
     float32 tensor * 0-d float64 tensor  -> float32  (nor does a 0-d tensor one with dimensions)
+    float32 tensor * 0-d int64 tensor    -> float32
     int64 tensor * 1.5                   -> float32  (the default float)
     int64 tensor * 0-d float64 tensor    -> float64
     float32 tensor * float64 tensor      -> float64  (tensors with dimensions promote as usual)
 
-NumPy treats 0-d arrays and its own scalars as it treats arrays, and a Python float with
-integer arrays as float64, so `promote` adjusts exactly those operands and leaves the rest to
-NumPy, which then computes in PyTorch's dtype. Arrays with dimensions of different kinds (an
-integer and a floating one) are left to NumPy: an op's class-index target is such an array.
+NumPy ranks 0-d arrays and its own scalars as arrays, and a Python float with integer arrays
+gives float64, so `promote` adjusts exactly those operands and leaves the rest to NumPy, which
+then computes in PyTorch's dtype. Arrays with dimensions of different categories (floats and
+an integer class-index target) are left to NumPy.
 """
 
 from __future__ import annotations
@@ -23,56 +24,68 @@ from typing import Any
 
 from .backend import ndarray, xp
 
-DEFAULT_FLOAT = xp.dtype(xp.float32)  # a float number with integer tensors gives this
+CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # by dtype kind: bool < integer < floating
+# What a number gives when it decides the dtype: the default dtype of its category.
+DEFAULT_DTYPE = {0: xp.dtype(xp.bool_), 1: xp.dtype(xp.int64), 2: xp.dtype(xp.float32)}
 
 
 def promote(operands: list[Any]) -> list[Any]:
     """The operands (arrays and numbers; anything else passes through) as PyTorch promotes them.
 
-    NumPy scalars become Python numbers, which NumPy treats as weak; a 0-d floating array
-    takes the floating dtype of the arrays with dimensions; and where the floats come only
-    from a lower tier (0-d arrays or numbers), integer and bool arrays are cast to its dtype.
+    NumPy scalars become Python numbers, which NumPy treats as weak. Then the tier that
+    decides the dtype imposes it: where the arrays with dimensions decide, 0-d arrays take
+    their dtype; where 0-d arrays or numbers decide, arrays of a lower category take theirs.
     The list is the caller's own: numbers are replaced in it.
     """
-    dimensioned_float = None  # the promoted floating dtype of each tier, if it has one
-    zero_dim_float = None
-    float_number = False
+    dimensioned = zero_dim = None  # (category, dtype) of each tier's highest category
+    numbers = -1  # the highest category among the numbers
     for index, value in enumerate(operands):
         if isinstance(value, ndarray):
-            if value.dtype.kind == "f":
-                if value.ndim:
-                    dimensioned_float = widest(dimensioned_float, value.dtype)
-                else:
-                    zero_dim_float = widest(zero_dim_float, value.dtype)
-        elif isinstance(value, xp.generic):
-            value = operands[index] = value.item()
-            float_number = float_number or isinstance(value, float)
-        elif isinstance(value, float):
-            float_number = True
-    if dimensioned_float is not None:
-        if zero_dim_float is None or zero_dim_float == dimensioned_float:
+            category = CATEGORY.get(value.dtype.kind)
+            if category is None:  # strings and objects take no part
+                continue
+            if value.ndim:
+                dimensioned = highest(dimensioned, category, value.dtype)
+            else:
+                zero_dim = highest(zero_dim, category, value.dtype)
+        elif isinstance(value, (bool, int, float, xp.generic)):
+            if isinstance(value, xp.generic):
+                value = operands[index] = value.item()
+            numbers = max(numbers, number_category(value))
+    result = max(numbers, *(tier[0] for tier in (dimensioned, zero_dim) if tier is not None))
+    if dimensioned is not None and dimensioned[0] == result:
+        if zero_dim is None:
             return operands
-        return [
-            x.astype(dimensioned_float) if is_array(x, "f") and not x.ndim else x for x in operands
-        ]
-    lower_tier_float = zero_dim_float or (DEFAULT_FLOAT if float_number else None)
-    if lower_tier_float is None:  # no floats: NumPy promotes integers and bools as PyTorch
+        dtype = dimensioned[1]
+        return [x.astype(dtype) if is_zero_dim(x) and x.dtype != dtype else x for x in operands]
+    if result < 0:  # nothing to promote: no arrays, no numbers
         return operands
-    if not any(isinstance(x, ndarray) for x in operands):  # numbers alone: the default float
-        return [xp.asarray(x, lower_tier_float) if isinstance(x, float) else x for x in operands]
-    return [x.astype(lower_tier_float) if is_array(x, "biu") else x for x in operands]
+    dtype = zero_dim[1] if zero_dim is not None and zero_dim[0] == result else DEFAULT_DTYPE[result]
+    if dimensioned is None and zero_dim is None:  # numbers alone compute in the default dtype
+        return [xp.asarray(x, dtype) if isinstance(x, float) else x for x in operands]
+    return [x.astype(dtype) if category_of(x) < result else x for x in operands]
 
 
-def widest(dtype: Any, other: Any) -> Any:
-    """The floating dtype that holds both; `dtype` may be None, for none yet."""
-    if dtype is None or dtype == other:
-        return other
-    return xp.promote_types(dtype, other)
+def highest(best: tuple[int, Any] | None, category: int, dtype: Any) -> tuple[int, Any]:
+    """The (category, dtype) that holds both `best` (None for nothing yet) and this dtype."""
+    if best is None or category > best[0]:
+        return category, dtype
+    if category == best[0] and dtype != best[1]:
+        return category, xp.promote_types(best[1], dtype)
+    return best
 
 
-def is_array(value: Any, kinds: str) -> bool:
-    """Whether value is an array whose dtype is of one of these kinds ("f", "biu", ...)."""
-    return isinstance(value, ndarray) and value.dtype.kind in kinds
+def number_category(number: bool | int | float) -> int:
+    return 2 if isinstance(number, float) else 0 if isinstance(number, bool) else 1
+
+
+def is_zero_dim(value: Any) -> bool:
+    return isinstance(value, ndarray) and not value.ndim and value.dtype.kind in CATEGORY
+
+
+def category_of(value: Any) -> int:
+    """An array's category, or 3 (above all) for anything else, which is never cast."""
+    return CATEGORY.get(value.dtype.kind, 3) if isinstance(value, ndarray) else 3
 
 
 def weak_options(options: dict[str, Any]) -> dict[str, Any]:
