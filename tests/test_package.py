@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import re
 import subprocess
 import sys
@@ -56,3 +58,28 @@ def test_no_module_outside_the_engine_touches_the_private_grad() -> None:
         if re.search(r"\._grad\b", line)
     ]
     assert offenders == []
+
+
+def test_every_public_name_has_one_home() -> None:
+    homes: dict[str, list[str]] = {}
+    for module in gt.HOME_MODULES:
+        for name in importlib.import_module(module).__all__:
+            homes.setdefault(name, []).append(module)
+    assert {name: places for name, places in homes.items() if len(places) > 1} == {}
+    assert not set(homes) & set(gt.SUBPACKAGES)
+    assert sorted(gt.__all__) == sorted(["__version__", *gt.SUBPACKAGES, *homes])
+
+
+def test_type_checkers_are_shown_the_same_home_modules() -> None:
+    """The TYPE_CHECKING block's star imports, for mypy and editors, name HOME_MODULES."""
+    tree = ast.parse(Path(gt.__file__).read_text())
+    block = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING"
+    )
+    imports = [node for node in block.body if isinstance(node, ast.ImportFrom)]
+    starred = {f"gradtrain.{node.module}" for node in imports if node.names[0].name == "*"}
+    subpackages = {alias.name for node in imports if node.module is None for alias in node.names}
+    assert starred == set(gt.HOME_MODULES)
+    assert subpackages == set(gt.SUBPACKAGES)

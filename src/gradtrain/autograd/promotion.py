@@ -52,7 +52,7 @@ def promote(operands: list[Any]) -> list[Any]:
             if isinstance(value, xp.generic):
                 value = operands[index] = value.item()
             numbers = max(numbers, number_category(value))
-    result = max(numbers, *(tier[0] for tier in (dimensioned, zero_dim) if tier is not None))
+    result = max([numbers, *(tier[0] for tier in (dimensioned, zero_dim) if tier is not None)])
     if dimensioned is not None and dimensioned[0] == result:
         if zero_dim is None:
             return operands
