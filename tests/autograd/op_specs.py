@@ -12,7 +12,7 @@ One entry (a Spec) per way of calling an op. Three test files run every entry:
 and test_op_table.py fails for any Function subclass under src/gradtrain that no entry is
 for. A new op adds one entry here, in its family's section:
 
-    "sin": Spec(Sin, lambda L, x: x.sin(), [Input(normal, (2, 3))]),
+    "sin": Spec(elementwise.Sin, lambda L, x: x.sin(), [Input(normal, (2, 3))]),
 
   op        the Function subclass the entry is for; running `call` must record one
   call      call(L, *tensors, **options), where L is the library, gradtrain or torch, so
@@ -59,42 +59,7 @@ from hypothesis.extra import numpy as hnp
 
 import gradtrain as gt
 from gradtrain.autograd import Function
-from gradtrain.autograd.ops.elementwise import (
-    Abs,
-    Add,
-    Cast,
-    Clamp,
-    Div,
-    Erf,
-    Exp,
-    LeakyRelu,
-    Log,
-    Log1p,
-    Maximum,
-    Minimum,
-    Mul,
-    Neg,
-    Pow,
-    Relu,
-    Sigmoid,
-    Sqrt,
-    Sub,
-    Tanh,
-    Where,
-)
-from gradtrain.autograd.ops.indexing import Gather, GetItem
-from gradtrain.autograd.ops.linalg import MatMul
-from gradtrain.autograd.ops.manipulation import Cat, Expand, Permute, Reshape, Stack, Transpose
-from gradtrain.autograd.ops.reductions import (
-    Amax,
-    Amin,
-    LogSoftmax,
-    LogSumExp,
-    Mean,
-    Norm,
-    Softmax,
-    Sum,
-)
+from gradtrain.autograd.ops import elementwise, indexing, linalg, manipulation, reductions
 from gradtrain.nn import loss_ops, ops
 
 Shape = tuple[int, ...]
@@ -187,7 +152,7 @@ def conditions(draw: st.DrawFn) -> Example:
 
 
 @st.composite
-def reductions(draw: st.DrawFn, nonempty: bool = False, keepdim: bool = True) -> Example:
+def reduced_dims(draw: st.DrawFn, nonempty: bool = False, keepdim: bool = True) -> Example:
     """A shape and options dim (None, an int or a tuple, possibly negative) and keepdim.
 
     With `nonempty`, the reduced dimensions have elements (others may be empty), for
@@ -210,7 +175,7 @@ def reductions(draw: st.DrawFn, nonempty: bool = False, keepdim: bool = True) ->
 @st.composite
 def variances(draw: st.DrawFn) -> Example:
     """A reduction over more than one element, with correction 0 or 1."""
-    example = draw(reductions(nonempty=True))
+    example = draw(reduced_dims(nonempty=True))
     shape, dim = example.shapes[0], example.options["dim"]
     reduced = range(len(shape)) if dim is None else np.atleast_1d(dim)
     assume(int(np.prod([shape[axis] for axis in reduced])) > 1)
@@ -427,144 +392,144 @@ def class_weight(L: Any, x: Any) -> Any:
 SPECS: dict[str, Spec] = {
     # elementwise, two inputs, broadcasting
     "add": Spec(
-        Add,
+        elementwise.Add,
         lambda L, a, b: a + b,
         [Input(normal, (2, 3)), Input(normal, (3,))],
         vary=broadcastable(2),
     ),
     "add_method": Spec(
-        Add,
+        elementwise.Add,
         lambda L, a, b: a.add(b),
         [Input(normal, (2, 3)), Input(normal, (2, 3))],
         vary=broadcastable(2),
     ),
     "radd": Spec(
-        Add,
+        elementwise.Add,
         lambda L, a, b: b.__radd__(a),
         [Input(normal, (2, 3)), Input(normal, (3,))],
         vary=broadcastable(2),
     ),
     "sub": Spec(
-        Sub,
+        elementwise.Sub,
         lambda L, a, b: a - b,
         [Input(normal, (2, 1)), Input(normal, (1, 3))],
         vary=broadcastable(2),
     ),
     "sub_method": Spec(
-        Sub,
+        elementwise.Sub,
         lambda L, a, b: a.sub(b),
         [Input(normal, (2, 3)), Input(normal, (2, 3))],
         vary=broadcastable(2),
     ),
     "rsub": Spec(
-        Sub,
+        elementwise.Sub,
         lambda L, a, b: b.__rsub__(a),
         [Input(normal, (2, 3)), Input(normal, (3,))],
         vary=broadcastable(2),
     ),
     "mul": Spec(
-        Mul,
+        elementwise.Mul,
         lambda L, a, b: a * b,
         [Input(normal, (4, 1, 3)), Input(normal, (2, 1))],
         vary=broadcastable(2),
     ),
     "mul_method": Spec(
-        Mul,
+        elementwise.Mul,
         lambda L, a, b: a.mul(b),
         [Input(normal, (2, 3)), Input(normal, (3,))],
         vary=broadcastable(2),
     ),
     "rmul": Spec(
-        Mul,
+        elementwise.Mul,
         lambda L, a, b: b.__rmul__(a),
         [Input(normal, (2, 3)), Input(normal, (3,))],
         vary=broadcastable(2),
     ),
     "div": Spec(
-        Div,
+        elementwise.Div,
         lambda L, a, b: a / b,
         [Input(normal, (2, 3)), Input(away_from_zero, (2, 3))],
         vary=broadcastable(2),
     ),
     "div_method": Spec(
-        Div,
+        elementwise.Div,
         lambda L, a, b: a.div(b),
         [Input(normal, (2, 3)), Input(away_from_zero, (3,))],
         vary=broadcastable(2),
     ),
     "rtruediv": Spec(
-        Div,
+        elementwise.Div,
         lambda L, a, b: b.__rtruediv__(a),
         [Input(normal, (2, 3)), Input(away_from_zero, (3,))],
         vary=broadcastable(2),
     ),
     "pow_tensor": Spec(
-        Pow,
+        elementwise.Pow,
         lambda L, a, b: a**b,
         [Input(positive, (2, 3)), Input(normal, (3,))],
         vary=broadcastable(2),
     ),
     "pow_method": Spec(
-        Pow,
+        elementwise.Pow,
         lambda L, a, b: a.pow(b),
         [Input(positive, (2, 3)), Input(normal, (2, 3))],
         vary=broadcastable(2),
     ),
     "maximum": Spec(
-        Maximum,
+        elementwise.Maximum,
         lambda L, a, b: L.maximum(a, b),
         [Input(on_odd_grid, (2, 3)), Input(on_even_grid, (3,))],
         vary=broadcastable(2),
     ),
     "maximum_method": Spec(
-        Maximum,
+        elementwise.Maximum,
         lambda L, a, b: a.maximum(b),
         [Input(on_even_grid, (2, 3)), Input(on_odd_grid, (2, 3))],
         vary=broadcastable(2),
     ),
     "max_of_two_tensors": Spec(
-        Maximum,
+        elementwise.Maximum,
         lambda L, a, b: a.max(b),
         [Input(on_odd_grid, (2, 3)), Input(on_even_grid, (3,))],
         vary=broadcastable(2),
     ),
     "maximum_ties": Spec(
-        Maximum,
+        elementwise.Maximum,
         lambda L, a, b: L.maximum(a, b),
         [Input(fixed([1, 2]), (2,)), Input(fixed([1, 3]), (2,))],
         smooth=False,
     ),
     "minimum": Spec(
-        Minimum,
+        elementwise.Minimum,
         lambda L, a, b: L.minimum(a, b),
         [Input(on_odd_grid, (2, 3)), Input(on_even_grid, (2, 1))],
         vary=broadcastable(2),
     ),
     "minimum_method": Spec(
-        Minimum,
+        elementwise.Minimum,
         lambda L, a, b: a.minimum(b),
         [Input(on_even_grid, (2, 3)), Input(on_odd_grid, (3,))],
         vary=broadcastable(2),
     ),
     "min_of_two_tensors": Spec(
-        Minimum,
+        elementwise.Minimum,
         lambda L, a, b: a.min(b),
         [Input(on_even_grid, (2, 3)), Input(on_odd_grid, (2, 3))],
         vary=broadcastable(2),
     ),
     "where": Spec(
-        Where,
+        elementwise.Where,
         lambda L, a, b: L.where(L.tensor(CONDITION), a, b),
         [Input(normal, (2, 3)), Input(normal, (2, 1))],
     ),
     "where_array_condition": Spec(
-        Where,
+        elementwise.Where,
         lambda L, a, b: gt.where(MASK, a, b),
         [Input(normal, (2, 3)), Input(normal, (3,))],
         torch=False,
     ),
     "where_drawn": Spec(
-        Where,
+        elementwise.Where,
         lambda L, a, b, condition: L.where(condition, a, b),
         [Input(normal, (2, 3)), Input(normal, (3,))],
         {"condition": MASK},
@@ -572,407 +537,511 @@ SPECS: dict[str, Spec] = {
         torch=False,
     ),
     "where_number": Spec(
-        Where, lambda L, a: L.where(a > 0, a, 0.0), [Input(on_odd_grid, (3, 2))], vary=one_shape()
+        elementwise.Where,
+        lambda L, a: L.where(a > 0, a, 0.0),
+        [Input(on_odd_grid, (3, 2))],
+        vary=one_shape(),
     ),
     "where_numpy_scalar": Spec(
-        Where, lambda L, a: L.where(a > 0, a, np.float64(0.5)), [Input(on_odd_grid, (3, 2))]
+        elementwise.Where,
+        lambda L, a: L.where(a > 0, a, np.float64(0.5)),
+        [Input(on_odd_grid, (3, 2))],
     ),
     "empty_broadcast": Spec(
-        Mul, lambda L, a, b: a * b, [Input(normal, (0, 3)), Input(normal, (1, 3))]
+        elementwise.Mul, lambda L, a, b: a * b, [Input(normal, (0, 3)), Input(normal, (1, 3))]
     ),
     "scalar_broadcast": Spec(
-        Mul, lambda L, a, b: a * b + a, [Input(normal, ()), Input(normal, (2, 3))]
+        elementwise.Mul, lambda L, a, b: a * b + a, [Input(normal, ()), Input(normal, (2, 3))]
     ),
     "scalars": Spec(
-        Div, lambda L, a, b: (a * b).exp() / b, [Input(normal, ()), Input(away_from_zero, ())]
+        elementwise.Div,
+        lambda L, a, b: (a * b).exp() / b,
+        [Input(normal, ()), Input(away_from_zero, ())],
     ),
     "same_tensor_twice": Spec(
-        Mul,
+        elementwise.Mul,
         lambda L, a, b: a * a + b * b * b,
         [Input(normal, (2, 3)), Input(normal, (3,))],
         vary=broadcastable(2),
     ),
     # elementwise, one input, and with numbers
-    "neg": Spec(Neg, lambda L, a: -a, [Input(normal, (2, 3))], vary=one_shape()),
-    "abs": Spec(Abs, lambda L, a: a.abs(), [Input(away_from_zero, (2, 3))], vary=one_shape()),
-    "abs_builtin": Spec(Abs, lambda L, a: abs(a), [Input(away_from_zero, (2, 3))]),
-    "abs_at_zero": Spec(
-        Abs, lambda L, a: a.abs(), [Input(fixed([0.0, -1.0, 2.0]), (3,))], smooth=False
+    "neg": Spec(elementwise.Neg, lambda L, a: -a, [Input(normal, (2, 3))], vary=one_shape()),
+    "abs": Spec(
+        elementwise.Abs, lambda L, a: a.abs(), [Input(away_from_zero, (2, 3))], vary=one_shape()
     ),
-    "exp": Spec(Exp, lambda L, a: a.exp(), [Input(normal, (2, 3))], vary=one_shape()),
-    "log": Spec(Log, lambda L, a: a.log(), [Input(positive, (2, 3))], vary=one_shape()),
+    "abs_builtin": Spec(elementwise.Abs, lambda L, a: abs(a), [Input(away_from_zero, (2, 3))]),
+    "abs_at_zero": Spec(
+        elementwise.Abs, lambda L, a: a.abs(), [Input(fixed([0.0, -1.0, 2.0]), (3,))], smooth=False
+    ),
+    "exp": Spec(elementwise.Exp, lambda L, a: a.exp(), [Input(normal, (2, 3))], vary=one_shape()),
+    "log": Spec(elementwise.Log, lambda L, a: a.log(), [Input(positive, (2, 3))], vary=one_shape()),
     "log1p": Spec(
-        Log1p, lambda L, a: a.log1p(), [Input(above_minus_one, (2, 3))], vary=one_shape()
+        elementwise.Log1p,
+        lambda L, a: a.log1p(),
+        [Input(above_minus_one, (2, 3))],
+        vary=one_shape(),
     ),
     "log1p_tiny": Spec(
-        Log1p, lambda L, a: a.log1p(), [Input(fixed([1e-12, -1e-12, 1e-300]), (3,))], smooth=False
+        elementwise.Log1p,
+        lambda L, a: a.log1p(),
+        [Input(fixed([1e-12, -1e-12, 1e-300]), (3,))],
+        smooth=False,
     ),
-    "sqrt": Spec(Sqrt, lambda L, a: a.sqrt(), [Input(positive, (2, 3))], vary=one_shape()),
-    "tanh": Spec(Tanh, lambda L, a: a.tanh(), [Input(normal, (2, 3))], vary=one_shape()),
+    "sqrt": Spec(
+        elementwise.Sqrt, lambda L, a: a.sqrt(), [Input(positive, (2, 3))], vary=one_shape()
+    ),
+    "tanh": Spec(
+        elementwise.Tanh, lambda L, a: a.tanh(), [Input(normal, (2, 3))], vary=one_shape()
+    ),
     "tanh_saturated": Spec(
-        Tanh, lambda L, a: a.tanh(), [Input(fixed([-1000.0, -20.0, 20.0, 1000.0]), (4,))]
+        elementwise.Tanh,
+        lambda L, a: a.tanh(),
+        [Input(fixed([-1000.0, -20.0, 20.0, 1000.0]), (4,))],
     ),
-    "sigmoid": Spec(Sigmoid, lambda L, a: a.sigmoid(), [Input(normal, (2, 3))], vary=one_shape()),
+    "sigmoid": Spec(
+        elementwise.Sigmoid, lambda L, a: a.sigmoid(), [Input(normal, (2, 3))], vary=one_shape()
+    ),
     "sigmoid_extremes": Spec(
-        Sigmoid,
+        elementwise.Sigmoid,
         lambda L, a: a.sigmoid(),
         [Input(fixed([-1000.0, -100.0, -30.0, 0.0, 30.0, 100.0, 1000.0]), (7,))],
         smooth=False,
     ),
-    "relu": Spec(Relu, lambda L, a: a.relu(), [Input(away_from_zero, (2, 3))], vary=one_shape()),
-    "relu_at_zero": Spec(
-        Relu, lambda L, a: a.relu(), [Input(fixed([0.0, -1.0, 2.0]), (3,))], smooth=False
+    "relu": Spec(
+        elementwise.Relu, lambda L, a: a.relu(), [Input(away_from_zero, (2, 3))], vary=one_shape()
     ),
-    "erf": Spec(Erf, lambda L, a: a.erf(), [Input(normal, (2, 3))], vary=one_shape()),
-    "erf_tails": Spec(Erf, lambda L, a: a.erf(), [Input(fixed([-10.0, -3.0, 3.0, 10.0]), (4,))]),
+    "relu_at_zero": Spec(
+        elementwise.Relu,
+        lambda L, a: a.relu(),
+        [Input(fixed([0.0, -1.0, 2.0]), (3,))],
+        smooth=False,
+    ),
+    "erf": Spec(elementwise.Erf, lambda L, a: a.erf(), [Input(normal, (2, 3))], vary=one_shape()),
+    "erf_tails": Spec(
+        elementwise.Erf, lambda L, a: a.erf(), [Input(fixed([-10.0, -3.0, 3.0, 10.0]), (4,))]
+    ),
     "clamp": Spec(
-        Clamp, lambda L, a: a.clamp(-0.4, 0.4), [Input(on_odd_grid, (3, 3))], vary=one_shape()
+        elementwise.Clamp,
+        lambda L, a: a.clamp(-0.4, 0.4),
+        [Input(on_odd_grid, (3, 3))],
+        vary=one_shape(),
     ),
     "clamp_at_bounds": Spec(
-        Clamp,
+        elementwise.Clamp,
         lambda L, a: a.clamp(-1.0, 1.0),
         [Input(fixed([-1.0, 0.0, 1.0, 2.0]), (4,))],
         smooth=False,
     ),
     "clamp_min": Spec(
-        Clamp, lambda L, a: a.clamp(min=0.1), [Input(on_odd_grid, (3, 3))], vary=one_shape()
+        elementwise.Clamp,
+        lambda L, a: a.clamp(min=0.1),
+        [Input(on_odd_grid, (3, 3))],
+        vary=one_shape(),
     ),
     "clamp_max": Spec(
-        Clamp, lambda L, a: a.clamp(max=0.1), [Input(on_odd_grid, (3, 3))], vary=one_shape()
+        elementwise.Clamp,
+        lambda L, a: a.clamp(max=0.1),
+        [Input(on_odd_grid, (3, 3))],
+        vary=one_shape(),
     ),
     "clamp_numpy_bound": Spec(
-        Clamp, lambda L, a: a.clamp(np.float64(-0.4)), [Input(on_odd_grid, (3, 3))]
+        elementwise.Clamp, lambda L, a: a.clamp(np.float64(-0.4)), [Input(on_odd_grid, (3, 3))]
     ),
-    "add_number": Spec(Add, lambda L, a: 1.5 + a - 2, [Input(normal, (2, 3))], vary=one_shape()),
-    "add_numpy_scalar": Spec(Add, lambda L, a: a + np.float64(1.5), [Input(normal, (2, 3))]),
-    "mul_number": Spec(Mul, lambda L, a: -3.0 * a / 4.0, [Input(normal, (2, 3))], vary=one_shape()),
+    "add_number": Spec(
+        elementwise.Add, lambda L, a: 1.5 + a - 2, [Input(normal, (2, 3))], vary=one_shape()
+    ),
+    "add_numpy_scalar": Spec(
+        elementwise.Add, lambda L, a: a + np.float64(1.5), [Input(normal, (2, 3))]
+    ),
+    "mul_number": Spec(
+        elementwise.Mul, lambda L, a: -3.0 * a / 4.0, [Input(normal, (2, 3))], vary=one_shape()
+    ),
     "mul_numpy_scalar": Spec(
-        Mul, lambda L, a: np.float64(-3.0) * a * np.float32(0.5), [Input(normal, (2, 3))]
+        elementwise.Mul,
+        lambda L, a: np.float64(-3.0) * a * np.float32(0.5),
+        [Input(normal, (2, 3))],
     ),
-    "mul_integer": Spec(Mul, lambda L, a: a * 3 - np.int64(2) * a, [Input(normal, (2, 3))]),
+    "mul_integer": Spec(
+        elementwise.Mul, lambda L, a: a * 3 - np.int64(2) * a, [Input(normal, (2, 3))]
+    ),
     "rdiv_number": Spec(
-        Div, lambda L, a: 4.0 / a, [Input(away_from_zero, (2, 3))], vary=one_shape()
+        elementwise.Div, lambda L, a: 4.0 / a, [Input(away_from_zero, (2, 3))], vary=one_shape()
     ),
-    "square": Spec(Pow, lambda L, a: a**2, [Input(normal, (2, 3))], vary=one_shape()),
-    "square_at_zero": Spec(Pow, lambda L, a: a**2, [Input(fixed([0.0, 1.0]), (2,))]),
-    "power_at_zero": Spec(Pow, lambda L, a: a**2.5, [Input(fixed([0.0, 1.0]), (2,))], smooth=False),
-    "zeroth_power": Spec(Pow, lambda L, a: a**0, [Input(normal, (2, 3))], vary=one_shape()),
-    "zeroth_power_at_zero": Spec(Pow, lambda L, a: a**0, [Input(fixed([0.0, 2.0]), (2,))]),
+    "square": Spec(elementwise.Pow, lambda L, a: a**2, [Input(normal, (2, 3))], vary=one_shape()),
+    "square_at_zero": Spec(elementwise.Pow, lambda L, a: a**2, [Input(fixed([0.0, 1.0]), (2,))]),
+    "power_at_zero": Spec(
+        elementwise.Pow, lambda L, a: a**2.5, [Input(fixed([0.0, 1.0]), (2,))], smooth=False
+    ),
+    "zeroth_power": Spec(
+        elementwise.Pow, lambda L, a: a**0, [Input(normal, (2, 3))], vary=one_shape()
+    ),
+    "zeroth_power_at_zero": Spec(
+        elementwise.Pow, lambda L, a: a**0, [Input(fixed([0.0, 2.0]), (2,))]
+    ),
     "tensor_power_at_zero": Spec(
-        Pow,
+        elementwise.Pow,
         lambda L, a, b: a**b,
         [Input(fixed([0.0, 0.0]), (2,)), Input(fixed([0.0, 2.0]), (2,))],
         smooth=False,
     ),
-    "cube": Spec(Pow, lambda L, a: a**3, [Input(normal, (2, 3))], vary=one_shape()),
+    "cube": Spec(elementwise.Pow, lambda L, a: a**3, [Input(normal, (2, 3))], vary=one_shape()),
     "integer_negative_power": Spec(
-        Pow, lambda L, a: a**-2, [Input(away_from_zero, (2, 3))], vary=one_shape()
+        elementwise.Pow, lambda L, a: a**-2, [Input(away_from_zero, (2, 3))], vary=one_shape()
     ),
-    "fractional_power": Spec(Pow, lambda L, a: a**0.5, [Input(positive, (2, 3))], vary=one_shape()),
-    "negative_power": Spec(Pow, lambda L, a: a**-1.5, [Input(positive, (2, 3))], vary=one_shape()),
-    "number_power": Spec(Pow, lambda L, a: 2.0**a, [Input(normal, (2, 3))], vary=one_shape()),
+    "fractional_power": Spec(
+        elementwise.Pow, lambda L, a: a**0.5, [Input(positive, (2, 3))], vary=one_shape()
+    ),
+    "negative_power": Spec(
+        elementwise.Pow, lambda L, a: a**-1.5, [Input(positive, (2, 3))], vary=one_shape()
+    ),
+    "number_power": Spec(
+        elementwise.Pow, lambda L, a: 2.0**a, [Input(normal, (2, 3))], vary=one_shape()
+    ),
     "maximum_with_0d_tensor": Spec(
-        Maximum,
+        elementwise.Maximum,
         lambda L, a: L.maximum(a, L.tensor(0.0, dtype=a.dtype)),
         [Input(on_odd_grid, (2, 3))],
     ),
     "maximum_with_number": Spec(
-        Maximum,
+        elementwise.Maximum,
         lambda L, a: L.maximum(a, 0.0),
         [Input(on_odd_grid, (2, 3))],
         vary=one_shape(),
         torch=False,
     ),
     "minimum_with_number": Spec(
-        Minimum,
+        elementwise.Minimum,
         lambda L, a: L.minimum(a, 0.0),
         [Input(on_odd_grid, (2, 3))],
         vary=one_shape(),
         torch=False,
     ),
-    "clone": Spec(Add, lambda L, a: a.clone() * a, [Input(normal, (2, 3))], vary=one_shape()),
+    "clone": Spec(
+        elementwise.Add, lambda L, a: a.clone() * a, [Input(normal, (2, 3))], vary=one_shape()
+    ),
     # smooth=False: a.float() rounds to float32, a staircase to central differences in float64
     "cast": Spec(
-        Cast,
+        elementwise.Cast,
         lambda L, a: (a.float() * 2).double(),
         [Input(normal, (2, 3))],
         smooth=False,
         keeps_dtype=False,
     ),
     "leaky_relu": Spec(
-        LeakyRelu,
+        elementwise.LeakyRelu,
         lambda L, a: L.nn.functional.leaky_relu(a, 0.2),
         [Input(away_from_zero, (2, 3))],
         vary=one_shape(),
     ),
     # reductions
-    "sum_all": Spec(Sum, lambda L, a: a.sum(), [Input(normal, (2, 3))]),
+    "sum_all": Spec(reductions.Sum, lambda L, a: a.sum(), [Input(normal, (2, 3))]),
     "sum": Spec(
-        Sum,
+        reductions.Sum,
         lambda L, a, dim, keepdim: a.sum(dim, keepdim=keepdim),
         [Input(normal, (2, 3))],
         {"dim": 1, "keepdim": False},
-        vary=reductions(),
+        vary=reduced_dims(),
     ),
     "sum_dims_keepdim": Spec(
-        Sum, lambda L, a: a.sum((0, -1), keepdim=True), [Input(normal, (2, 3, 2))]
+        reductions.Sum, lambda L, a: a.sum((0, -1), keepdim=True), [Input(normal, (2, 3, 2))]
     ),
-    "sum_empty": Spec(Sum, lambda L, a: a.sum(0), [Input(normal, (0, 3))]),
-    "mean_all": Spec(Mean, lambda L, a: a.mean(), [Input(normal, (2, 3))]),
+    "sum_empty": Spec(reductions.Sum, lambda L, a: a.sum(0), [Input(normal, (0, 3))]),
+    "mean_all": Spec(reductions.Mean, lambda L, a: a.mean(), [Input(normal, (2, 3))]),
     "mean": Spec(
-        Mean,
+        reductions.Mean,
         lambda L, a, dim, keepdim: a.mean(dim, keepdim=keepdim),
         [Input(normal, (2, 3, 2))],
         {"dim": (0, 2), "keepdim": False},
-        vary=reductions(),
+        vary=reduced_dims(),
     ),
-    "mean_keepdim": Spec(Mean, lambda L, a: a.mean(-1, keepdim=True), [Input(normal, (2, 3))]),
+    "mean_keepdim": Spec(
+        reductions.Mean, lambda L, a: a.mean(-1, keepdim=True), [Input(normal, (2, 3))]
+    ),
     "amax": Spec(
-        Amax,
+        reductions.Amax,
         lambda L, a, dim, keepdim: a.amax(dim, keepdim=keepdim),
         [Input(distinct, (2, 3))],
         {"dim": 1, "keepdim": False},
-        vary=reductions(nonempty=True),
+        vary=reduced_dims(nonempty=True),
     ),
     "amax_dims_keepdim": Spec(
-        Amax, lambda L, a: a.amax((0, 1), keepdim=True), [Input(distinct, (2, 3, 2))]
+        reductions.Amax, lambda L, a: a.amax((0, 1), keepdim=True), [Input(distinct, (2, 3, 2))]
     ),
-    "amax_all": Spec(Amax, lambda L, a: a.amax(), [Input(distinct, (2, 3))]),
+    "amax_all": Spec(reductions.Amax, lambda L, a: a.amax(), [Input(distinct, (2, 3))]),
     "amax_ties": Spec(
-        Amax, lambda L, a: a.amax(1), [Input(fixed([3, 1, 3, 2, 2, 2]), (2, 3))], smooth=False
+        reductions.Amax,
+        lambda L, a: a.amax(1),
+        [Input(fixed([3, 1, 3, 2, 2, 2]), (2, 3))],
+        smooth=False,
     ),
     "amin": Spec(
-        Amin,
+        reductions.Amin,
         lambda L, a, dim, keepdim: a.amin(dim, keepdim=keepdim),
         [Input(distinct, (2, 3))],
         {"dim": 0, "keepdim": False},
-        vary=reductions(nonempty=True),
+        vary=reduced_dims(nonempty=True),
     ),
     "max_all": Spec(
-        Amax,
+        reductions.Amax,
         lambda L, a: a.max(),
         [Input(distinct, (2, 3))],
         vary=one_shape(hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)),
     ),
     "min_all": Spec(
-        Amin,
+        reductions.Amin,
         lambda L, a: a.min(),
         [Input(distinct, (2, 3))],
         vary=one_shape(hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)),
     ),
-    "max_ties": Spec(Amax, lambda L, a: a.max(), [Input(fixed([3, 1, 3]), (3,))], smooth=False),
+    "max_ties": Spec(
+        reductions.Amax, lambda L, a: a.max(), [Input(fixed([3, 1, 3]), (3,))], smooth=False
+    ),
     "max_dim": Spec(
-        Gather,
+        indexing.Gather,
         lambda L, a, dim: a.max(dim).values,
         [Input(distinct, (2, 3))],
         {"dim": 1},
         vary=one_dim(),
     ),
     "max_dim_keepdim": Spec(
-        Gather, lambda L, a: a.max(-1, keepdim=True).values, [Input(distinct, (2, 3))]
+        indexing.Gather, lambda L, a: a.max(-1, keepdim=True).values, [Input(distinct, (2, 3))]
     ),
     "min_dim": Spec(
-        Gather,
+        indexing.Gather,
         lambda L, a, dim: a.min(dim).values,
         [Input(distinct, (2, 3))],
         {"dim": 0},
         vary=one_dim(),
     ),
-    "var": Spec(Mean, lambda L, a: a.var(), [Input(normal, (2, 3))]),
-    "var_dim": Spec(Mean, lambda L, a: a.var(1, keepdim=True), [Input(normal, (2, 3))]),
+    "var": Spec(reductions.Mean, lambda L, a: a.var(), [Input(normal, (2, 3))]),
+    "var_dim": Spec(reductions.Mean, lambda L, a: a.var(1, keepdim=True), [Input(normal, (2, 3))]),
     "var_dims_biased": Spec(
-        Mean, lambda L, a: a.var((0, 1), correction=0), [Input(normal, (2, 3, 2))]
+        reductions.Mean, lambda L, a: a.var((0, 1), correction=0), [Input(normal, (2, 3, 2))]
     ),
-    "std": Spec(Sqrt, lambda L, a: a.std(), [Input(normal, (2, 3))]),
-    "std_dim": Spec(Sqrt, lambda L, a: a.std(0), [Input(normal, (4, 3))]),
+    "std": Spec(elementwise.Sqrt, lambda L, a: a.std(), [Input(normal, (2, 3))]),
+    "std_dim": Spec(elementwise.Sqrt, lambda L, a: a.std(0), [Input(normal, (4, 3))]),
     "var_drawn": Spec(
-        Mean,
+        reductions.Mean,
         lambda L, a, dim, keepdim, correction: a.var(dim, keepdim=keepdim, correction=correction),
         [Input(normal, (2, 3))],
         {"dim": 0, "keepdim": True, "correction": 0},
         vary=variances(),
     ),
     "std_drawn": Spec(
-        Sqrt,
+        elementwise.Sqrt,
         lambda L, a, dim, keepdim, correction: a.std(dim, keepdim=keepdim, correction=correction),
         [Input(normal, (2, 3))],
         {"dim": (0, 1), "keepdim": False, "correction": 1},
         vary=variances(),
     ),
     "logsumexp": Spec(
-        LogSumExp,
+        reductions.LogSumExp,
         lambda L, a, dim, keepdim: a.logsumexp(dim, keepdim=keepdim),
         [Input(normal, (2, 3))],
         {"dim": 1, "keepdim": False},
-        vary=reductions(nonempty=True).filter(lambda e: e.options["dim"] is not None),
+        vary=reduced_dims(nonempty=True).filter(lambda e: e.options["dim"] is not None),
     ),
     "logsumexp_dims": Spec(
-        LogSumExp, lambda L, a: a.logsumexp((0, 1), keepdim=True), [Input(normal, (2, 3, 2))]
+        reductions.LogSumExp,
+        lambda L, a: a.logsumexp((0, 1), keepdim=True),
+        [Input(normal, (2, 3, 2))],
     ),
     "logsumexp_large": Spec(
-        LogSumExp, lambda L, a: a.logsumexp(1), [Input(LARGE, (2, 3))], smooth=False
+        reductions.LogSumExp, lambda L, a: a.logsumexp(1), [Input(LARGE, (2, 3))], smooth=False
     ),
     "logsumexp_minus_inf": Spec(
-        LogSumExp,
+        reductions.LogSumExp,
         lambda L, a: a.logsumexp(0),
         [Input(fixed([-np.inf, 0.0, 1.0]), (3,))],
         smooth=False,
     ),
     "softmax": Spec(
-        Softmax,
+        reductions.Softmax,
         lambda L, a, dim: a.softmax(dim),
         [Input(normal, (2, 3))],
         {"dim": -1},
         vary=one_dim(),
     ),
-    "softmax_dim0": Spec(Softmax, lambda L, a: a.softmax(0), [Input(normal, (2, 3, 2))]),
-    "softmax_large": Spec(Softmax, lambda L, a: a.softmax(1), [Input(LARGE, (2, 3))], smooth=False),
+    "softmax_dim0": Spec(reductions.Softmax, lambda L, a: a.softmax(0), [Input(normal, (2, 3, 2))]),
+    "softmax_large": Spec(
+        reductions.Softmax, lambda L, a: a.softmax(1), [Input(LARGE, (2, 3))], smooth=False
+    ),
     "softmax_masked": Spec(
-        Softmax, lambda L, a: a.softmax(0), [Input(fixed([0.0, -np.inf, 1.0]), (3,))], smooth=False
+        reductions.Softmax,
+        lambda L, a: a.softmax(0),
+        [Input(fixed([0.0, -np.inf, 1.0]), (3,))],
+        smooth=False,
     ),
     "log_softmax": Spec(
-        LogSoftmax,
+        reductions.LogSoftmax,
         lambda L, a, dim: a.log_softmax(dim),
         [Input(normal, (2, 3))],
         {"dim": -1},
         vary=one_dim(),
     ),
-    "log_softmax_dim1": Spec(LogSoftmax, lambda L, a: a.log_softmax(1), [Input(normal, (2, 3, 2))]),
+    "log_softmax_dim1": Spec(
+        reductions.LogSoftmax, lambda L, a: a.log_softmax(1), [Input(normal, (2, 3, 2))]
+    ),
     "log_softmax_large": Spec(
-        LogSoftmax, lambda L, a: a.log_softmax(1), [Input(LARGE, (2, 3))], smooth=False
+        reductions.LogSoftmax, lambda L, a: a.log_softmax(1), [Input(LARGE, (2, 3))], smooth=False
     ),
     "norm": Spec(
-        Norm,
+        reductions.Norm,
         lambda L, a, dim, keepdim: a.norm(dim=dim, keepdim=keepdim),
         [Input(away_from_zero, (2, 3))],
         {"dim": None, "keepdim": False},
-        vary=reductions(),
+        vary=reduced_dims(),
     ),
     "norm_dim_keepdim": Spec(
-        Norm, lambda L, a: a.norm(dim=1, keepdim=True), [Input(normal, (2, 3))]
+        reductions.Norm, lambda L, a: a.norm(dim=1, keepdim=True), [Input(normal, (2, 3))]
     ),
     "norm_of_zeros": Spec(
-        Norm, lambda L, a: a.norm(dim=0), [Input(fixed([0.0, 0.0, 1.0, 2.0]), (2, 2))], smooth=False
+        reductions.Norm,
+        lambda L, a: a.norm(dim=0),
+        [Input(fixed([0.0, 0.0, 1.0, 2.0]), (2, 2))],
+        smooth=False,
     ),
     "norm_1": Spec(
-        Abs,
+        elementwise.Abs,
         lambda L, a, dim, keepdim: a.norm(p=1, dim=dim, keepdim=keepdim),
         [Input(away_from_zero, (2, 3))],
         {"dim": -1, "keepdim": False},
-        vary=reductions(),
+        vary=reduced_dims(),
     ),
-    "norm_inf": Spec(Amax, lambda L, a: a.norm(p=float("inf")), [Input(distinct, (2, 3))]),
+    "norm_inf": Spec(
+        reductions.Amax, lambda L, a: a.norm(p=float("inf")), [Input(distinct, (2, 3))]
+    ),
     # array manipulation
     "reshape": Spec(
-        Reshape, lambda L, a: a.reshape(3, 2) * a.reshape(3, -1), [Input(normal, (2, 3))]
+        manipulation.Reshape,
+        lambda L, a: a.reshape(3, 2) * a.reshape(3, -1),
+        [Input(normal, (2, 3))],
     ),
     "reshape_to": Spec(
-        Reshape,
+        manipulation.Reshape,
         lambda L, a, shape: a.reshape(shape),
         [Input(normal, (2, 3))],
         {"shape": (3, 2)},
         vary=reshapes(),
     ),
     "reshape_sizes": Spec(
-        Reshape,
+        manipulation.Reshape,
         lambda L, a, shape: a.reshape(*shape),
         [Input(normal, (2, 3))],
         {"shape": (6,)},
         vary=reshapes(),
     ),
     "view": Spec(
-        Reshape,
+        manipulation.Reshape,
         lambda L, a, shape: a.view(shape),
         [Input(normal, (2, 3))],
         {"shape": (6,)},
         vary=reshapes(),
     ),
     "flatten": Spec(
-        Reshape, lambda L, a: a.flatten(), [Input(normal, (2, 3, 2))], vary=one_shape()
+        manipulation.Reshape, lambda L, a: a.flatten(), [Input(normal, (2, 3, 2))], vary=one_shape()
     ),
     "flatten_range": Spec(
-        Reshape,
+        manipulation.Reshape,
         lambda L, a, dims: a.flatten(*dims),
         [Input(normal, (2, 3, 2))],
         {"dims": (1, 2)},
         vary=dim_pairs(),
     ),
     "transpose": Spec(
-        Transpose,
+        manipulation.Transpose,
         lambda L, a, dims: a.transpose(*dims),
         [Input(normal, (2, 3, 4))],
         {"dims": (0, 2)},
         vary=dim_pairs(),
     ),
     "T": Spec(
-        Permute,
+        manipulation.Permute,
         lambda L, a: a.T,
         [Input(normal, (2, 3))],
         vary=one_shape(hnp.array_shapes(min_dims=2, max_dims=2, min_side=0, max_side=3)),
     ),
     "permute": Spec(
-        Permute,
+        manipulation.Permute,
         lambda L, a, dims: a.permute(*dims),
         [Input(normal, (2, 3, 4))],
         {"dims": (2, 0, 1)},
         vary=permutations(),
     ),
     "permute_tuple": Spec(
-        Permute,
+        manipulation.Permute,
         lambda L, a, dims: a.permute(dims),
         [Input(normal, (2, 3, 4))],
         {"dims": (1, 2, 0)},
         vary=permutations(),
     ),
-    "permute_negative": Spec(Permute, lambda L, a: a.permute(-1, 0, 1), [Input(normal, (2, 3, 4))]),
-    "squeeze_all": Spec(Reshape, lambda L, a: a.squeeze(), [Input(normal, (1, 3, 1))]),
-    "squeeze_dim": Spec(Reshape, lambda L, a: a.squeeze(-1), [Input(normal, (1, 3, 1))]),
-    "unsqueeze": Spec(Reshape, lambda L, a: a.unsqueeze(1), [Input(normal, (2, 3))]),
-    "unsqueeze_negative": Spec(Reshape, lambda L, a: a.unsqueeze(-1), [Input(normal, (2, 3))]),
+    "permute_negative": Spec(
+        manipulation.Permute, lambda L, a: a.permute(-1, 0, 1), [Input(normal, (2, 3, 4))]
+    ),
+    "squeeze_all": Spec(manipulation.Reshape, lambda L, a: a.squeeze(), [Input(normal, (1, 3, 1))]),
+    "squeeze_dim": Spec(
+        manipulation.Reshape, lambda L, a: a.squeeze(-1), [Input(normal, (1, 3, 1))]
+    ),
+    "unsqueeze": Spec(manipulation.Reshape, lambda L, a: a.unsqueeze(1), [Input(normal, (2, 3))]),
+    "unsqueeze_negative": Spec(
+        manipulation.Reshape, lambda L, a: a.unsqueeze(-1), [Input(normal, (2, 3))]
+    ),
     "squeeze_or_unsqueeze": Spec(
-        Reshape,
+        manipulation.Reshape,
         squeeze_or_unsqueeze,
         [Input(normal, (2, 1))],
         {"dim": 1, "squeeze": True},
         vary=squeezes(),
     ),
     "expand": Spec(
-        Expand,
+        manipulation.Expand,
         lambda L, a, sizes: a.expand(*sizes),
         [Input(normal, (2, 1))],
         {"sizes": (4, 2, 3)},
         vary=expansions(),
     ),
     "expand_tuple": Spec(
-        Expand,
+        manipulation.Expand,
         lambda L, a, sizes: a.expand(sizes),
         [Input(normal, (2, 1))],
         {"sizes": (2, -1)},
         vary=expansions(),
     ),
-    "expand_keep": Spec(Expand, lambda L, a: a.expand(2, -1, 3), [Input(normal, (2, 1))]),
-    "t": Spec(Transpose, lambda L, a: a.t(), [Input(normal, (2, 3))]),
-    "t_vector": Spec(Mul, lambda L, a: a.t() * 2, [Input(normal, (3,))]),
+    "expand_keep": Spec(
+        manipulation.Expand, lambda L, a: a.expand(2, -1, 3), [Input(normal, (2, 1))]
+    ),
+    "t": Spec(manipulation.Transpose, lambda L, a: a.t(), [Input(normal, (2, 3))]),
+    "t_vector": Spec(elementwise.Mul, lambda L, a: a.t() * 2, [Input(normal, (3,))]),
     "split": Spec(
-        GetItem, lambda L, a: weighted_pieces(L, a.split(2, 1), 1), [Input(normal, (2, 5))]
+        indexing.GetItem, lambda L, a: weighted_pieces(L, a.split(2, 1), 1), [Input(normal, (2, 5))]
     ),
     "split_sizes": Spec(
-        GetItem, lambda L, a: weighted_pieces(L, a.split([1, 2], 0), 0), [Input(normal, (3, 2))]
+        indexing.GetItem,
+        lambda L, a: weighted_pieces(L, a.split([1, 2], 0), 0),
+        [Input(normal, (3, 2))],
     ),
     "chunk": Spec(
-        GetItem, lambda L, a: weighted_pieces(L, a.chunk(3, -1), -1), [Input(normal, (2, 7))]
+        indexing.GetItem,
+        lambda L, a: weighted_pieces(L, a.chunk(3, -1), -1),
+        [Input(normal, (2, 7))],
     ),
     "unbind": Spec(
-        GetItem, lambda L, a: weighted_pieces(L, a.unbind(1), 0, "stack"), [Input(normal, (2, 3))]
+        indexing.GetItem,
+        lambda L, a: weighted_pieces(L, a.unbind(1), 0, "stack"),
+        [Input(normal, (2, 3))],
     ),
     "cat": Spec(
-        Cat, lambda L, a, b: L.cat([a, b, a], 1), [Input(normal, (2, 3)), Input(normal, (2, 1))]
+        manipulation.Cat,
+        lambda L, a, b: L.cat([a, b, a], 1),
+        [Input(normal, (2, 3)), Input(normal, (2, 1))],
     ),
     "cat_empty": Spec(
-        Cat, lambda L, a, b: L.cat([a, b], 0), [Input(normal, (0, 3)), Input(normal, (2, 3))]
+        manipulation.Cat,
+        lambda L, a, b: L.cat([a, b], 0),
+        [Input(normal, (0, 3)), Input(normal, (2, 3))],
     ),
     "cat_drawn": Spec(
-        Cat,
+        manipulation.Cat,
         lambda L, a, b, c, dim: L.cat([a, b, c], dim=dim),
         [Input(normal, (2, 1)), Input(normal, (2, 2)), Input(normal, (2, 0))],
         {"dim": 1},
@@ -980,10 +1049,12 @@ SPECS: dict[str, Spec] = {
         numpy=lambda a, b, c, dim: np.concatenate([a, b, c], axis=dim),
     ),
     "stack": Spec(
-        Stack, lambda L, a, b: L.stack([a, b], -1), [Input(normal, (2, 3)), Input(normal, (2, 3))]
+        manipulation.Stack,
+        lambda L, a, b: L.stack([a, b], -1),
+        [Input(normal, (2, 3)), Input(normal, (2, 3))],
     ),
     "stack_drawn": Spec(
-        Stack,
+        manipulation.Stack,
         lambda L, a, b, dim: L.stack([a, b], dim=dim),
         [Input(normal, (3,)), Input(normal, (3,))],
         {"dim": 0},
@@ -991,11 +1062,13 @@ SPECS: dict[str, Spec] = {
         numpy=lambda a, b, dim: np.stack([a, b], axis=dim),
     ),
     # indexing
-    "index_int": Spec(GetItem, lambda L, a: a[1], [Input(normal, (2, 3))]),
-    "index_slices": Spec(GetItem, lambda L, a: a[1:, 0:3:2], [Input(normal, (3, 4))]),
-    "index_none_ellipsis": Spec(GetItem, lambda L, a: a[None, ..., 1], [Input(normal, (2, 3))]),
+    "index_int": Spec(indexing.GetItem, lambda L, a: a[1], [Input(normal, (2, 3))]),
+    "index_slices": Spec(indexing.GetItem, lambda L, a: a[1:, 0:3:2], [Input(normal, (3, 4))]),
+    "index_none_ellipsis": Spec(
+        indexing.GetItem, lambda L, a: a[None, ..., 1], [Input(normal, (2, 3))]
+    ),
     "index_basic": Spec(
-        GetItem,
+        indexing.GetItem,
         lambda L, a, index: a[index],
         [Input(normal, (3, 4))],
         {"index": (slice(None, None, -2), 1)},
@@ -1003,17 +1076,19 @@ SPECS: dict[str, Spec] = {
         torch=False,
         numpy=lambda a, index: a[index],
     ),
-    "index_repeated": Spec(GetItem, lambda L, a: a[L.tensor(INDEX)], [Input(normal, (3, 2))]),
+    "index_repeated": Spec(
+        indexing.GetItem, lambda L, a: a[L.tensor(INDEX)], [Input(normal, (3, 2))]
+    ),
     "index_repeated_inner": Spec(
-        GetItem, lambda L, a: a[:, L.tensor(INDEX)], [Input(normal, (2, 3))]
+        indexing.GetItem, lambda L, a: a[:, L.tensor(INDEX)], [Input(normal, (2, 3))]
     ),
     "index_pairs": Spec(
-        GetItem,
+        indexing.GetItem,
         lambda L, a: a[L.tensor(np.array([0, 1, 0])), L.tensor(np.array([2, 2, 2]))],
         [Input(normal, (2, 3))],
     ),
     "index_integers": Spec(
-        GetItem,
+        indexing.GetItem,
         lambda L, a, index: a[index],
         [Input(normal, (3, 2))],
         {"index": [0, 2, 0]},
@@ -1021,12 +1096,14 @@ SPECS: dict[str, Spec] = {
         torch=False,
         numpy=lambda a, index: a[numpy_index(index)],
     ),
-    "index_mask": Spec(GetItem, lambda L, a: a[L.tensor(MASK)], [Input(normal, (2, 3))]),
+    "index_mask": Spec(indexing.GetItem, lambda L, a: a[L.tensor(MASK)], [Input(normal, (2, 3))]),
     "index_row_mask": Spec(
-        GetItem, lambda L, a: a[L.tensor(np.array([True, False, True]))], [Input(normal, (3, 2))]
+        indexing.GetItem,
+        lambda L, a: a[L.tensor(np.array([True, False, True]))],
+        [Input(normal, (3, 2))],
     ),
     "index_masks": Spec(
-        GetItem,
+        indexing.GetItem,
         lambda L, a, index: a[index],
         [Input(normal, (2, 3))],
         {"index": MASK},
@@ -1035,16 +1112,18 @@ SPECS: dict[str, Spec] = {
         numpy=lambda a, index: a[numpy_index(index)],
     ),
     "index_by_its_own_sign": Spec(
-        GetItem, lambda L, a: a[a > 0], [Input(normal, (2, 3))], vary=one_shape()
+        indexing.GetItem, lambda L, a: a[a > 0], [Input(normal, (2, 3))], vary=one_shape()
     ),
     "gather": Spec(
-        Gather, lambda L, a: a.gather(1, L.tensor(GATHER_INDEX)), [Input(normal, (2, 3))]
+        indexing.Gather, lambda L, a: a.gather(1, L.tensor(GATHER_INDEX)), [Input(normal, (2, 3))]
     ),
     "gather_dim0": Spec(
-        Gather, lambda L, a: a.gather(0, L.tensor(GATHER_INDEX[:, :3] % 2)), [Input(normal, (2, 3))]
+        indexing.Gather,
+        lambda L, a: a.gather(0, L.tensor(GATHER_INDEX[:, :3] % 2)),
+        [Input(normal, (2, 3))],
     ),
     "gather_drawn": Spec(
-        Gather,
+        indexing.Gather,
         lambda L, a, dim, index: a.gather(dim, index),
         [Input(normal, (2, 3))],
         {"dim": 1, "index": GATHER_INDEX[:, :2]},
@@ -1054,85 +1133,91 @@ SPECS: dict[str, Spec] = {
     ),
     # linear algebra
     "matmul_2d": Spec(
-        MatMul,
+        linalg.MatMul,
         lambda L, a, b: a @ b,
         [Input(normal, (2, 3)), Input(normal, (3, 4))],
         vary=matmul_shapes(),
         numpy=lambda a, b: a @ b,
     ),
     "matmul_method": Spec(
-        MatMul,
+        linalg.MatMul,
         lambda L, a, b: a.matmul(b),
         [Input(normal, (2, 3)), Input(normal, (3, 4))],
         vary=matmul_shapes(),
     ),
-    "matmul_dot": Spec(MatMul, lambda L, a, b: a @ b, [Input(normal, (3,)), Input(normal, (3,))]),
+    "matmul_dot": Spec(
+        linalg.MatMul, lambda L, a, b: a @ b, [Input(normal, (3,)), Input(normal, (3,))]
+    ),
     "matmul_vector_matrix": Spec(
-        MatMul, lambda L, a, b: a @ b, [Input(normal, (3,)), Input(normal, (3, 2))]
+        linalg.MatMul, lambda L, a, b: a @ b, [Input(normal, (3,)), Input(normal, (3, 2))]
     ),
     "matmul_matrix_vector": Spec(
-        MatMul, lambda L, a, b: a @ b, [Input(normal, (2, 3)), Input(normal, (3,))]
+        linalg.MatMul, lambda L, a, b: a @ b, [Input(normal, (2, 3)), Input(normal, (3,))]
     ),
     "matmul_batched": Spec(
-        MatMul, lambda L, a, b: a @ b, [Input(normal, (4, 2, 3)), Input(normal, (4, 3, 2))]
+        linalg.MatMul, lambda L, a, b: a @ b, [Input(normal, (4, 2, 3)), Input(normal, (4, 3, 2))]
     ),
     "matmul_broadcast": Spec(
-        MatMul, lambda L, a, b: a @ b, [Input(normal, (2, 1, 2, 3)), Input(normal, (3, 3, 2))]
+        linalg.MatMul,
+        lambda L, a, b: a @ b,
+        [Input(normal, (2, 1, 2, 3)), Input(normal, (3, 3, 2))],
     ),
     "matmul_batch_matrix": Spec(
-        MatMul, lambda L, a, b: a @ b, [Input(normal, (4, 2, 3)), Input(normal, (3, 2))]
+        linalg.MatMul, lambda L, a, b: a @ b, [Input(normal, (4, 2, 3)), Input(normal, (3, 2))]
     ),
     "matmul_vector_batch": Spec(
-        MatMul, lambda L, a, b: a @ b, [Input(normal, (3,)), Input(normal, (4, 3, 2))]
+        linalg.MatMul, lambda L, a, b: a @ b, [Input(normal, (3,)), Input(normal, (4, 3, 2))]
     ),
     "matmul_empty_inner": Spec(
-        MatMul, lambda L, a, b: a @ b, [Input(normal, (2, 0)), Input(normal, (0, 3))]
+        linalg.MatMul, lambda L, a, b: a @ b, [Input(normal, (2, 0)), Input(normal, (0, 3))]
     ),
     "matmul_one_side_data": Spec(
-        MatMul,
+        linalg.MatMul,
         lambda L, a, b: a @ b,
         [Input(normal, (2, 3)), Input(normal, (3, 2), grad=False)],
         vary=matmul_shapes(),
     ),
     "matmul_data_first": Spec(
-        MatMul,
+        linalg.MatMul,
         lambda L, a, b: a @ b,
         [Input(normal, (2, 3), grad=False), Input(normal, (3, 2))],
         vary=matmul_shapes(),
     ),
     "rmatmul_array": Spec(
-        MatMul,
+        linalg.MatMul,
         lambda L, a, b: b.data @ a,
         [Input(normal, (3, 2)), Input(normal, (2, 3), grad=False)],
         torch=False,
     ),
     # PyTorch's top-level functions
     "top_elementwise": Spec(
-        Sigmoid,
+        elementwise.Sigmoid,
         lambda L, a, b: L.sigmoid(L.add(L.exp(a), L.mul(b, 2.0))),
         [Input(normal, (2, 3)), Input(normal, (3,))],
     ),
     "top_reductions": Spec(
-        Gather,
+        indexing.Gather,
         lambda L, a: L.sum(a, 1) + L.mean(a, 1) + L.max(a, 1).values,
         [Input(distinct, (2, 3))],
     ),
     "top_shapes": Spec(
-        MatMul,
+        linalg.MatMul,
         lambda L, a, b: L.matmul(L.t(a), L.reshape(b, (2, 2))),
         [Input(normal, (2, 3)), Input(normal, (4,))],
     ),
     "top_softmax_clamp": Spec(
-        Clamp, lambda L, a: L.clamp(L.log_softmax(a, 1), -1.0, None), [Input(on_odd_grid, (3, 3))]
+        elementwise.Clamp,
+        lambda L, a: L.clamp(L.log_softmax(a, 1), -1.0, None),
+        [Input(on_odd_grid, (3, 3))],
     ),
     # compositions: the chain rule through several families, and shared subexpressions
     "mlp": Spec(
-        MatMul,
+        linalg.MatMul,
         lambda L, x, w1, w2: ((x @ w1).tanh() @ w2).log_softmax(-1).sum(-1).mean(),
         [Input(normal, (4, 3)), Input(normal, (3, 5)), Input(normal, (5, 2))],
     ),
     "shared_subexpression": Spec(
-        Tanh,
+        elementwise.Tanh,
         shared_subexpression,
         [Input(normal, (2, 3)), Input(normal, (3,))],
         vary=broadcastable(2),
