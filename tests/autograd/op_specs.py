@@ -587,6 +587,7 @@ SPECS: dict[str, Spec] = {
         [Input(fixed([1e-12, -1e-12, 1e-300]), (3,))],
         smooth=False,
     ),
+    "sin": Spec(elementwise.Sin, lambda L, a: a.sin(), [Input(normal, (2, 3))], vary=one_shape()),
     "sqrt": Spec(
         elementwise.Sqrt, lambda L, a: a.sqrt(), [Input(positive, (2, 3))], vary=one_shape()
     ),

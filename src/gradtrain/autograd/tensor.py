@@ -442,6 +442,7 @@ class Tensor:
     exp = toplevel(elementwise.Exp.apply)
     log = toplevel(elementwise.Log.apply)
     log1p = toplevel(elementwise.Log1p.apply)
+    sin = toplevel(elementwise.Sin.apply)
     sqrt = toplevel(elementwise.Sqrt.apply)
     tanh = toplevel(elementwise.Tanh.apply)
     sigmoid = toplevel(elementwise.Sigmoid.apply)

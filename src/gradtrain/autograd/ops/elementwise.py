@@ -150,6 +150,17 @@ class Log1p(Function):
         return grad / (1 + self.saved[0])
 
 
+class Sin(Function):
+    __slots__ = ()
+
+    def forward(self, a: Any) -> Any:
+        self.saved = (a,)
+        return xp.sin(a)
+
+    def backward(self, grad: Any) -> Any:
+        return grad * xp.cos(self.saved[0])
+
+
 class Sqrt(Function):
     __slots__ = ()
 
