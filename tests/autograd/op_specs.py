@@ -114,9 +114,19 @@ class Spec:
     def grads(self) -> list[bool]:
         return [x.grad for x in self.inputs]
 
-    def arrays(self, rng: np.random.Generator, shapes: Sequence[Shape]) -> list[np.ndarray]:
-        """Each input's values at these shapes, float64 or int64."""
-        return [x.values(rng, shape) for x, shape in zip(self.inputs, shapes, strict=True)]
+    def arrays(
+        self, rng: np.random.Generator, shapes: Sequence[Shape], dtype: Any = np.float64
+    ) -> list[np.ndarray]:
+        """Each input's values at these shapes: floats in `dtype`, data as drawn (int64)."""
+        arrays = [x.values(rng, shape) for x, shape in zip(self.inputs, shapes, strict=True)]
+        return [a.astype(dtype) if a.dtype.kind == "f" else a for a in arrays]
+
+    def tensors(
+        self, library: Any, arrays: Sequence[np.ndarray], grads: Sequence[bool] | None = None
+    ) -> list[Any]:
+        """The arrays as `library`'s tensors, requiring grad as `grads` (the entry's) says."""
+        wanted = self.grads if grads is None else grads
+        return [library.tensor(a, requires_grad=g) for a, g in zip(arrays, wanted, strict=True)]
 
     def run(self, library: Any, tensors: Sequence[Any], options: dict[str, Any]) -> Any:
         """The op's output in `library` (gradtrain or torch) on these tensors."""

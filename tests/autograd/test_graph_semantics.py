@@ -729,11 +729,8 @@ def run_example(
     Input `no_grad_for` is made data (no requires_grad) for the run, if given.
     """
     rng = np.random.default_rng(seed)
-    arrays = [
-        a.astype(dtype) if a.dtype.kind == "f" else a for a in spec.arrays(rng, spec.fixed.shapes)
-    ]
     wanted = [grad and index != no_grad_for for index, grad in enumerate(spec.grads)]
-    inputs = [gt.tensor(a, requires_grad=w) for a, w in zip(arrays, wanted, strict=True)]
+    inputs = spec.tensors(gt, spec.arrays(rng, spec.fixed.shapes, dtype), wanted)
     out = spec.run(gt, inputs, spec.options)
     cotangent = rng.standard_normal(out.shape).astype(out.dtype)
     out.backward(cotangent)
@@ -777,11 +774,7 @@ def test_every_ops_gradients_share_memory_with_nothing(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_every_op_records_nothing_under_no_grad(name: str) -> None:
     spec = SPECS[name]
-    rng = np.random.default_rng(0)
-    inputs = [
-        gt.tensor(a, requires_grad=grad)
-        for a, grad in zip(spec.arrays(rng, spec.fixed.shapes), spec.grads, strict=True)
-    ]
+    inputs = spec.tensors(gt, spec.arrays(np.random.default_rng(0), spec.fixed.shapes))
     with gt.no_grad():
         out = spec.run(gt, inputs, spec.options)
     assert not out.requires_grad and out.grad_fn is None
@@ -807,10 +800,7 @@ def test_an_input_that_takes_no_gradient_changes_no_other_gradient(name: str) ->
 def test_every_op_backpropagates_twice_with_retain_graph(name: str) -> None:
     spec = SPECS[name]
     rng = np.random.default_rng(0)
-    inputs = [
-        gt.tensor(a, requires_grad=grad)
-        for a, grad in zip(spec.arrays(rng, spec.fixed.shapes), spec.grads, strict=True)
-    ]
+    inputs = spec.tensors(gt, spec.arrays(rng, spec.fixed.shapes))
     out = spec.run(gt, inputs, spec.options)
     cotangent = rng.standard_normal(out.shape)
     out.backward(cotangent, retain_graph=True)

@@ -18,11 +18,7 @@ SHARED_BASES = {Pointwise, ClassLoss}
 def recorded_ops(name: str) -> set[type[Function]]:
     """The classes of every node that the entry's fixed example records."""
     spec = SPECS[name]
-    rng = np.random.default_rng(0)
-    inputs = [
-        gt.tensor(a, requires_grad=grad)
-        for a, grad in zip(spec.arrays(rng, spec.fixed.shapes), spec.grads, strict=True)
-    ]
+    inputs = spec.tensors(gt, spec.arrays(np.random.default_rng(0), spec.fixed.shapes))
     out = spec.run(gt, inputs, spec.options)
     found: set[type[Function]] = set()
     seen: set[Function] = set()

@@ -21,16 +21,9 @@ TOLERANCE = {np.float64: 1e-10, np.float32: 1e-5}
 WITH_TORCH = sorted(name for name, spec in SPECS.items() if spec.torch)
 
 
-def leaves(library: Any, spec: Spec, arrays: list[np.ndarray]) -> list[Any]:
-    return [
-        library.tensor(array, requires_grad=wanted)
-        for array, wanted in zip(arrays, spec.grads, strict=True)
-    ]
-
-
 def run(library: Any, spec: Spec, arrays: list[np.ndarray], cotangent: Any) -> Any:
     """The output and each input's gradient (None for data), as NumPy arrays, in one library."""
-    inputs = leaves(library, spec, arrays)
+    inputs = spec.tensors(library, arrays)
     out = spec.run(library, inputs, spec.options)
     out.backward(library.tensor(cotangent))
     if library is torch:
@@ -45,11 +38,9 @@ def run(library: Any, spec: Spec, arrays: list[np.ndarray], cotangent: Any) -> A
 def test_value_and_gradient_match_torch(name: str, dtype: type) -> None:
     spec = SPECS[name]
     rng = np.random.default_rng(sorted(SPECS).index(name))
-    arrays = [
-        a.astype(dtype) if a.dtype.kind == "f" else a for a in spec.arrays(rng, spec.fixed.shapes)
-    ]
+    arrays = spec.arrays(rng, spec.fixed.shapes, dtype)
     with torch.no_grad():  # PyTorch's output shape and dtype, for the cotangent
-        reference = spec.run(torch, leaves(torch, spec, arrays), spec.options).numpy()
+        reference = spec.run(torch, spec.tensors(torch, arrays), spec.options).numpy()
     cotangent = np.random.default_rng(0).standard_normal(reference.shape).astype(reference.dtype)
     expected_out, expected_grads = run(torch, spec, arrays, cotangent)
     out, grads = run(gt, spec, arrays, cotangent)
