@@ -261,9 +261,13 @@ def output(fn: Function, out: Any, inputs: tuple[Any, ...], record: bool) -> Ten
 def backward(root: Tensor, gradient: Any, retain_graph: bool) -> None:
     """Backpropagate `gradient` from `root` into the .grad of every leaf that requires grad.
 
-    A node runs once every consumer has sent it its gradient, so its backward sees the sum
-    over all paths (consumers are counted first, as PyTorch does); its gradients then go on
-    to its inputs' nodes, and leaves collect theirs until the end.
+    In four steps, each a helper below:
+      count_consumers  how many edges lead into each node: a node runs once all its consumers
+                       have sent their gradients, so it sees the sum over every path
+      run_node         a node's backward, on that sum
+      hand_on          its gradients to its inputs: a leaf keeps its own, a node adds them
+                       up, and a node that has them all is the next to run
+      finish_leaves    each leaf's gradients, summed once into its .grad
     """
     top = root.grad_fn
     if top is None:  # backward() of a leaf: the seed is its gradient

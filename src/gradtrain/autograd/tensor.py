@@ -88,6 +88,7 @@ def toplevel(method: Method) -> Method:
     gt.exp, and the class keeps the plain method, so calls cost nothing more. An alias bound
     afterwards (`view = reshape`) is a method only, unless marked too (`clip = toplevel(clamp)`).
     """
+    # The class body holds the marker only until the class exists; then the method is back.
     return cast(Method, _TopLevel(method))
 
 
