@@ -388,6 +388,43 @@ def test_no_grad_nests() -> None:
     assert gt.is_grad_enabled()
 
 
+def test_open_no_grad_blocks_are_counted_back_to_zero() -> None:
+    """Ops skip the thread-local mode while no block is open: the count must come back down."""
+    from gradtrain.autograd.grad_mode import NO_GRAD_BLOCKS
+
+    @gt.no_grad()
+    def inner() -> None:
+        assert NO_GRAD_BLOCKS.count == 2
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError), gt.no_grad(), gt.enable_grad():
+        assert gt.is_grad_enabled() and NO_GRAD_BLOCKS.count == 1
+        inner()
+    assert NO_GRAD_BLOCKS.count == 0 and gt.is_grad_enabled()
+
+
+def test_threads_switching_grad_mode_at_once_each_keep_their_own() -> None:
+    x = gt.tensor([1.0], requires_grad=True)
+    wrong: list[str] = []
+
+    def switch() -> None:
+        for _ in range(300):
+            with gt.no_grad():
+                if (x * 2).requires_grad:
+                    wrong.append("recorded under no_grad")
+            if not (x * 2).requires_grad:
+                wrong.append("not recorded outside no_grad")
+
+    workers = [threading.Thread(target=switch) for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    switch()
+    for worker in workers:
+        worker.join()
+    assert wrong == []
+    assert (x * 2).requires_grad
+
+
 # ---- detach -----------------------------------------------------------------------------
 
 

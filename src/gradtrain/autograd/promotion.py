@@ -48,9 +48,10 @@ def promote(operands: list[Any]) -> list[Any]:
                 dimensioned = highest(dimensioned, category, value.dtype)
             else:
                 zero_dim = highest(zero_dim, category, value.dtype)
-        elif isinstance(value, (bool, int, float, xp.generic)):
-            if isinstance(value, xp.generic):
-                value = operands[index] = value.item()
+            continue
+        if isinstance(value, xp.generic):
+            value = operands[index] = value.item()
+        if isinstance(value, (bool, int, float)):
             numbers = max(numbers, number_category(value))
     result = max([numbers, *(tier[0] for tier in (dimensioned, zero_dim) if tier is not None)])
     if dimensioned is not None and dimensioned[0] == result:
