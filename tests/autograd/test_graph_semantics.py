@@ -817,13 +817,15 @@ def test_every_op_records_nothing_under_no_grad(name: str) -> None:
     assert not out.requires_grad and out.grad_fn is None
 
 
-@pytest.mark.parametrize("name", sorted(SPECS))
+# Entries with two or more inputs that take gradients, so that one can do without.
+SEVERAL_GRADIENTS = sorted(name for name, spec in SPECS.items() if sum(spec.grads) > 1)
+
+
+@pytest.mark.parametrize("name", SEVERAL_GRADIENTS)
 def test_an_input_that_takes_no_gradient_changes_no_other_gradient(name: str) -> None:
     """What backward skips for an input without requires_grad leaves the others exact."""
     spec = SPECS[name]
     takers = [index for index, grad in enumerate(spec.grads) if grad]
-    if len(takers) < 2:
-        pytest.skip("one input takes a gradient: without it nothing is recorded")
     full = gradients(run_example(spec, gt.float64)[0])
     for skipped in takers:
         partial = gradients(run_example(spec, gt.float64, no_grad_for=skipped)[0])
