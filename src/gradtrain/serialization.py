@@ -10,6 +10,8 @@ from typing import Any
 
 from .train.checkpoint import load_checkpoint, save_checkpoint
 
+__all__ = ["load", "save"]
+
 
 def save(obj: Any, f: str | os.PathLike[str]) -> None:
     """Write obj (dicts, lists, tuples, numbers, str, None, arrays and tensors) to file f.
