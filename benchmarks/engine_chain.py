@@ -15,17 +15,20 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 import gradtrain as gt
 
 
-def chain_gradtrain(ops: int) -> Callable[[], None]:
+def chain(library: Any, ops: int) -> Callable[[], None]:
+    """The timed chain in `library`, gradtrain or torch: both spell it alike."""
     rng = np.random.default_rng(0)
-    x = gt.tensor(rng.standard_normal(16), requires_grad=True, dtype=gt.float64)
-    w = gt.tensor(rng.standard_normal(16), requires_grad=True, dtype=gt.float64)
-    b = gt.tensor(rng.standard_normal(16), requires_grad=True, dtype=gt.float64)
+    x, w, b = (
+        library.tensor(rng.standard_normal(16), dtype=library.float64, requires_grad=True)
+        for _ in range(3)
+    )
 
     def run() -> None:
         h = x
@@ -43,19 +46,7 @@ def chain_torch(ops: int) -> Callable[[], None] | None:
     except ImportError:
         return None
     torch.set_num_threads(1)
-    rng = np.random.default_rng(0)
-    x = torch.tensor(rng.standard_normal(16), requires_grad=True)
-    w = torch.tensor(rng.standard_normal(16), requires_grad=True)
-    b = torch.tensor(rng.standard_normal(16), requires_grad=True)
-
-    def run() -> None:
-        h = x
-        for i in range(ops):
-            kind = i % 3
-            h = h * w if kind == 0 else h + b if kind == 1 else h.tanh()
-        h.sum().backward()
-
-    return run
+    return chain(torch, ops)
 
 
 def chain_numpy(ops: int) -> Callable[[], None]:
@@ -121,7 +112,7 @@ def main() -> None:
     parser.add_argument("--ops", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
-    ours = microseconds_per_op(chain_gradtrain(args.ops), args.ops, args.repeats)
+    ours = microseconds_per_op(chain(gt, args.ops), args.ops, args.repeats)
     numpy_only = microseconds_per_op(chain_numpy(args.ops), args.ops, args.repeats)
     by_hand = microseconds_per_op(chain_numpy_by_hand(args.ops), args.ops, args.repeats)
     print(f"gradtrain          {ours:6.2f} us/op (forward + backward)")

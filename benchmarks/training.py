@@ -2,8 +2,8 @@
 
     python benchmarks/training.py [--repeats 5] [--cases seed,mlp_adam,mlp_sgd]
 
-Each case runs once per framework in a fresh subprocess (so peak resident memory is that
-framework's alone), from the same initial weights and data, in float32:
+Each case runs in a fresh subprocess per framework (benchmarks/harness.py: torch at 1 and at
+2 threads), from the same initial weights and data, in float32:
 
   seed      the seed article's loop: Linear(1, 1, bias=False), MSE, SGD(lr=0.01), the 11
             points as one batch; 2,000 steps of zero_grad, forward, loss, backward, step.
@@ -17,18 +17,13 @@ gradtrain / PyTorch (higher is faster). Memory is each subprocess's peak RSS.
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
 import itertools
-import json
 import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from harness import Train, compare
 
 CASES: dict[str, dict[str, Any]] = {
     "seed": {"steps": 2000},
@@ -62,7 +57,7 @@ def seed_data() -> tuple[np.ndarray, np.ndarray]:
 
 def training_loop(
     model: Any, loss_fn: Any, optimizer: Any, x: Any, y: Any
-) -> Callable[[int], None]:
+) -> Train:
     """The same loop for either framework: zero_grad, forward, loss, backward, step."""
 
     def train(steps: int) -> None:
@@ -75,7 +70,7 @@ def training_loop(
     return train
 
 
-def build_gradtrain(case: str) -> Callable[[int], None]:
+def build_gradtrain(case: str) -> Train:
     import gradtrain as gt
     from gradtrain import nn, optim
 
@@ -107,7 +102,7 @@ def build_gradtrain(case: str) -> Callable[[int], None]:
     return training_loop(model, loss_fn, optimizer, x, y)
 
 
-def build_torch(case: str) -> Callable[[int], None]:
+def build_torch(case: str) -> Train:
     import torch
 
     if case == "seed":
@@ -139,28 +134,6 @@ def build_torch(case: str) -> Callable[[int], None]:
     return training_loop(model, loss_fn, optimizer, x, y)
 
 
-def run_child(case: str, framework: str, repeats: int) -> dict[str, float]:
-    """Time one case in this process; print steps/s and peak RSS as JSON."""
-    train = build_gradtrain(case) if framework == "gradtrain" else build_torch(case)
-    steps = CASES[case]["steps"]
-    train(max(1, steps // 10))  # warm up
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        train(steps)
-        rates.append(steps / (time.perf_counter() - start))
-    return {"steps_per_s": statistics.median(rates), "peak_rss_mib": peak_rss_mib()}
-
-
-def peak_rss_mib() -> float:
-    """This process's peak resident memory (VmHWM, which unlike ru_maxrss restarts at exec)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
-
-
 def mlp_sgd_flops_per_step() -> float:
     sizes, batch = CASES["mlp_sgd"]["sizes"], CASES["mlp_sgd"]["batch"]
     pairs = list(itertools.pairwise(sizes))
@@ -186,44 +159,21 @@ def numpy_matmul_gflops(repeats: int) -> float:
     return statistics.median(rates)
 
 
-def spawn(case: str, framework: str, repeats: int) -> dict[str, float]:
-    command = [sys.executable, __file__, "--child", case, framework, "--repeats", str(repeats)]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
-    return result
+def build(case: str, framework: str) -> Train:
+    return build_gradtrain(case) if framework == "gradtrain" else build_torch(case)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--cases", default=",".join(CASES))
-    parser.add_argument("--child", nargs=2, metavar=("CASE", "FRAMEWORK"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(run_child(*args.child, repeats=args.repeats)))
+def report_flops(case: str, ours: dict[str, float], repeats: int) -> None:
+    """For the big MLP, gradtrain's GFLOP/s as a share of NumPy's own matmul."""
+    if case != "mlp_sgd":
         return
-    if importlib.util.find_spec("torch") is None:
-        sys.exit("this benchmark compares against PyTorch: pip install torch==2.13.0")
+    achieved = mlp_sgd_flops_per_step() * ours["steps_per_s"] / 1e9
+    peak = numpy_matmul_gflops(repeats)
     print(
-        f"{'case':10s} {'gradtrain/s':>12s} {'torch/s':>10s} {'speed':>7s} "
-        f"{'ours MiB':>9s} {'torch MiB':>10s} {'memory':>7s}"
+        f"{'':10s} gradtrain {achieved:.1f} GFLOP/s = {achieved / peak:.0%} of NumPy's "
+        f"float32 matmul ({peak:.1f} GFLOP/s)"
     )
-    for case in args.cases.split(","):
-        ours, theirs = spawn(case, "gradtrain", args.repeats), spawn(case, "torch", args.repeats)
-        print(
-            f"{case:10s} {ours['steps_per_s']:12.1f} {theirs['steps_per_s']:10.1f} "
-            f"{ours['steps_per_s'] / theirs['steps_per_s']:6.2f}x "
-            f"{ours['peak_rss_mib']:9.1f} {theirs['peak_rss_mib']:10.1f} "
-            f"{ours['peak_rss_mib'] / theirs['peak_rss_mib']:6.2f}x"
-        )
-        if case == "mlp_sgd":
-            achieved = mlp_sgd_flops_per_step() * ours["steps_per_s"] / 1e9
-            peak = numpy_matmul_gflops(args.repeats)
-            print(
-                f"{'':10s} gradtrain {achieved:.1f} GFLOP/s = {achieved / peak:.0%} of NumPy's "
-                f"float32 matmul ({peak:.1f} GFLOP/s)"
-            )
 
 
 if __name__ == "__main__":
-    main()
+    compare(__file__, CASES, build, description=__doc__, after_case=report_flops)

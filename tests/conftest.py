@@ -1,20 +1,11 @@
-"""What several test modules share: the installed console script, and a small experiment with
-every source of randomness for the sweep tests (library and CLI) to run in seconds."""
+"""A small experiment with every source of randomness, for the sweep tests (library and CLI)
+to run in seconds."""
 
 from __future__ import annotations
 
-import shutil
-import sys
 from pathlib import Path
 
 import pytest
-
-
-@pytest.fixture
-def console_script() -> list[str]:
-    """The installed `gradtrain` command, as a user runs it (the module where none is)."""
-    installed = shutil.which("gradtrain", path=str(Path(sys.executable).parent))
-    return [installed] if installed else [sys.executable, "-m", "gradtrain"]
 
 # Shuffling, dropout, momentum and a seeded validation split: a trial's numbers depend on
 # its seed.

@@ -1,7 +1,8 @@
 """gradtrain: a PyTorch-shaped autograd engine on NumPy, and a trainer driven by YAML configs.
 
 Names load on first use (PEP 562), so `gradtrain --help`, which imports this package on its
-way to the command line, does not pay for NumPy.
+way to the command line, does not pay for NumPy. The public names are the subpackages below
+and the `__all__` of each home module, which is where a name is added.
 """
 
 from __future__ import annotations
@@ -11,242 +12,55 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-if TYPE_CHECKING:
-    from . import autograd, data, nn, optim
-    from .autograd import Tensor, enable_grad, is_grad_enabled, no_grad
-    from .autograd.factories import (
-        arange,
-        bool_,
-        cat,
-        float32,
-        float64,
-        from_numpy,
-        full,
-        int64,
-        maximum,
-        minimum,
-        ones,
-        ones_like,
-        rand,
-        randn,
-        stack,
-        tensor,
-        where,
-        zeros,
-        zeros_like,
-    )
-    from .autograd.toplevel import (
-        abs,
-        add,
-        all,
-        amax,
-        amin,
-        any,
-        argmax,
-        argmin,
-        chunk,
-        clamp,
-        clip,
-        clone,
-        div,
-        erf,
-        exp,
-        eye,
-        flatten,
-        full_like,
-        gather,
-        linspace,
-        log,
-        log1p,
-        log_softmax,
-        logsumexp,
-        matmul,
-        max,
-        mean,
-        min,
-        mul,
-        norm,
-        numel,
-        permute,
-        pow,
-        relu,
-        reshape,
-        sigmoid,
-        softmax,
-        split,
-        sqrt,
-        squeeze,
-        std,
-        sub,
-        sum,
-        t,
-        tanh,
-        transpose,
-        unbind,
-        unsqueeze,
-        var,
-    )
-    from .random import get_rng_state, manual_seed, set_rng_state
-    from .serialization import load, save
+SUBPACKAGES = ("autograd", "nn", "optim", "data")
+HOME_MODULES = (
+    "gradtrain.autograd.tensor",
+    "gradtrain.autograd.grad_mode",
+    "gradtrain.autograd.factories",
+    "gradtrain.autograd.toplevel",  # PyTorch's top-level functions: gt.exp, gt.sum, ...
+    "gradtrain.random",
+    "gradtrain.serialization",
+)
 
-__all__ = [
-    "Tensor",
-    "__version__",
-    "abs",
-    "add",
-    "all",
-    "amax",
-    "amin",
-    "any",
-    "arange",
-    "argmax",
-    "argmin",
-    "autograd",
-    "bool_",
-    "cat",
-    "chunk",
-    "clamp",
-    "clip",
-    "clone",
-    "data",
-    "div",
-    "enable_grad",
-    "erf",
-    "exp",
-    "eye",
-    "flatten",
-    "float32",
-    "float64",
-    "from_numpy",
-    "full",
-    "full_like",
-    "gather",
-    "get_rng_state",
-    "int64",
-    "is_grad_enabled",
-    "linspace",
-    "load",
-    "log",
-    "log1p",
-    "log_softmax",
-    "logsumexp",
-    "manual_seed",
-    "matmul",
-    "max",
-    "maximum",
-    "mean",
-    "min",
-    "minimum",
-    "mul",
-    "nn",
-    "no_grad",
-    "norm",
-    "numel",
-    "ones",
-    "ones_like",
-    "optim",
-    "permute",
-    "pow",
-    "rand",
-    "randn",
-    "relu",
-    "reshape",
-    "save",
-    "set_rng_state",
-    "sigmoid",
-    "softmax",
-    "split",
-    "sqrt",
-    "squeeze",
-    "stack",
-    "std",
-    "sub",
-    "sum",
-    "t",
-    "tanh",
-    "tensor",
-    "transpose",
-    "unbind",
-    "unsqueeze",
-    "var",
-    "where",
-    "zeros",
-    "zeros_like",
-]
+if TYPE_CHECKING:  # the same modules, for type checkers (tests/test_package.py compares them)
+    from . import autograd as autograd
+    from . import data as data
+    from . import nn as nn
+    from . import optim as optim
+    from .autograd.factories import *  # noqa: F403
+    from .autograd.grad_mode import *  # noqa: F403
+    from .autograd.tensor import *  # noqa: F403
+    from .autograd.toplevel import *  # noqa: F403
+    from .random import *  # noqa: F403
+    from .serialization import *  # noqa: F403
 
-_SUBPACKAGES = ("autograd", "nn", "optim", "data")
-_HOME_MODULES = {
-    "gradtrain.autograd": ("Tensor", "enable_grad", "is_grad_enabled", "no_grad"),
-    "gradtrain.random": ("get_rng_state", "manual_seed", "set_rng_state"),
-    "gradtrain.serialization": ("save", "load"),
-    # PyTorch's top-level functions (gt.exp, gt.sum, ...); they hide no builtin used here.
-    "gradtrain.autograd.toplevel": (
-        "add",
-        "sub",
-        "mul",
-        "div",
-        "pow",
-        "abs",
-        "exp",
-        "log",
-        "log1p",
-        "sqrt",
-        "tanh",
-        "sigmoid",
-        "relu",
-        "erf",
-        "clamp",
-        "clip",
-        "matmul",
-        "sum",
-        "mean",
-        "amax",
-        "amin",
-        "max",
-        "min",
-        "argmax",
-        "argmin",
-        "var",
-        "std",
-        "norm",
-        "logsumexp",
-        "softmax",
-        "log_softmax",
-        "all",
-        "any",
-        "reshape",
-        "flatten",
-        "transpose",
-        "t",
-        "permute",
-        "squeeze",
-        "unsqueeze",
-        "split",
-        "chunk",
-        "unbind",
-        "gather",
-        "clone",
-        "numel",
-        "linspace",
-        "eye",
-        "full_like",
-    ),
-}
-# Every other public name is a factory or dtype of gradtrain.autograd.factories.
-_WHERE = {name: module for module, names in _HOME_MODULES.items() for name in names}
+
+def public_names() -> list[str]:
+    """Every public name, sorted: the subpackages and each home module's __all__."""
+    names = ["__version__", *SUBPACKAGES]
+    for module in HOME_MODULES:
+        names.extend(importlib.import_module(module).__all__)
+    return sorted(names)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SUBPACKAGES:
+    if name in SUBPACKAGES:
         value: Any = importlib.import_module(f"{__name__}.{name}")
-    elif name in __all__ and name != "__version__":
-        module = _WHERE.get(name, "gradtrain.autograd.factories")
-        value = getattr(importlib.import_module(module), name)
-    else:
+    elif name == "__all__":
+        value = public_names()
+    elif name.startswith("__"):  # a probe for a dunder (__wrapped__, ...): none to import
         raise AttributeError(f"module 'gradtrain' has no attribute {name!r}")
+    else:
+        for module_name in HOME_MODULES:
+            module = importlib.import_module(module_name)
+            if name in module.__all__:
+                value = getattr(module, name)
+                break
+        else:
+            raise AttributeError(f"module 'gradtrain' has no attribute {name!r}")
     globals()[name] = value  # later lookups are plain attribute reads
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return list(__getattr__("__all__"))

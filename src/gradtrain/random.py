@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+__all__ = ["get_rng_state", "manual_seed", "set_rng_state"]
+
 _generator: np.random.Generator = np.random.default_rng(0)
 
 

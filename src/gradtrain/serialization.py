@@ -87,6 +87,8 @@ def decode(value: Any, arrays: Any) -> Any:
 def _hashable(key: Any) -> Any:
     return tuple(key) if isinstance(key, list) else key
 
+__all__ = ["load", "save"]
+
 
 def save(obj: Any, f: str | os.PathLike[str]) -> None:
     """Write obj (dicts, lists, tuples, numbers, str, None, arrays and tensors) to file f.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
@@ -22,6 +23,8 @@ broadcast_triples = hnp.mutually_broadcastable_shapes(
     num_shapes=3, min_dims=0, max_dims=3, min_side=0, max_side=3
 )
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
+
+Values = Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]
 
 
 def normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -62,6 +65,26 @@ def on_even_grid(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray
     return np.array(0.2 * steps + rng.uniform(-0.02, 0.02, shape), dtype=np.float64)
 
 
+def fixed(values: list[Any]) -> Values:
+    """Exactly these values, whatever the generator."""
+    return lambda rng, shape: np.array(values, dtype=np.float64).reshape(shape)
+
+
+def probabilities(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Values in [0.05, 0.95]: targets for a binary cross-entropy."""
+    return np.array(rng.uniform(0.05, 0.95, shape), dtype=np.float64)
+
+
+def classes(count: int) -> Values:
+    """Class indices in [0, count), as int64: a classification target."""
+    return lambda rng, shape: rng.integers(0, count, shape).astype(np.int64)
+
+
+def fixed_indices(values: list[int]) -> Values:
+    """Exactly these int64 indices (-100 for a row to ignore)."""
+    return lambda rng, shape: np.array(values, dtype=np.int64).reshape(shape)
+
+
 def numerical_gradient(
     scalar_fn: Callable[[list[np.ndarray]], float],
     arrays: Sequence[np.ndarray],
@@ -69,7 +92,7 @@ def numerical_gradient(
     eps: float = EPS,
 ) -> np.ndarray:
     """d scalar_fn / d arrays[index] by central differences, one element at a time."""
-    work = [np.array(a, dtype=np.float64) for a in arrays]
+    work = [np.array(a) for a in arrays]  # copies, each in its own dtype
     target = work[index]
     grad = np.zeros_like(target)
     for position in np.ndindex(target.shape):
@@ -89,13 +112,16 @@ def assert_gradients_match(
     rng: np.random.Generator,
     atol: float = 1e-6,
     rtol: float = 1e-5,
+    grads: Sequence[bool] | None = None,
 ) -> None:
     """Backpropagate a random cotangent through fn(*tensors) and compare with central differences.
 
     A random cotangent, not a plain sum, so that gradients a sum would hide (softmax's is
-    zero for a uniform one) are tested too.
+    zero for a uniform one) are tested too. `grads` says which inputs take a gradient (all,
+    by default); the others are data, such as a class-index target, and get none.
     """
-    leaves = [gt.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
+    grads = [True] * len(arrays) if grads is None else list(grads)
+    leaves = [gt.tensor(a, requires_grad=wanted) for a, wanted in zip(arrays, grads, strict=True)]
     out = fn(*leaves)
     assert out.dtype == np.float64
     cotangent = normal(rng, out.shape)
@@ -107,6 +133,9 @@ def assert_gradients_match(
         return float((result.data * cotangent).sum())
 
     for index, leaf in enumerate(leaves):
+        if not grads[index]:
+            assert leaf.grad is None, f"input {index}, data, got a gradient"
+            continue
         expected = numerical_gradient(weighted_sum, arrays, index)
         grad = leaf.grad
         assert grad is not None, f"input {index} got no gradient"

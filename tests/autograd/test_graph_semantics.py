@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from op_classes import general_apply_only
+from op_specs import SPECS, Spec
 
 import gradtrain as gt
 
@@ -386,6 +388,43 @@ def test_no_grad_nests() -> None:
     assert gt.is_grad_enabled()
 
 
+def test_open_no_grad_blocks_are_counted_back_to_zero() -> None:
+    """Ops skip the thread-local mode while no block is open: the count must come back down."""
+    from gradtrain.autograd.grad_mode import NO_GRAD_BLOCKS
+
+    @gt.no_grad()
+    def inner() -> None:
+        assert NO_GRAD_BLOCKS.count == 2
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError), gt.no_grad(), gt.enable_grad():
+        assert gt.is_grad_enabled() and NO_GRAD_BLOCKS.count == 1
+        inner()
+    assert NO_GRAD_BLOCKS.count == 0 and gt.is_grad_enabled()
+
+
+def test_threads_switching_grad_mode_at_once_each_keep_their_own() -> None:
+    x = gt.tensor([1.0], requires_grad=True)
+    wrong: list[str] = []
+
+    def switch() -> None:
+        for _ in range(300):
+            with gt.no_grad():
+                if (x * 2).requires_grad:
+                    wrong.append("recorded under no_grad")
+            if not (x * 2).requires_grad:
+                wrong.append("not recorded outside no_grad")
+
+    workers = [threading.Thread(target=switch) for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    switch()
+    for worker in workers:
+        worker.join()
+    assert wrong == []
+    assert (x * 2).requires_grad
+
+
 # ---- detach -----------------------------------------------------------------------------
 
 
@@ -568,30 +607,7 @@ def test_backward_from_a_leaf_accumulates_the_seed() -> None:
     np.testing.assert_array_equal(grad_of(x), [3.0, 4.0])
 
 
-# ---- leaf gradients never alias ---------------------------------------------------------
-
-ALIASING: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "broadcast_add": lambda a, b: a + b[None],
-    "cat": lambda a, b: gt.cat([a, b]),
-    "stack": lambda a, b: gt.stack([a, b]),
-    "reshape_add": lambda a, b: a.reshape(2, 1) + b.reshape(2, 1),
-    "where": lambda a, b: gt.where(gt.tensor([True, False]), a, b) + a + b,
-    "expand": lambda a, b: a.expand(2, 2) + b,
-}
-
-
-@pytest.mark.parametrize("name", sorted(ALIASING))
-def test_leaf_gradients_never_alias(name: str) -> None:
-    a = gt.tensor([1.0, 2.0], requires_grad=True)
-    b = gt.tensor([3.0, 4.0], requires_grad=True)
-    ALIASING[name](a, b).sum().backward()
-    assert a.grad is not None and b.grad is not None
-    b_before = b.grad.data.copy()
-    assert not np.shares_memory(a.grad.data, b.grad.data)
-    a.grad.zero_()
-    np.testing.assert_array_equal(b.grad.data, b_before)
+# ---- leaf gradients never alias (for every op: see the table's tests below) -------------
 
 
 def test_leaf_gradients_do_not_alias_the_seed_or_a_retained_gradient() -> None:
@@ -619,38 +635,6 @@ def test_accumulated_gradients_stay_separate() -> None:
 
 
 # ---- gradient dtypes --------------------------------------------------------------------
-
-# Ops whose backward might compute in another dtype (integer counts, float64 masks).
-DTYPE_OPS: dict[str, Callable[[Tensor], Tensor]] = {
-    "mul": lambda x: x * 2,
-    "pow": lambda x: x**3,
-    "number_pow": lambda x: 2.0**x,
-    "mean": lambda x: x.mean(),
-    "amax": lambda x: x.amax(),
-    "max_dim": lambda x: x.max(0).values,
-    "maximum": lambda x: gt.maximum(x, x * 0.5),
-    "clamp": lambda x: x.clamp(-1.0, 1.0),
-    "where": lambda x: gt.where(x > 0, x, 0.0),
-    "relu": lambda x: x.relu(),
-    "var": lambda x: x.var(),
-    "softmax": lambda x: x.softmax(-1),
-    "logsumexp": lambda x: x.logsumexp(0),
-    "index": lambda x: x[[0, 0, 1]],
-    "gather": lambda x: x.gather(0, np.array([1, 1])),
-    "matmul": lambda x: x @ x,
-    "double": lambda x: x.double(),
-    "erf": lambda x: x.erf(),
-}
-
-
-@pytest.mark.parametrize("dtype", [gt.float32, gt.float64])
-@pytest.mark.parametrize("name", sorted(DTYPE_OPS))
-def test_gradient_has_the_leaf_dtype(name: str, dtype: np.dtype) -> None:
-    x = gt.tensor([0.5, -1.5, 2.0], dtype=dtype, requires_grad=True)
-    DTYPE_OPS[name](x).sum().backward()
-    assert x.grad is not None
-    assert x.grad.dtype == dtype
-    assert type(x.grad.data) is np.ndarray
 
 
 @pytest.mark.parametrize("dtype", [gt.float32, gt.float64])
@@ -748,7 +732,7 @@ def test_a_backward_with_the_wrong_number_of_gradients_raises() -> None:
             return grad  # one gradient for two inputs
 
     a = gt.tensor([1.0], requires_grad=True)
-    with pytest.raises(ValueError, match="zip"):
+    with pytest.raises(ValueError, match="has 2 inputs, so its backward must return 2 gradients"):
         Forgetful.apply(a, a).backward()
 
 
@@ -767,3 +751,119 @@ def test_a_node_whose_consumers_give_no_gradient_still_frees_its_graph() -> None
     assert x.grad is None
     with pytest.raises(RuntimeError, match="second time"):
         (squared * 1.0).sum().backward()
+
+
+# ---- every op of the table (op_specs.py) ------------------------------------------------
+
+DTYPES = [gt.float32, gt.float64]
+
+
+def run_example(
+    spec: Spec, dtype: np.dtype, no_grad_for: int | None = None, seed: int = 0
+) -> tuple[list[Tensor], Tensor, np.ndarray]:
+    """The entry's fixed example in `dtype`, its cotangent, and one backward of it done.
+
+    Input `no_grad_for` is made data (no requires_grad) for the run, if given.
+    """
+    rng = np.random.default_rng(seed)
+    wanted = [grad and index != no_grad_for for index, grad in enumerate(spec.grads)]
+    inputs = spec.tensors(gt, spec.arrays(rng, spec.fixed.shapes, dtype), wanted)
+    out = spec.run(gt, inputs, spec.options)
+    cotangent = rng.standard_normal(out.shape).astype(out.dtype)
+    out.backward(cotangent)
+    return inputs, out, cotangent
+
+
+def gradients(inputs: list[Tensor]) -> list[np.ndarray | None]:
+    return [None if x.grad is None else x.grad.data for x in inputs]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_every_op_gives_each_leaf_a_gradient_of_its_dtype_and_shape(
+    name: str, dtype: np.dtype
+) -> None:
+    spec = SPECS[name]
+    inputs, out, _ = run_example(spec, dtype)
+    assert out.requires_grad and out.grad_fn is not None
+    if spec.keeps_dtype:
+        assert out.dtype == dtype
+    for index, (x, takes_grad) in enumerate(zip(inputs, spec.grads, strict=True)):
+        if not takes_grad:
+            assert x.grad is None, f"input {index}, data, got a gradient"
+            continue
+        assert x.grad is not None, f"input {index} got no gradient"
+        assert type(x.grad.data) is np.ndarray
+        assert x.grad.dtype == x.dtype and x.grad.shape == x.shape
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_every_ops_gradients_share_memory_with_nothing(name: str) -> None:
+    """Leaf gradients are their own arrays: not each other's, an input's or the seed's."""
+    inputs, _, cotangent = run_example(SPECS[name], gt.float64)
+    grads = [grad for grad in gradients(inputs) if grad is not None]
+    others = [cotangent, *(x.data for x in inputs)]
+    for index, grad in enumerate(grads):
+        for other in [*grads[index + 1 :], *others]:
+            assert not np.shares_memory(grad, other)
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_every_op_records_nothing_under_no_grad(name: str) -> None:
+    spec = SPECS[name]
+    inputs = spec.tensors(gt, spec.arrays(np.random.default_rng(0), spec.fixed.shapes))
+    with gt.no_grad():
+        out = spec.run(gt, inputs, spec.options)
+    assert not out.requires_grad and out.grad_fn is None
+
+
+# Entries with two or more inputs that take gradients, so that one can do without.
+SEVERAL_GRADIENTS = sorted(name for name, spec in SPECS.items() if sum(spec.grads) > 1)
+
+
+@pytest.mark.parametrize("name", SEVERAL_GRADIENTS)
+def test_an_input_that_takes_no_gradient_changes_no_other_gradient(name: str) -> None:
+    """What backward skips for an input without requires_grad leaves the others exact."""
+    spec = SPECS[name]
+    takers = [index for index, grad in enumerate(spec.grads) if grad]
+    full = gradients(run_example(spec, gt.float64)[0])
+    for skipped in takers:
+        partial = gradients(run_example(spec, gt.float64, no_grad_for=skipped)[0])
+        assert partial[skipped] is None
+        for index in takers:
+            if index != skipped:
+                np.testing.assert_allclose(partial[index], full[index], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_every_op_backpropagates_twice_with_retain_graph(name: str) -> None:
+    spec = SPECS[name]
+    rng = np.random.default_rng(0)
+    inputs = spec.tensors(gt, spec.arrays(rng, spec.fixed.shapes))
+    out = spec.run(gt, inputs, spec.options)
+    cotangent = rng.standard_normal(out.shape)
+    out.backward(cotangent, retain_graph=True)
+    once = [None if grad is None else grad.copy() for grad in gradients(inputs)]
+    out.backward(cotangent)
+    for twice, first in zip(gradients(inputs), once, strict=True):
+        if first is not None:
+            np.testing.assert_allclose(twice, 2 * first, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy warns on arithmetic with inf
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_the_fast_and_the_general_apply_agree(name: str, dtype: np.dtype) -> None:
+    """Every op that has the fast apply gives the same values, dtypes and gradients through
+    the general one: both unwrap and promote alike."""
+    spec = SPECS[name]
+    inputs, out, _ = run_example(spec, dtype)
+    with general_apply_only():
+        general_inputs, general_out, _ = run_example(spec, dtype)
+    assert general_out.dtype == out.dtype
+    np.testing.assert_array_equal(general_out.data, out.data)
+    for fast, general in zip(gradients(inputs), gradients(general_inputs), strict=True):
+        assert (fast is None) == (general is None)
+        if fast is not None:
+            assert general.dtype == fast.dtype
+            np.testing.assert_array_equal(general, fast)

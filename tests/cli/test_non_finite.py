@@ -3,21 +3,13 @@ command exits 2 at the file's line or at the override token, and writes nothing.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
+from console import run_gradtrain
 
 REPO = Path(__file__).resolve().parents[2]
 LINREG = (REPO / "configs" / "linreg.yaml").read_text()
-
-
-def run(command: list[str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_COLOR": "1"}
-    return subprocess.run(
-        [*command, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=60
-    )
 
 
 def line_of(text: str, fragment: str) -> int:
@@ -26,11 +18,11 @@ def line_of(text: str, fragment: str) -> int:
 
 @pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "1e400"])
 def test_a_non_finite_learning_rate_in_the_file_is_refused_at_its_line(
-    tmp_path: Path, console_script: list[str], value: str
+    tmp_path: Path, value: str
 ) -> None:
     config = LINREG.replace("lr: 0.01", f"lr: {value}")
     (tmp_path / "bad.yaml").write_text(config)
-    done = run(console_script, "run", "bad.yaml", "-o", "runs", cwd=tmp_path)
+    done = run_gradtrain("run", "bad.yaml", "-o", "runs", cwd=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
     shown = "nan" if value == ".nan" else "-inf" if value == "-.inf" else "inf"
     line = line_of(config, f"lr: {value}")
@@ -50,9 +42,9 @@ def test_a_non_finite_learning_rate_in_the_file_is_refused_at_its_line(
     ],
 )
 def test_a_non_finite_override_is_refused_at_its_token(
-    tmp_path: Path, console_script: list[str], token: str, path: str
+    tmp_path: Path, token: str, path: str
 ) -> None:
-    done = run(console_script, "run", token, "-o", "runs", cwd=tmp_path)
+    done = run_gradtrain("run", token, "-o", "runs", cwd=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.startswith(f"override '{token}': {path}: expected a finite number, got ")
     assert "Traceback" not in done.stderr

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from console import gradtrain_command
 from typer.testing import CliRunner, Result
 
 from gradtrain import serialization
@@ -248,12 +249,10 @@ def test_quiet_prints_only_the_summary(tmp_path: Path) -> None:
 # ---- a real subprocess ----------------------------------------------------------------
 
 
-def test_installed_command_runs_the_seed_without_escape_codes(
-    tmp_path: Path, console_script: list[str]
-) -> None:
+def test_installed_command_runs_the_seed_without_escape_codes(tmp_path: Path) -> None:
     env = {**os.environ, "NO_COLOR": "1"}
     done = subprocess.run(
-        [*console_script, "run", str(LINREG), "-o", str(tmp_path)],
+        [*gradtrain_command(), "run", str(LINREG), "-o", str(tmp_path)],
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -261,13 +260,11 @@ def test_installed_command_runs_the_seed_without_escape_codes(
     assert "\x1b" not in done.stdout + done.stderr
 
 
-def test_ctrl_c_saves_a_checkpoint_exits_130_and_resumes(
-    tmp_path: Path, console_script: list[str]
-) -> None:
+def test_ctrl_c_saves_a_checkpoint_exits_130_and_resumes(tmp_path: Path) -> None:
     # A shell's background job starts with SIGINT ignored, and Python keeps it so: give the
     # child the default handling, or Ctrl-C would never reach it.
     process = subprocess.Popen(
-        [*console_script, "run", str(LINREG), "-o", str(tmp_path), "train.epochs=1000000"],
+        [*gradtrain_command(), "run", str(LINREG), "-o", str(tmp_path), "train.epochs=1000000"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip

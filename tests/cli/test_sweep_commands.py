@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from console import alive, gradtrain_command, workers_of
 from typer.testing import CliRunner, Result
 
 from gradtrain.cli import app
@@ -189,21 +190,26 @@ def test_a_sweep_in_use_by_another_command_exits_2_naming_it(
     import os
     import socket
 
+    from gradtrain.train.lock import lock_folder
+
     sweep_dir = tmp_path / "busy"
     sweep_dir.mkdir()
-    holder = {"pid": os.getppid(), "host": socket.gethostname()}
-    (sweep_dir / "sweep.lock").write_text(json.dumps(holder))
-    result = gradtrain("sweep", blobs_config, "seed=0,1", "--sweep-dir", sweep_dir)
+    held = lock_folder(sweep_dir, "sweep.lock", "sweep")  # as another command holds it
+    try:
+        result = gradtrain("sweep", blobs_config, "seed=0,1", "--sweep-dir", sweep_dir)
+    finally:
+        held.release()
     assert result.exit_code == 2
-    assert f"in use by another sweep (process {os.getppid()}" in result.stderr
+    assert result.stderr == (
+        f"error: {sweep_dir} is in use by sweep process {os.getpid()} on "
+        f"{socket.gethostname()}; wait for it to end, or stop it\n"
+    )
     assert "Traceback" not in result.output
-    assert [path.name for path in sweep_dir.iterdir()] == ["sweep.lock"]
+    assert list(sweep_dir.iterdir()) == []
 
 
-def test_ctrl_c_stops_the_workers_keeps_the_journal_and_exits_130(
-    tmp_path: Path, console_script: list[str]
-) -> None:
-    command = console_script
+def test_ctrl_c_stops_the_workers_keeps_the_journal_and_exits_130(tmp_path: Path) -> None:
+    command = gradtrain_command()
     # SIGINT back to its default in the child, even where this test runs with it ignored
     # (a background job of a shell), so that Python turns it into KeyboardInterrupt.
     process = subprocess.Popen(
@@ -215,7 +221,7 @@ def test_ctrl_c_stops_the_workers_keeps_the_journal_and_exits_130(
     for line in process.stdout:
         if line.startswith("[1/2]"):
             break
-    workers = _children(process.pid)
+    workers = workers_of(process.pid)
     assert len(workers) == 2 or not Path("/proc").is_dir()
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
@@ -228,29 +234,7 @@ def test_ctrl_c_stops_the_workers_keeps_the_journal_and_exits_130(
     assert (entry["trial"], entry["status"]) == ("train.epochs=2", "finished")
     assert not (sweep_dir / "train.epochs=100000000" / "summary.json").exists()
     for pid in workers:
-        assert not _alive(pid), f"worker {pid} still runs"
-
-
-def _children(pid: int) -> list[int]:
-    """The worker processes of `pid` (Linux), leaving out multiprocessing's resource tracker."""
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    children = [int(child) for child in path.read_text().split()] if path.exists() else []
-    return [child for child in children if "spawn_main" in _command_line(child)]
-
-
-def _command_line(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_text()
-    except FileNotFoundError:
-        return ""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return False
-    return "State:\tZ" not in status
+        assert not alive(pid), f"worker {pid} still runs"
 
 
 # ---- results and plot -----------------------------------------------------------------

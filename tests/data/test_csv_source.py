@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from gradtrain.data import DataError
+from gradtrain.data import DataError, csv_file
 from gradtrain.data.sources import csv
 
 
@@ -130,3 +131,103 @@ def test_only_a_target_column(in_tmp: Path) -> None:
     error = error_from(write(in_tmp, "y\n1\n"), "y")
     assert str(error) == "points.csv has no column besides the target 'y'"
     assert error.field == "features"
+
+
+# ---- the two passes: np.loadtxt, then row by row where it cannot -------------------------
+
+
+@pytest.fixture
+def passes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Which pass produced each table, with chunks of two rows for the careful pass."""
+    used: list[str] = []
+    fast, careful = csv_file._loadtxt, csv_file._careful
+
+    def spy_fast(*args: Any) -> Any:
+        values = fast(*args)
+        used.append("loadtxt" if values is not None else "declined")
+        return values
+
+    def spy_careful(*args: Any) -> Any:
+        used.append("careful")
+        return careful(*args)
+
+    monkeypatch.setattr(csv_file, "_loadtxt", spy_fast)
+    monkeypatch.setattr(csv_file, "_careful", spy_careful)
+    monkeypatch.setattr(csv_file, "CHUNK_ROWS", 2)
+    return used
+
+
+NUMBERS = 'a,b,y\n1,2.5,0\n-3,4e2,1\n"5",6,1\n7, 8 ,0\n9,10,1\n'
+
+
+def test_a_table_of_numbers_takes_the_loadtxt_pass(in_tmp: Path, passes: list[str]) -> None:
+    table = csv(write(in_tmp, NUMBERS), target="y", features=["b", "a"])
+    assert passes == ["loadtxt"]
+    np.testing.assert_array_equal(table.features, [[2.5, 1], [400, -3], [6, 5], [8, 7], [10, 9]])
+    np.testing.assert_array_equal(table.target, [0, 1, 1, 0, 1])
+
+
+@pytest.mark.parametrize(
+    ("text", "read_by"),
+    [
+        ('id,a,b,y\nr1,1,2.5,0\nr2,-3,4e2,1\nr3,"5",6,1\nr4,7, 8 ,0\nr5,9,10,1\n',
+         ["declined", "careful"]),  # a text column, left out
+        (NUMBERS.replace("\n-3", "\n  ,  \n-3"), ["declined", "careful"]),  # a row of blanks
+        (NUMBERS.replace("\n", "\r\n"), ["loadtxt"]),  # Windows line ends
+    ],
+)  # fmt: skip
+def test_either_pass_gives_the_same_numbers(
+    in_tmp: Path, passes: list[str], text: str, read_by: list[str]
+) -> None:
+    table = csv(write(in_tmp, text), target="y", features=["b", "a"])
+    assert passes == read_by
+    expected = csv(write(in_tmp, NUMBERS, "plain.csv"), target="y", features=["b", "a"])
+    np.testing.assert_array_equal(table.features, expected.features)
+    np.testing.assert_array_equal(table.target, expected.target)
+
+
+def test_a_non_finite_value_in_a_column_left_out_is_no_problem(in_tmp: Path) -> None:
+    table = csv(write(in_tmp, "a,unused,y\n1,nan,2\n3,inf,4\n"), target="y", features=["a"])
+    np.testing.assert_array_equal(table.features, [[1.0], [3.0]])
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("x,y\n1,2\n3,4\n5,nan\n", "line 4, column 'y': 'nan' is not a number; fill in the "
+         "value, or drop the row"),
+        ("x,y\n1,2\n\n3,4\n\n Inf ,6\n", "line 6, column 'x': 'Inf' is not a finite number; "
+         "every cell must be finite"),
+        ("x,y\n1,2\n3,4\n5,6\n7,-1e309\n", "line 5, column 'y': '-1e309' is too large for a "
+         "float64 (beyond ±1.8e308)"),
+        ("x,y\n1,nan\n2,x\n", "line 2, column 'y': 'nan' is not a number; fill in the value, "
+         "or drop the row"),  # the first bad cell, whatever is wrong with the later ones
+    ],
+)  # fmt: skip
+def test_a_non_finite_cell_names_its_line_and_column(
+    in_tmp: Path, passes: list[str], text: str, problem: str
+) -> None:
+    error = error_from(write(in_tmp, text), "y")
+    assert str(error) == f"points.csv, {problem}"
+    assert error.field == "path"
+
+
+def test_a_file_that_cannot_be_read_says_why(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(in_tmp, "x,y\n1,2\n")
+
+    def refuse(self: Path, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "open", refuse)
+    error = error_from(path, "y")
+    assert str(error) == "permission denied: points.csv"
+    assert error.field == "path"
+
+
+def test_a_file_that_is_not_utf8_says_where(in_tmp: Path) -> None:
+    (in_tmp / "points.csv").write_bytes(b"x,y\n1,2\n\xff,3\n")
+    assert str(error_from("points.csv", "y")) == (
+        "not UTF-8 text (invalid start byte at byte 8): points.csv"
+    )

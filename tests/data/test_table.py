@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradtrain.data import Standardizer, split_indices
+from gradtrain.data import DataError, Standardizer, Table, split_indices
 
 
 def test_split_indices_is_a_sorted_random_partition() -> None:
@@ -73,3 +73,19 @@ def test_state_dict_round_trip() -> None:
 def test_transform_before_fit_is_an_error() -> None:
     with pytest.raises(RuntimeError, match="before fit"):
         Standardizer().transform(np.zeros((1, 1)))
+
+
+@pytest.mark.parametrize(
+    ("features", "target", "problem"),
+    [
+        ([[1.0, np.nan]], [0.0], "'b' is nan in row 1 (of 1); every value must be a finite number"),
+        ([[1.0, 2.0], [3.0, 4.0]], [0.0, np.inf], "'y' is inf in row 2 (of 2); every value must "
+         "be a finite number"),
+    ],
+)  # fmt: skip
+def test_a_table_from_any_source_holds_finite_values_only(
+    features: list[list[float]], target: list[float], problem: str
+) -> None:
+    with pytest.raises(DataError) as caught:
+        Table(np.array(features), np.array(target), ["a", "b"], "y")
+    assert str(caught.value) == problem

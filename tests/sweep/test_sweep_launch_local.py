@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -48,3 +53,62 @@ def test_a_lost_worker_fails_its_trial_with_a_hint(tmp_path: Path, blobs_config:
     assert outcome.message == (
         "its worker stopped (killed by signal 9); run the sweep again to retry it"
     )
+
+
+# A worker that asked to die with its parent, and the parent that started it.
+WORKER = """
+import sys, time
+from gradtrain.sweep import launch_local
+if sys.argv[2] == "watchdog":  # as where there is no prctl (macOS)
+    launch_local._kill_me_with_parent = lambda: False
+launch_local.die_with_parent(int(sys.argv[1]))
+print("ready", flush=True)
+time.sleep(60)
+"""
+PARENT = """
+import os, subprocess, sys, time
+worker = subprocess.Popen([sys.executable, "-c", sys.argv[1], str(os.getpid()), sys.argv[2]],
+                          stdout=subprocess.PIPE, text=True)
+assert worker.stdout.readline() == "ready\\n"
+print(worker.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads Linux's /proc")
+@pytest.mark.parametrize("mechanism", ["prctl", "watchdog"])
+def test_a_worker_dies_with_its_parent_however_the_parent_ends(mechanism: str) -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, WORKER, mechanism],
+        stdout=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert parent.stdout is not None
+        worker = int(parent.stdout.readline())
+        assert _running(worker)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while _running(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(worker), f"the worker of a killed parent runs on ({mechanism})"
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(parent.pid, signal.SIGKILL)
+        parent.communicate()
+
+
+def test_a_worker_whose_parent_is_already_gone_ends_at_once() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "from gradtrain.sweep import launch_local as l; "
+         "l.die_with_parent(1); print('went on')"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (1, "")

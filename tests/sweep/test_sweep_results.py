@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from gradtrain.cli import app
 from gradtrain.sweep import find_run_dirs, leaderboards, load_run, write_csv
 from gradtrain.sweep.render import render_leaderboards
-from gradtrain.sweep.results import ResultsError, monitor_of
+from gradtrain.sweep.results import DamagedRunError, ResultsError, monitor_of
+from gradtrain.train.records import DamagedFileWarning
 
 CONFIG: dict[str, Any] = {
     "name": "iris",
@@ -171,16 +172,17 @@ def test_the_monitor_follows_early_stopping_then_the_validation_split() -> None:
     assert monitor_of({**CONFIG, "train": {"early_stopping": stopping}}) == ("val_loss", "min")
 
 
-def test_a_config_that_names_no_known_loss_is_reported_with_its_file(tmp_path: Path) -> None:
+def test_a_config_that_names_no_known_loss_is_left_out_naming_its_file(tmp_path: Path) -> None:
     run = make_run(tmp_path / "odd", 0.1, 0, 0.9)
     config = yaml.safe_load((run / "config.yaml").read_text())
     config["loss"] = {"name": "mystery"}
     (run / "config.yaml").write_text(yaml.safe_dump(config))
-    with pytest.raises(ResultsError, match=r"odd/config\.yaml: no monitored metric: unknown loss"):
+    with pytest.raises(DamagedRunError, match=r"odd/config\.yaml: no monitored metric: unknown"):
         load_run(run)
-    shown = CliRunner().invoke(app, ["results", str(run)])
+    with pytest.warns(DamagedFileWarning, match="no monitored metric: unknown loss 'mystery'"):
+        shown = CliRunner().invoke(app, ["results", str(run)])
     assert shown.exit_code == 2
-    assert shown.stderr.startswith(f"error: {run / 'config.yaml'}: no monitored metric")
+    assert "Traceback" not in shown.output
 
 
 def test_configs_with_different_monitors_get_a_leaderboard_each(tmp_path: Path) -> None:
@@ -195,3 +197,17 @@ def test_configs_with_different_monitors_get_a_leaderboard_each(tmp_path: Path) 
         ("train_loss", 0.5),
     ]
     assert boards[0].keys == ["data.val_fraction"]
+
+
+@pytest.mark.parametrize("plan", ["[1]", '{"trials": 5}', '{"trials": [{"id": 1}]}', "{"])
+def test_a_sweep_plan_that_is_not_one_is_named(tmp_path: Path, plan: str) -> None:
+    (tmp_path / "sweep.json").write_text(plan)
+    with pytest.raises(ResultsError, match=r"sweep\.json: (not a sweep plan|unreadable)"):
+        find_run_dirs([tmp_path])
+
+
+def test_a_damaged_summary_counts_as_unfinished_with_a_warning(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path / "run", 0.1, 0, 0.5)
+    (run_dir / "summary.json").write_text('["finished"]')
+    with pytest.warns(DamagedFileWarning, match="not a summary; taken as unfinished"):
+        assert load_run(run_dir).status == "unfinished"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from gradtrain.config import load_config
 from gradtrain.sweep import plan_sweep, run_config, run_trial
-from gradtrain.sweep.trial import is_complete
+from gradtrain.sweep.trial import ended_summary
 from gradtrain.train import RunDirectory
+from gradtrain.train.lock import lock_folder
 
 
 def records(run_dir: Path) -> list[dict[str, Any]]:
@@ -29,7 +31,7 @@ def test_a_trial_trains_its_config_into_its_own_run_directory(
     assert outcome.final is not None and set(outcome.final) >= {"val_loss", "val_accuracy"}
     assert (run_dir / "config.yaml").read_text() == trial.config_yaml
     assert (run_dir / "checkpoints" / "last.npz").is_file()
-    assert is_complete(run_dir)
+    assert ended_summary(run_dir) is not None
 
     alone = RunDirectory.create(tmp_path / "alone", "blobs", "")
     run_config(load_config(blobs_config, ["seed=1"]), alone)
@@ -42,7 +44,7 @@ def test_an_unfinished_earlier_attempt_is_replaced(tmp_path: Path, blobs_config:
     run_dir.mkdir()
     (run_dir / "config.yaml").write_text("earlier")
     (run_dir / "metrics.jsonl").write_text('{"epoch": 1, "train_loss": 99.0}\n')
-    assert not is_complete(run_dir)
+    assert ended_summary(run_dir) is None
     assert run_trial(trial, str(run_dir)).status == "finished"
     assert [record["epoch"] for record in records(run_dir)] == [1, 2]
 
@@ -79,4 +81,33 @@ def test_an_exception_in_a_trial_is_its_failure_with_the_traceback_kept(tmp_path
     summary = json.loads((tmp_path / "sweep" / "trial" / "summary.json").read_text())
     assert summary["status"] == "failed" and summary["epochs_completed"] == 0
     assert "Traceback (most recent call last)" in summary["traceback"]
-    assert is_complete(tmp_path / "sweep" / "trial")
+    assert ended_summary(tmp_path / "sweep" / "trial") is not None
+
+
+def test_a_folder_another_process_holds_is_left_alone(tmp_path: Path, blobs_config: Path) -> None:
+    trial = plan_sweep(blobs_config, ["train.epochs=1"]).trials[0]
+    run_dir = tmp_path / trial.name
+    run_dir.mkdir()
+    (run_dir / "metrics.jsonl").write_text('{"epoch": 1}\n')
+    (run_dir / "config.yaml").write_text(trial.config_yaml)
+    held = lock_folder(run_dir, "run.lock", "trial")  # as another process would hold it
+    try:
+        outcome = run_trial(trial, str(run_dir))
+    finally:
+        held.release()
+    assert outcome.status == "failed"
+    assert outcome.message.startswith(f"{run_dir} is in use by trial process {os.getpid()} on ")
+    assert (run_dir / "metrics.jsonl").read_text() == '{"epoch": 1}\n'
+
+
+def test_a_finished_run_of_another_config_is_never_deleted(
+    tmp_path: Path, blobs_config: Path
+) -> None:
+    first, second = plan_sweep(blobs_config, ["train.epochs=1,2"]).trials
+    run_dir = tmp_path / "trial"
+    assert run_trial(first, str(run_dir)).status == "finished"
+    before = {path: path.read_bytes() for path in run_dir.rglob("*") if path.is_file()}
+    outcome = run_trial(second, str(run_dir))
+    assert outcome.status == "failed"
+    assert "holds a finished run of another config; move it away" in outcome.message
+    assert {path: path.read_bytes() for path in run_dir.rglob("*") if path.is_file()} == before

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
+from gradtrain.train.lock import FolderInUseError
+from gradtrain.train.records import DamagedFileWarning
 from gradtrain.train.rundir import RunDirectory, RunDirectoryError
 
 
@@ -44,7 +47,8 @@ def test_open_for_resume_truncates_metrics_past_the_checkpoint(tmp_path: Path) -
     with run_dir.metrics_path.open("a") as file:
         file.write('{"epoch": 4, "train_lo')  # cut short by a crash
     reopened = RunDirectory.open(run_dir.path)
-    reopened.truncate_metrics(reopened.load_checkpoint()["epoch"])
+    with pytest.warns(DamagedFileWarning, match=r"not a whole JSON line \(cut short\?\)"):
+        reopened.truncate_metrics(reopened.load_checkpoint()["epoch"])
     reopened.append_metrics({"epoch": 3, "again": True})
     assert [json.loads(line) for line in run_dir.metrics_path.read_text().splitlines()] == [
         {"epoch": 1},
@@ -59,3 +63,12 @@ def test_open_refuses_what_is_not_a_run_directory(tmp_path: Path) -> None:
     (tmp_path / "config.yaml").write_text("")
     with pytest.raises(RunDirectoryError, match=r"checkpoints/last\.npz is missing"):
         RunDirectory.open(tmp_path)
+
+
+def test_a_run_directory_is_held_by_one_process_at_a_time(tmp_path: Path) -> None:
+    run_dir = RunDirectory.create(tmp_path, "r", "")
+    held = run_dir.lock()
+    with pytest.raises(FolderInUseError, match=rf"in use by run process {os.getpid()} on "):
+        RunDirectory(run_dir.path).lock("resume")
+    held.release()
+    RunDirectory(run_dir.path).lock("resume").release()

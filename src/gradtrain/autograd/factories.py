@@ -1,4 +1,4 @@
-"""Ways to make tensors, and the functions that take several: cat, stack, where."""
+"""Ways to make tensors, the dtypes, and the functions of several tensors: cat, stack, where."""
 
 from __future__ import annotations
 
@@ -7,20 +7,37 @@ from typing import Any
 
 from ..random import default_generator
 from .backend import xp
-from .ops.elementwise import Maximum, Minimum, Where
-from .ops.shape import Cat, Stack
-from .tensor import Tensor, as_array
+from .ops.elementwise import Where
+from .ops.manipulation import Cat, Stack
+from .tensor import Tensor, as_array, shape_arg, tensor_argument
+
+__all__ = [
+    "arange",
+    "bool_",
+    "cat",
+    "eye",
+    "float32",
+    "float64",
+    "from_numpy",
+    "full",
+    "full_like",
+    "int64",
+    "linspace",
+    "ones",
+    "ones_like",
+    "rand",
+    "randn",
+    "stack",
+    "tensor",
+    "where",
+    "zeros",
+    "zeros_like",
+]
 
 float32 = xp.dtype("float32")
 float64 = xp.dtype("float64")
 int64 = xp.dtype("int64")
 bool_ = xp.dtype("bool")
-
-
-def _shape(size: Sequence[Any]) -> tuple[int, ...]:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(size[0])
-    return tuple(size)
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -34,11 +51,11 @@ def from_numpy(array: Any) -> Tensor:
 
 
 def zeros(*size: Any, dtype: Any = float32, requires_grad: bool = False) -> Tensor:
-    return Tensor(xp.zeros(_shape(size), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(xp.zeros(shape_arg(size), dtype=dtype), requires_grad=requires_grad)
 
 
 def ones(*size: Any, dtype: Any = float32, requires_grad: bool = False) -> Tensor:
-    return Tensor(xp.ones(_shape(size), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(xp.ones(shape_arg(size), dtype=dtype), requires_grad=requires_grad)
 
 
 def full(size: Sequence[int], fill_value: float, dtype: Any = None) -> Tensor:
@@ -56,13 +73,13 @@ def ones_like(other: Tensor, dtype: Any = None, requires_grad: bool = False) -> 
 
 def randn(*size: Any, dtype: Any = float32, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the generator that manual_seed seeds."""
-    data = default_generator().standard_normal(_shape(size)).astype(dtype)
+    data = default_generator().standard_normal(shape_arg(size)).astype(dtype)
     return Tensor(data, requires_grad=requires_grad)
 
 
 def rand(*size: Any, dtype: Any = float32, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1) from the generator that manual_seed seeds."""
-    data = default_generator().random(_shape(size)).astype(dtype)
+    data = default_generator().random(shape_arg(size)).astype(dtype)
     return Tensor(data, requires_grad=requires_grad)
 
 
@@ -85,12 +102,21 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
-    return Where.apply(as_array(condition), input, other)
+    """input where condition holds, other elsewhere; either may be a number."""
+    return Where.apply(input, other, condition=as_array(condition))
 
 
-def maximum(input: Tensor, other: Any) -> Tensor:
-    return Maximum.apply(input, other)
+def linspace(start: float, end: float, steps: int, dtype: Any = None) -> Tensor:
+    """steps evenly spaced values from start to end, both included; float32 by default."""
+    return Tensor(xp.linspace(start, end, steps, dtype=dtype or xp.float32))
 
 
-def minimum(input: Tensor, other: Any) -> Tensor:
-    return Minimum.apply(input, other)
+def eye(n: int, m: int | None = None, dtype: Any = None) -> Tensor:
+    """An n x m matrix (n x n without m) with ones on the diagonal; float32 by default."""
+    return Tensor(xp.eye(n, m, dtype=dtype or xp.float32))
+
+
+def full_like(input: Tensor, fill_value: Any, dtype: Any = None) -> Tensor:
+    """A tensor of input's shape and dtype (or dtype) filled with fill_value."""
+    like = tensor_argument(input, "full_like").data
+    return Tensor(xp.full_like(like, as_array(fill_value), dtype=dtype))

@@ -5,14 +5,21 @@ An op subclasses Function and writes two methods on NumPy arrays:
     forward(self, *arrays, **options) -> array     save what backward needs on self
     backward(self, grad) -> array | tuple           one gradient per input, None to skip
 
-Inputs are positional and options (an axis, a reduction) keyword-only, as in
-`def forward(self, a, *, axis)`: an op of one or two inputs and no options gets the
+Inputs are positional and options keyword-only, as in `def forward(self, a, *, axis)`. The
+inputs are the op's operands, tensors or numbers, promoted together as PyTorch promotes them
+(promotion.py); what is data rather than an operand (an axis, an index, a condition, a
+reduction) is an option, passed as it is. An op of one or two inputs and no options gets the
 fastest `apply`.
 
-`Function.apply` does the rest once for every op: unwraps tensors, respects grad mode,
-records the node when an input requires grad. `backward` walks the recorded graph
-iteratively, reduces broadcast gradients back to each input's shape and accumulates
-them into leaves.
+`Function.apply` does the rest once for every op: unwraps and promotes its inputs, respects
+grad mode, records the node when an input requires grad. `backward` walks the recorded graph
+iteratively, reduces broadcast gradients back to each input's shape and accumulates them into
+leaves.
+
+This module and tensor.py need each other, the one import circle in the engine: a Tensor's
+operators are ops, so tensor.py imports the Function subclasses, and every op's apply makes
+Tensors and the backward pass walks them. tensor.py sets this module's `Tensor` once the class
+exists, so neither module's import runs inside the other's.
 """
 
 from __future__ import annotations
@@ -22,32 +29,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .backend import ndarray, xp
-from .grad_mode import GRAD_MODE
+from .grad_mode import GRAD_MODE, NO_GRAD_BLOCKS
+from .promotion import promote, weak_options
 
 _new = object.__new__
-
-# Non-leaf tensors whose gradient backward keeps (Tensor.retain_grad), by their node. Kept
-# off the node because that would cost every op a slot to set; a plain dict, fast to test
-# on every node, whose entry goes when its tensor does.
-RETAINED: dict[Function, weakref.ref[Tensor]] = {}
-
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 else:
-    Tensor = None  # set by tensor.py once Tensor exists: the two modules need each other
-
-
-def retain(tensor: Tensor) -> None:
-    """Make backward keep the gradient of non-leaf `tensor` in its .grad."""
-    fn = tensor.grad_fn
-    RETAINED[fn] = weakref.ref(tensor, lambda _: RETAINED.pop(fn, None))
-
-
-def retained_by(fn: Function) -> Tensor | None:
-    """The live tensor made by `fn` that keeps its gradient, if any."""
-    ref = RETAINED.get(fn)
-    return None if ref is None else ref()
+    Tensor = None  # set by tensor.py once Tensor exists
 
 
 class Clock:
@@ -68,6 +58,24 @@ def mark_changed(tensor: Tensor) -> None:
     """Note that tensor's data is about to change in place (an optimizer step, add_, ...)."""
     CLOCK.now += 1
     tensor._changed = CLOCK.now
+
+
+# Non-leaf tensors whose gradient backward keeps (Tensor.retain_grad), by their node. Kept
+# off the node because that would cost every op a slot to set; a plain dict, fast to test
+# on every node, whose entry goes when its tensor does.
+RETAINED: dict[Function, weakref.ref[Tensor]] = {}
+
+
+def retain(tensor: Tensor) -> None:
+    """Make backward keep the gradient of non-leaf `tensor` in its .grad."""
+    fn = tensor.grad_fn
+    RETAINED[fn] = weakref.ref(tensor, lambda _: RETAINED.pop(fn, None))
+
+
+def retained_by(fn: Function) -> Tensor | None:
+    """The live tensor made by `fn` that keeps its gradient, if any."""
+    ref = RETAINED.get(fn)
+    return None if ref is None else ref()
 
 
 CHANGED_MESSAGE = (
@@ -143,6 +151,8 @@ class Function:
         return f"<{self.name}>"
 
 
+# ---- running an op ----------------------------------------------------------------------
+
 # Flags of a code object: the function takes *args or **kwargs.
 _VARARGS, _VARKEYWORDS = 0x04, 0x08
 # What a one-input op's apply finds in place of a second input.
@@ -152,51 +162,81 @@ _ONE_INPUT: Any = object()
 def make_apply(cls: type[Function]) -> Callable[..., Tensor]:
     """The function that runs op `cls` and records it in the graph when an input needs grad.
 
-    This runs for every op, so it is written for speed: an op whose forward takes one or two
-    arrays and no options (tanh, mul, ...) gets an apply of just those arguments, with the
-    unwrapping spelled out; others get the general one.
+    An op whose forward takes one or two inputs and no options (tanh, mul, ...) gets the
+    fast apply, the rest the general one; both unwrap and promote through `unwrap`.
+    """
+    code = cls.forward.__code__
+    options = code.co_flags & (_VARARGS | _VARKEYWORDS) or code.co_kwonlyargcount
+    inputs_taken = 0 if options or cls.forward.__defaults__ else code.co_argcount - 1
+    return fast_apply(cls) if inputs_taken in (1, 2) else general_apply(cls)
+
+
+def fast_apply(cls: type[Function]) -> Callable[..., Tensor]:
+    """apply for an op of one or two inputs and no options: every op runs it, so it is fast.
+
+    One tensor, or two of one dtype, need no promotion and skip `unwrap`.
     """
     forward = cls.forward
-    code = forward.__code__
-    options = code.co_flags & (_VARARGS | _VARKEYWORDS) or code.co_kwonlyargcount
-    inputs_taken = 0 if options or forward.__defaults__ else code.co_argcount - 1
 
-    def fast(a: Any, b: Any = _ONE_INPUT, /) -> Tensor:
+    def apply(a: Any, b: Any = _ONE_INPUT, /) -> Tensor:
         fn = _new(cls)
         fn.saved = ()
         if b is _ONE_INPUT:
-            out = forward(fn, a.data)
-            record = a.requires_grad
-        elif isinstance(a, Tensor):
-            if isinstance(b, Tensor):
-                out = forward(fn, a.data, b.data)
-                record = a.requires_grad or b.requires_grad
-            else:
-                out = forward(fn, *weak_operands(a.data, b))
-                record = a.requires_grad
-        else:
-            b_array, a_number = weak_operands(b.data, a)
-            out = forward(fn, a_number, b_array)
-            record = b.requires_grad
-        return output(fn, out, (a,) if b is _ONE_INPUT else (a, b), record)
+            return output(fn, forward(fn, a.data), (a,), a.requires_grad)
+        if isinstance(a, Tensor) and isinstance(b, Tensor):
+            x, y = a.data, b.data
+            if x.dtype is y.dtype:
+                out = forward(fn, x, y)
+                return output(fn, out, (a, b), a.requires_grad or b.requires_grad)
+        operands, record = unwrap((a, b))
+        return output(fn, forward(fn, *operands), (a, b), record)
 
-    def general(*inputs: Any, **options: Any) -> Tensor:
+    return named_apply(apply, cls)
+
+
+def general_apply(cls: type[Function]) -> Callable[..., Tensor]:
+    """apply for any op: inputs by position, options by keyword."""
+    forward = cls.forward
+
+    def apply(*inputs: Any, **options: Any) -> Tensor:
         fn = _new(cls)
         fn.saved = ()
-        arrays = []
-        record = False
-        for x in inputs:
-            if isinstance(x, Tensor):
-                arrays.append(x.data)
-                record = record or x.requires_grad
-            else:
-                arrays.append(x)
-        return output(fn, forward(fn, *arrays, **options), inputs, record)
+        operands, record = unwrap(inputs)
+        if options:
+            options = weak_options(options)
+        return output(fn, forward(fn, *operands, **options), inputs, record)
 
-    apply = fast if inputs_taken in (1, 2) else general
+    return named_apply(apply, cls)
+
+
+def named_apply(apply: Callable[..., Tensor], cls: type[Function]) -> Callable[..., Tensor]:
     apply.__name__ = "apply"
     apply.__qualname__ = f"{cls.__name__}.apply"
     return apply
+
+
+def unwrap(inputs: tuple[Any, ...]) -> tuple[list[Any], bool]:
+    """The inputs' arrays, promoted as PyTorch would, and whether any input requires grad.
+
+    Tensors of one dtype (beside None and strings) have nothing to promote: they skip it.
+    """
+    operands = []
+    record = False
+    dtype = None
+    uniform = True
+    for x in inputs:
+        if isinstance(x, Tensor):
+            data = x.data
+            operands.append(data)
+            record = record or x.requires_grad
+            if dtype is None:
+                dtype = data.dtype
+            elif data.dtype is not dtype:
+                uniform = False
+        else:
+            operands.append(x)
+            uniform = uniform and (x is None or isinstance(x, str))
+    return (operands if uniform else promote(operands)), record
 
 
 def output(fn: Function, out: Any, inputs: tuple[Any, ...], record: bool) -> Tensor:
@@ -204,7 +244,7 @@ def output(fn: Function, out: Any, inputs: tuple[Any, ...], record: bool) -> Ten
     result = _new(Tensor)
     result.data = out if type(out) is ndarray else xp.asarray(out)  # 0-d ops give scalars
     result._grad = None
-    if record and GRAD_MODE.enabled:
+    if record and (not NO_GRAD_BLOCKS.count or GRAD_MODE.enabled):
         fn.inputs = inputs
         fn.clock = CLOCK.now
         result.requires_grad = True
@@ -215,30 +255,33 @@ def output(fn: Function, out: Any, inputs: tuple[Any, ...], record: bool) -> Ten
     return result
 
 
-def weak_operands(array: Any, number: Any) -> tuple[Any, Any]:
-    """A tensor's array and a plain number, promoted as PyTorch does.
+# ---- the backward pass ------------------------------------------------------------------
 
-    The number never widens the tensor's dtype (float32 * np.float64(2) stays float32), and
-    a float with an integer tensor gives float32, the default float dtype, not float64.
+
+def backward(root: Tensor, gradient: Any, retain_graph: bool) -> None:
+    """Backpropagate `gradient` from `root` into the .grad of every leaf that requires grad.
+
+    In four steps, each a helper below:
+      count_consumers  how many edges lead into each node: a node runs once all its consumers
+                       have sent their gradients, so it sees the sum over every path
+      run_node         a node's backward, on that sum
+      hand_on          its gradients to its inputs: a leaf keeps its own, a node adds them
+                       up, and a node that has them all is the next to run
+      finish_leaves    each leaf's gradients, summed once into its .grad
     """
-    if isinstance(number, (float, xp.floating)):
-        if array.dtype.kind in "biu":
-            array = array.astype(xp.float32)
-        return array, float(number)
-    if isinstance(number, xp.generic):
-        return array, number.item()
-    return array, number
-
-
-def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
-    """Sum a gradient over the axes that broadcasting added or stretched, back to `shape`."""
-    extra = grad.ndim - len(shape)
-    axes = tuple(range(extra)) + tuple(
-        extra + i for i, size in enumerate(shape) if size == 1 and grad.shape[extra + i] != 1
-    )
-    if axes:
-        grad = grad.sum(axis=axes)
-    return grad.reshape(shape)
+    top = root.grad_fn
+    if top is None:  # backward() of a leaf: the seed is its gradient
+        accumulate_grad(root, gradient.copy())
+        return
+    count_consumers(top)
+    leaf_grads: dict[Tensor, list[Any]] = {}  # every gradient each leaf was sent
+    borrowed: set[Tensor] = set()  # leaves whose one gradient may be someone else's array
+    ready: list[tuple[Function, Any]] = []  # nodes that have all their gradients, waiting
+    fn, grad = top, gradient
+    while fn is not None:
+        grads = run_node(fn, grad, retain_graph)
+        fn, grad = hand_on(fn, grads, grad, ready, leaf_grads, borrowed)
+    finish_leaves(leaf_grads, borrowed)
 
 
 def count_consumers(root: Function) -> None:
@@ -260,101 +303,99 @@ def count_consumers(root: Function) -> None:
                     stack.append(producer)
 
 
-def accumulate_grad(tensor: Tensor, grad: Any) -> None:
-    """Add `grad` (owned by no one else) into tensor.grad, in place, in the tensor's dtype."""
-    if tensor._grad is None:
-        # asarray: an op on 0-d arrays gives a NumPy scalar; .grad always holds an array.
-        tensor._grad = Tensor(xp.asarray(grad, dtype=tensor.data.dtype))
-    else:
-        xp.add(tensor._grad.data, grad, out=tensor._grad.data, casting="unsafe")
+def run_node(fn: Function, grad: Any, retain_graph: bool) -> Any:
+    """fn's backward of the gradient its consumers sent: a gradient per input (or one, bare).
 
-
-def backward(root: Tensor, gradient: Any, retain_graph: bool) -> None:
-    """Backpropagate `gradient` from `root` into the .grad of every leaf that requires grad.
-
-    A node runs once all its consumers have passed it their gradients (counted first, as
-    PyTorch does), so each node's backward sees the sum over every path.
+    First it checks that fn's saved arrays are still there and unchanged, and keeps the
+    gradient of the tensor fn made if that asked for it (retain_grad); afterwards it frees
+    the saved arrays unless the graph is retained. A node that received no gradient at all
+    (every consumer's backward gave it None) passes None on to each input.
     """
-    top = root.grad_fn
-    if top is None:
-        accumulate_grad(root, gradient.copy())
-        return
-    count_consumers(top)
-    retained = RETAINED
-    now = CLOCK.now
-    free = not retain_graph
-    # Each leaf's gradients are collected, reduced to its shape and summed once at the end,
-    # not one add per use.
-    leaf_grads: dict[Tensor, list[Any]] = {}
-    # Leaves whose one gradient may be shared: the incoming gradient passed through
-    # unchanged (Add gives it to both inputs), or a view of one.
-    borrowed: set[Tensor] = set()
-    # Nodes whose every consumer has sent its gradient, each with the sum of them. The first
-    # node that a node's backward makes ready runs next, without a trip through this stack.
-    ready: list[tuple[Function, Any]] = []
-    fn, grad = top, gradient
-    while True:
-        saved = fn.saved
-        if saved is None:
-            raise RuntimeError(FREED_MESSAGE)
-        inputs = fn.inputs
-        if fn.clock != now and saved:  # something changed in place since fn was recorded
-            check_unchanged(fn, saved)
-        if grad is None:  # every consumer's backward gave this node no gradient
-            grads: Any = (None,) * len(inputs)
-        else:
-            if retained and fn in retained:
-                keeper = retained_by(fn)
-                if keeper is not None:
-                    accumulate_grad(keeper, grad.copy())
-            grads = fn.backward(grad)
-        if saved and free:
-            fn.saved = None  # as in PyTorch, only a node that saved arrays fails a 2nd backward
-        if type(grads) is tuple:
-            edges: Any = zip(inputs, grads, strict=True)
-        elif len(inputs) == 1:  # a one-input op's backward may return its gradient bare
-            edges = ((inputs[0], grads),)
-        else:
-            edges = zip(inputs, (grads,), strict=True)
-        follow = None
-        for x, g in edges:
-            if not isinstance(x, Tensor):
-                continue
-            producer = x.grad_fn
-            if producer is None:
-                if g is None or not x.requires_grad:
-                    continue
+    saved = fn.saved
+    if saved is None:
+        raise RuntimeError(FREED_MESSAGE)
+    if saved and fn.clock != CLOCK.now:  # something changed in place since fn was recorded
+        check_unchanged(fn, saved)
+    if grad is None:
+        grads: Any = (None,) * len(fn.inputs)
+    else:
+        if RETAINED and fn in RETAINED:
+            keeper = retained_by(fn)
+            if keeper is not None:
+                accumulate_grad(keeper, grad.copy())
+        grads = fn.backward(grad)
+    if saved and not retain_graph:
+        fn.saved = None  # as in PyTorch, only a node that saved arrays fails a 2nd backward
+    return grads
+
+
+def hand_on(
+    fn: Function,
+    grads: Any,
+    incoming: Any,
+    ready: list[tuple[Function, Any]],
+    leaf_grads: dict[Tensor, list[Any]],
+    borrowed: set[Tensor],
+) -> tuple[Any, Any]:
+    """Send each of fn's inputs its gradient; return the node to run next, or (None, None).
+
+    A leaf keeps its gradient for the end (in leaf_grads; in `borrowed` too if the array
+    may be shared). A node adds it to what its other consumers sent, and once it has heard
+    from them all it is ready: the first node made ready runs next, so a chain runs in order,
+    and any others wait on `ready`.
+    """
+    inputs = fn.inputs
+    if type(grads) is not tuple:  # a one-input op's backward may return its gradient bare
+        grads = (grads,)
+    if len(grads) != len(inputs):
+        raise ValueError(
+            f"{fn.name} has {len(inputs)} inputs, so its backward must return {len(inputs)} "
+            f"gradients (None for an input that takes none), not {len(grads)}"
+        )
+    first = None
+    # Lengths are checked above: zip's strict= would build a keyword dict per node.
+    for x, g in zip(inputs, grads):  # noqa: B905
+        if not isinstance(x, Tensor):
+            continue
+        producer = x.grad_fn
+        if producer is None:
+            if g is not None and x.requires_grad:
                 pending = leaf_grads.get(x)
                 if pending is None:
                     leaf_grads[x] = [g]
-                    if g is grad or g.base is not None:
+                    if g is incoming or g.base is not None:
                         borrowed.add(x)
                 else:
                     pending.append(g)
-                continue
-            if g is not None and g.shape != x.data.shape:
-                g = unbroadcast(g, x.data.shape)
-            waiting = producer.waiting - 1
-            if waiting:  # more consumers to come: keep the sum so far on the node
-                producer.waiting = waiting
-                if g is not None:
-                    pending = producer.pending
-                    producer.pending = g if pending is None else pending + g
-                continue
-            pending = producer.pending
-            if pending is not None:
-                producer.pending = None
-                g = pending if g is None else pending + g
-            if follow is None:
-                follow, follow_grad = producer, g
-            else:
-                ready.append((producer, g))
-        if follow is not None:
-            fn, grad = follow, follow_grad
-        elif ready:
-            fn, grad = ready.pop()
+            continue
+        if g is not None and g.shape != x.data.shape:
+            g = unbroadcast(g, x.data.shape)
+        waiting = producer.waiting - 1
+        if waiting:  # more consumers to come: keep the sum so far on the node
+            producer.waiting = waiting
+            if g is not None:
+                pending = producer.pending
+                producer.pending = g if pending is None else pending + g
+            continue
+        pending = producer.pending
+        if pending is not None:
+            producer.pending = None
+            g = pending if g is None else pending + g
+        if first is None:
+            first, first_grad = producer, g
         else:
-            break
+            ready.append((producer, g))
+    if first is not None:
+        return first, first_grad
+    return ready.pop() if ready else (None, None)
+
+
+def finish_leaves(leaf_grads: dict[Tensor, list[Any]], borrowed: set[Tensor]) -> None:
+    """Reduce each leaf's gradients to its shape and sum them: one add into .grad per leaf.
+
+    A leaf's one gradient is copied first if it is borrowed: the gradient a node received,
+    passed on unchanged (Add gives it to both inputs), or a view of an array.
+    """
     for leaf, pending in leaf_grads.items():
         shape = leaf.data.shape
         if len(pending) == 1:
@@ -367,6 +408,26 @@ def backward(root: Tensor, gradient: Any, retain_graph: bool) -> None:
             pending = [g if g.shape == shape else unbroadcast(g, shape) for g in pending]
             total = xp.add.reduce(pending) if len(pending) > 8 else sum_arrays(pending)
         accumulate_grad(leaf, total)
+
+
+def accumulate_grad(tensor: Tensor, grad: Any) -> None:
+    """Add `grad` (owned by no one else) into tensor.grad, in place, in the tensor's dtype."""
+    if tensor._grad is None:
+        # asarray: an op on 0-d arrays gives a NumPy scalar; .grad always holds an array.
+        tensor._grad = Tensor(xp.asarray(grad, dtype=tensor.data.dtype))
+    else:
+        xp.add(tensor._grad.data, grad, out=tensor._grad.data, casting="unsafe")
+
+
+def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum a gradient over the axes that broadcasting added or stretched, back to `shape`."""
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, size in enumerate(shape) if size == 1 and grad.shape[extra + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes)
+    return grad.reshape(shape)
 
 
 def check_unchanged(fn: Function, saved: Any) -> None:

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
+__all__ = ["enable_grad", "is_grad_enabled", "no_grad"]
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -16,12 +18,27 @@ class _GradMode(threading.local):
     enabled: bool = True
 
 
+class _OpenBlocks:
+    """How many no_grad() blocks are open, in all threads together.
+
+    While none is, every thread records, and an op learns so from this plain counter
+    rather than from the thread-local mode, which takes four times as long to read.
+    """
+
+    __slots__ = ("count", "lock")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+
+
 GRAD_MODE = _GradMode()
+NO_GRAD_BLOCKS = _OpenBlocks()
 
 
 def is_grad_enabled() -> bool:
     """True when operations on tensors that require grad are recorded."""
-    return GRAD_MODE.enabled
+    return not NO_GRAD_BLOCKS.count or GRAD_MODE.enabled
 
 
 class _SetGradMode:
@@ -40,6 +57,9 @@ class _SetGradMode:
         self._previous: list[bool] = []
 
     def __enter__(self) -> None:
+        if not self.mode:
+            with NO_GRAD_BLOCKS.lock:
+                NO_GRAD_BLOCKS.count += 1
         self._previous.append(GRAD_MODE.enabled)
         GRAD_MODE.enabled = self.mode
 
@@ -50,6 +70,9 @@ class _SetGradMode:
         traceback: TracebackType | None,
     ) -> None:
         GRAD_MODE.enabled = self._previous.pop()
+        if not self.mode:
+            with NO_GRAD_BLOCKS.lock:
+                NO_GRAD_BLOCKS.count -= 1
 
     def __call__(self, function: F) -> F:
         @functools.wraps(function)

@@ -18,8 +18,9 @@ class GradcheckError(AssertionError):
 class GradientError:
     """How far one input's analytic gradient is from its central differences.
 
-    `max_rel_error` is normwise: the largest absolute error over the largest |numerical|
-    entry, so entries whose true gradient is nearly zero do not blow it up. `passed` says
+    `max_rel_error` is relative_difference(analytic, numerical): the largest absolute error
+    over the largest |numerical| entry, so entries whose true gradient is nearly zero do not
+    blow it up. `passed` says
     that no element exceeds its tolerance atol + rtol * |numerical|; `worst` is the element
     that exceeds it the most, or when none does, the one with the largest absolute error.
     """
@@ -98,7 +99,7 @@ def gradient_errors(
     for index, x in enumerate(inputs):
         if not x.requires_grad:
             continue
-        analytic = x.grad.data if x.grad is not None else xp.zeros_like(x.data)
+        analytic = xp.zeros_like(x.data) if x.grad is None else x.grad.data
         numerical = numerical_grad(fn, inputs, index, weights, eps)
         errors.append(compare(index, analytic, numerical, atol, rtol))
     return errors
@@ -112,16 +113,10 @@ def compare(index: int, analytic: Any, numerical: Any, atol: float, rtol: float)
     excess = difference - (atol + rtol * xp.abs(numerical))
     passed = bool(excess.max() <= 0)  # NaN compares False, so it fails
     worst = xp.unravel_index(int((difference if passed else excess).argmax()), excess.shape)
-    max_abs_error = float(difference.max())
-    scale = float(xp.abs(numerical).max())
-    if scale > 0:
-        max_rel_error = max_abs_error / scale
-    else:
-        max_rel_error = 0.0 if max_abs_error == 0 else float("inf")
     return GradientError(
         index=index,
-        max_abs_error=max_abs_error,
-        max_rel_error=max_rel_error,
+        max_abs_error=float(difference.max()),
+        max_rel_error=relative_difference(analytic, numerical),
         worst=tuple(int(i) for i in worst),
         analytic_at_worst=float(analytic[worst]),
         numerical_at_worst=float(numerical[worst]),
@@ -129,6 +124,23 @@ def compare(index: int, analytic: Any, numerical: Any, atol: float, rtol: float)
         rtol=rtol,
         passed=passed,
     )
+
+
+def relative_difference(value: Any, reference: Any) -> float:
+    """max|value - reference| / max|reference|, in float64; value None counts as zeros.
+
+    Normwise, so entries whose reference is nearly zero do not blow it up: 0 when the two
+    agree (or are empty), inf when only the reference is all zeros.
+    """
+    reference = xp.asarray(reference, dtype=xp.float64)
+    if not reference.size:
+        return 0.0
+    value = xp.zeros_like(reference) if value is None else xp.asarray(value, dtype=xp.float64)
+    difference = float(xp.abs(value - reference).max())
+    if difference == 0:
+        return 0.0
+    scale = float(xp.abs(reference).max())
+    return difference / scale if scale > 0 else float("inf")
 
 
 def gradcheck(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from collections.abc import Iterator, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NamedTuple, TypeVar, cast
 
 import numpy as np
 
@@ -14,32 +14,10 @@ from . import function
 from .backend import ndarray, xp
 from .function import backward as run_backward
 from .function import mark_changed, retain, retained_by
-from .grad_mode import GRAD_MODE
-from .ops.elementwise import (
-    Abs,
-    Add,
-    Cast,
-    Clamp,
-    Div,
-    Erf,
-    Exp,
-    Log,
-    Log1p,
-    Maximum,
-    Minimum,
-    Mul,
-    Neg,
-    Pow,
-    Relu,
-    Sigmoid,
-    Sqrt,
-    Sub,
-    Tanh,
-)
-from .ops.indexing import Gather, GetItem
-from .ops.linalg import MatMul
-from .ops.reductions import Amax, Amin, LogSoftmax, LogSumExp, Mean, Norm, Softmax, Sum
-from .ops.shape import Expand, Permute, Reshape, Transpose
+from .grad_mode import is_grad_enabled
+from .ops import elementwise, indexing, linalg, manipulation, reductions
+
+__all__ = ["Tensor"]
 
 Dim = int | tuple[int, ...] | None
 Number = float  # in the class body `float` names the Tensor.float method
@@ -96,6 +74,38 @@ def check_can_require_grad(array: Any) -> None:
         )
 
 
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+# The Tensor methods that are also functions of gradtrain's top level, as in PyTorch
+# (gt.exp(x) is x.exp()), in the order the class declares them; toplevel.py makes them.
+TOPLEVEL: list[str] = []
+
+
+def toplevel(method: Method) -> Method:
+    """Declare, in Tensor's body, a method that gradtrain offers as a function too.
+
+    `exp = toplevel(Exp.apply)` or `@toplevel` over a def: the name it is bound to becomes
+    gt.exp, and the class keeps the plain method, so calls cost nothing more. An alias bound
+    afterwards (`view = reshape`) is a method only, unless marked too (`clip = toplevel(clamp)`).
+    """
+    # The class body holds the marker only until the class exists; then the method is back.
+    return cast(Method, _TopLevel(method))
+
+
+class _TopLevel:
+    """A method in Tensor's body on its way to the class, noted as a top-level function."""
+
+    def __init__(self, method: Callable[..., Any]) -> None:
+        self.method = method.method if isinstance(method, _TopLevel) else method
+        self.name: str | None = None
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        setattr(owner, name, self.method)
+        if self.name is None:  # the first name it is bound to; a later one is an alias
+            self.name = name
+            TOPLEVEL.append(name)
+
+
 class MaxResult(NamedTuple):
     """What max(dim) and min(dim) return: the values and where they were."""
 
@@ -128,10 +138,15 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        fn = self.grad_fn
-        if self._grad is None and fn is not None and retained_by(fn) is not self:
+        """The gradient backward accumulated here, or None; settable (to None, to zero_grad).
+
+        As in PyTorch, a non-leaf keeps none unless retain_grad() was called, and reading it
+        warns. A leaf's never warns: optimizers, clipping and the trainer read it so.
+        """
+        grad = self._grad
+        if grad is None and self.grad_fn is not None and retained_by(self.grad_fn) is not self:
             warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
-        return self._grad
+        return grad
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
@@ -164,6 +179,7 @@ class Tensor:
     def size(self, dim: int | None = None) -> Any:
         return self.shape if dim is None else self.shape[dim]
 
+    @toplevel
     def numel(self) -> int:
         size: int = self.data.size
         return size
@@ -254,7 +270,7 @@ class Tensor:
             return self
         if not xp.issubdtype(dtype, xp.floating):  # integers carry no gradient: off the graph
             return Tensor(self.data.astype(dtype))
-        return Cast.apply(self, dtype=dtype)
+        return elementwise.Cast.apply(self, dtype=dtype)
 
     def float(self) -> Tensor:
         return self.to(xp.float32)
@@ -265,8 +281,9 @@ class Tensor:
     def long(self) -> Tensor:
         return self.to(xp.int64)
 
+    @toplevel
     def clone(self) -> Tensor:
-        return Add.apply(self, xp.zeros((), dtype=self.dtype))
+        return elementwise.Add.apply(self, xp.zeros((), dtype=self.dtype))
 
     def contiguous(self) -> Tensor:
         return self
@@ -305,7 +322,7 @@ class Tensor:
 
     def _check_inplace(self) -> None:
         """Refuse an in-place change PyTorch would refuse; note one that may go ahead."""
-        if self.requires_grad and GRAD_MODE.enabled:
+        if self.requires_grad and is_grad_enabled():
             if self.grad_fn is None:
                 raise RuntimeError(
                     "a leaf Variable that requires grad is being used in an in-place operation."
@@ -360,39 +377,39 @@ class Tensor:
 
     # ---- arithmetic -----------------------------------------------------------------
 
-    __add__ = Add.apply
+    __add__ = elementwise.Add.apply
 
     def __radd__(self, other: Any) -> Tensor:
-        return Add.apply(other, self)
+        return elementwise.Add.apply(other, self)
 
-    __sub__ = Sub.apply
+    __sub__ = elementwise.Sub.apply
 
     def __rsub__(self, other: Any) -> Tensor:
-        return Sub.apply(other, self)
+        return elementwise.Sub.apply(other, self)
 
-    __mul__ = Mul.apply
+    __mul__ = elementwise.Mul.apply
 
     def __rmul__(self, other: Any) -> Tensor:
-        return Mul.apply(other, self)
+        return elementwise.Mul.apply(other, self)
 
-    __truediv__ = Div.apply
+    __truediv__ = elementwise.Div.apply
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return Div.apply(other, self)
+        return elementwise.Div.apply(other, self)
 
-    __pow__ = Pow.apply
+    __pow__ = elementwise.Pow.apply
 
     def __rpow__(self, base: Any) -> Tensor:
-        return Pow.apply(base, self)
+        return elementwise.Pow.apply(base, self)
 
-    __matmul__ = MatMul.apply
+    __matmul__ = linalg.MatMul.apply
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return MatMul.apply(other, self)
+        return linalg.MatMul.apply(other, self)
 
-    __neg__ = Neg.apply
+    __neg__ = elementwise.Neg.apply
 
-    __abs__ = Abs.apply
+    __abs__ = elementwise.Abs.apply
 
     # Comparisons give boolean tensors outside the graph, as in PyTorch.
     def __lt__(self, other: Any) -> Tensor:
@@ -414,62 +431,54 @@ class Tensor:
         return Tensor(self.data != as_array(other))
 
     # ---- elementwise functions ------------------------------------------------------
+    # Here and below, toplevel(...) makes a method a function of gradtrain too: gt.exp(x).
 
-    add = Add.apply
+    add = toplevel(elementwise.Add.apply)
+    sub = toplevel(elementwise.Sub.apply)
+    mul = toplevel(elementwise.Mul.apply)
+    div = toplevel(elementwise.Div.apply)
+    pow = toplevel(elementwise.Pow.apply)
+    matmul = toplevel(linalg.MatMul.apply)
+    abs = toplevel(elementwise.Abs.apply)
+    exp = toplevel(elementwise.Exp.apply)
+    log = toplevel(elementwise.Log.apply)
+    log1p = toplevel(elementwise.Log1p.apply)
+    sin = toplevel(elementwise.Sin.apply)
+    sqrt = toplevel(elementwise.Sqrt.apply)
+    tanh = toplevel(elementwise.Tanh.apply)
+    sigmoid = toplevel(elementwise.Sigmoid.apply)
+    relu = toplevel(elementwise.Relu.apply)
+    erf = toplevel(elementwise.Erf.apply)
+    maximum = toplevel(elementwise.Maximum.apply)
+    minimum = toplevel(elementwise.Minimum.apply)
 
-    sub = Sub.apply
-
-    mul = Mul.apply
-
-    div = Div.apply
-
-    pow = Pow.apply
-
-    matmul = MatMul.apply
-
-    abs = Abs.apply
-
-    exp = Exp.apply
-
-    log = Log.apply
-
-    log1p = Log1p.apply
-
-    sqrt = Sqrt.apply
-
-    tanh = Tanh.apply
-
-    sigmoid = Sigmoid.apply
-
-    relu = Relu.apply
-
-    erf = Erf.apply
-
+    @toplevel
     def clamp(self, min: Number | None = None, max: Number | None = None) -> Tensor:
         if min is None and max is None:
             raise ValueError("clamp needs at least one of min and max")
-        return Clamp.apply(self, min=min, max=max)
+        return elementwise.Clamp.apply(self, min=min, max=max)
 
-    clip = clamp
-
-    maximum = Maximum.apply
-
-    minimum = Minimum.apply
+    clip = toplevel(clamp)
 
     # ---- reductions -----------------------------------------------------------------
 
+    @toplevel
     def sum(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
-        return Sum.apply(self, axis=dim, keepdims=keepdim)
+        return reductions.Sum.apply(self, axis=dim, keepdims=keepdim)
 
+    @toplevel
     def mean(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
-        return Mean.apply(self, axis=dim, keepdims=keepdim)
+        return reductions.Mean.apply(self, axis=dim, keepdims=keepdim)
 
+    @toplevel
     def amax(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
-        return Amax.apply(self, axis=dim, keepdims=keepdim)
+        return reductions.Amax.apply(self, axis=dim, keepdims=keepdim)
 
+    @toplevel
     def amin(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
-        return Amin.apply(self, axis=dim, keepdims=keepdim)
+        return reductions.Amin.apply(self, axis=dim, keepdims=keepdim)
 
+    @toplevel
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
         """max() is the largest value; max(dim) gives (values, indices); max(tensor) is maximum."""
         if isinstance(dim, Tensor):
@@ -478,6 +487,7 @@ class Tensor:
             return self.amax()
         return self._select(self.data.argmax(axis=dim, keepdims=True), dim, keepdim)
 
+    @toplevel
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
         """min() is the smallest value; min(dim) gives (values, indices); min(tensor) is minimum."""
         if isinstance(dim, Tensor):
@@ -487,42 +497,51 @@ class Tensor:
         return self._select(self.data.argmin(axis=dim, keepdims=True), dim, keepdim)
 
     def _select(self, indices: Any, dim: int, keepdim: bool) -> MaxResult:
-        values = Gather.apply(self, indices, axis=dim)
+        values = indexing.Gather.apply(self, index=indices, axis=dim)
         if not keepdim:
             return MaxResult(values.squeeze(dim), Tensor(indices.squeeze(dim)))
         return MaxResult(values, Tensor(indices))
 
+    @toplevel
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return Tensor(self.data.argmax(axis=dim, keepdims=keepdim))
 
+    @toplevel
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return Tensor(self.data.argmin(axis=dim, keepdims=keepdim))
 
+    @toplevel
     def var(self, dim: Dim = None, keepdim: bool = False, correction: int = 1) -> Tensor:
         """Variance, unbiased by default (correction=1) as in PyTorch."""
         deviation = self - self.mean(dim, keepdim=True)
         count = self.numel() if dim is None else math.prod(self.shape[d] for d in _dims(dim))
         return (deviation * deviation).sum(dim, keepdim=keepdim) / max(0, count - correction)
 
+    @toplevel
     def std(self, dim: Dim = None, keepdim: bool = False, correction: int = 1) -> Tensor:
         return self.var(dim, keepdim=keepdim, correction=correction).sqrt()
 
+    @toplevel
     def logsumexp(self, dim: Dim, keepdim: bool = False) -> Tensor:
-        return LogSumExp.apply(self, axis=dim, keepdims=keepdim)
+        return reductions.LogSumExp.apply(self, axis=dim, keepdims=keepdim)
 
+    @toplevel
     def softmax(self, dim: int) -> Tensor:
-        return Softmax.apply(self, axis=dim)
+        return reductions.Softmax.apply(self, axis=dim)
 
+    @toplevel
     def log_softmax(self, dim: int) -> Tensor:
-        return LogSoftmax.apply(self, axis=dim)
+        return reductions.LogSoftmax.apply(self, axis=dim)
 
+    @toplevel
     def gather(self, dim: int, index: Any) -> Tensor:
-        return Gather.apply(self, as_array(index), axis=dim)
+        return indexing.Gather.apply(self, index=as_array(index), axis=dim)
 
+    @toplevel
     def norm(self, p: Any = "fro", dim: Dim = None, keepdim: bool = False) -> Tensor:
         """The 2-norm (p=2 or "fro", the default), 1-norm (p=1) or max-norm (p=inf)."""
         if p == 2 or p == "fro":
-            return Norm.apply(self, axis=dim, keepdims=keepdim)
+            return reductions.Norm.apply(self, axis=dim, keepdims=keepdim)
         if p == 1:
             return self.abs().sum(dim, keepdim=keepdim)
         if p == math.inf:
@@ -530,19 +549,23 @@ class Tensor:
         raise ValueError(f"norm supports p=2 (or 'fro'), p=1 and p=inf, not p={p!r}")
 
     # any() and all() give boolean tensors outside the graph, as comparisons do.
+    @toplevel
     def all(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
         return Tensor(self.data.all(axis=dim, keepdims=keepdim))
 
+    @toplevel
     def any(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
         return Tensor(self.data.any(axis=dim, keepdims=keepdim))
 
     # ---- shape ----------------------------------------------------------------------
 
+    @toplevel
     def reshape(self, *shape: Any) -> Tensor:
-        return Reshape.apply(self, shape=_shape_arg(shape))
+        return manipulation.Reshape.apply(self, shape=shape_arg(shape))
 
     view = reshape
 
+    @toplevel
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if self.ndim == 0:
             return self.reshape(1)
@@ -552,6 +575,7 @@ class Tensor:
         merged = math.prod(shape[start : end + 1])
         return self.reshape(*shape[:start], merged, *shape[end + 1 :])
 
+    @toplevel
     def squeeze(self, dim: Dim = None) -> Tensor:
         if dim is None:
             shape = tuple(size for size in self.shape if size != 1)
@@ -560,13 +584,16 @@ class Tensor:
             shape = tuple(size for i, size in enumerate(self.shape) if i not in drop)
         return self.reshape(shape)
 
+    @toplevel
     def unsqueeze(self, dim: int) -> Tensor:
         position = dim if dim >= 0 else self.ndim + dim + 1
         return self.reshape((*self.shape[:position], 1, *self.shape[position:]))
 
+    @toplevel
     def transpose(self, dim0: int, dim1: int) -> Tensor:
-        return Transpose.apply(self, dim0=dim0, dim1=dim1)
+        return manipulation.Transpose.apply(self, dim0=dim0, dim1=dim1)
 
+    @toplevel
     def t(self) -> Tensor:
         """The transpose of a matrix; a vector or a scalar as it is."""
         if self.ndim > 2:
@@ -575,6 +602,7 @@ class Tensor:
             )
         return self.transpose(0, 1) if self.ndim == 2 else self
 
+    @toplevel
     def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
         """Pieces along dim of split_size each (the last may be shorter), or of listed sizes."""
         size = self.shape[dim]
@@ -594,6 +622,7 @@ class Tensor:
             self._narrow(dim, start, length) for start, length in zip(starts, sizes, strict=True)
         )
 
+    @toplevel
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         """At most `chunks` pieces of equal size along dim, the last perhaps smaller."""
         if chunks <= 0:
@@ -603,6 +632,7 @@ class Tensor:
             return tuple(self._narrow(dim, 0, 0) for _ in range(chunks))
         return self.split(-(-size // chunks), dim)
 
+    @toplevel
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
         """The slices along dim, each without it."""
         position = dim % self.ndim
@@ -611,29 +641,39 @@ class Tensor:
     def _narrow(self, dim: int, start: int, length: int) -> Tensor:
         return self[(slice(None),) * (dim % self.ndim) + (slice(start, start + length),)]
 
+    @toplevel
     def permute(self, *dims: Any) -> Tensor:
-        return Permute.apply(self, dims=_shape_arg(dims))
+        return manipulation.Permute.apply(self, dims=shape_arg(dims))
 
     def expand(self, *sizes: Any) -> Tensor:
-        sizes = _shape_arg(sizes)
+        sizes = shape_arg(sizes)
         offset = len(sizes) - self.ndim
         shape = tuple(
             self.shape[i - offset] if size == -1 else size for i, size in enumerate(sizes)
         )
-        return Expand.apply(self, shape=shape)
+        return manipulation.Expand.apply(self, shape=shape)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return GetItem.apply(self, index=unwrap_index(index))
+        return indexing.GetItem.apply(self, index=unwrap_index(index))
 
     def __iter__(self) -> Iterator[Tensor]:
         return (self[i] for i in range(len(self)))
 
 
-def _shape_arg(args: Sequence[Any]) -> tuple[int, ...]:
-    """Accept shape(2, 3) and shape((2, 3)) alike."""
+def shape_arg(args: Sequence[Any]) -> tuple[int, ...]:
+    """A shape given as separate sizes or as one sequence: f(2, 3) and f((2, 3)) alike."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         return tuple(args[0])
     return tuple(args)
+
+
+def tensor_argument(value: Any, function: str, name: str = "input") -> Tensor:
+    """value, if it is a Tensor; PyTorch's TypeError for function's argument `name` if not."""
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"{function}(): argument '{name}' must be Tensor, not {type(value).__name__}"
+        )
+    return value
 
 
 def _dims(dim: int | tuple[int, ...]) -> tuple[int, ...]:

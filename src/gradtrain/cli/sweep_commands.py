@@ -195,10 +195,11 @@ def _plan_line(state: SweepState, launcher: LauncherName, workers: int, address:
 
 
 def _report_results(state: SweepState, report: SweepReport) -> None:
-    from gradtrain.sweep import leaderboards, load_run, write_csv
+    from gradtrain.sweep import leaderboards, write_csv
     from gradtrain.sweep.render import render_leaderboards
+    from gradtrain.sweep.results import read_runs
 
-    runs = [load_run(state.sweep_dir / name) for name in report.entries]
+    runs = read_runs([state.sweep_dir / name for name in report.entries])
     if runs:
         boards = leaderboards(runs)
         sys.stdout.write("\n")
@@ -283,10 +284,9 @@ def plot(
 
 
 def _load_runs(paths: Sequence[Path]) -> list[Run]:
-    from gradtrain.sweep import find_run_dirs, load_run
-    from gradtrain.sweep.results import ResultsError
+    from gradtrain.sweep.results import ResultsError, load_runs
 
     try:
-        return [load_run(path) for path in find_run_dirs(paths)]
+        return load_runs(paths)
     except ResultsError as error:
         fail(str(error))

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from gradtrain import display
+# From the module itself: `from gradtrain import display` would ask the package's lazy
+# __getattr__ first, which loads the engine (and NumPy) before it gives up.
+from gradtrain.display import wants_plain as stream_wants_plain
 
 if TYPE_CHECKING:
     from gradtrain.config import ConfigError, Experiment, ExperimentConfig
@@ -173,7 +175,7 @@ def build(config: ExperimentConfig) -> Experiment:
 
 def wants_plain() -> bool:
     """Plain text on stdout: a pipe or a file, or NO_COLOR set (and not empty)."""
-    return display.wants_plain(sys.stdout)
+    return stream_wants_plain(sys.stdout)
 
 
 def print_json(document: dict[str, Any]) -> None:

@@ -39,6 +39,15 @@ class ConfigError(Exception):
         return str(self.args[0])
 
 
+def override_source(token: str) -> str:
+    """Where a problem of a command-line override is: `override 'optimizer.lr=x'`.
+
+    Characters a terminal would act on (ESC, BEL, ...) are shown escaped, never printed raw.
+    """
+    shown = "".join(char if char.isprintable() else repr(char)[1:-1] for char in token)
+    return f"override '{shown}'"
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """' did you mean 'lr'?' when a choice is close to `word`, else ''."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)

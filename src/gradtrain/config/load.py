@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
 
+from gradtrain.files import unreadable_reason
+
 from .errors import ConfigError, Problem
 from .locator import Locator
 from .overrides import apply_overrides, parse_overrides
@@ -24,14 +26,8 @@ def default_config_path() -> Path:
 def _read(path: Path, shown: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        reason = "no such file"
-    except IsADirectoryError:
-        reason = "a folder, not a config file"
-    except UnicodeDecodeError as error:
-        reason = f"not UTF-8 text ({error.reason} at byte {error.start})"
-    except OSError as error:
-        reason = f"cannot be read: {error.strerror or error}"
+    except (OSError, UnicodeDecodeError) as error:
+        reason = unreadable_reason(error, "config file")
     raise ConfigError([Problem(shown, None, None, "", reason)])
 
 

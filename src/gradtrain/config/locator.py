@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .errors import Problem, join_path
+from .errors import Problem, join_path, override_source
 from .yaml_loader import Keys, Mark, SourceMap
 
 Anchor = Literal["value", "key", "parent"]
@@ -38,7 +38,7 @@ class Locator:
         path = join_path(keys)
         for override in reversed(self.overrides):
             if keys[: len(override.keys)] == override.keys:
-                return Problem(f"override '{override.token}'", None, None, path, message)
+                return Problem(override_source(override.token), None, None, path, message)
         mark = self._mark(keys, anchor)
         line, column = (mark.line, mark.column) if mark else (None, None)
         return Problem(self.source_map.file, line, column, path, message)

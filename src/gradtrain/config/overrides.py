@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ConfigError, Problem, join_path, show_value
+from .errors import ConfigError, Problem, join_path, override_source, show_value
 from .locator import OverrideSource
 from .yaml_loader import load_yaml
 
@@ -26,7 +26,7 @@ class Override:
 
 
 def _token_problem(token: str, message: str, path: str = "") -> Problem:
-    return Problem(f"override '{token}'", None, None, path, message)
+    return Problem(override_source(token), None, None, path, message)
 
 
 def parse_override(token: str) -> Override:

@@ -2,133 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
-from collections.abc import Iterable
-from csv import Error as CsvError
-from csv import reader as csv_reader
-from dataclasses import dataclass
-from importlib.resources import files
+from importlib.resources import as_file, files
 from pathlib import Path
-
-import numpy as np
 
 from gradtrain.registry import datasets
 
+from .csv_file import read_csv
 from .table import DataError, Table
-
-
-@dataclass(frozen=True)
-class RawCsv:
-    """A CSV file's header and rows as text, with each row's line number for messages."""
-
-    name: str
-    header: list[str]
-    rows: list[list[str]]
-    line_numbers: list[int]
-
-
-def parse_csv(lines: Iterable[str], name: str) -> RawCsv:
-    """Read a header row and data rows of the header's width; `name` is the file in messages."""
-    reader = csv_reader(lines)
-    header: list[str] | None = None
-    rows: list[list[str]] = []
-    line_numbers: list[int] = []
-    try:
-        for row in reader:
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if header is None:
-                header = [cell.strip() for cell in row]
-                _check_header(header, name, reader.line_num)
-            elif len(row) != len(header):
-                raise DataError(
-                    f"{name}, line {reader.line_num}: {len(row)} values, but the header has "
-                    f"{len(header)} columns ({', '.join(header)})",
-                    field="path",
-                )
-            else:
-                rows.append(row)
-                line_numbers.append(reader.line_num)
-    except CsvError as error:
-        raise DataError(
-            f"{name}, line {reader.line_num}: not valid CSV ({error})", field="path"
-        ) from None
-    if header is None:
-        raise DataError(f"{name} is empty: expected a header row, then data rows", field="path")
-    if not rows:
-        raise DataError(f"{name} has a header but no data rows", field="path")
-    return RawCsv(name, header, rows, line_numbers)
-
-
-def _check_header(header: list[str], name: str, line: int) -> None:
-    for position, column in enumerate(header):
-        if not column:
-            raise DataError(
-                f"{name}, line {line}: header column {position + 1} has no name", field="path"
-            )
-        if column in header[:position]:
-            raise DataError(
-                f"{name}, line {line}: column {column!r} appears twice in the header", field="path"
-            )
-
-
-def select(raw: RawCsv, target: str, features: list[str] | None) -> Table:
-    """The chosen columns of a parsed CSV as numbers; features None means all but the target."""
-    _check_column(raw, target, "target")
-    if features is None:
-        features = [column for column in raw.header if column != target]
-        if not features:
-            raise DataError(f"{raw.name} has no column besides the target {target!r}", "features")
-    elif not features:
-        available = ", ".join(c for c in raw.header if c != target)
-        raise DataError(f"features is empty; choose from: {available}", field="features")
-    for column in features:
-        _check_column(raw, column, "features")
-        if column == target:
-            raise DataError(f"{target!r} is the target; it cannot be a feature too", "features")
-    positions = [raw.header.index(column) for column in features]
-    return Table(
-        features=_numbers(raw, positions),
-        target=_numbers(raw, [raw.header.index(target)])[:, 0],
-        feature_names=list(features),
-        target_name=target,
-    )
-
-
-def _check_column(raw: RawCsv, column: str, field: str) -> None:
-    if column in raw.header:
-        return
-    close = difflib.get_close_matches(column, raw.header, n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    raise DataError(
-        f"no column {column!r} in {raw.name}; {hint}available columns: {', '.join(raw.header)}",
-        field=field,
-    )
-
-
-def _numbers(raw: RawCsv, positions: list[int]) -> np.ndarray:
-    try:
-        return np.array([[row[p] for p in positions] for row in raw.rows], dtype=np.float64)
-    except ValueError:
-        # Only on failure, cell by cell, to say where the bad cell is.
-        return np.array(
-            [
-                [_number(raw, row[p], line, p) for p in positions]
-                for row, line in zip(raw.rows, raw.line_numbers, strict=True)
-            ],
-            dtype=np.float64,
-        )
-
-
-def _number(raw: RawCsv, cell: str, line: int, position: int) -> float:
-    try:
-        return float(cell)
-    except ValueError:
-        problem = "the cell is empty" if not cell.strip() else f"{cell!r} is not a number"
-        raise DataError(
-            f"{raw.name}, line {line}, column {raw.header[position]!r}: {problem}", field="path"
-        ) from None
 
 
 @datasets.register("csv")
@@ -138,12 +19,7 @@ def csv(path: str, target: str, features: list[str] | None = None) -> Table:
     if not file.is_file():
         problem = "not a file" if file.exists() else "no such file"
         raise DataError(f"{problem}: {path}", field="path")
-    try:
-        with file.open(newline="", encoding="utf-8-sig") as stream:
-            raw = parse_csv(stream, path)
-    except UnicodeDecodeError as error:
-        raise DataError(f"{path} is not UTF-8 text: {error}", field="path") from None
-    return select(raw, target, features)
+    return read_csv(file, path, target, features)
 
 
 def _bundled(name: str, target: str, features: list[str] | None) -> Table:
@@ -156,9 +32,8 @@ def _bundled(name: str, target: str, features: list[str] | None) -> Table:
 def _parsed_bundled(name: str, target: str, features: tuple[str, ...] | None) -> Table:
     """A bundled CSV's columns as numbers, parsed once per process (a trainer may load twice)."""
     resource = files("gradtrain") / "datasets" / f"{name}.csv"
-    # Our own files have no quoted line breaks, so splitting lines first is safe.
-    raw = parse_csv(resource.read_text(encoding="utf-8").splitlines(), f"{name}.csv")
-    return select(raw, target, None if features is None else list(features))
+    with as_file(resource) as path:
+        return read_csv(path, f"{name}.csv", target, None if features is None else list(features))
 
 
 @datasets.register("linreg")

@@ -17,12 +17,30 @@ class DataError(ValueError):
 
 @dataclass
 class Table:
-    """Features (N, F) and target (N,), both float64, with their column names."""
+    """Features (N, F) and target (N,), both float64, with their column names.
+
+    Every value is finite, whichever source made the table: a NaN or an infinity would pass
+    for data and surface epochs later as a diverged loss, blamed on the learning rate.
+    """
 
     features: np.ndarray
     target: np.ndarray
     feature_names: list[str]
     target_name: str
+
+    def __post_init__(self) -> None:
+        for values, names in (
+            (self.features, self.feature_names),
+            (np.reshape(self.target, (-1, 1)), [self.target_name]),
+        ):
+            bad = np.argwhere(~np.isfinite(values))
+            if len(bad):
+                row, column = (int(index) for index in bad[0])
+                name = names[column] if column < len(names) else f"column {column}"
+                raise DataError(
+                    f"{name!r} is {values[row, column]} in row {row + 1} (of {len(values)}); "
+                    "every value must be a finite number"
+                )
 
     def __len__(self) -> int:
         return len(self.target)

@@ -61,6 +61,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gradtrain.autograd import Tensor
+from gradtrain.autograd.gradcheck import relative_difference
 from gradtrain.config import build_experiment
 from gradtrain.display import format_decimals
 from gradtrain.random import get_rng_state, set_rng_state
@@ -288,21 +289,8 @@ def first_value(array: np.ndarray | None) -> str:
     return "None" if array is None else format_decimals(np.asarray(array).reshape(-1)[0])
 
 
-def relative_difference(value: np.ndarray | None, reference: np.ndarray) -> float:
-    """max|value - reference| / max|reference|, None counting as zeros; 0 when both are zero."""
-    reference64 = reference.astype(np.float64)
-    value64 = np.zeros_like(reference64) if value is None else value.astype(np.float64)
-    if not reference64.size:
-        return 0.0
-    difference = float(np.abs(value64 - reference64).max())
-    scale = float(np.abs(reference64).max())
-    if difference == 0:
-        return 0.0
-    return difference / scale if scale > 0 else float("inf")
-
-
 def grad_copy(parameter: Tensor) -> np.ndarray | None:
-    grad = parameter._grad
+    grad = parameter.grad
     return None if grad is None else grad.data.copy()
 
 
@@ -315,19 +303,19 @@ def fresh_gradients(
     own forward pass will draw next.
     """
     parameters = dict(model.named_parameters())
-    kept = {name: parameter._grad for name, parameter in parameters.items()}
+    kept = {name: parameter.grad for name, parameter in parameters.items()}
     try:
         for parameter in parameters.values():
-            parameter._grad = None
+            parameter.grad = None
         set_rng_state(rng_state)
         loss_fn(model(batch.inputs), batch.targets).backward()
         return {
-            name: np.zeros_like(p.data) if p._grad is None else p._grad.data
+            name: np.zeros_like(p.data) if p.grad is None else p.grad.data
             for name, p in parameters.items()
         }
     finally:
         for name, parameter in parameters.items():
-            parameter._grad = kept[name]
+            parameter.grad = kept[name]
 
 
 @dataclass

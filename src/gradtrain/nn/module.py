@@ -176,9 +176,9 @@ class Module:
         """Forget accumulated gradients: drop them (the default) or fill them with zeros."""
         for param in self.parameters():
             if set_to_none:
-                param._grad = None
-            elif param._grad is not None:
-                param._grad.data[...] = 0
+                param.grad = None
+            elif param.grad is not None:
+                param.grad.data[...] = 0
 
     # ---- dtype ----------------------------------------------------------------------
 
@@ -192,8 +192,9 @@ class Module:
             return self
         for param in self.parameters():
             param.data = param.data.astype(dtype, copy=False)
-            if param._grad is not None:
-                param._grad.data = param._grad.data.astype(dtype, copy=False)
+            grad = param.grad
+            if grad is not None:
+                grad.data = grad.data.astype(dtype, copy=False)
         return self
 
     def float(self) -> Module:

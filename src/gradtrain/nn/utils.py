@@ -12,7 +12,8 @@ from ..autograd import Tensor
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[np.ndarray]:
     if isinstance(parameters, Tensor):
         parameters = [parameters]
-    return [p._grad.data for p in parameters if p._grad is not None]
+    grads = (p.grad for p in parameters)
+    return [grad.data for grad in grads if grad is not None]
 
 
 def clip_grad_norm_(

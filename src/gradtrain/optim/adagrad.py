@@ -43,7 +43,7 @@ class Adagrad(Optimizer):
         lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
         weight_decay, maximize = float(group["weight_decay"]), group["maximize"]
         for param in group["params"]:
-            grad = param._grad
+            grad = param.grad
             if grad is None:
                 continue
             state = self.state_for(param)

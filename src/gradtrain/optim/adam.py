@@ -55,7 +55,7 @@ class Adam(Optimizer):
         amsgrad, maximize = group["amsgrad"], group["maximize"]
         decoupled = group["decoupled_weight_decay"]
         for param in group["params"]:
-            grad = param._grad
+            grad = param.grad
             if grad is None:
                 continue
             state = self.state_for(param)

@@ -98,9 +98,9 @@ class Optimizer:
         for group in self.param_groups:
             for param in group["params"]:
                 if set_to_none:
-                    param._grad = None
-                elif param._grad is not None:
-                    param._grad.data.fill(0)
+                    param.grad = None
+                elif param.grad is not None:
+                    param.grad.data.fill(0)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; `closure` re-evaluates the loss first."""
@@ -111,7 +111,7 @@ class Optimizer:
         for group in self.param_groups:
             self.update_group(group)
             for param in group["params"]:
-                if param._grad is not None:  # updated in place: a graph that saved it is stale
+                if param.grad is not None:  # updated in place: a graph that saved it is stale
                     mark_changed(param)
         return loss
 

@@ -53,7 +53,7 @@ class RMSprop(Optimizer):
         weight_decay, momentum = float(group["weight_decay"]), float(group["momentum"])
         centered, maximize = group["centered"], group["maximize"]
         for param in group["params"]:
-            grad = param._grad
+            grad = param.grad
             if grad is None:
                 continue
             state = self.state_for(param)

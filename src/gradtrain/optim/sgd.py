@@ -51,7 +51,7 @@ class SGD(Optimizer):
         weight_decay = float(group["weight_decay"])
         nesterov, maximize = group["nesterov"], group["maximize"]
         for param in group["params"]:
-            grad = param._grad
+            grad = param.grad
             if grad is None:
                 continue
             if momentum == 0:

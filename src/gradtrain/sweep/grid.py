@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gradtrain.config.errors import ConfigError, Problem
+from gradtrain.config.errors import ConfigError, Problem, override_source
 
 MAX_TRIALS = 10_000
 _RANGE = re.compile(r"range\((?P<arguments>.*)\)", re.DOTALL)
@@ -173,4 +173,4 @@ def _range_values(token: str, key: str, arguments: str) -> list[str]:
 
 
 def _problem(token: str, key: str, message: str) -> Problem:
-    return Problem(f"override '{token}'", None, None, key, message)
+    return Problem(override_source(token), None, None, key, message)

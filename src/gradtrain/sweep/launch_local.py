@@ -4,14 +4,19 @@ Workers are started with the 'spawn' method: a fresh interpreter each, never a f
 process that already runs BLAS or other threads. They start with SIGINT ignored, so that
 Ctrl-C reaches this process alone, which then terminates them (SIGTERM does the same): an
 interrupted trial leaves an unfinished run directory, which the next run of the sweep
-starts again.
+starts again. A worker dies with this process however it ends (kill -9 included), so none
+is left training on with no one to journal its trial.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -29,6 +34,8 @@ Handler = Callable[[int, FrameType | None], Any] | int | None
 # each matrix product over every core makes the workers fight over the cores
 # (oversubscription), which costs far more than it gains; so each worker gets one thread.
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
+WATCH_SECONDS = 0.5  # how often a worker without prctl looks whether its parent still runs
 
 
 class LauncherError(Exception):
@@ -44,7 +51,12 @@ def run_local(jobs: Sequence[Job], on_outcome: OnOutcome, workers: int) -> None:
     if workers <= 1:
         run_in_process(jobs, on_outcome)
         return
-    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    executor = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    )
     try:
         # Workers are spawned by submit(), inheriting the environment and SIGINT disposition.
         with single_threaded_blas(), _signal_handled(signal.SIGINT, signal.SIG_IGN):
@@ -82,6 +94,33 @@ def worker_lost(trial: Trial, run_dir: str, error: BaseException) -> TrialOutcom
     reason = str(error) or type(error).__name__
     message = f"its worker stopped ({reason}); run the sweep again to retry it"
     return TrialOutcome(trial.name, "failed", message, None, 0, 0.0, run_dir)
+
+
+def die_with_parent(parent: int) -> None:
+    """End this process when the process `parent` ends (the pool's worker initializer).
+
+    On Linux the kernel sends SIGKILL at the parent's end (prctl PR_SET_PDEATHSIG); elsewhere
+    a watchdog thread looks every WATCH_SECONDS whether the parent still runs.
+    """
+    if not sys.platform.startswith("linux") or not _kill_me_with_parent():
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # it ended before this process could ask to end with it
+        os._exit(1)
+
+
+def _kill_me_with_parent() -> bool:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    # An orphan is adopted by another process (init, launchd): its parent id changes.
+    while os.getppid() == parent:
+        time.sleep(WATCH_SECONDS)
+    os._exit(1)
 
 
 @contextmanager

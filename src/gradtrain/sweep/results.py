@@ -13,14 +13,18 @@ import csv
 import json
 import math
 import statistics
+import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gradtrain.files import unreadable_reason
 from gradtrain.tasks import Mode, monitored_metric
+from gradtrain.train.records import warn_damaged
 
 SWEEP_FILE = "sweep.json"
+MODES: tuple[str, ...] = typing.get_args(Mode)
 
 
 class ResultsError(Exception):
@@ -127,37 +131,127 @@ def is_sweep_dir(path: Path) -> bool:
 
 def sweep_trials(sweep_dir: Path) -> list[str]:
     """The trial names of a sweep directory's plan, in grid order."""
+    path = sweep_dir / SWEEP_FILE
     try:
-        document = json.loads((sweep_dir / SWEEP_FILE).read_text(encoding="utf-8"))
+        document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise ResultsError(f"{sweep_dir / SWEEP_FILE}: unreadable ({error})") from None
-    return [trial["name"] for trial in document.get("trials", [])]
+        raise ResultsError(f"{path}: unreadable ({error})") from None
+    trials = document.get("trials") if isinstance(document, dict) else None
+    if not isinstance(trials, list) or not all(
+        isinstance(trial, dict) and isinstance(trial.get("name"), str) for trial in trials
+    ):
+        raise ResultsError(f"{path}: not a sweep plan (no list of trials with names)")
+    return [trial["name"] for trial in trials]
+
+
+class DamagedRunError(ResultsError):
+    """A run directory whose config.yaml is not a config that results can read."""
+
+    def __init__(self, path: Path, line: int | None, message: str) -> None:
+        super().__init__(f"{path}{'' if line is None else f':{line}'}: {message}")
+        self.path, self.line, self.message = path, line, message
+
+
+def load_runs(paths: Sequence[Path]) -> list[Run]:
+    """The runs that `paths` name (see find_run_dirs), damaged ones left out with a warning."""
+    runs = read_runs(find_run_dirs(paths))
+    if not runs:
+        raise ResultsError("no run could be read; each was left out (see the warnings above)")
+    return runs
+
+
+def read_runs(run_dirs: Sequence[Path]) -> list[Run]:
+    """load_run of each run directory; one that cannot be read is left out, with a warning."""
+    runs = []
+    for path in run_dirs:
+        try:
+            runs.append(load_run(path))
+        except DamagedRunError as error:
+            warn_damaged(error.path, error.line, f"{error.message}; this run is left out")
+    return runs
 
 
 def load_run(path: Path) -> Run:
-    """Read a run directory's config.yaml, metrics.jsonl and summary.json."""
-    import yaml
+    """Read a run directory's config.yaml, metrics.jsonl and summary.json.
 
+    DamagedRunError if config.yaml is not a config (hand-edited, say); damaged lines of
+    metrics.jsonl and a damaged summary.json are skipped, each with a DamagedFileWarning.
+    """
     from gradtrain.train import RunDirectory
 
     directory = RunDirectory(path)
-    try:
-        config = yaml.safe_load(directory.config_path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise ResultsError(f"{directory.config_path}: unreadable ({error})") from None
-    if not isinstance(config, dict):
-        raise ResultsError(f"{directory.config_path}: not a config")
-    status = "unfinished"  # no summary yet: still running, or its process was killed
-    try:
-        summary = json.loads(directory.summary_path.read_text(encoding="utf-8"))
-        status = str(summary.get("status", status))
-    except (OSError, ValueError, AttributeError):
-        pass
+    config = _read_config(directory.config_path)
     try:
         monitor = monitor_of(config)
     except (ValueError, KeyError) as error:
-        raise ResultsError(f"{directory.config_path}: no monitored metric: {error}") from None
-    return Run(path, config, directory.metrics(), status, monitor)
+        reason = f"no monitored metric: {error}"
+        raise DamagedRunError(directory.config_path, None, reason) from None
+    status = "unfinished"  # no summary yet: still running, or its process was killed
+    try:
+        summary = json.loads(directory.summary_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        summary = {}
+    except (OSError, ValueError) as error:
+        warn_damaged(directory.summary_path, None, f"unreadable ({error}); taken as unfinished")
+        summary = {}
+    if isinstance(summary, dict) and isinstance(summary.get("status", status), str):
+        status = summary.get("status", status)
+    else:
+        warn_damaged(directory.summary_path, None, "not a summary; taken as unfinished")
+    try:
+        metrics = directory.metrics()
+    except (OSError, UnicodeDecodeError) as error:
+        raise DamagedRunError(directory.metrics_path, None, unreadable_reason(error)) from None
+    return Run(path, config, metrics, status, monitor)
+
+
+# What results read of a config, and the type each must have where it is given.
+_READ_FROM_CONFIG: dict[tuple[str, ...], tuple[type, ...]] = {
+    ("train",): (dict,),
+    ("train", "early_stopping"): (dict,),
+    ("train", "early_stopping", "monitor"): (str,),
+    ("train", "early_stopping", "mode"): (str,),
+    ("data",): (dict,),
+    ("data", "val_fraction"): (int, float),
+    ("loss",): (dict,),
+    ("loss", "name"): (str,),
+}
+_KIND_NAMES = {dict: "a mapping", str: "a name", int: "a number", float: "a number"}
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    """A run's config.yaml, read as a config file is (YAML 1.2 numbers, duplicate keys).
+
+    DamagedRunError, at the line at fault, if it is not a config or holds a value results read
+    (train.early_stopping, data.val_fraction, loss.name) of the wrong type.
+    """
+    from gradtrain.config.errors import ConfigError
+    from gradtrain.config.yaml_loader import load_yaml
+
+    try:
+        document = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError) as error:
+        raise DamagedRunError(path, None, unreadable_reason(error)) from None
+    except ConfigError as error:
+        problem = error.problems[0]
+        raise DamagedRunError(path, problem.line, problem.message) from None
+    config = document.data
+    if not isinstance(config, dict):
+        raise DamagedRunError(path, 1, "not a config (a mapping of name, data, model, ...)")
+    for keys, kinds in _READ_FROM_CONFIG.items():
+        value: Any = config
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        wrong_kind = not isinstance(value, kinds) or isinstance(value, bool)
+        if value is not None and (wrong_kind or (keys[-1] == "mode" and value not in MODES)):
+            expected = "min or max" if keys[-1] == "mode" else _KIND_NAMES[kinds[0]]
+            mark = document.source_map.values.get(keys)
+            raise DamagedRunError(
+                path,
+                None if mark is None else mark.line,
+                f"{'.'.join(keys)} is {value!r}; expected {expected}",
+            )
+    return config
 
 
 def monitor_of(config: dict[str, Any]) -> tuple[str, Mode]:

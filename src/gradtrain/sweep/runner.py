@@ -1,8 +1,12 @@
 """Running a sweep: find what is still to do, launch it, and journal each trial as it ends.
 
-A trial counts as done when the journal records it, for the same resolved config, and its
-run directory holds a run that ended; anything else (never run, interrupted, its folder
-removed or cut short) runs again. Failed trials count as done unless retried on request.
+A sweep directory holds one plan (sweep.json): a command with another plan there is refused,
+so that no finished trial is ever replaced. A trial counts as done when its run directory
+holds a run of its resolved config that ended; the journal records each, and an entry the
+journal lacks (a crash between the trial's end and its line) is rebuilt from the folder.
+Anything else (never run, interrupted, its folder removed or cut short) runs again; failed
+trials count as done unless retried on request. A trial folder that another live process
+still writes (a worker of a sweep that was killed, say) stops the sweep before anything runs.
 """
 
 from __future__ import annotations
@@ -15,12 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gradtrain.train.lock import FolderInUseError, FolderLock, describe, folder_in_use, lock_folder
+from gradtrain.train.rundir import LOCK_FILE as RUN_LOCK_FILE
+
 from .journal import JOURNAL_FILE, Journal
 from .launch_local import Job, OnOutcome
-from .lock import LOCK_FILE, SweepLockedError, acquire, release
-from .plan import SweepPlan, Trial
+from .plan import SweepPlan, Trial, default_sweep_dir
 from .results import SWEEP_FILE, monitor_of
-from .trial import TrialOutcome, is_complete
+from .trial import TrialOutcome, recorded_outcome
+
+LOCK_FILE = "sweep.lock"
 
 Launch = Callable[[Sequence[Job], OnOutcome], None]
 OnTrialEnd = Callable[[Trial, dict[str, Any]], None]  # a trial and its journal entry
@@ -39,7 +47,7 @@ class SweepState:
     journal: Journal
     done: dict[str, dict[str, Any]]  # journal entries of the trials that will not run again
     pending: list[Trial]
-    lock: Path  # held from prepare until execute ends
+    lock: FolderLock  # held from prepare until execute ends
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,9 @@ class SweepReport:
 def prepare(plan: SweepPlan, sweep_dir: Path, retry_failed: bool = False) -> SweepState:
     """Make (or reopen) and lock the sweep directory, record the plan, sort done from pending.
 
-    The lock keeps a second command off the same sweep until execute() ends.
+    The lock keeps a second command off the same sweep until execute() ends. SweepDirError,
+    with nothing changed, for a folder of another plan or with trials that a live process
+    still writes.
     """
     if sweep_dir.exists():
         if not sweep_dir.is_dir():
@@ -70,32 +80,108 @@ def prepare(plan: SweepPlan, sweep_dir: Path, retry_failed: bool = False) -> Swe
             )
     try:
         sweep_dir.mkdir(parents=True, exist_ok=True)
-        lock = acquire(sweep_dir)
-    except SweepLockedError as error:
-        raise SweepDirError(str(error)) from None
+        lock = lock_folder(sweep_dir, LOCK_FILE, "sweep")
+    except FolderInUseError as error:
+        raise SweepDirError(f"{error}; wait for it to end, or stop it") from None
     except OSError as error:
         raise SweepDirError(f"cannot make the sweep directory {sweep_dir}: {error}") from None
     try:
+        _check_plan(plan, sweep_dir)
+        _check_no_trial_in_use(plan, sweep_dir)
         _write_plan(plan, sweep_dir)
+        journal = Journal(sweep_dir / JOURNAL_FILE)
+        done, pending = _sort(plan, sweep_dir, journal, retry_failed)
     except OSError as error:
-        release(lock)
-        raise SweepDirError(f"cannot write the sweep plan in {sweep_dir}: {error}") from None
-    journal = Journal(sweep_dir / JOURNAL_FILE)
+        lock.release()
+        raise SweepDirError(f"cannot use the sweep directory {sweep_dir}: {error}") from None
+    except BaseException:
+        lock.release()
+        raise
+    return SweepState(plan, sweep_dir, journal, done, pending, lock)
+
+
+def _sort(
+    plan: SweepPlan, sweep_dir: Path, journal: Journal, retry_failed: bool
+) -> tuple[dict[str, dict[str, Any]], list[Trial]]:
+    """The journal entries of the trials done, and the trials still to run."""
     entries = journal.entries()
     done: dict[str, dict[str, Any]] = {}
     pending: list[Trial] = []
     for trial in plan.trials:
-        entry = entries.get(trial.name)
-        if (
-            entry is not None
-            and entry.get("config_sha") == trial.config_sha
-            and is_complete(sweep_dir / trial.name)
-            and not (retry_failed and entry.get("status") == "failed")
-        ):
-            done[trial.name] = entry
-        else:
+        recorded = recorded_outcome(trial, sweep_dir / trial.name)
+        if recorded is None or (retry_failed and recorded.status == "failed"):
             pending.append(trial)
-    return SweepState(plan, sweep_dir, journal, done, pending, lock)
+            continue
+        entry = entries.get(trial.name)
+        if entry is None or (entry.get("config_sha"), entry.get("status")) != (
+            trial.config_sha,
+            recorded.status,
+        ):
+            # Ended, but not journaled (the sweep was killed before it could): the folder says.
+            entry = journal_entry(trial, recorded)
+            journal.append(entry)
+        done[trial.name] = entry
+    return done, pending
+
+
+def _check_plan(plan: SweepPlan, sweep_dir: Path) -> None:
+    """SweepDirError if the folder holds the trials of another plan, saying what differs."""
+    path = sweep_dir / SWEEP_FILE
+    if not path.is_file():
+        return
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        recorded = [(trial["name"], trial["config_sha"]) for trial in document["trials"]]
+        overrides = {trial["name"]: list(trial["overrides"]) for trial in document["trials"]}
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise SweepDirError(
+            f"{path} cannot be read ({error}), so the plan of the trials there is unknown; "
+            "move the folder away to start this sweep afresh"
+        ) from None
+    if recorded == [(trial.name, trial.config_sha) for trial in plan.trials]:
+        return
+    names = [name for name, _ in recorded]
+    if names != [trial.name for trial in plan.trials]:
+        difference = f"its trials are {_listing(names)}; this command's are " + _listing(
+            [trial.name for trial in plan.trials]
+        )
+    else:
+        pairs = zip(plan.trials, recorded, strict=True)
+        changed = next(trial for trial, (_, sha) in pairs if trial.config_sha != sha)
+        before, after = " ".join(overrides[changed.name]), " ".join(changed.overrides)
+        difference = (
+            f"trial {changed.name} ran with {before or 'no overrides'}, this command gives it "
+            f"{after or 'none'}"
+            if before != after
+            else f"the config of trial {changed.name} has changed since (the config file?)"
+        )
+    raise SweepDirError(
+        f"{sweep_dir} holds another sweep, of {len(recorded)} trials: {difference}. A sweep "
+        "folder keeps one plan, and its finished trials are never replaced: start this sweep "
+        f"in a new folder (another --sweep-dir, or none for "
+        f"{default_sweep_dir(Path('<output-dir>'), plan)}/), or run the command of that sweep "
+        "to go on with it"
+    )
+
+
+def _listing(names: Sequence[str], limit: int = 3) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _check_no_trial_in_use(plan: SweepPlan, sweep_dir: Path) -> None:
+    """SweepDirError naming the live processes that still write trial folders of this sweep."""
+    in_use = []
+    for trial in plan.trials:
+        holder = folder_in_use(sweep_dir / trial.name, RUN_LOCK_FILE)
+        if holder is not None:
+            in_use.append(f"{trial.name} by {describe(holder)}")
+    if in_use:
+        raise SweepDirError(
+            f"trials of {sweep_dir} are still being written: {_listing(in_use)} (left running "
+            "by a sweep that was killed?); wait for them to end, or stop them, then run the "
+            "sweep again"
+        )
 
 
 def execute(
@@ -129,7 +215,7 @@ def execute(
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        release(state.lock)
+        state.lock.release()
     ordered = {t.name: entries[t.name] for t in state.plan.trials if t.name in entries}
     return SweepReport(outcomes, ordered, interrupted)
 

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
     from .plan import Trial
 
-ENDED = ("finished", "early_stopped", "failed")
+FINISHED = ("finished", "early_stopped")
+ENDED = (*FINISHED, "failed")
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,38 @@ def run_config(
 
 
 def run_trial(trial: Trial, run_dir: str) -> TrialOutcome:
-    """Train `trial` into the folder `run_dir`, replacing an unfinished earlier attempt there."""
+    """Train `trial` into the folder `run_dir`, replacing an unfinished earlier attempt there.
+
+    The folder is locked (its run.lock) for as long as the trial runs, so no other process
+    trains it meanwhile; one that another live process holds is left alone, as this trial's
+    failure.
+    """
+    from gradtrain.train import RunDirectory
+    from gradtrain.train.lock import FolderInUseError
+
+    path = Path(run_dir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        lock = RunDirectory(path).lock("trial")
+    except FolderInUseError as error:
+        message = f"{error}; run the sweep again once it has ended"
+        return TrialOutcome(trial.name, "failed", message, None, 0, 0.0, run_dir)
+    except OSError as error:
+        message = f"cannot make its run directory: {error}"
+        return TrialOutcome(trial.name, "failed", message, None, 0, 0.0, run_dir)
+    try:
+        return _train_trial(trial, path)
+    finally:
+        lock.release()
+
+
+def _train_trial(trial: Trial, path: Path) -> TrialOutcome:
     from gradtrain.config import load_config
 
+    run_dir = str(path)
     started = time.perf_counter()
     try:
-        directory = fresh_run_directory(Path(run_dir), trial.config_yaml)
+        directory = fresh_run_directory(path, trial.config_yaml)
     except (OSError, TrialDirectoryError) as error:
         message = f"cannot make its run directory: {error}"
         return TrialOutcome(trial.name, "failed", message, None, 0, 0.0, run_dir)
@@ -101,30 +128,70 @@ def run_trial(trial: Trial, run_dir: str) -> TrialOutcome:
 
 
 def fresh_run_directory(path: Path, config_yaml: str) -> RunDirectory:
-    """An empty run directory at `path` holding config.yaml; an earlier run there is removed.
+    """Make the folder `path` an empty run directory holding config.yaml.
 
-    Only a folder that is a run directory (it has config.yaml) or empty is removed: a sweep
-    directory named by hand may hold other things, and those are never deleted.
+    An unfinished or failed earlier run there is removed. A folder that is neither empty nor a
+    run directory (a sweep directory named by hand may hold other things), and a run that
+    ended well, are never deleted: TrialDirectoryError. The caller holds the folder's lock.
     """
     from gradtrain.train import RunDirectory
-    from gradtrain.train.rundir import CONFIG_FILE
+    from gradtrain.train.rundir import CONFIG_FILE, LOCK_FILE
 
-    if path.exists():
-        if not (path / CONFIG_FILE).is_file() and (not path.is_dir() or any(path.iterdir())):
+    contents = [item for item in path.iterdir() if item.name != LOCK_FILE] if path.is_dir() else []
+    if contents:
+        if not (path / CONFIG_FILE).is_file():
             raise TrialDirectoryError(f"{path} exists and is not a run directory; move it away")
-        shutil.rmtree(path)
-    (path / "checkpoints").mkdir(parents=True)
+        ended = ended_summary(path)
+        if ended is not None and ended["status"] in FINISHED:
+            raise TrialDirectoryError(
+                f"{path} holds a finished run of another config; move it away to run this trial"
+            )
+        for item in contents:
+            if item.is_dir() and not item.is_symlink():
+                shutil.rmtree(item)
+            else:
+                item.unlink()
+    (path / "checkpoints").mkdir(parents=True, exist_ok=True)
     directory = RunDirectory(path)
     directory.write_config(config_yaml)
     return directory
 
 
-def is_complete(path: Path) -> bool:
-    """Whether the run directory at `path` holds a run that ended (not one cut short)."""
+def ended_summary(path: Path) -> dict[str, Any] | None:
+    """The summary of the run in `path` if that run ended (not cut short), else None."""
     from gradtrain.train.rundir import CONFIG_FILE, SUMMARY_FILE
 
     try:
         summary = json.loads((path / SUMMARY_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return (path / CONFIG_FILE).is_file() and summary.get("status") in ENDED
+        return None
+    ended = isinstance(summary, dict) and summary.get("status") in ENDED
+    return summary if ended and (path / CONFIG_FILE).is_file() else None
+
+
+def recorded_outcome(trial: Trial, path: Path) -> TrialOutcome | None:
+    """How `trial` ended, as its folder records it; None unless the folder holds its run.
+
+    The folder holds the trial's run when its config.yaml is the trial's resolved config
+    and its summary says the run ended.
+    """
+    from gradtrain.train.rundir import CONFIG_FILE
+
+    summary = ended_summary(path)
+    try:
+        same_config = (path / CONFIG_FILE).read_text(encoding="utf-8") == trial.config_yaml
+    except (OSError, UnicodeDecodeError):
+        return None
+    if summary is None or not same_config:
+        return None
+    epochs, seconds = summary.get("epochs_completed"), summary.get("seconds")
+    final = summary.get("final")
+    return TrialOutcome(
+        trial.name,
+        str(summary["status"]),
+        str(summary.get("message", "")),
+        final if isinstance(final, dict) else None,
+        epochs if isinstance(epochs, int) else 0,
+        float(seconds) if isinstance(seconds, int | float) else 0.0,
+        str(path),
+    )

@@ -8,7 +8,6 @@ So a crash or Ctrl-C at any moment leaves each file either as it was or as it sh
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from pathlib import Path
@@ -17,10 +16,14 @@ from typing import Any
 from gradtrain import serialization
 from gradtrain.serialization import CheckpointError, atomic_write_text
 
+from .lock import FolderLock, lock_folder
+from .records import append_record, read_records
+
 CONFIG_FILE = "config.yaml"
 METRICS_FILE = "metrics.jsonl"
 SUMMARY_FILE = "summary.json"
 CHECKPOINT_FILE = "checkpoints/last.npz"
+LOCK_FILE = "run.lock"  # held by the process that writes the run (train/lock.py)
 
 
 class RunDirectoryError(Exception):
@@ -81,30 +84,25 @@ class RunDirectory:
     def summary_path(self) -> Path:
         return self.path / SUMMARY_FILE
 
+    def lock(self, use: str = "run") -> FolderLock:
+        """Hold this run directory (its run.lock) while `use` writes it; release() after.
+
+        FolderInUseError, naming the holder, if another live process holds it.
+        """
+        return lock_folder(self.path, LOCK_FILE, use)
+
     def write_config(self, config_yaml: str) -> None:
         atomic_write_text(self.config_path, config_yaml)
 
     def metrics(self) -> list[dict[str, Any]]:
-        """The records written so far, one per epoch."""
-        if not self.metrics_path.is_file():
-            return []
-        records = []
-        for line in self.metrics_path.read_text(encoding="utf-8").splitlines():
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                continue  # a line cut short by a crash of the machine: that epoch is redone
-        return records
+        """The records written so far, one per epoch; damaged lines skipped, with a warning."""
+        # A line cut short by a crash of the machine is an epoch the resume redoes.
+        return read_records(self.metrics_path, {"epoch": int})
 
     def append_metrics(self, record: dict[str, Any]) -> None:
         """Add one epoch's record: one write() of one whole line, at the end of the file."""
-        line = (json.dumps(record) + "\n").encode("utf-8")
         # Appending rather than rewriting keeps each epoch's cost flat however long the run.
-        descriptor = os.open(self.metrics_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(descriptor, line)
-        finally:
-            os.close(descriptor)
+        append_record(self.metrics_path, record)
 
     def truncate_metrics(self, last_epoch: int) -> None:
         """Keep the records up to `last_epoch`: a resume redoes the epochs its checkpoint lacks."""

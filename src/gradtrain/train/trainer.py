@@ -238,7 +238,7 @@ class Trainer:
             return float(total.item() if isinstance(total, Tensor) else total)
         squares = 0.0
         for parameter in parameters:
-            grad = parameter._grad
+            grad = parameter.grad
             if grad is not None:
                 squares += float(np.vdot(grad.data, grad.data))
         return math.sqrt(squares)

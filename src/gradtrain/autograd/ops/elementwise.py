@@ -150,6 +150,17 @@ class Log1p(Function):
         return grad / (1 + self.saved[0])
 
 
+class Sin(Function):
+    __slots__ = ()
+
+    def forward(self, a: Any) -> Any:
+        self.saved = (a,)
+        return xp.sin(a)
+
+    def backward(self, grad: Any) -> Any:
+        return grad * xp.cos(self.saved[0])
+
+
 class Sqrt(Function):
     __slots__ = ()
 
@@ -270,17 +281,17 @@ class Minimum(Function):
 
 
 class Where(Function):
-    """condition ? a : b; the condition is data and gets no gradient."""
+    """condition ? a : b; the condition is data, not an operand, and gets no gradient."""
 
     __slots__ = ()
 
-    def forward(self, condition: Any, a: Any, b: Any) -> Any:
+    def forward(self, a: Any, b: Any, *, condition: Any) -> Any:
         self.saved = (condition,)
         return xp.where(condition, a, b)
 
     def backward(self, grad: Any) -> Any:
         condition = self.saved[0]
-        return None, xp.where(condition, grad, 0), xp.where(condition, 0, grad)
+        return xp.where(condition, grad, 0), xp.where(condition, 0, grad)
 
 
 class Cast(Function):

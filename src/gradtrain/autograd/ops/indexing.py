@@ -33,11 +33,11 @@ class GetItem(Function):
 
 
 class Gather(Function):
-    """out[i][j] = a[i][index[i][j]] along `axis`, as torch.gather."""
+    """out[i][j] = a[i][index[i][j]] along `axis`, as torch.gather; the index is an option."""
 
     __slots__ = ("axis", "dtype", "shape")
 
-    def forward(self, a: Any, index: Any, *, axis: int) -> Any:
+    def forward(self, a: Any, *, index: Any, axis: int) -> Any:
         self.axis, self.shape, self.dtype = axis, a.shape, a.dtype
         self.saved = (index,)
         # As torch.gather, the index may be shorter than `a` in the other dims: the output
@@ -54,4 +54,4 @@ class Gather(Function):
         positions = list(xp.ogrid[tuple(slice(size) for size in index.shape)])
         positions[self.axis] = index
         xp.add.at(full, tuple(positions), grad)
-        return full, None
+        return full

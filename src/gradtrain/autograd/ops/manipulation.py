@@ -1,4 +1,4 @@
-"""Shape ops: views that move data around without changing it, and joins."""
+"""Array manipulation: views that move data around without changing it, and joins."""
 
 from __future__ import annotations
 

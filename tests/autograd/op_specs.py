@@ -1,0 +1,1355 @@
+"""The op table: every op the package defines, how to call it, on what values, with which gradients.
+
+One entry (a Spec) per way of calling an op. Three test files run every entry:
+
+  test_op_gradients.py      gradients against central differences, in float64, at random
+                            values (and at random shapes and options where `vary` draws them)
+  test_torch_parity.py      values and gradients against PyTorch, in float64 and float32
+  test_graph_semantics.py   the graph's rules for every op: gradients in their leaf's dtype
+                            and shape and never aliased, no_grad, inputs that take no
+                            gradient, retain_graph, and the fast and general apply agreeing
+
+and test_op_table.py fails for any Function subclass under src/gradtrain that no entry is
+for. A new op adds one entry here, in its family's section:
+
+    "sin": Spec(elementwise.Sin, lambda L, x: x.sin(), [Input(normal, (2, 3))]),
+
+  op        the Function subclass the entry is for; running `call` must record one
+  call      call(L, *tensors, **options), where L is the library, gradtrain or torch, so
+            spell it as both do: x.sin(), L.where(...), L.nn.functional.gelu(x)
+  inputs    one Input(values, shape) per tensor: values(rng, shape) draws its values (float64,
+            or int64 data), shape is the fixed example's; grad=False for data (a target)
+  options   the fixed example's options, passed to call by keyword
+  vary      a hypothesis strategy of Example(shapes, options), for the gradient test to draw
+            more cases from (broadcast shapes, dims, indices)
+  smooth    False where central differences cannot apply: a kink, a tie or an infinity at
+            the values drawn, or values so large that rounding swamps the differences (the
+            value and gradient are still checked against PyTorch)
+  torch     False where PyTorch has no such call; `reference` is PyTorch's spelling where it
+            differs from gradtrain's
+  keeps_dtype  False for the ops that change the dtype (a cast)
+  numpy     the same call on NumPy arrays, numpy(*arrays, **options), where the value at
+            drawn examples is worth checking too (indexing, joins, matmul)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from finite_differences import (
+    Values,
+    above_minus_one,
+    away_from_zero,
+    classes,
+    distinct,
+    fixed,
+    fixed_indices,
+    normal,
+    on_even_grid,
+    on_odd_grid,
+    positive,
+    probabilities,
+)
+from hypothesis import assume
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import gradtrain as gt
+from gradtrain.autograd import Function
+from gradtrain.autograd.ops import elementwise, indexing, linalg, manipulation, reductions
+from gradtrain.nn import loss_ops, ops
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Input:
+    """One tensor argument: how its values are drawn, its fixed shape, whether it takes a grad."""
+
+    values: Values
+    shape: Shape
+    grad: bool = True
+
+
+@dataclass(frozen=True)
+class Example:
+    """The shapes of an entry's inputs and the options of its call, for one case."""
+
+    shapes: tuple[Shape, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One way of calling an op, with what the tests need to run it (see the module's doc)."""
+
+    op: type[Function]
+    call: Callable[..., Any]
+    inputs: Sequence[Input]
+    options: dict[str, Any] = field(default_factory=dict)
+    vary: st.SearchStrategy[Example] | None = None
+    smooth: bool = True
+    torch: bool = True
+    reference: Callable[..., Any] | None = None
+    keeps_dtype: bool = True
+    numpy: Callable[..., Any] | None = None
+
+    @property
+    def fixed(self) -> Example:
+        return Example(tuple(x.shape for x in self.inputs), self.options)
+
+    def examples(self) -> st.SearchStrategy[Example]:
+        """The fixed example and, where the entry varies, drawn ones (at the fixed shapes
+        where they draw only options)."""
+        fixed = st.just(self.fixed)
+        if self.vary is None:
+            return fixed
+        drawn = self.vary.map(lambda e: e if e.shapes else Example(self.fixed.shapes, e.options))
+        return st.one_of(fixed, drawn)
+
+    @property
+    def grads(self) -> list[bool]:
+        return [x.grad for x in self.inputs]
+
+    def arrays(
+        self, rng: np.random.Generator, shapes: Sequence[Shape], dtype: Any = np.float64
+    ) -> list[np.ndarray]:
+        """Each input's values at these shapes: floats in `dtype`, data as drawn (int64)."""
+        arrays = [x.values(rng, shape) for x, shape in zip(self.inputs, shapes, strict=True)]
+        return [a.astype(dtype) if a.dtype.kind == "f" else a for a in arrays]
+
+    def tensors(
+        self, library: Any, arrays: Sequence[np.ndarray], grads: Sequence[bool] | None = None
+    ) -> list[Any]:
+        """The arrays as `library`'s tensors, requiring grad as `grads` (the entry's) says."""
+        wanted = self.grads if grads is None else grads
+        return [library.tensor(a, requires_grad=g) for a, g in zip(arrays, wanted, strict=True)]
+
+    def run(self, library: Any, tensors: Sequence[Any], options: dict[str, Any]) -> Any:
+        """The op's output in `library` (gradtrain or torch) on these tensors."""
+        call = self.call if library is gt or self.reference is None else self.reference
+        return call(library, *tensors, **options)
+
+
+# ---- shapes and options to draw -----------------------------------------------------
+
+# 0 to 3 dimensions of 0 to 3 elements: scalars, size-1 and empty dimensions.
+any_shape = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3)
+
+
+def one_shape(shapes: st.SearchStrategy[Shape] = any_shape) -> st.SearchStrategy[Example]:
+    return shapes.map(lambda shape: Example((shape,)))
+
+
+def broadcastable(count: int) -> st.SearchStrategy[Example]:
+    """Shapes for `count` inputs that broadcast together, scalars and empty dims among them."""
+    return hnp.mutually_broadcastable_shapes(
+        num_shapes=count, min_dims=0, max_dims=3, min_side=0, max_side=3
+    ).map(lambda drawn: Example(tuple(drawn.input_shapes)))
+
+
+@st.composite
+def conditions(draw: st.DrawFn) -> Example:
+    """Shapes of two inputs and a boolean condition (an option) that all broadcast together."""
+    drawn = draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=3)
+    )
+    condition_shape, *shapes = drawn.input_shapes
+    return Example(tuple(shapes), {"condition": draw(hnp.arrays(np.bool_, condition_shape))})
+
+
+@st.composite
+def reduced_dims(draw: st.DrawFn, nonempty: bool = False, keepdim: bool = True) -> Example:
+    """A shape and options dim (None, an int or a tuple, possibly negative) and keepdim.
+
+    With `nonempty`, the reduced dimensions have elements (others may be empty), for
+    reductions such as amax that have no value over nothing.
+    """
+    shape = list(draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=3)))
+    ndim = len(shape)
+    axes = draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True))
+    signed = tuple(axis - ndim if draw(st.booleans()) else axis for axis in axes)
+    dim = draw(st.sampled_from([None, signed[0], signed]))
+    if nonempty:
+        for axis in range(ndim) if dim is None else axes:
+            shape[axis] = max(shape[axis], 1)
+    options: dict[str, Any] = {"dim": dim}
+    if keepdim:
+        options["keepdim"] = draw(st.booleans())
+    return Example((tuple(shape),), options)
+
+
+@st.composite
+def variances(draw: st.DrawFn) -> Example:
+    """A reduction over more than one element, with correction 0 or 1."""
+    example = draw(reduced_dims(nonempty=True))
+    shape, dim = example.shapes[0], example.options["dim"]
+    reduced = range(len(shape)) if dim is None else np.atleast_1d(dim)
+    assume(int(np.prod([shape[axis] for axis in reduced])) > 1)
+    return Example(example.shapes, {**example.options, "correction": draw(st.sampled_from([0, 1]))})
+
+
+@st.composite
+def one_dim(draw: st.DrawFn, nonempty: bool = True) -> Example:
+    """A shape and one of its dims, possibly negative, along which it has elements."""
+    shape = list(draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=3)))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    if nonempty:
+        shape[dim] = max(shape[dim], 1)
+    return Example((tuple(shape),), {"dim": dim})
+
+
+@st.composite
+def dim_pairs(draw: st.DrawFn) -> Example:
+    """A shape and two of its dims, ordered, each possibly negative."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=3))
+    ndim = len(shape)
+    first = draw(st.integers(0, ndim - 1))
+    second = draw(st.integers(first, ndim - 1))
+    signed = (first - ndim * draw(st.booleans()), second - ndim * draw(st.booleans()))
+    return Example((shape,), {"dims": signed})
+
+
+@st.composite
+def permutations(draw: st.DrawFn) -> Example:
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=3))
+    return Example((shape,), {"dims": tuple(draw(st.permutations(range(len(shape)))))})
+
+
+@st.composite
+def reshapes(draw: st.DrawFn) -> Example:
+    """A shape and another with its number of elements: reversed, flat, or with a -1."""
+    shape = draw(any_shape)
+    target = draw(st.sampled_from(["reversed", "flat", "inferred"]))
+    if target == "reversed":
+        return Example((shape,), {"shape": tuple(reversed(shape))})
+    if target == "flat" or 0 in shape:  # -1 is ambiguous for an empty tensor
+        return Example((shape,), {"shape": (int(np.prod(shape)),)})
+    return Example((shape,), {"shape": (-1,)})
+
+
+@st.composite
+def squeezes(draw: st.DrawFn) -> Example:
+    """A shape and a dim to squeeze (None for all size-1 dims) or to unsqueeze at."""
+    shape = draw(any_shape)
+    ndim = len(shape)
+    if draw(st.booleans()):
+        return Example((shape,), {"dim": draw(st.integers(-ndim - 1, ndim)), "squeeze": False})
+    dim = draw(st.none() | st.integers(-ndim, ndim - 1)) if ndim else None
+    return Example((shape,), {"dim": dim, "squeeze": True})
+
+
+@st.composite
+def expansions(draw: st.DrawFn) -> Example:
+    """A shape and sizes to expand it to: new leading dims, size-1 dims stretched, -1 kept."""
+    shape = draw(any_shape)
+    leading = draw(st.lists(st.integers(0, 3), max_size=2))
+    sizes = [
+        draw(st.integers(0, 3)) if size == 1 else draw(st.sampled_from([size, -1]))
+        for size in shape
+    ]
+    return Example((shape,), {"sizes": (*leading, *sizes)})
+
+
+@st.composite
+def basic_indices(draw: st.DrawFn) -> Example:
+    """A shape and an index of ints, slices (any step sign), None and Ellipsis into it."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=4))
+    parts: list[Any] = []
+    for size in shape[: draw(st.integers(1, len(shape)))]:
+        if size and draw(st.booleans()):
+            parts.append(draw(st.integers(-size, size - 1)))
+        else:
+            bound = st.none() | st.integers(-5, 5)
+            step = st.none() | st.sampled_from([-2, -1, 1, 2])
+            parts.append(slice(draw(bound), draw(bound), draw(step)))
+    if draw(st.booleans()):
+        parts.insert(draw(st.integers(0, len(parts))), None)
+    if draw(st.booleans()):
+        parts.append(Ellipsis)
+    return Example((shape,), {"index": tuple(parts)})
+
+
+@st.composite
+def integer_indices(draw: st.DrawFn) -> Example:
+    """A shape and integer-array indices into it, where repeats are likely."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3))
+    size = shape[0]
+    ints = st.integers(-size, size - 1)
+    kind = draw(st.sampled_from(["list", "array", "tensor", "2d", "slice_then_array", "pair"]))
+    positions = draw(st.lists(ints, min_size=0, max_size=6))
+    index: Any
+    if kind == "list":
+        index = positions
+    elif kind == "array" or len(shape) == 1:
+        index = np.array(positions, dtype=np.int64)
+    elif kind == "tensor":
+        index = gt.tensor(np.array(positions, dtype=np.int64))
+    elif kind == "2d":
+        index = np.array(draw(st.lists(ints, min_size=2, max_size=2)) * 2).reshape(2, 2)
+    elif kind == "slice_then_array":
+        inner = st.integers(-shape[1], shape[1] - 1)
+        index = (slice(None), np.array(draw(st.lists(inner, max_size=5)), dtype=np.int64))
+    else:  # one element per pair of positions, in the first and the last dimension
+        last = [draw(st.integers(0, shape[-1] - 1)) for _ in positions]
+        index = (np.array(positions, dtype=np.int64), ..., np.array(last, dtype=np.int64))
+    return Example((shape,), {"index": index})
+
+
+@st.composite
+def masks(draw: st.DrawFn) -> Example:
+    """A shape and a boolean mask over its leading dims, as an array or a tensor."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=3))
+    mask_shape = shape[: draw(st.integers(1, len(shape)))]
+    mask = draw(hnp.arrays(np.bool_, mask_shape))
+    return Example((shape,), {"index": gt.tensor(mask) if draw(st.booleans()) else mask})
+
+
+@st.composite
+def gathers(draw: st.DrawFn) -> Example:
+    """An input shape, a dim, and an index shaped as the input except along dim."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    index_shape = list(shape)
+    index_shape[dim] = draw(st.integers(0, 4))
+    seed = draw(st.integers(0, 2**32 - 1))
+    index = np.random.default_rng(seed).integers(0, shape[dim], index_shape)
+    return Example((shape,), {"dim": dim, "index": index})
+
+
+@st.composite
+def joins(draw: st.DrawFn, count: int, along_existing: bool) -> Example:
+    """Shapes of `count` inputs to cat (equal except along dim) or stack (all equal)."""
+    base = list(draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=3)))
+    ndim = len(base) if along_existing else len(base) + 1
+    dim = draw(st.integers(-ndim, ndim - 1))
+    if not along_existing:
+        return Example((tuple(base),) * count, {"dim": dim})
+    shapes = []
+    for _ in range(count):
+        base[dim] = draw(st.integers(0, 3))
+        shapes.append(tuple(base))
+    return Example(tuple(shapes), {"dim": dim})
+
+
+@st.composite
+def matmul_shapes(draw: st.DrawFn) -> Example:
+    """Operand shapes for a @ b: vectors, matrices, and stacks of them whose batches broadcast."""
+    rows, inner, columns = (draw(st.integers(0, 3)) for _ in range(3))
+    batches = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=3))
+    batch_a, batch_b = batches.input_shapes
+    shape_a = (inner,) if draw(st.booleans()) else (*batch_a, rows, inner)
+    shape_b = (inner,) if draw(st.booleans()) else (*batch_b, inner, columns)
+    return Example((shape_a, shape_b))
+
+
+def reductions_of(*names: str) -> st.SearchStrategy[Example]:
+    """The fixed shapes with each loss reduction."""
+    return st.sampled_from(names).map(lambda reduction: Example((), {"reduction": reduction}))
+
+
+# ---- values used by several entries ---------------------------------------------------
+
+MASK = np.array([[True, False, True], [False, False, True]])
+CONDITION = np.array([True, False, True])
+INDEX = np.array([2, 0, 2, 2, 1])
+GATHER_INDEX = np.array([[0, 2, 2, 1], [1, 1, 0, 0]])
+DROPOUT_MASK = np.array([[2.0, 0.0, 2.0], [0.0, 2.0, 2.0]])
+CLASS_WEIGHT = np.array([0.2, 1.0, 3.0])
+LARGE = fixed([1e4, 1e4 - 1, -1e4, -1e4, 0.0, 1e4])
+
+
+def numpy_index(index: Any) -> Any:
+    """An index as NumPy takes it: tensors as their arrays, a list as an int64 array."""
+    if isinstance(index, gt.Tensor):
+        return index.data
+    if isinstance(index, list):
+        return np.array(index, dtype=np.int64)
+    return index
+
+
+def squeeze_or_unsqueeze(L: Any, a: Any, dim: Any, squeeze: bool) -> Any:
+    if not squeeze:
+        return a.unsqueeze(dim)
+    return a.squeeze() if dim is None else a.squeeze(dim)
+
+
+def weighted_pieces(L: Any, pieces: Sequence[Any], dim: int, join: str = "cat") -> Any:
+    """The pieces of a split, each scaled differently, joined again: each piece's gradient shows."""
+    scaled = [piece * (i + 1) for i, piece in enumerate(pieces)]
+    return L.cat(scaled, dim) if join == "cat" else L.stack(scaled, dim)
+
+
+def shared_subexpression(L: Any, a: Any, b: Any) -> Any:
+    shared = (a * b).tanh()
+    return shared * shared.sigmoid() + (a - b).exp() / (1 + shared**2)
+
+
+def scale_by_mask(L: Any, x: Any) -> Any:
+    """Dropout's op, with a fixed mask in x's dtype."""
+    return ops.Scale.apply(x, DROPOUT_MASK.astype(x.dtype))
+
+
+def class_weight(L: Any, x: Any) -> Any:
+    return L.tensor(CLASS_WEIGHT).to(x.dtype)
+
+
+# ---- the table --------------------------------------------------------------------------
+
+SPECS: dict[str, Spec] = {
+    # elementwise, two inputs, broadcasting
+    "add": Spec(
+        elementwise.Add,
+        lambda L, a, b: a + b,
+        [Input(normal, (2, 3)), Input(normal, (3,))],
+        vary=broadcastable(2),
+    ),
+    "add_method": Spec(
+        elementwise.Add,
+        lambda L, a, b: a.add(b),
+        [Input(normal, (2, 3)), Input(normal, (2, 3))],
+        vary=broadcastable(2),
+    ),
+    "radd": Spec(
+        elementwise.Add,
+        lambda L, a, b: b.__radd__(a),
+        [Input(normal, (2, 3)), Input(normal, (3,))],
+        vary=broadcastable(2),
+    ),
+    "sub": Spec(
+        elementwise.Sub,
+        lambda L, a, b: a - b,
+        [Input(normal, (2, 1)), Input(normal, (1, 3))],
+        vary=broadcastable(2),
+    ),
+    "sub_method": Spec(
+        elementwise.Sub,
+        lambda L, a, b: a.sub(b),
+        [Input(normal, (2, 3)), Input(normal, (2, 3))],
+        vary=broadcastable(2),
+    ),
+    "rsub": Spec(
+        elementwise.Sub,
+        lambda L, a, b: b.__rsub__(a),
+        [Input(normal, (2, 3)), Input(normal, (3,))],
+        vary=broadcastable(2),
+    ),
+    "mul": Spec(
+        elementwise.Mul,
+        lambda L, a, b: a * b,
+        [Input(normal, (4, 1, 3)), Input(normal, (2, 1))],
+        vary=broadcastable(2),
+    ),
+    "mul_method": Spec(
+        elementwise.Mul,
+        lambda L, a, b: a.mul(b),
+        [Input(normal, (2, 3)), Input(normal, (3,))],
+        vary=broadcastable(2),
+    ),
+    "rmul": Spec(
+        elementwise.Mul,
+        lambda L, a, b: b.__rmul__(a),
+        [Input(normal, (2, 3)), Input(normal, (3,))],
+        vary=broadcastable(2),
+    ),
+    "div": Spec(
+        elementwise.Div,
+        lambda L, a, b: a / b,
+        [Input(normal, (2, 3)), Input(away_from_zero, (2, 3))],
+        vary=broadcastable(2),
+    ),
+    "div_method": Spec(
+        elementwise.Div,
+        lambda L, a, b: a.div(b),
+        [Input(normal, (2, 3)), Input(away_from_zero, (3,))],
+        vary=broadcastable(2),
+    ),
+    "rtruediv": Spec(
+        elementwise.Div,
+        lambda L, a, b: b.__rtruediv__(a),
+        [Input(normal, (2, 3)), Input(away_from_zero, (3,))],
+        vary=broadcastable(2),
+    ),
+    "pow_tensor": Spec(
+        elementwise.Pow,
+        lambda L, a, b: a**b,
+        [Input(positive, (2, 3)), Input(normal, (3,))],
+        vary=broadcastable(2),
+    ),
+    "pow_method": Spec(
+        elementwise.Pow,
+        lambda L, a, b: a.pow(b),
+        [Input(positive, (2, 3)), Input(normal, (2, 3))],
+        vary=broadcastable(2),
+    ),
+    "maximum": Spec(
+        elementwise.Maximum,
+        lambda L, a, b: L.maximum(a, b),
+        [Input(on_odd_grid, (2, 3)), Input(on_even_grid, (3,))],
+        vary=broadcastable(2),
+    ),
+    "maximum_method": Spec(
+        elementwise.Maximum,
+        lambda L, a, b: a.maximum(b),
+        [Input(on_even_grid, (2, 3)), Input(on_odd_grid, (2, 3))],
+        vary=broadcastable(2),
+    ),
+    "max_of_two_tensors": Spec(
+        elementwise.Maximum,
+        lambda L, a, b: a.max(b),
+        [Input(on_odd_grid, (2, 3)), Input(on_even_grid, (3,))],
+        vary=broadcastable(2),
+    ),
+    "maximum_ties": Spec(
+        elementwise.Maximum,
+        lambda L, a, b: L.maximum(a, b),
+        [Input(fixed([1, 2]), (2,)), Input(fixed([1, 3]), (2,))],
+        smooth=False,
+    ),
+    "minimum": Spec(
+        elementwise.Minimum,
+        lambda L, a, b: L.minimum(a, b),
+        [Input(on_odd_grid, (2, 3)), Input(on_even_grid, (2, 1))],
+        vary=broadcastable(2),
+    ),
+    "minimum_method": Spec(
+        elementwise.Minimum,
+        lambda L, a, b: a.minimum(b),
+        [Input(on_even_grid, (2, 3)), Input(on_odd_grid, (3,))],
+        vary=broadcastable(2),
+    ),
+    "min_of_two_tensors": Spec(
+        elementwise.Minimum,
+        lambda L, a, b: a.min(b),
+        [Input(on_even_grid, (2, 3)), Input(on_odd_grid, (2, 3))],
+        vary=broadcastable(2),
+    ),
+    "where": Spec(
+        elementwise.Where,
+        lambda L, a, b: L.where(L.tensor(CONDITION), a, b),
+        [Input(normal, (2, 3)), Input(normal, (2, 1))],
+    ),
+    "where_array_condition": Spec(
+        elementwise.Where,
+        lambda L, a, b: gt.where(MASK, a, b),
+        [Input(normal, (2, 3)), Input(normal, (3,))],
+        torch=False,
+    ),
+    "where_drawn": Spec(
+        elementwise.Where,
+        lambda L, a, b, condition: L.where(condition, a, b),
+        [Input(normal, (2, 3)), Input(normal, (3,))],
+        {"condition": MASK},
+        vary=conditions(),
+        torch=False,
+    ),
+    "where_number": Spec(
+        elementwise.Where,
+        lambda L, a: L.where(a > 0, a, 0.0),
+        [Input(on_odd_grid, (3, 2))],
+        vary=one_shape(),
+    ),
+    "where_numpy_scalar": Spec(
+        elementwise.Where,
+        lambda L, a: L.where(a > 0, a, np.float64(0.5)),
+        [Input(on_odd_grid, (3, 2))],
+    ),
+    "empty_broadcast": Spec(
+        elementwise.Mul, lambda L, a, b: a * b, [Input(normal, (0, 3)), Input(normal, (1, 3))]
+    ),
+    "scalar_broadcast": Spec(
+        elementwise.Mul, lambda L, a, b: a * b + a, [Input(normal, ()), Input(normal, (2, 3))]
+    ),
+    "scalars": Spec(
+        elementwise.Div,
+        lambda L, a, b: (a * b).exp() / b,
+        [Input(normal, ()), Input(away_from_zero, ())],
+    ),
+    "same_tensor_twice": Spec(
+        elementwise.Mul,
+        lambda L, a, b: a * a + b * b * b,
+        [Input(normal, (2, 3)), Input(normal, (3,))],
+        vary=broadcastable(2),
+    ),
+    # elementwise, one input, and with numbers
+    "neg": Spec(elementwise.Neg, lambda L, a: -a, [Input(normal, (2, 3))], vary=one_shape()),
+    "abs": Spec(
+        elementwise.Abs, lambda L, a: a.abs(), [Input(away_from_zero, (2, 3))], vary=one_shape()
+    ),
+    "abs_builtin": Spec(elementwise.Abs, lambda L, a: abs(a), [Input(away_from_zero, (2, 3))]),
+    "abs_at_zero": Spec(
+        elementwise.Abs, lambda L, a: a.abs(), [Input(fixed([0.0, -1.0, 2.0]), (3,))], smooth=False
+    ),
+    "exp": Spec(elementwise.Exp, lambda L, a: a.exp(), [Input(normal, (2, 3))], vary=one_shape()),
+    "log": Spec(elementwise.Log, lambda L, a: a.log(), [Input(positive, (2, 3))], vary=one_shape()),
+    "log1p": Spec(
+        elementwise.Log1p,
+        lambda L, a: a.log1p(),
+        [Input(above_minus_one, (2, 3))],
+        vary=one_shape(),
+    ),
+    "log1p_tiny": Spec(
+        elementwise.Log1p,
+        lambda L, a: a.log1p(),
+        [Input(fixed([1e-12, -1e-12, 1e-300]), (3,))],
+        smooth=False,
+    ),
+    "sin": Spec(elementwise.Sin, lambda L, a: a.sin(), [Input(normal, (2, 3))], vary=one_shape()),
+    "sqrt": Spec(
+        elementwise.Sqrt, lambda L, a: a.sqrt(), [Input(positive, (2, 3))], vary=one_shape()
+    ),
+    "tanh": Spec(
+        elementwise.Tanh, lambda L, a: a.tanh(), [Input(normal, (2, 3))], vary=one_shape()
+    ),
+    "tanh_saturated": Spec(
+        elementwise.Tanh,
+        lambda L, a: a.tanh(),
+        [Input(fixed([-1000.0, -20.0, 20.0, 1000.0]), (4,))],
+    ),
+    "sigmoid": Spec(
+        elementwise.Sigmoid, lambda L, a: a.sigmoid(), [Input(normal, (2, 3))], vary=one_shape()
+    ),
+    "sigmoid_extremes": Spec(
+        elementwise.Sigmoid,
+        lambda L, a: a.sigmoid(),
+        [Input(fixed([-1000.0, -100.0, -30.0, 0.0, 30.0, 100.0, 1000.0]), (7,))],
+        smooth=False,
+    ),
+    "relu": Spec(
+        elementwise.Relu, lambda L, a: a.relu(), [Input(away_from_zero, (2, 3))], vary=one_shape()
+    ),
+    "relu_at_zero": Spec(
+        elementwise.Relu,
+        lambda L, a: a.relu(),
+        [Input(fixed([0.0, -1.0, 2.0]), (3,))],
+        smooth=False,
+    ),
+    "erf": Spec(elementwise.Erf, lambda L, a: a.erf(), [Input(normal, (2, 3))], vary=one_shape()),
+    "erf_tails": Spec(
+        elementwise.Erf, lambda L, a: a.erf(), [Input(fixed([-10.0, -3.0, 3.0, 10.0]), (4,))]
+    ),
+    "clamp": Spec(
+        elementwise.Clamp,
+        lambda L, a: a.clamp(-0.4, 0.4),
+        [Input(on_odd_grid, (3, 3))],
+        vary=one_shape(),
+    ),
+    "clamp_at_bounds": Spec(
+        elementwise.Clamp,
+        lambda L, a: a.clamp(-1.0, 1.0),
+        [Input(fixed([-1.0, 0.0, 1.0, 2.0]), (4,))],
+        smooth=False,
+    ),
+    "clamp_min": Spec(
+        elementwise.Clamp,
+        lambda L, a: a.clamp(min=0.1),
+        [Input(on_odd_grid, (3, 3))],
+        vary=one_shape(),
+    ),
+    "clamp_max": Spec(
+        elementwise.Clamp,
+        lambda L, a: a.clamp(max=0.1),
+        [Input(on_odd_grid, (3, 3))],
+        vary=one_shape(),
+    ),
+    "clamp_numpy_bound": Spec(
+        elementwise.Clamp, lambda L, a: a.clamp(np.float64(-0.4)), [Input(on_odd_grid, (3, 3))]
+    ),
+    "add_number": Spec(
+        elementwise.Add, lambda L, a: 1.5 + a - 2, [Input(normal, (2, 3))], vary=one_shape()
+    ),
+    "add_numpy_scalar": Spec(
+        elementwise.Add, lambda L, a: a + np.float64(1.5), [Input(normal, (2, 3))]
+    ),
+    "mul_number": Spec(
+        elementwise.Mul, lambda L, a: -3.0 * a / 4.0, [Input(normal, (2, 3))], vary=one_shape()
+    ),
+    "mul_numpy_scalar": Spec(
+        elementwise.Mul,
+        lambda L, a: np.float64(-3.0) * a * np.float32(0.5),
+        [Input(normal, (2, 3))],
+    ),
+    "mul_integer": Spec(
+        elementwise.Mul, lambda L, a: a * 3 - np.int64(2) * a, [Input(normal, (2, 3))]
+    ),
+    "rdiv_number": Spec(
+        elementwise.Div, lambda L, a: 4.0 / a, [Input(away_from_zero, (2, 3))], vary=one_shape()
+    ),
+    "square": Spec(elementwise.Pow, lambda L, a: a**2, [Input(normal, (2, 3))], vary=one_shape()),
+    "square_at_zero": Spec(elementwise.Pow, lambda L, a: a**2, [Input(fixed([0.0, 1.0]), (2,))]),
+    "power_at_zero": Spec(
+        elementwise.Pow, lambda L, a: a**2.5, [Input(fixed([0.0, 1.0]), (2,))], smooth=False
+    ),
+    "zeroth_power": Spec(
+        elementwise.Pow, lambda L, a: a**0, [Input(normal, (2, 3))], vary=one_shape()
+    ),
+    "zeroth_power_at_zero": Spec(
+        elementwise.Pow, lambda L, a: a**0, [Input(fixed([0.0, 2.0]), (2,))]
+    ),
+    "tensor_power_at_zero": Spec(
+        elementwise.Pow,
+        lambda L, a, b: a**b,
+        [Input(fixed([0.0, 0.0]), (2,)), Input(fixed([0.0, 2.0]), (2,))],
+        smooth=False,
+    ),
+    "cube": Spec(elementwise.Pow, lambda L, a: a**3, [Input(normal, (2, 3))], vary=one_shape()),
+    "integer_negative_power": Spec(
+        elementwise.Pow, lambda L, a: a**-2, [Input(away_from_zero, (2, 3))], vary=one_shape()
+    ),
+    "fractional_power": Spec(
+        elementwise.Pow, lambda L, a: a**0.5, [Input(positive, (2, 3))], vary=one_shape()
+    ),
+    "negative_power": Spec(
+        elementwise.Pow, lambda L, a: a**-1.5, [Input(positive, (2, 3))], vary=one_shape()
+    ),
+    "number_power": Spec(
+        elementwise.Pow, lambda L, a: 2.0**a, [Input(normal, (2, 3))], vary=one_shape()
+    ),
+    "maximum_with_0d_tensor": Spec(
+        elementwise.Maximum,
+        lambda L, a: L.maximum(a, L.tensor(0.0, dtype=a.dtype)),
+        [Input(on_odd_grid, (2, 3))],
+    ),
+    "maximum_with_number": Spec(
+        elementwise.Maximum,
+        lambda L, a: L.maximum(a, 0.0),
+        [Input(on_odd_grid, (2, 3))],
+        vary=one_shape(),
+        torch=False,
+    ),
+    "minimum_with_number": Spec(
+        elementwise.Minimum,
+        lambda L, a: L.minimum(a, 0.0),
+        [Input(on_odd_grid, (2, 3))],
+        vary=one_shape(),
+        torch=False,
+    ),
+    "clone": Spec(
+        elementwise.Add, lambda L, a: a.clone() * a, [Input(normal, (2, 3))], vary=one_shape()
+    ),
+    # smooth=False: a.float() rounds to float32, a staircase to central differences in float64
+    "cast": Spec(
+        elementwise.Cast,
+        lambda L, a: (a.float() * 2).double(),
+        [Input(normal, (2, 3))],
+        smooth=False,
+        keeps_dtype=False,
+    ),
+    "leaky_relu": Spec(
+        elementwise.LeakyRelu,
+        lambda L, a: L.nn.functional.leaky_relu(a, 0.2),
+        [Input(away_from_zero, (2, 3))],
+        vary=one_shape(),
+    ),
+    # reductions
+    "sum_all": Spec(reductions.Sum, lambda L, a: a.sum(), [Input(normal, (2, 3))]),
+    "sum": Spec(
+        reductions.Sum,
+        lambda L, a, dim, keepdim: a.sum(dim, keepdim=keepdim),
+        [Input(normal, (2, 3))],
+        {"dim": 1, "keepdim": False},
+        vary=reduced_dims(),
+    ),
+    "sum_dims_keepdim": Spec(
+        reductions.Sum, lambda L, a: a.sum((0, -1), keepdim=True), [Input(normal, (2, 3, 2))]
+    ),
+    "sum_empty": Spec(reductions.Sum, lambda L, a: a.sum(0), [Input(normal, (0, 3))]),
+    "mean_all": Spec(reductions.Mean, lambda L, a: a.mean(), [Input(normal, (2, 3))]),
+    "mean": Spec(
+        reductions.Mean,
+        lambda L, a, dim, keepdim: a.mean(dim, keepdim=keepdim),
+        [Input(normal, (2, 3, 2))],
+        {"dim": (0, 2), "keepdim": False},
+        vary=reduced_dims(),
+    ),
+    "mean_keepdim": Spec(
+        reductions.Mean, lambda L, a: a.mean(-1, keepdim=True), [Input(normal, (2, 3))]
+    ),
+    "amax": Spec(
+        reductions.Amax,
+        lambda L, a, dim, keepdim: a.amax(dim, keepdim=keepdim),
+        [Input(distinct, (2, 3))],
+        {"dim": 1, "keepdim": False},
+        vary=reduced_dims(nonempty=True),
+    ),
+    "amax_dims_keepdim": Spec(
+        reductions.Amax, lambda L, a: a.amax((0, 1), keepdim=True), [Input(distinct, (2, 3, 2))]
+    ),
+    "amax_all": Spec(reductions.Amax, lambda L, a: a.amax(), [Input(distinct, (2, 3))]),
+    "amax_ties": Spec(
+        reductions.Amax,
+        lambda L, a: a.amax(1),
+        [Input(fixed([3, 1, 3, 2, 2, 2]), (2, 3))],
+        smooth=False,
+    ),
+    "amin": Spec(
+        reductions.Amin,
+        lambda L, a, dim, keepdim: a.amin(dim, keepdim=keepdim),
+        [Input(distinct, (2, 3))],
+        {"dim": 0, "keepdim": False},
+        vary=reduced_dims(nonempty=True),
+    ),
+    "max_all": Spec(
+        reductions.Amax,
+        lambda L, a: a.max(),
+        [Input(distinct, (2, 3))],
+        vary=one_shape(hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)),
+    ),
+    "min_all": Spec(
+        reductions.Amin,
+        lambda L, a: a.min(),
+        [Input(distinct, (2, 3))],
+        vary=one_shape(hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)),
+    ),
+    "max_ties": Spec(
+        reductions.Amax, lambda L, a: a.max(), [Input(fixed([3, 1, 3]), (3,))], smooth=False
+    ),
+    "max_dim": Spec(
+        indexing.Gather,
+        lambda L, a, dim: a.max(dim).values,
+        [Input(distinct, (2, 3))],
+        {"dim": 1},
+        vary=one_dim(),
+    ),
+    "max_dim_keepdim": Spec(
+        indexing.Gather, lambda L, a: a.max(-1, keepdim=True).values, [Input(distinct, (2, 3))]
+    ),
+    "min_dim": Spec(
+        indexing.Gather,
+        lambda L, a, dim: a.min(dim).values,
+        [Input(distinct, (2, 3))],
+        {"dim": 0},
+        vary=one_dim(),
+    ),
+    "var": Spec(reductions.Mean, lambda L, a: a.var(), [Input(normal, (2, 3))]),
+    "var_dim": Spec(reductions.Mean, lambda L, a: a.var(1, keepdim=True), [Input(normal, (2, 3))]),
+    "var_dims_biased": Spec(
+        reductions.Mean, lambda L, a: a.var((0, 1), correction=0), [Input(normal, (2, 3, 2))]
+    ),
+    "std": Spec(elementwise.Sqrt, lambda L, a: a.std(), [Input(normal, (2, 3))]),
+    "std_dim": Spec(elementwise.Sqrt, lambda L, a: a.std(0), [Input(normal, (4, 3))]),
+    "var_drawn": Spec(
+        reductions.Mean,
+        lambda L, a, dim, keepdim, correction: a.var(dim, keepdim=keepdim, correction=correction),
+        [Input(normal, (2, 3))],
+        {"dim": 0, "keepdim": True, "correction": 0},
+        vary=variances(),
+    ),
+    "std_drawn": Spec(
+        elementwise.Sqrt,
+        lambda L, a, dim, keepdim, correction: a.std(dim, keepdim=keepdim, correction=correction),
+        [Input(normal, (2, 3))],
+        {"dim": (0, 1), "keepdim": False, "correction": 1},
+        vary=variances(),
+    ),
+    "logsumexp": Spec(
+        reductions.LogSumExp,
+        lambda L, a, dim, keepdim: a.logsumexp(dim, keepdim=keepdim),
+        [Input(normal, (2, 3))],
+        {"dim": 1, "keepdim": False},
+        vary=reduced_dims(nonempty=True).filter(lambda e: e.options["dim"] is not None),
+    ),
+    "logsumexp_dims": Spec(
+        reductions.LogSumExp,
+        lambda L, a: a.logsumexp((0, 1), keepdim=True),
+        [Input(normal, (2, 3, 2))],
+    ),
+    "logsumexp_large": Spec(
+        reductions.LogSumExp, lambda L, a: a.logsumexp(1), [Input(LARGE, (2, 3))], smooth=False
+    ),
+    "logsumexp_minus_inf": Spec(
+        reductions.LogSumExp,
+        lambda L, a: a.logsumexp(0),
+        [Input(fixed([-np.inf, 0.0, 1.0]), (3,))],
+        smooth=False,
+    ),
+    "softmax": Spec(
+        reductions.Softmax,
+        lambda L, a, dim: a.softmax(dim),
+        [Input(normal, (2, 3))],
+        {"dim": -1},
+        vary=one_dim(),
+    ),
+    "softmax_dim0": Spec(reductions.Softmax, lambda L, a: a.softmax(0), [Input(normal, (2, 3, 2))]),
+    "softmax_large": Spec(
+        reductions.Softmax, lambda L, a: a.softmax(1), [Input(LARGE, (2, 3))], smooth=False
+    ),
+    "softmax_masked": Spec(
+        reductions.Softmax,
+        lambda L, a: a.softmax(0),
+        [Input(fixed([0.0, -np.inf, 1.0]), (3,))],
+        smooth=False,
+    ),
+    "log_softmax": Spec(
+        reductions.LogSoftmax,
+        lambda L, a, dim: a.log_softmax(dim),
+        [Input(normal, (2, 3))],
+        {"dim": -1},
+        vary=one_dim(),
+    ),
+    "log_softmax_dim1": Spec(
+        reductions.LogSoftmax, lambda L, a: a.log_softmax(1), [Input(normal, (2, 3, 2))]
+    ),
+    "log_softmax_large": Spec(
+        reductions.LogSoftmax, lambda L, a: a.log_softmax(1), [Input(LARGE, (2, 3))], smooth=False
+    ),
+    "norm": Spec(
+        reductions.Norm,
+        lambda L, a, dim, keepdim: a.norm(dim=dim, keepdim=keepdim),
+        [Input(away_from_zero, (2, 3))],
+        {"dim": None, "keepdim": False},
+        vary=reduced_dims(),
+    ),
+    "norm_dim_keepdim": Spec(
+        reductions.Norm, lambda L, a: a.norm(dim=1, keepdim=True), [Input(normal, (2, 3))]
+    ),
+    "norm_of_zeros": Spec(
+        reductions.Norm,
+        lambda L, a: a.norm(dim=0),
+        [Input(fixed([0.0, 0.0, 1.0, 2.0]), (2, 2))],
+        smooth=False,
+    ),
+    "norm_1": Spec(
+        elementwise.Abs,
+        lambda L, a, dim, keepdim: a.norm(p=1, dim=dim, keepdim=keepdim),
+        [Input(away_from_zero, (2, 3))],
+        {"dim": -1, "keepdim": False},
+        vary=reduced_dims(),
+    ),
+    "norm_inf": Spec(
+        reductions.Amax, lambda L, a: a.norm(p=float("inf")), [Input(distinct, (2, 3))]
+    ),
+    # array manipulation
+    "reshape": Spec(
+        manipulation.Reshape,
+        lambda L, a: a.reshape(3, 2) * a.reshape(3, -1),
+        [Input(normal, (2, 3))],
+    ),
+    "reshape_to": Spec(
+        manipulation.Reshape,
+        lambda L, a, shape: a.reshape(shape),
+        [Input(normal, (2, 3))],
+        {"shape": (3, 2)},
+        vary=reshapes(),
+    ),
+    "reshape_sizes": Spec(
+        manipulation.Reshape,
+        lambda L, a, shape: a.reshape(*shape),
+        [Input(normal, (2, 3))],
+        {"shape": (6,)},
+        vary=reshapes(),
+    ),
+    "view": Spec(
+        manipulation.Reshape,
+        lambda L, a, shape: a.view(shape),
+        [Input(normal, (2, 3))],
+        {"shape": (6,)},
+        vary=reshapes(),
+    ),
+    "flatten": Spec(
+        manipulation.Reshape, lambda L, a: a.flatten(), [Input(normal, (2, 3, 2))], vary=one_shape()
+    ),
+    "flatten_range": Spec(
+        manipulation.Reshape,
+        lambda L, a, dims: a.flatten(*dims),
+        [Input(normal, (2, 3, 2))],
+        {"dims": (1, 2)},
+        vary=dim_pairs(),
+    ),
+    "transpose": Spec(
+        manipulation.Transpose,
+        lambda L, a, dims: a.transpose(*dims),
+        [Input(normal, (2, 3, 4))],
+        {"dims": (0, 2)},
+        vary=dim_pairs(),
+    ),
+    "T": Spec(
+        manipulation.Permute,
+        lambda L, a: a.T,
+        [Input(normal, (2, 3))],
+        vary=one_shape(hnp.array_shapes(min_dims=2, max_dims=2, min_side=0, max_side=3)),
+    ),
+    "permute": Spec(
+        manipulation.Permute,
+        lambda L, a, dims: a.permute(*dims),
+        [Input(normal, (2, 3, 4))],
+        {"dims": (2, 0, 1)},
+        vary=permutations(),
+    ),
+    "permute_tuple": Spec(
+        manipulation.Permute,
+        lambda L, a, dims: a.permute(dims),
+        [Input(normal, (2, 3, 4))],
+        {"dims": (1, 2, 0)},
+        vary=permutations(),
+    ),
+    "permute_negative": Spec(
+        manipulation.Permute, lambda L, a: a.permute(-1, 0, 1), [Input(normal, (2, 3, 4))]
+    ),
+    "squeeze_all": Spec(manipulation.Reshape, lambda L, a: a.squeeze(), [Input(normal, (1, 3, 1))]),
+    "squeeze_dim": Spec(
+        manipulation.Reshape, lambda L, a: a.squeeze(-1), [Input(normal, (1, 3, 1))]
+    ),
+    "unsqueeze": Spec(manipulation.Reshape, lambda L, a: a.unsqueeze(1), [Input(normal, (2, 3))]),
+    "unsqueeze_negative": Spec(
+        manipulation.Reshape, lambda L, a: a.unsqueeze(-1), [Input(normal, (2, 3))]
+    ),
+    "squeeze_or_unsqueeze": Spec(
+        manipulation.Reshape,
+        squeeze_or_unsqueeze,
+        [Input(normal, (2, 1))],
+        {"dim": 1, "squeeze": True},
+        vary=squeezes(),
+    ),
+    "expand": Spec(
+        manipulation.Expand,
+        lambda L, a, sizes: a.expand(*sizes),
+        [Input(normal, (2, 1))],
+        {"sizes": (4, 2, 3)},
+        vary=expansions(),
+    ),
+    "expand_tuple": Spec(
+        manipulation.Expand,
+        lambda L, a, sizes: a.expand(sizes),
+        [Input(normal, (2, 1))],
+        {"sizes": (2, -1)},
+        vary=expansions(),
+    ),
+    "expand_keep": Spec(
+        manipulation.Expand, lambda L, a: a.expand(2, -1, 3), [Input(normal, (2, 1))]
+    ),
+    "t": Spec(manipulation.Transpose, lambda L, a: a.t(), [Input(normal, (2, 3))]),
+    "t_vector": Spec(elementwise.Mul, lambda L, a: a.t() * 2, [Input(normal, (3,))]),
+    "split": Spec(
+        indexing.GetItem, lambda L, a: weighted_pieces(L, a.split(2, 1), 1), [Input(normal, (2, 5))]
+    ),
+    "split_sizes": Spec(
+        indexing.GetItem,
+        lambda L, a: weighted_pieces(L, a.split([1, 2], 0), 0),
+        [Input(normal, (3, 2))],
+    ),
+    "chunk": Spec(
+        indexing.GetItem,
+        lambda L, a: weighted_pieces(L, a.chunk(3, -1), -1),
+        [Input(normal, (2, 7))],
+    ),
+    "unbind": Spec(
+        indexing.GetItem,
+        lambda L, a: weighted_pieces(L, a.unbind(1), 0, "stack"),
+        [Input(normal, (2, 3))],
+    ),
+    "cat": Spec(
+        manipulation.Cat,
+        lambda L, a, b: L.cat([a, b, a], 1),
+        [Input(normal, (2, 3)), Input(normal, (2, 1))],
+    ),
+    "cat_empty": Spec(
+        manipulation.Cat,
+        lambda L, a, b: L.cat([a, b], 0),
+        [Input(normal, (0, 3)), Input(normal, (2, 3))],
+    ),
+    "cat_drawn": Spec(
+        manipulation.Cat,
+        lambda L, a, b, c, dim: L.cat([a, b, c], dim=dim),
+        [Input(normal, (2, 1)), Input(normal, (2, 2)), Input(normal, (2, 0))],
+        {"dim": 1},
+        vary=joins(3, along_existing=True),
+        numpy=lambda a, b, c, dim: np.concatenate([a, b, c], axis=dim),
+    ),
+    "stack": Spec(
+        manipulation.Stack,
+        lambda L, a, b: L.stack([a, b], -1),
+        [Input(normal, (2, 3)), Input(normal, (2, 3))],
+    ),
+    "stack_drawn": Spec(
+        manipulation.Stack,
+        lambda L, a, b, dim: L.stack([a, b], dim=dim),
+        [Input(normal, (3,)), Input(normal, (3,))],
+        {"dim": 0},
+        vary=joins(2, along_existing=False),
+        numpy=lambda a, b, dim: np.stack([a, b], axis=dim),
+    ),
+    # indexing
+    "index_int": Spec(indexing.GetItem, lambda L, a: a[1], [Input(normal, (2, 3))]),
+    "index_slices": Spec(indexing.GetItem, lambda L, a: a[1:, 0:3:2], [Input(normal, (3, 4))]),
+    "index_none_ellipsis": Spec(
+        indexing.GetItem, lambda L, a: a[None, ..., 1], [Input(normal, (2, 3))]
+    ),
+    "index_basic": Spec(
+        indexing.GetItem,
+        lambda L, a, index: a[index],
+        [Input(normal, (3, 4))],
+        {"index": (slice(None, None, -2), 1)},
+        vary=basic_indices(),
+        torch=False,
+        numpy=lambda a, index: a[index],
+    ),
+    "index_repeated": Spec(
+        indexing.GetItem, lambda L, a: a[L.tensor(INDEX)], [Input(normal, (3, 2))]
+    ),
+    "index_repeated_inner": Spec(
+        indexing.GetItem, lambda L, a: a[:, L.tensor(INDEX)], [Input(normal, (2, 3))]
+    ),
+    "index_pairs": Spec(
+        indexing.GetItem,
+        lambda L, a: a[L.tensor(np.array([0, 1, 0])), L.tensor(np.array([2, 2, 2]))],
+        [Input(normal, (2, 3))],
+    ),
+    "index_integers": Spec(
+        indexing.GetItem,
+        lambda L, a, index: a[index],
+        [Input(normal, (3, 2))],
+        {"index": [0, 2, 0]},
+        vary=integer_indices(),
+        torch=False,
+        numpy=lambda a, index: a[numpy_index(index)],
+    ),
+    "index_mask": Spec(indexing.GetItem, lambda L, a: a[L.tensor(MASK)], [Input(normal, (2, 3))]),
+    "index_row_mask": Spec(
+        indexing.GetItem,
+        lambda L, a: a[L.tensor(np.array([True, False, True]))],
+        [Input(normal, (3, 2))],
+    ),
+    "index_masks": Spec(
+        indexing.GetItem,
+        lambda L, a, index: a[index],
+        [Input(normal, (2, 3))],
+        {"index": MASK},
+        vary=masks(),
+        torch=False,
+        numpy=lambda a, index: a[numpy_index(index)],
+    ),
+    "index_by_its_own_sign": Spec(
+        indexing.GetItem, lambda L, a: a[a > 0], [Input(normal, (2, 3))], vary=one_shape()
+    ),
+    "gather": Spec(
+        indexing.Gather, lambda L, a: a.gather(1, L.tensor(GATHER_INDEX)), [Input(normal, (2, 3))]
+    ),
+    "gather_dim0": Spec(
+        indexing.Gather,
+        lambda L, a: a.gather(0, L.tensor(GATHER_INDEX[:, :3] % 2)),
+        [Input(normal, (2, 3))],
+    ),
+    "gather_drawn": Spec(
+        indexing.Gather,
+        lambda L, a, dim, index: a.gather(dim, index),
+        [Input(normal, (2, 3))],
+        {"dim": 1, "index": GATHER_INDEX[:, :2]},
+        vary=gathers(),
+        torch=False,
+        numpy=lambda a, dim, index: np.take_along_axis(a, index, axis=dim),
+    ),
+    # linear algebra
+    "matmul_2d": Spec(
+        linalg.MatMul,
+        lambda L, a, b: a @ b,
+        [Input(normal, (2, 3)), Input(normal, (3, 4))],
+        vary=matmul_shapes(),
+        numpy=lambda a, b: a @ b,
+    ),
+    "matmul_method": Spec(
+        linalg.MatMul,
+        lambda L, a, b: a.matmul(b),
+        [Input(normal, (2, 3)), Input(normal, (3, 4))],
+        vary=matmul_shapes(),
+    ),
+    "matmul_dot": Spec(
+        linalg.MatMul, lambda L, a, b: a @ b, [Input(normal, (3,)), Input(normal, (3,))]
+    ),
+    "matmul_vector_matrix": Spec(
+        linalg.MatMul, lambda L, a, b: a @ b, [Input(normal, (3,)), Input(normal, (3, 2))]
+    ),
+    "matmul_matrix_vector": Spec(
+        linalg.MatMul, lambda L, a, b: a @ b, [Input(normal, (2, 3)), Input(normal, (3,))]
+    ),
+    "matmul_batched": Spec(
+        linalg.MatMul, lambda L, a, b: a @ b, [Input(normal, (4, 2, 3)), Input(normal, (4, 3, 2))]
+    ),
+    "matmul_broadcast": Spec(
+        linalg.MatMul,
+        lambda L, a, b: a @ b,
+        [Input(normal, (2, 1, 2, 3)), Input(normal, (3, 3, 2))],
+    ),
+    "matmul_batch_matrix": Spec(
+        linalg.MatMul, lambda L, a, b: a @ b, [Input(normal, (4, 2, 3)), Input(normal, (3, 2))]
+    ),
+    "matmul_vector_batch": Spec(
+        linalg.MatMul, lambda L, a, b: a @ b, [Input(normal, (3,)), Input(normal, (4, 3, 2))]
+    ),
+    "matmul_empty_inner": Spec(
+        linalg.MatMul, lambda L, a, b: a @ b, [Input(normal, (2, 0)), Input(normal, (0, 3))]
+    ),
+    "matmul_one_side_data": Spec(
+        linalg.MatMul,
+        lambda L, a, b: a @ b,
+        [Input(normal, (2, 3)), Input(normal, (3, 2), grad=False)],
+        vary=matmul_shapes(),
+    ),
+    "matmul_data_first": Spec(
+        linalg.MatMul,
+        lambda L, a, b: a @ b,
+        [Input(normal, (2, 3), grad=False), Input(normal, (3, 2))],
+        vary=matmul_shapes(),
+    ),
+    "rmatmul_array": Spec(
+        linalg.MatMul,
+        lambda L, a, b: b.data @ a,
+        [Input(normal, (3, 2)), Input(normal, (2, 3), grad=False)],
+        torch=False,
+    ),
+    # PyTorch's top-level functions
+    "top_elementwise": Spec(
+        elementwise.Sigmoid,
+        lambda L, a, b: L.sigmoid(L.add(L.exp(a), L.mul(b, 2.0))),
+        [Input(normal, (2, 3)), Input(normal, (3,))],
+    ),
+    "top_reductions": Spec(
+        indexing.Gather,
+        lambda L, a: L.sum(a, 1) + L.mean(a, 1) + L.max(a, 1).values,
+        [Input(distinct, (2, 3))],
+    ),
+    "top_shapes": Spec(
+        linalg.MatMul,
+        lambda L, a, b: L.matmul(L.t(a), L.reshape(b, (2, 2))),
+        [Input(normal, (2, 3)), Input(normal, (4,))],
+    ),
+    "top_softmax_clamp": Spec(
+        elementwise.Clamp,
+        lambda L, a: L.clamp(L.log_softmax(a, 1), -1.0, None),
+        [Input(on_odd_grid, (3, 3))],
+    ),
+    # compositions: the chain rule through several families, and shared subexpressions
+    "mlp": Spec(
+        linalg.MatMul,
+        lambda L, x, w1, w2: ((x @ w1).tanh() @ w2).log_softmax(-1).sum(-1).mean(),
+        [Input(normal, (4, 3)), Input(normal, (3, 5)), Input(normal, (5, 2))],
+    ),
+    "shared_subexpression": Spec(
+        elementwise.Tanh,
+        shared_subexpression,
+        [Input(normal, (2, 3)), Input(normal, (3,))],
+        vary=broadcastable(2),
+    ),
+    # nn: the fused layer ops
+    "linear": Spec(
+        ops.Linear,
+        lambda L, x, w, b: L.nn.functional.linear(x, w, b),
+        [Input(normal, (4, 3)), Input(normal, (2, 3)), Input(normal, (2,))],
+    ),
+    "linear_no_bias": Spec(
+        ops.Linear,
+        lambda L, x, w: L.nn.functional.linear(x, w),
+        [Input(normal, (4, 3)), Input(normal, (2, 3))],
+    ),
+    "linear_batch_dims": Spec(
+        ops.Linear,
+        lambda L, x, w, b: L.nn.functional.linear(x, w, b),
+        [Input(normal, (2, 3, 4)), Input(normal, (5, 4)), Input(normal, (5,))],
+    ),
+    "linear_single": Spec(
+        ops.Linear,
+        lambda L, x, w, b: L.nn.functional.linear(x, w, b),
+        [Input(normal, (4,)), Input(normal, (3, 4)), Input(normal, (3,))],
+    ),
+    "linear_data_input": Spec(
+        ops.Linear,
+        lambda L, x, w, b: L.nn.functional.linear(x, w, b),
+        [Input(normal, (4, 3), grad=False), Input(normal, (2, 3)), Input(normal, (2,))],
+    ),
+    "gelu": Spec(
+        ops.Gelu, lambda L, x: L.nn.functional.gelu(x), [Input(normal, (2, 3))], vary=one_shape()
+    ),
+    "gelu_tanh": Spec(
+        ops.Gelu,
+        lambda L, x: L.nn.functional.gelu(x, approximate="tanh"),
+        [Input(normal, (2, 3))],
+        vary=one_shape(),
+    ),
+    "dropout_scale": Spec(
+        ops.Scale,
+        scale_by_mask,
+        [Input(normal, (2, 3))],
+        reference=lambda L, x: x * L.tensor(DROPOUT_MASK).to(x.dtype),
+    ),
+    # nn: the fused losses
+    "mse": Spec(
+        loss_ops.MSE,
+        lambda L, a, b, reduction: L.nn.functional.mse_loss(a, b, reduction=reduction),
+        [Input(normal, (4, 3)), Input(normal, (4, 3))],
+        {"reduction": "mean"},
+        vary=reductions_of("mean", "sum", "none"),
+    ),
+    "mse_sum": Spec(
+        loss_ops.MSE,
+        lambda L, a, b: L.nn.functional.mse_loss(a, b, reduction="sum"),
+        [Input(normal, (4, 3)), Input(normal, (4, 3), grad=False)],
+    ),
+    "l1": Spec(
+        loss_ops.L1,
+        lambda L, a, b, reduction: L.nn.functional.l1_loss(a, b, reduction=reduction),
+        [Input(normal, (4, 3)), Input(normal, (4, 3))],
+        {"reduction": "mean"},
+        vary=reductions_of("mean", "sum", "none"),
+    ),
+    "huber": Spec(
+        loss_ops.Huber,
+        lambda L, a, b, reduction: L.nn.functional.huber_loss(a, b, reduction=reduction, delta=0.5),
+        [Input(normal, (4, 3)), Input(normal, (4, 3))],
+        {"reduction": "mean"},
+        vary=reductions_of("mean", "sum", "none"),
+    ),
+    "bce_with_logits": Spec(
+        loss_ops.BinaryCrossEntropyWithLogits,
+        lambda L, x, t, reduction: L.nn.functional.binary_cross_entropy_with_logits(
+            x, t, reduction=reduction
+        ),
+        [Input(normal, (4, 3)), Input(probabilities, (4, 3))],
+        {"reduction": "mean"},
+        vary=reductions_of("mean", "sum", "none"),
+    ),
+    "bce_with_logits_pos_weight": Spec(
+        loss_ops.BinaryCrossEntropyWithLogits,
+        lambda L, x, t, w: L.nn.functional.binary_cross_entropy_with_logits(x, t, pos_weight=w),
+        [Input(normal, (4, 3)), Input(probabilities, (4, 3)), Input(positive, (3,), grad=False)],
+    ),
+    "nll": Spec(
+        loss_ops.NLL,
+        lambda L, x, t, reduction: L.nn.functional.nll_loss(x, t, reduction=reduction),
+        [Input(normal, (4, 3)), Input(classes(3), (4,), grad=False)],
+        {"reduction": "mean"},
+        vary=reductions_of("mean", "sum", "none"),
+    ),
+    "nll_weighted_ignoring": Spec(
+        loss_ops.NLL,
+        lambda L, x, t: L.nn.functional.nll_loss(
+            x, t, weight=class_weight(L, x), ignore_index=-100
+        ),
+        [Input(normal, (4, 3)), Input(fixed_indices([2, -100, 0, 2]), (4,), grad=False)],
+    ),
+    "cross_entropy": Spec(
+        loss_ops.CrossEntropy,
+        lambda L, x, t, reduction: L.nn.functional.cross_entropy(x, t, reduction=reduction),
+        [Input(normal, (4, 3)), Input(classes(3), (4,), grad=False)],
+        {"reduction": "mean"},
+        vary=reductions_of("mean", "sum", "none"),
+    ),
+    "cross_entropy_weighted_ignoring": Spec(
+        loss_ops.CrossEntropy,
+        lambda L, x, t: L.nn.functional.cross_entropy(
+            x, t, weight=class_weight(L, x), ignore_index=1
+        ),
+        [Input(normal, (4, 3)), Input(fixed_indices([2, 1, 0, 2]), (4,), grad=False)],
+    ),
+    "cross_entropy_smoothed": Spec(
+        loss_ops.CrossEntropy,
+        lambda L, x, t, reduction: L.nn.functional.cross_entropy(
+            x, t, weight=class_weight(L, x), label_smoothing=0.1, reduction=reduction
+        ),
+        [Input(normal, (4, 3)), Input(classes(3), (4,), grad=False)],
+        {"reduction": "mean"},
+        vary=reductions_of("mean", "sum", "none"),
+    ),
+}
