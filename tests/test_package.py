@@ -26,6 +26,11 @@ def test_importing_the_package_loads_no_numpy() -> None:
     assert out.strip() == "False"
 
 
+def test_importing_a_submodule_by_name_loads_only_that_module() -> None:
+    out = fresh_python("import sys; from gradtrain import files; print('numpy' in sys.modules)")
+    assert out.strip() == "False"
+
+
 def test_every_public_name_resolves_in_a_fresh_interpreter() -> None:
     code = (
         "import gradtrain as gt\n"

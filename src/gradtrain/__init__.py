@@ -8,6 +8,7 @@ and the `__all__` of each home module, which is where a name is added.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -50,6 +51,10 @@ def __getattr__(name: str) -> Any:
         value = public_names()
     elif name.startswith("__"):  # a probe for a dunder (__wrapped__, ...): none to import
         raise AttributeError(f"module 'gradtrain' has no attribute {name!r}")
+    elif importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        # `from gradtrain import files` asks here before it imports the submodule: only that
+        # module loads, not every home module (and NumPy) in search of a name
+        value = importlib.import_module(f"{__name__}.{name}")
     else:
         for module_name in HOME_MODULES:
             module = importlib.import_module(module_name)
