@@ -11,7 +11,8 @@ import pytest
 
 import gradtrain as gt
 from gradtrain import nn, optim
-from gradtrain.serialization import CheckpointError, atomic_write_text
+from gradtrain.files import atomic_write_text
+from gradtrain.serialization import CheckpointError
 
 
 def test_a_model_saved_and_loaded_computes_the_same(tmp_path: Path) -> None:
@@ -130,7 +131,7 @@ def test_missing_or_corrupt_files_raise_checkpoint_error(tmp_path: Path) -> None
     with pytest.raises(CheckpointError, match="no checkpoint"):
         gt.load(tmp_path / "absent.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip file")
-    with pytest.raises(CheckpointError, match="not a readable"):
+    with pytest.raises(CheckpointError, match=r"not a gradtrain checkpoint \(not an \.npz"):
         gt.load(tmp_path / "junk.npz")
 
 
@@ -151,7 +152,7 @@ def test_interrupted_write_keeps_previous_file(
     def interrupted_replace(source: str, destination: str) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("gradtrain.serialization.os.replace", interrupted_replace)
+    monkeypatch.setattr("gradtrain.files.os.replace", interrupted_replace)
     with pytest.raises(KeyboardInterrupt):
         gt.save({"epoch": 2}, path)
     assert gt.load(path) == {"epoch": 1}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from typing import Literal
+from typing import Any, Literal
 
 from .autograd import Tensor
 from .bounds import Count, Probability, checked
@@ -58,6 +58,30 @@ class MLP(Module):
     def forward(self, input: Tensor) -> Tensor:
         output: Tensor = self.layers(input)
         return output
+
+
+def linear_parameters(in_features: int, out_features: int, bias: bool = True) -> int:
+    """How many numbers a Linear(in_features, out_features, bias) holds."""
+    return out_features * in_features + (out_features if bias else 0)
+
+
+def mlp_parameters(in_features: int, out_features: int, hidden: list[int]) -> int:
+    """How many numbers an MLP of these sizes holds (activations and dropout hold none)."""
+    sizes = [in_features, *hidden, out_features]
+    return sum(linear_parameters(a, b) for a, b in itertools.pairwise(sizes))
+
+
+def parameter_count(name: str, params: dict[str, Any]) -> int | None:
+    """How many numbers the model `name` would hold with the config's `params`, before it is
+    built (so that one too large for memory is refused, not allocated); None if unknown.
+
+    `params` are a validated config's, with every default filled in.
+    """
+    if name == "linear":
+        return linear_parameters(params["in_features"], params["out_features"], params["bias"])
+    if name == "mlp":
+        return mlp_parameters(params["in_features"], params["out_features"], params["hidden"])
+    return None
 
 
 @models.register("linear")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -23,11 +22,13 @@ from typing import Any
 import numpy as np
 
 from .autograd import Tensor
+from .files import atomic_write_bytes, unreadable_reason
 
 __all__ = ["load", "save"]
 
 FORMAT_VERSION = 1
 _STATE_KEY = "__state__"
+_ZIP_START = b"PK\x03\x04"  # how every .npz file (a zip archive) begins
 _TAGS = ("__array__", "__scalar__", "__tensor__", "__tuple__", "__items__")
 
 
@@ -87,8 +88,6 @@ def decode(value: Any, arrays: Any) -> Any:
 def _hashable(key: Any) -> Any:
     return tuple(key) if isinstance(key, list) else key
 
-__all__ = ["load", "save"]
-
 
 def save(obj: Any, f: str | os.PathLike[str]) -> None:
     """Write obj (dicts, lists, tuples, numbers, str, None, arrays and tensors) to file f.
@@ -107,37 +106,32 @@ def save(obj: Any, f: str | os.PathLike[str]) -> None:
 def load(f: str | os.PathLike[str]) -> Any:
     """What save wrote to f (or a run's checkpoints/last.npz): tensors come back as tensors.
 
-    A missing or unreadable file raises CheckpointError, naming it.
+    A file that is missing, unreadable or not a whole gradtrain checkpoint (empty, cut short,
+    another kind of file, a damaged structure) raises CheckpointError, naming it and why.
     """
     path = Path(f)
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            document = json.loads(str(archive[_STATE_KEY]))
-            if document.get("format") != FORMAT_VERSION:
-                raise CheckpointError(f"{path}: unsupported checkpoint format")
-            state = decode(document["state"], archive)
+        with path.open("rb") as file:
+            start = file.read(len(_ZIP_START))
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no checkpoint there") from None
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
-        raise CheckpointError(f"{path}: not a readable gradtrain checkpoint ({error})") from None
-    return state
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it over `path`."""
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
+    except OSError as error:
+        raise CheckpointError(f"{path}: {unreadable_reason(error, 'checkpoint file')}") from None
+    if start != _ZIP_START:
+        what = "an empty file" if not start else "not an .npz archive"
+        raise CheckpointError(f"{path}: not a gradtrain checkpoint ({what})")
     try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        # Interrupted or failed mid-write: remove the half-written file, keep the old one.
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """atomic_write_bytes for UTF-8 text."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+        with np.load(path, allow_pickle=False) as archive:
+            if _STATE_KEY not in archive.files:
+                raise CheckpointError(f"{path}: an .npz archive, but not a gradtrain checkpoint")
+            document = json.loads(str(archive[_STATE_KEY]))
+            if not isinstance(document, dict) or "state" not in document:
+                raise CheckpointError(f"{path}: a damaged gradtrain checkpoint (no state in it)")
+            if document.get("format") != FORMAT_VERSION:
+                raise CheckpointError(f"{path}: unsupported checkpoint format")
+            return decode(document["state"], archive)
+    except OSError as error:
+        raise CheckpointError(f"{path}: {unreadable_reason(error, 'checkpoint file')}") from None
+    except (ValueError, KeyError, TypeError, AttributeError, EOFError, zipfile.BadZipFile):
+        # A cut-short or edited archive; its own message would be about NumPy's internals.
+        raise CheckpointError(f"{path}: a damaged gradtrain checkpoint (cut short?)") from None

@@ -195,3 +195,48 @@ def test_a_data_file_without_read_permission_exits_2(
     assert result.exit_code == 2
     assert result.stderr == f"{config}:2:25: data.path: permission denied: {data}\n"
     assert not (tmp_path / "runs").exists()
+
+
+# ---- models and overrides ------------------------------------------------------------------
+
+
+def test_a_model_too_large_for_memory_exits_2_with_its_size(tmp_path: Path) -> None:
+    config = experiment(tmp_path, "1,2\n")
+    model = "model={name: mlp, in_features: 1, out_features: 1, hidden: [10000000000]}"
+    done = run_gradtrain("run", config, model, "-o", tmp_path / "runs", timeout=30)
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        f"override '{model}': model.hidden: the model would have 30,000,000,001 parameters, "
+        "120 GB as float32 and twice that with their gradients, more than this machine's "
+    )
+    assert "Traceback" not in done.stderr and "MemoryError" not in done.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_problem_an_override_made_under_a_new_key_points_at_the_token(tmp_path: Path) -> None:
+    config = experiment(tmp_path, "1,2\n")
+    done = run_gradtrain("run", config, "model.hidden.0=32", "-o", tmp_path / "runs")
+    assert_bad_input(
+        done,
+        "override 'model.hidden.0=32': model.hidden: unknown key 'hidden' for model 'linear'; "
+        "valid keys: name, in_features, out_features, bias\n",
+        tmp_path / "runs",
+    )
+
+
+def test_swapping_a_component_by_name_says_its_keys_belong_to_the_name(tmp_path: Path) -> None:
+    config = experiment(tmp_path, "1,2\n")
+    config.write_text(config.read_text().replace("lr: 0.01}", "lr: 0.01, momentum: 0.9}"))
+    done = run_gradtrain("run", config, "optimizer.name=adam", "-o", tmp_path / "runs")
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"{config}:5:34: optimizer.momentum: unknown key 'momentum' for optimizer 'adam'; "
+        "valid keys: name, lr, betas, eps, weight_decay, amsgrad, maximize, "
+        "decoupled_weight_decay. The keys of a component belong to its name: "
+        "optimizer.name=adam keeps the file's other optimizer keys; to swap the optimizer, "
+        "give the whole section: 'optimizer={name: adam, lr: 0.01}'\n"
+    )
+    # Done that way, it trains.
+    done = run_gradtrain("run", config, "optimizer={name: adam, lr: 0.01}", "-q",
+                         "-o", tmp_path / "runs")  # fmt: skip
+    assert done.returncode == 0, done.stderr

@@ -208,7 +208,10 @@ def test_a_sweep_in_use_by_another_command_exits_2_naming_it(
     assert list(sweep_dir.iterdir()) == []
 
 
-def test_ctrl_c_stops_the_workers_keeps_the_journal_and_exits_130(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_or_sigterm_stops_the_workers_keeps_the_journal_and_exits_128_plus_it(
+    tmp_path: Path, signum: int, code: int
+) -> None:
     command = gradtrain_command()
     # SIGINT back to its default in the child, even where this test runs with it ignored
     # (a background job of a shell), so that Python turns it into KeyboardInterrupt.
@@ -223,9 +226,9 @@ def test_ctrl_c_stops_the_workers_keeps_the_journal_and_exits_130(tmp_path: Path
             break
     workers = workers_of(process.pid)
     assert len(workers) == 2 or not Path("/proc").is_dir()
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     _, stderr = process.communicate(timeout=30)
-    assert process.returncode == 130, stderr
+    assert process.returncode == code, stderr
     assert stderr == (
         "interrupted: 1 of 2 trials done; run the same command again to run the other 1\n"
     )

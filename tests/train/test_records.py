@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
 
+from gradtrain.files import WriteError
 from gradtrain.train.records import DamagedFileWarning, append_record, read_records
 
 
@@ -48,3 +51,27 @@ def test_an_append_after_a_torn_line_starts_a_line_of_its_own(tmp_path: Path) ->
     append_record(path, {"trial": "c"})
     with pytest.warns(DamagedFileWarning):
         assert read_records(path, {"trial": str}) == [{"trial": "a"}, {"trial": "c"}]
+
+
+def test_a_line_the_disk_cannot_hold_whole_is_taken_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "metrics.jsonl"
+    append_record(path, {"epoch": 1})
+    before = path.read_bytes()
+    real_write = os.write
+    calls = []
+
+    def half_then_full(descriptor: int, data: bytes) -> int:
+        # What a filling disk does: a short write, then ENOSPC for the rest.
+        calls.append(len(data))
+        if len(calls) == 1:
+            return real_write(descriptor, bytes(data[: len(data) // 2]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("gradtrain.files.os.write", half_then_full)
+    with pytest.raises(WriteError, match=r"metrics\.jsonl: no space left on the disk"):
+        append_record(path, {"epoch": 2, "train_loss": 0.25})
+    monkeypatch.undo()
+    assert len(calls) == 2
+    assert path.read_bytes() == before  # not a torn line for the next reader

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
 # From the module itself: `from gradtrain import display` would ask the package's lazy
 # __getattr__ first, which loads the engine (and NumPy) before it gives up.
@@ -23,7 +24,36 @@ from gradtrain.display import wants_plain as stream_wants_plain
 if TYPE_CHECKING:
     from gradtrain.config import ConfigError, Experiment, ExperimentConfig
 
+class Commands(TyperGroup):
+    """The app's commands, with what every command does the same way around them.
+
+    SIGTERM stops a command as Ctrl-C does (gradtrain.interrupts), and its exit code is
+    128 + the signal's number: 130 for Ctrl-C, 143 for SIGTERM. A file that cannot be written
+    (a full disk) ends the command with exit code 1 and a message naming the file and the
+    cause, wherever the write was; the writes themselves leave earlier files whole.
+    """
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own click.Context, which it does not export
+        from gradtrain.files import WriteError
+        from gradtrain.interrupts import Terminated, interrupted_exit_code, terminate_as_interrupt
+
+        with terminate_as_interrupt():
+            try:
+                return super().invoke(ctx)
+            except typer.Exit as done:
+                if done.exit_code == EXIT_INTERRUPTED:
+                    exit_with(interrupted_exit_code())
+                raise
+            except WriteError as error:
+                typer.echo(f"error: {error}", err=True)
+                exit_with(EXIT_FAILED)
+            except Terminated:
+                typer.echo("terminated; nothing was saved", err=True)
+                exit_with(interrupted_exit_code())
+
+
 app = typer.Typer(
+    cls=Commands,
     name="gradtrain",
     help="Train models from YAML experiment configs on gradtrain's own autograd engine.",
     no_args_is_help=True,

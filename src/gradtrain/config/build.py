@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import numpy as np
 
 from gradtrain.bounds import OutOfBounds
 from gradtrain.data import DataError, Standardizer, Table, split_indices
+from gradtrain.models import parameter_count
 from gradtrain.nn import Module
 from gradtrain.optim import Optimizer
 from gradtrain.random import manual_seed
@@ -43,6 +45,22 @@ class Experiment:
 def _either(names: list[str]) -> str:
     """'mse, l1 or huber'."""
     return " or ".join(filter(None, [", ".join(names[:-1]), names[-1]]))
+
+
+def _bytes(count: int) -> str:
+    """1.2 GB, 340 MB, 12 kB: a size in bytes, in decimal units."""
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count} bytes"
+
+
+def physical_memory() -> int | None:
+    """This machine's memory in bytes; None where the system does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # Windows has no sysconf
+        return None
 
 
 def _short_list(names: list[str], limit: int = 6) -> str:
@@ -108,11 +126,36 @@ class _Builder:
                     f"set model.in_features: {count}",
                 )
                 return None
+        if not self._fits_in_memory():
+            return None
         model: Module | None = self.construct("model")
         if model is not None:
             model.to(self.dtype)
             self.initial_values(model)
         return model
+
+    def _fits_in_memory(self) -> bool:
+        """Whether the model's parameters and their gradients fit in this machine's memory.
+
+        Estimated from the config before anything is allocated: a model too large for memory
+        would otherwise end in MemoryError, or in the machine swapping until it is killed.
+        """
+        spec = self.config.model
+        count = parameter_count(spec.name, spec.params)
+        memory = physical_memory()
+        if count is None or memory is None:
+            return True
+        needed = 2 * count * self.dtype.itemsize  # each parameter and its gradient
+        if needed <= memory:
+            return True
+        widest = "hidden" if "hidden" in spec.params else "in_features"
+        self.problem(
+            ("model", widest),
+            f"the model would have {count:,} parameters, {_bytes(count * self.dtype.itemsize)} "
+            f"as {self.config.dtype} and twice that with their gradients, more than this "
+            f"machine's {_bytes(memory)} of memory; choose smaller layers",
+        )
+        return False
 
     def initial_values(self, model: Module) -> None:
         parameters = dict(model.named_parameters())

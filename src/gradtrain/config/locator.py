@@ -36,12 +36,23 @@ class Locator:
         """A problem at `keys`: at its value, at its key (unknown keys), or at its parent (missing
         keys); when a path is absent from the file, at the nearest parent that is there."""
         path = join_path(keys)
-        for override in reversed(self.overrides):
-            if keys[: len(override.keys)] == override.keys:
-                return Problem(override_source(override.token), None, None, path, message)
+        override = self.override_of(keys)
+        if override is not None:
+            return Problem(override_source(override.token), None, None, path, message)
         mark = self._mark(keys, anchor)
         line, column = (mark.line, mark.column) if mark else (None, None)
         return Problem(self.source_map.file, line, column, path, message)
+
+    def override_of(self, keys: Keys) -> OverrideSource | None:
+        """The last override that set `keys`: one that set it or a key above it, or one that
+        set a key below it where the file has no `keys` (`model.hidden.0=32` made `hidden`)."""
+        in_file = keys in self.source_map.keys or keys in self.source_map.values
+        for override in reversed(self.overrides):
+            if keys[: len(override.keys)] == override.keys:
+                return override
+            if keys and not in_file and override.keys[: len(keys)] == keys:
+                return override
+        return None
 
     def _mark(self, keys: Keys, anchor: Anchor) -> Mark | None:
         keys_at, values_at = self.source_map.keys, self.source_map.values

@@ -9,6 +9,7 @@ import typing
 from collections.abc import Sequence
 from typing import Annotated, Any
 
+import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
@@ -134,7 +135,9 @@ def _expected_of(model: type[BaseModel] | None, key: str) -> str:
     return f" ({describe_type(annotation)})"
 
 
-def _message(error: ErrorDetails, model: type[BaseModel], keys: Keys, label: str) -> str:
+def _message(
+    error: ErrorDetails, model: type[BaseModel], keys: Keys, label: str, unknown_hint: str = ""
+) -> str:
     """What is wrong at one error's location, and what would be valid there."""
     kind, value, context = error["type"], error.get("input"), error.get("ctx") or {}
     if kind == "missing":
@@ -146,6 +149,7 @@ def _message(error: ErrorDetails, model: type[BaseModel], keys: Keys, label: str
         valid = list(parent.model_fields) if parent else []
         return (
             f"unknown key {key!r}{label};{did_you_mean(key, valid)} valid keys: {', '.join(valid)}"
+            + unknown_hint
         )
     if kind in _EXPECTED:
         return f"expected {_EXPECTED[kind]}, got {show_value(value)}"
@@ -182,8 +186,12 @@ def _check(
     locator: Locator,
     problems: list[Problem],
     label: str = "",
+    unknown_hint: str = "",
 ) -> BaseModel | None:
-    """Validate `data` (found at `prefix`) with `model`; add its problems, or return the model."""
+    """Validate `data` (found at `prefix`) with `model`; add its problems, or return the model.
+
+    `unknown_hint` ends the message of each unknown key that the file, not an override, gave.
+    """
     try:
         return model.model_validate(data)
     except ValidationError as error:
@@ -195,7 +203,9 @@ def _check(
         for keys, details in found:
             if details["type"] in _EXPECTED and keys in deeper:
                 continue
-            message = _message(details, model, keys, label)
+            # The hint is for keys the file brought, not for ones an override set.
+            from_file = locator.override_of((*prefix, *keys)) is None
+            message = _message(details, model, keys, label, unknown_hint if from_file else "")
             if (keys, message) not in seen:
                 seen.add((keys, message))
                 problems.append(locator.problem((*prefix, *keys), message, _anchor(details)))
@@ -242,7 +252,39 @@ def _check_section(
         )
         return None
     model = section_model(section, entry)
-    return _check(model, values, (section,), locator, problems, f" for {registry.kind} {name!r}")
+    label = f" for {registry.kind} {name!r}"
+    hint = _swap_hint(section, values, model, locator)
+    return _check(model, values, (section,), locator, problems, label, hint)
+
+
+def _swap_hint(
+    section: str, values: dict[str, Any], model: type[BaseModel], locator: Locator
+) -> str:
+    """For a component whose name an override changed: its other keys came with the old name.
+
+    `optimizer.name=adam` on a config of SGD keeps `momentum`, which Adam does not take; the
+    way to swap a component is to give the whole section, here with the keys both take.
+    """
+    override = locator.override_of((section, "name"))
+    if override is None or override.keys != (section, "name"):
+        return ""
+    kept = {
+        key: value
+        for key, value in values.items()
+        if key in model.model_fields and not isinstance(value, dict)
+    }
+    shown = ", ".join(f"{key}: {_flow_yaml(value)}" for key, value in kept.items())
+    return (
+        f". The keys of a component belong to its name: {override.token} keeps the file's "
+        f"other {section} keys; to swap the {section}, give the whole section: "
+        f"'{section}={{{shown}}}'"
+    )
+
+
+def _flow_yaml(value: Any) -> str:
+    """A value as one line of YAML, as it would follow `key: ` in an override."""
+    text: str = yaml.safe_dump(value, default_flow_style=True, width=1_000_000)
+    return text.removesuffix("\n").removesuffix("\n...").strip()
 
 
 def _init_problem(value: Any) -> str | None:

@@ -20,15 +20,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from types import FrameType
-from typing import Any
+
+from gradtrain.interrupts import handled, terminate_as_interrupt
 
 from .plan import Trial
 from .trial import TrialOutcome, run_trial
 
 Job = tuple[Trial, str]  # a trial and the run directory it goes into
 OnOutcome = Callable[[TrialOutcome], None]
-Handler = Callable[[int, FrameType | None], Any] | int | None
 
 # The models a sweep trains are small. With one worker per core, a BLAS that also spreads
 # each matrix product over every core makes the workers fight over the cores
@@ -59,12 +58,12 @@ def run_local(jobs: Sequence[Job], on_outcome: OnOutcome, workers: int) -> None:
     )
     try:
         # Workers are spawned by submit(), inheriting the environment and SIGINT disposition.
-        with single_threaded_blas(), _signal_handled(signal.SIGINT, signal.SIG_IGN):
+        with single_threaded_blas(), handled(signal.SIGINT, signal.SIG_IGN):
             futures: dict[Future[TrialOutcome], Job] = {
                 executor.submit(run_trial, trial, run_dir): (trial, run_dir)
                 for trial, run_dir in jobs
             }
-        with _signal_handled(signal.SIGTERM, _interrupt):
+        with terminate_as_interrupt():
             for future in as_completed(futures):
                 trial, run_dir = futures[future]
                 try:
@@ -134,21 +133,3 @@ def single_threaded_blas() -> Iterator[None]:
     finally:
         for name in added:
             os.environ.pop(name, None)
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    # SIGTERM stops the sweep as Ctrl-C does, rather than leave the workers running on.
-    raise KeyboardInterrupt
-
-
-@contextmanager
-def _signal_handled(signum: int, handler: Handler) -> Iterator[None]:
-    try:
-        previous = signal.signal(signum, handler)
-    except ValueError:  # not the main thread: signals cannot be changed here
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signum, previous)

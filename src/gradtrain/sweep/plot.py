@@ -8,6 +8,7 @@ losses that fall from hundreds to fractions do.
 
 from __future__ import annotations
 
+import io
 import math
 import statistics
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TypeGuard
 
 from gradtrain.display import format_number
+from gradtrain.files import atomic_write_bytes, make_folders
 
 from .results import Run, group_runs
 
@@ -155,8 +157,10 @@ def save_png(drawn: Sequence[Curve], metric: str, path: Path) -> None:
     axes.set_ylabel(metric)
     axes.grid(alpha=0.3)
     axes.legend(fontsize="small")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
+    image = io.BytesIO()
+    figure.savefig(image, format=path.suffix.lstrip(".") or "png")
+    make_folders(path.parent)
+    atomic_write_bytes(path, image.getvalue())
 
 
 def _interpolate(epochs: list[int], values: list[float], epoch: float) -> float:

@@ -10,6 +10,7 @@ split, else train_loss.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import statistics
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gradtrain.files import unreadable_reason
+from gradtrain.files import atomic_write_text, make_folders, unreadable_reason
 from gradtrain.tasks import Mode, monitored_metric
 from gradtrain.train.records import warn_damaged
 
@@ -318,25 +319,26 @@ def write_csv(boards: Sequence[Leaderboard], path: Path) -> None:
     for board in boards:
         keys.extend(key for key in board.keys if key not in keys)
     columns = ["rank", *keys, "monitor", "mode", "mean", "std", "runs", "failed", "run_dirs"]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(columns)
-        for board in boards:
-            for rank, row in enumerate(board.rows, start=1):
-                writer.writerow(
-                    [
-                        rank,
-                        *(row.settings.get(key, "") for key in keys),
-                        board.monitor,
-                        board.mode,
-                        "" if row.mean is None else repr(row.mean),
-                        "" if row.std is None else repr(row.std),
-                        len(row.values),
-                        row.failed,
-                        ";".join(str(run.path) for run in row.runs),
-                    ]
-                )
+    file = io.StringIO(newline="")
+    writer = csv.writer(file)
+    writer.writerow(columns)
+    for board in boards:
+        for rank, row in enumerate(board.rows, start=1):
+            writer.writerow(
+                [
+                    rank,
+                    *(row.settings.get(key, "") for key in keys),
+                    board.monitor,
+                    board.mode,
+                    "" if row.mean is None else repr(row.mean),
+                    "" if row.std is None else repr(row.std),
+                    len(row.values),
+                    row.failed,
+                    ";".join(str(run.path) for run in row.runs),
+                ]
+            )
+    make_folders(path.parent)
+    atomic_write_text(path, file.getvalue())
 
 
 def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:

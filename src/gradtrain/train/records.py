@@ -8,12 +8,15 @@ a line that is JSON but not an object, or an object without the fields every rec
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from gradtrain.files import WriteError, write_all
 
 
 class DamagedFileWarning(UserWarning):
@@ -59,13 +62,26 @@ def read_records(path: Path, fields: Mapping[str, type]) -> list[dict[str, Any]]
 
 
 def append_record(path: Path, record: dict[str, Any]) -> None:
-    """Add one record as one whole line, in a single write() at the end of the file."""
+    """Add one record as one whole line, in a single write() at the end of the file.
+
+    If the line cannot be written whole (a full disk), the file is cut back to what it held
+    before, and WriteError names it and the cause.
+    """
     line = (json.dumps(record) + "\n").encode("utf-8")
     if _ends_mid_line(path):
         line = b"\n" + line  # end the torn line, so that this one stays readable
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
     try:
-        os.write(descriptor, line)
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    except OSError as error:
+        raise WriteError(path, error) from None
+    try:
+        size = os.fstat(descriptor).st_size
+        try:
+            write_all(descriptor, line, path)
+        except WriteError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(descriptor, size)
+            raise
     finally:
         os.close(descriptor)
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from gradtrain import serialization
-from gradtrain.serialization import CheckpointError, atomic_write_text
+from gradtrain.files import atomic_write_text
+from gradtrain.serialization import CheckpointError
 
 from .lock import FolderLock, lock_folder
 from .records import append_record, read_records

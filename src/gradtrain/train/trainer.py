@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import itertools
 import math
-import signal
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +20,8 @@ import numpy as np
 
 from gradtrain.autograd import Tensor, no_grad
 from gradtrain.data import DataLoader, TensorDataset
+from gradtrain.files import WriteError
+from gradtrain.interrupts import stopping_signals_ignored
 from gradtrain.nn import Module
 from gradtrain.nn.utils import clip_grad_norm_
 from gradtrain.optim import Optimizer
@@ -143,11 +143,12 @@ class Trainer:
                 None if self.run_dir is None else str(self.run_dir.path),
             )
         )
-        if self._snapshot is None:
-            self._take_snapshot()
         status: Status = "finished"
         message = ""
+        unwritten = False  # a file could not be written: the message says so already
         try:
+            if self._snapshot is None:
+                self._take_snapshot()
             # Overflow is no warning here: it makes the loss non-finite, which stops the run
             # with a message naming the epoch and batch.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -155,13 +156,23 @@ class Trainer:
                     self._end_epoch(self.epoch + 1, self.train_one_epoch(self.epoch + 1))
         except NonFiniteLoss as failure:
             status, message = "failed", str(failure)
+        except WriteError as failure:
+            status, message, unwritten = "failed", self._unwritten(failure), True
+            self._back_to_snapshot()
         except KeyboardInterrupt:
-            saved_epoch = self._save_snapshot_uninterrupted()
+            if self._snapshot is None:
+                raise  # before the first checkpoint: there is nothing to save
             status = "interrupted"
-            message = (
-                f"interrupted during epoch {saved_epoch + 1}; "
-                f"saved the checkpoint of epoch {saved_epoch}"
-            )
+            self._back_to_snapshot()
+            try:
+                saved_epoch = self._save_snapshot_uninterrupted()
+            except WriteError as failure:
+                message, unwritten = self._unwritten(failure), True
+            else:
+                message = (
+                    f"interrupted during epoch {saved_epoch + 1}; "
+                    f"saved the checkpoint of epoch {saved_epoch}"
+                )
         else:
             if self.stopped_early:
                 status = "early_stopped"
@@ -172,7 +183,12 @@ class Trainer:
         self._seconds_before, self._started = self.seconds, None
         summary = self.summary(status, message)
         if self.run_dir is not None:
-            self.run_dir.write_summary(summary)
+            try:
+                self.run_dir.write_summary(summary)
+            except WriteError as failure:
+                if not unwritten:
+                    status, message = "failed", f"{failure}; every other file of the run is whole"
+                summary = self.summary(status, message)
         run_dir = None if self.run_dir is None else str(self.run_dir.path)
         self._emit(RunEnded(status, message, summary, run_dir))
         return RunResult(status, message, summary)
@@ -293,7 +309,11 @@ class Trainer:
             self.loader.generator.bit_generator.state = state["shuffle_rng"]
         self.monitor.load_state_dict(state["monitor"])
         self.epoch = int(state["epoch"])
-        self.stopped_early = bool(state["stopped_early"])
+        stopping = self.settings.early_stopping
+        # A run that stopped early goes on if a resume gave it more patience than it ran out of.
+        self.stopped_early = bool(state["stopped_early"]) and (
+            stopping is None or self.monitor.epochs_without_improvement >= stopping.patience
+        )
         self.last_record = state["last_record"]
         self._seconds_before = float(state["seconds"])
         self._snapshot = state
@@ -316,17 +336,38 @@ class Trainer:
         }
 
     def _take_snapshot(self) -> None:
-        self._snapshot = self.state_dict()
+        snapshot = self.state_dict()
         if self.run_dir is not None:
-            self.run_dir.save_checkpoint(self._snapshot)
+            self.run_dir.save_checkpoint(snapshot)
+        # Only a written checkpoint is the one a Ctrl-C writes again and a resume starts from.
+        self._snapshot = snapshot
+
+    def _back_to_snapshot(self) -> None:
+        """The counters of the last checkpoint written, for a summary that agrees with it."""
+        # A stop between an epoch's end and its checkpoint leaves the epoch to the resume.
+        if self._snapshot is not None:
+            self.epoch = int(self._snapshot["epoch"])
+            self.last_record = self._snapshot["last_record"]
+            self.monitor.load_state_dict(self._snapshot["monitor"])
+            self.stopped_early = bool(self._snapshot["stopped_early"])
+
+    def _unwritten(self, failure: WriteError) -> str:
+        """The message of a run stopped by a file it could not write (a full disk, say)."""
+        if self._snapshot is None or self.run_dir is None:
+            return f"{failure}; nothing was trained"
+        epoch = int(self._snapshot["epoch"])
+        return (
+            f"{failure}; the run's files are whole up to the checkpoint of epoch {epoch}: "
+            f"make room, then go on with `gradtrain run --resume {self.run_dir.path}`"
+        )
 
     def _save_snapshot_uninterrupted(self) -> int:
         """Write the state of the last epoch end again; return that epoch."""
         assert self._snapshot is not None
         # Writing it again makes sure the checkpoint on disk is whole even if Ctrl-C arrived
-        # in the middle of an earlier write; a second Ctrl-C cannot cut this one short.
+        # in the middle of an earlier write; a second Ctrl-C or a SIGTERM cannot cut it short.
         if self.run_dir is not None:
-            with _sigint_ignored():
+            with stopping_signals_ignored():
                 self.run_dir.save_checkpoint(self._snapshot)
         return int(self._snapshot["epoch"])
 
@@ -352,19 +393,6 @@ class Trainer:
     def _emit(self, event: Event) -> None:
         for listener in self.listeners:
             listener(event)
-
-
-@contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread: signals cannot be changed, nor arrive here
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def training_loader(experiment: Experiment) -> DataLoader:
