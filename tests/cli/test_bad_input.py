@@ -213,6 +213,19 @@ def test_a_model_too_large_for_memory_exits_2_with_its_size(tmp_path: Path) -> N
     assert not (tmp_path / "runs").exists()
 
 
+def test_a_model_without_an_estimate_that_cannot_be_allocated_exits_2(tmp_path: Path) -> None:
+    config = experiment(tmp_path, "1,2\n")
+    model = "model={name: logistic, in_features: 1, num_classes: 1000000000000}"
+    done = run_gradtrain("run", config, model, "loss.name=cross_entropy", "-o", tmp_path / "runs")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(
+        f"override '{model}': model: cannot build model 'logistic': it does not fit in this "
+        "machine's memory (Unable to allocate "
+    ), done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "runs").exists()
+
+
 def test_a_problem_an_override_made_under_a_new_key_points_at_the_token(tmp_path: Path) -> None:
     config = experiment(tmp_path, "1,2\n")
     done = run_gradtrain("run", config, "model.hidden.0=32", "-o", tmp_path / "runs")

@@ -112,6 +112,13 @@ class _Builder:
         except (ValueError, TypeError) as error:
             self.problem((section,), f"cannot build {entry.kind} {spec.name!r}: {error}")
             return None
+        except MemoryError as error:  # what no estimate foresaw (a model without a count)
+            self.problem(
+                (section,),
+                f"cannot build {entry.kind} {spec.name!r}: it does not fit in this machine's "
+                f"memory ({error}); choose smaller sizes",
+            )
+            return None
 
     def model(self, table: Table | None) -> Module | None:
         spec = self.config.model
