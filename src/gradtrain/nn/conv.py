@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -10,7 +11,13 @@ from ..autograd import Tensor
 from . import functional as F
 from . import init
 from .module import Module, Parameter
-from .window_arguments import PaddingArgument, SizeArgument, as_sizes, conv_padding
+from .window_arguments import (
+    PaddingArgument,
+    SizeArgument,
+    as_sizes,
+    conv_padding,
+    reversed_padding,
+)
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -45,10 +52,6 @@ class _ConvNd(Module):
                 f"padding_mode must be one of {set(PADDING_MODES)}, "
                 f"but got padding_mode={padding_mode!r}"
             )
-        if padding_mode != "zeros":
-            raise NotImplementedError(
-                f"padding_mode={padding_mode!r} is not implemented yet; use padding_mode='zeros'"
-            )
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = as_sizes(kernel_size, self.dims, "kernel_size", function)
@@ -67,8 +70,9 @@ class _ConvNd(Module):
             self.padding = as_sizes(padding, self.dims, "padding", function)
         self.groups = groups
         self.padding_mode = padding_mode
-        # Checked here so that a bad kernel fails when the layer is made, as in PyTorch.
-        conv_padding(self.padding, self.kernel_size, self.stride, self.dilation, function)
+        pairs = conv_padding(self.padding, self.kernel_size, self.stride, self.dilation, function)
+        # What F.pad adds first when padding_mode is not zeros; the convolution then adds none.
+        self._reversed_padding_repeated_twice = reversed_padding(pairs)
         self.weight = Parameter(
             np.empty((out_channels, in_channels // groups, *self.kernel_size), dtype=np.float32)
         )
@@ -91,8 +95,13 @@ class _ConvNd(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         convolve = F.conv1d if self.dims == 1 else F.conv2d
+        padding: PaddingArgument = self.padding
+        if self.padding_mode != "zeros":
+            mode: Any = self.padding_mode
+            input = F.pad(input, self._reversed_padding_repeated_twice, mode=mode)
+            padding = 0
         return convolve(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+            input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
         )
 
     def extra_repr(self) -> str:

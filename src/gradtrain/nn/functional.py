@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
 
 from ..autograd import Tensor
-from ..autograd.ops import conv, pooling
+from ..autograd.ops import conv, padding, pooling
 from ..autograd.ops.elementwise import LeakyRelu
 from ..random import default_generator
 from . import loss_ops, ops, window_arguments
@@ -288,6 +289,20 @@ def _convolution(
         input, weight, bias, stride=strides, padding=pads, dilation=dilations, groups=groups
     )
     return out.squeeze(0) if unbatched else out
+
+
+def pad(
+    input: Tensor,
+    pad: Sequence[int],
+    mode: Literal["constant", "reflect", "replicate", "circular"] = "constant",
+    value: float | None = None,
+) -> Tensor:
+    """input with pad[0] cells before and pad[1] after its last dim, pad[2] and pad[3] around
+    the one before, and so on; a negative count removes cells. The new cells hold value (0 by
+    default), or mirror the input about its edge, repeat the edge, or wrap around."""
+    pairs = window_arguments.pad_widths(input.shape, pad, mode, value)
+    fill = 0.0 if value is None else float(value)
+    return padding.Pad.apply(input, pads=pairs, mode=mode, value=fill)
 
 
 def max_pool1d(

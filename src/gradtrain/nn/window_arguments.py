@@ -128,6 +128,65 @@ def conv_padding(
     return tuple((p, p) for p in sizes)
 
 
+# ---- padding ------------------------------------------------------------------------
+
+PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad_widths(input_shape: Sizes, pad: Sequence[int], mode: str, value: float | None) -> Pads:
+    """F.pad's `pad`, (before, after) for the last dim first, as pairs for the trailing dims
+    in order, checked as PyTorch checks them."""
+    if mode not in PAD_MODES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    counts = tuple(pad)
+    if not all(isinstance(count, (int, np.integer)) for count in counts):
+        raise TypeError(f"pad must be a tuple of ints, not {pad!r}")
+    if len(counts) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    dims = len(counts) // 2
+    if dims > len(input_shape):
+        raise RuntimeError(
+            "Padding length should be less than or equal to two times the input dimension but "
+            f"got padding length {len(counts)} and input of dimension {len(input_shape)}"
+        )
+    pairs = tuple((int(counts[2 * i]), int(counts[2 * i + 1])) for i in reversed(range(dims)))
+    if mode == "constant":
+        return pairs
+    if value is not None:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    if not 1 <= dims <= 3 or len(input_shape) not in (dims + 1, dims + 2):
+        raise NotImplementedError(
+            f"Padding size {len(counts)} is not supported for {len(input_shape)}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+        )
+    if 0 in input_shape[len(input_shape) - dims - 1 :]:
+        raise RuntimeError(
+            f"Expected {dims + 1}D or {dims + 2}D (batch mode) tensor with possibly 0 batch size "
+            f"and other non-zero dimensions for input, but got: {list(input_shape)}"
+        )
+    sizes = input_shape[len(input_shape) - dims :]
+    for axis, (size, (before, after)) in enumerate(zip(sizes, pairs, strict=True)):
+        if mode == "reflect" and (before >= size or after >= size):
+            raise RuntimeError(
+                "Argument #4: Padding size should be less than the corresponding input "
+                f"dimension, but got: padding ({before}, {after}) at dimension "
+                f"{len(input_shape) - dims + axis} of input {list(input_shape)}"
+            )
+        kept = size + min(0, before) + min(0, after)  # circular wraps what cropping leaves
+        if mode == "circular" and (before > kept or after > kept):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+    return pairs
+
+
+def reversed_padding(pairs: Pads) -> tuple[int, ...]:
+    """A convolution's padding pairs as F.pad takes them: the last dim first, before then
+    after (PyTorch's _reversed_padding_repeated_twice), for a padding_mode other than zeros."""
+    return tuple(count for pair in reversed(pairs) for count in pair)
+
+
 # ---- pooling ------------------------------------------------------------------------
 
 

@@ -22,21 +22,17 @@ from .windows import Pads, Sizes, interior, kernel_offsets, offset_view, pad, pa
 def window_max(
     x: Any, kernel: Sizes, stride: Sizes, padding: Pads, dilation: Sizes, positions: Sizes
 ) -> tuple[Any, Any]:
-    """Each window's maximum and the index of its kernel offset (row-major), as PyTorch picks
-    it: the first maximum, or the last NaN, which always wins."""
+    """Each window's maximum (NaN if it holds one, as in PyTorch) and the index of its kernel
+    offset in row-major order: the first maximum, as PyTorch picks it."""
     padded = pad(x, padding, -math.inf)
-    best: Any = None
+    offsets = kernel_offsets(kernel)
+    best = offset_view(padded, next(offsets), stride, dilation, positions).copy()
     choices = xp.min_scalar_type(math.prod(kernel) - 1)  # uint8 for any kernel up to 16 x 16
-    where = xp.zeros(x.shape[: x.ndim - len(kernel)] + positions, dtype=choices)
-    for index, offset in enumerate(kernel_offsets(kernel)):
+    where = xp.zeros(best.shape, dtype=choices)
+    for index, offset in enumerate(offsets, start=1):
         view = offset_view(padded, offset, stride, dilation, positions)
-        if best is None:
-            best = view.copy()
-            continue
-        better = view > best
-        better |= xp.isnan(view)
-        xp.copyto(best, view, where=better)
-        xp.copyto(where, index, where=better)
+        xp.copyto(where, index, where=view > best)
+        xp.maximum(best, view, out=best)
     return best, where
 
 
