@@ -9,7 +9,7 @@ tuples of ints per spatial dim, and padding as a (before, after) pair per dim.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,8 @@ OutputSizeArgument = int | None | Sequence[int | None]
 
 def as_sizes(value: SizeArgument, dims: int, name: str, function: str) -> Sizes:
     """value as `dims` ints: an int repeated, or a sequence of one or `dims` ints."""
-    items = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
+    # Anything but a sequence (a float, a string) is one item, for the type check to refuse.
+    items: tuple[Any, ...] = tuple(value) if isinstance(value, Iterable) else (value,)
     if not all(isinstance(item, (int, np.integer)) for item in items):
         raise TypeError(f"{function}(): {name} must be an int or a tuple of ints, not {value!r}")
     if len(items) == 1:
