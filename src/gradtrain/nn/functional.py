@@ -346,16 +346,16 @@ def _max_pool(
     kernel, strides, _, pairs, dilations, positions = window_arguments.pool_geometry(
         f"max_pool{dims}d", input.shape, dims, kernel_size, stride, padding, dilation, ceil_mode
     )
-    geometry = (kernel, strides, pairs, dilations)
     out = pooling.MaxPool.apply(
         input, kernel=kernel, stride=strides, padding=pairs, dilation=dilations, positions=positions
     )
     if not return_indices:
         return out
     # The op keeps its choices to itself; asking for them costs one more pass, not every call.
-    _, where = pooling.window_max(input.data, *geometry, positions)
+    _, choices = pooling.window_max(input.data, kernel, strides, pairs, dilations, positions)
     spatial = input.shape[input.ndim - dims :]
-    return out, Tensor(pooling.max_pool_indices(where, *geometry, spatial))
+    indices = pooling.max_pool_indices(choices, out.shape, strides, pairs, dilations, spatial)
+    return out, Tensor(indices)
 
 
 def avg_pool1d(

@@ -16,35 +16,102 @@ from typing import Any
 
 from ..backend import xp
 from ..function import Function
-from .windows import Pads, Sizes, interior, kernel_offsets, offset_view, pad, padded_zeros
+from .windows import (
+    Pads,
+    Sizes,
+    full,
+    interior,
+    kernel_offsets,
+    memory_order,
+    offset_view,
+    pad,
+    padded_sizes,
+    padded_zeros,
+    window_slice,
+)
+
+
+def axis_windows(x: Any, axis: int, offset: int, stride: int, dilation: int, count: int) -> Any:
+    """The view of dim `axis` of x at `offset` in each of `count` windows: a basic slice."""
+    index = (slice(None),) * axis + (window_slice(offset, stride, dilation, count),)
+    return x[index]
+
+
+def max_along(
+    x: Any, axis: int, kernel: int, stride: int, dilation: int, count: int
+) -> tuple[Any, Any]:
+    """The maximum of the windows along one dim, and the offset that holds it: the first
+    maximum (strictly greater replaces); None where the kernel has one offset."""
+    views = [axis_windows(x, axis, offset, stride, dilation, count) for offset in range(kernel)]
+    if kernel == 1:
+        return views[0], None
+    if kernel == 2:  # the common case in two ops, its choice a boolean
+        return xp.maximum(views[0], views[1]), views[1] > views[0]
+    best = views[0].copy()
+    choice = xp.zeros(best.shape, dtype=xp.min_scalar_type(kernel - 1))
+    for offset, view in enumerate(views[1:], start=1):
+        xp.copyto(choice, offset, where=view > best)
+        xp.maximum(best, view, out=best)  # NaN wins, as in PyTorch
+    return best, choice
+
+
+def spread_along(
+    grad: Any,
+    choice: Any,
+    axis: int,
+    kernel: int,
+    stride: int,
+    dilation: int,
+    size: int,
+    order: Sizes,
+) -> Any:
+    """max_along's gradient: each window's gradient to its chosen offset along `axis`, in
+    an array laid out in dim `order`."""
+    shape = (*grad.shape[:axis], size, *grad.shape[axis + 1 :])
+    out = full(shape, 0.0, grad.dtype, order)
+    count = grad.shape[axis]
+    if kernel == 1:
+        axis_windows(out, axis, 0, stride, dilation, count)[...] = grad
+        return out
+    overlapping = dilation * (kernel - 1) + 1 > stride
+    for offset in range(kernel):
+        view = axis_windows(out, axis, offset, stride, dilation, count)
+        # A kernel of two chose with a boolean: True for the second offset.
+        chosen = (choice if offset else ~choice) if kernel == 2 else choice == offset
+        if overlapping:
+            xp.add(view, grad, out=view, where=chosen)
+        else:
+            xp.copyto(view, grad, where=chosen)
+    return out
 
 
 def window_max(
     x: Any, kernel: Sizes, stride: Sizes, padding: Pads, dilation: Sizes, positions: Sizes
-) -> tuple[Any, Any]:
-    """Each window's maximum (NaN if it holds one, as in PyTorch) and the index of its kernel
-    offset in row-major order: the first maximum, as PyTorch picks it."""
-    padded = pad(x, padding, -math.inf)
-    offsets = kernel_offsets(kernel)
-    best = offset_view(padded, next(offsets), stride, dilation, positions).copy()
-    choices = xp.min_scalar_type(math.prod(kernel) - 1)  # uint8 for any kernel up to 16 x 16
-    where = xp.zeros(best.shape, dtype=choices)
-    for index, offset in enumerate(offsets, start=1):
-        view = offset_view(padded, offset, stride, dilation, positions)
-        xp.copyto(where, index, where=view > best)
-        xp.maximum(best, view, out=best)
-    return best, where
+) -> tuple[Any, list[Any]]:
+    """Each window's maximum (NaN if it holds one, as in PyTorch), and the choices that find
+    it: per spatial dim, the offset along that dim.
 
-
-def overlapping(kernel: Sizes, stride: Sizes, dilation: Sizes) -> bool:
-    """Whether two windows can share an element: then their gradients must add, not replace."""
-    return any(d * (k - 1) + 1 > s for k, s, d in zip(kernel, stride, dilation, strict=True))
+    Separable: the maximum along the last dim first, for every row, then along the dim
+    before it, and so on. Each stage keeps the first maximum, so the choice is the first
+    maximum in row-major order, PyTorch's, in a few ops per dim rather than per offset.
+    """
+    first = x.ndim - len(kernel)
+    best = pad(x, padding, -math.inf)
+    choices = []
+    for dim in reversed(range(len(kernel))):
+        best, choice = max_along(
+            best, first + dim, kernel[dim], stride[dim], dilation[dim], positions[dim]
+        )
+        choices.append(choice)
+    if xp.may_share_memory(best, x):  # windows of one element: a view of x itself
+        best = best.copy()
+    return best, choices[::-1]
 
 
 class MaxPool(Function):
     """The largest element of each window; its gradient goes to that element alone."""
 
-    __slots__ = ("dilation", "kernel", "padding", "shape", "stride")
+    __slots__ = ("dilation", "kernel", "layout", "padding", "shape", "stride")
 
     def forward(
         self,
@@ -57,32 +124,36 @@ class MaxPool(Function):
         positions: Sizes,
     ) -> Any:
         self.kernel, self.stride, self.padding, self.dilation = kernel, stride, padding, dilation
-        self.shape = x.shape
-        best, where = window_max(x, kernel, stride, padding, dilation, positions)
-        self.saved = (where,)
+        self.shape, self.layout = x.shape, memory_order(x)
+        best, choices = window_max(x, kernel, stride, padding, dilation, positions)
+        self.saved = tuple(choices)
         return best
 
     def backward(self, grad: Any) -> Any:
-        (where,) = self.saved
-        spatial = self.shape[len(self.shape) - len(self.kernel) :]
-        grad_padded = padded_zeros(self.shape, self.padding, grad.dtype)
-        add = overlapping(self.kernel, self.stride, self.dilation)
-        positions = where.shape[where.ndim - len(spatial) :]
-        for index, offset in enumerate(kernel_offsets(self.kernel)):
-            view = offset_view(grad_padded, offset, self.stride, self.dilation, positions)
-            chosen = where == index
-            if add:
-                xp.add(view, grad, out=view, where=chosen)
-            else:
-                xp.copyto(view, grad, where=chosen)
+        dims = len(self.kernel)
+        first = len(self.shape) - dims
+        spatial = self.shape[first:]
+        padded = padded_sizes(spatial, self.padding)
+        # The stages of window_max undone in reverse: the first dim's, then the next.
+        for dim, choice in enumerate(self.saved):
+            grad = spread_along(
+                grad,
+                choice,
+                first + dim,
+                self.kernel[dim],
+                self.stride[dim],
+                self.dilation[dim],
+                padded[dim],
+                self.layout,
+            )
         inside = (Ellipsis, *interior(spatial, self.padding))
-        return grad_padded[inside]
+        return grad[inside]
 
 
 class AvgPool(Function):
     """The sum of each zero-padded window divided by `divisor`: a number, or one per window."""
 
-    __slots__ = ("divisor", "kernel", "padding", "shape", "stride")
+    __slots__ = ("divisor", "kernel", "layout", "padding", "shape", "stride")
 
     def forward(
         self,
@@ -95,6 +166,7 @@ class AvgPool(Function):
         divisor: Any,
     ) -> Any:
         self.kernel, self.stride, self.padding, self.shape = kernel, stride, padding, x.shape
+        self.layout = memory_order(x)
         # A divisor per window comes in float64; dividing by it must not promote the result.
         self.divisor = divisor if isinstance(divisor, (int, float)) else divisor.astype(x.dtype)
         padded = pad(x, padding)
@@ -102,14 +174,14 @@ class AvgPool(Function):
         total: Any = None
         for offset in kernel_offsets(kernel):
             view = offset_view(padded, offset, stride, ones, positions)
-            total = view.copy() if total is None else xp.add(total, view, out=total)
+            total = view.copy(order="K") if total is None else xp.add(total, view, out=total)
         total /= self.divisor
         return total
 
     def backward(self, grad: Any) -> Any:
         share = grad / self.divisor
         spatial = self.shape[len(self.shape) - len(self.kernel) :]
-        grad_padded = padded_zeros(self.shape, self.padding, grad.dtype)
+        grad_padded = padded_zeros(self.shape, self.padding, grad.dtype, self.layout)
         ones = (1,) * len(self.kernel)
         positions = share.shape[share.ndim - len(spatial) :]
         for offset in kernel_offsets(self.kernel):
@@ -209,19 +281,31 @@ def adaptive_max(x: Any, output_size: Sizes) -> tuple[Any, Any]:
 
 
 def max_pool_indices(
-    where: Any, kernel: Sizes, stride: Sizes, padding: Pads, dilation: Sizes, spatial: Sizes
+    choices: list[Any],
+    shape: Sizes,
+    stride: Sizes,
+    padding: Pads,
+    dilation: Sizes,
+    spatial: Sizes,
 ) -> Any:
-    """window_max's choices as indices into the flattened (unpadded) spatial plane of the
-    input, PyTorch's return_indices."""
-    dims = len(kernel)
-    positions = where.shape[where.ndim - dims :]
-    cell = xp.zeros(where.shape, dtype=xp.int64)
-    offsets = xp.unravel_index(where, kernel)
-    for j in range(dims):
-        position = xp.arange(positions[j]).reshape((-1,) + (1,) * (dims - j - 1))
-        row = position * stride[j] - padding[j][0] + offsets[j] * dilation[j]
-        cell = cell * spatial[j] + row
-    return cell
+    """window_max's choices as indices into the flattened spatial plane of the input (of
+    `spatial` sizes, unpadded), PyTorch's return_indices, for an output of `shape`.
+
+    The choice along dim j was made for every padded cell of the dims before it, so it is
+    read at the cells those dims chose.
+    """
+    dims = len(choices)
+    first = len(shape) - dims
+    grid = list(xp.ogrid[tuple(slice(size) for size in shape)])
+    cells: list[Any] = []
+    for dim, choice in enumerate(choices):
+        at_chosen = (*grid[:first], *cells, *grid[first + dim :])
+        offset = 0 if choice is None else choice[at_chosen]
+        cells.append(grid[first + dim] * stride[dim] + offset * dilation[dim])
+    flat = xp.zeros(shape, dtype=xp.int64)
+    for dim, cell in enumerate(cells):
+        flat = flat * spatial[dim] + (cell - padding[dim][0])
+    return flat
 
 
 class AdaptiveMaxPool(Function):

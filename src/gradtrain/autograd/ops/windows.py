@@ -36,39 +36,55 @@ def interior(sizes: Sizes, pads: Pads) -> tuple[slice, ...]:
     )
 
 
+def memory_order(x: Any) -> Sizes:
+    """x's dims from the outermost in memory to the innermost (batch-last data from a
+    convolution has its batch dim last): what arrays made for x keep, to stay as fast."""
+    return tuple(sorted(range(x.ndim), key=lambda axis: -abs(x.strides[axis])))
+
+
+def full(shape: Sizes, value: float, dtype: Any, order: Sizes) -> Any:
+    """An array of `shape` filled with value, laid out in memory in dim `order`."""
+    out = xp.full(tuple(shape[axis] for axis in order), value, dtype)
+    return out.transpose(tuple(order.index(axis) for axis in range(len(shape))))
+
+
 def pad(x: Any, pads: Pads, value: float = 0.0) -> Any:
-    """x with pads added to its trailing dims and filled with value; x itself if pads are 0."""
+    """x with pads added to its trailing dims and filled with value, in x's memory layout;
+    x itself if pads are 0."""
     if not any(before or after for before, after in pads):
         return x
-    spatial = x.shape[x.ndim - len(pads) :]
-    out: Any = xp.full(x.shape[: x.ndim - len(pads)] + padded_sizes(spatial, pads), value, x.dtype)
-    inside = (Ellipsis, *interior(spatial, pads))
+    lead = x.ndim - len(pads)
+    out = full(x.shape[:lead] + padded_sizes(x.shape[lead:], pads), value, x.dtype, memory_order(x))
+    inside = (Ellipsis, *interior(x.shape[lead:], pads))
     out[inside] = x
     return out
 
 
-def padded_zeros(shape: Sizes, pads: Pads, dtype: Any) -> Any:
-    """Zeros shaped as an array of `shape` padded by pads: where gradients are added back."""
+def padded_zeros(shape: Sizes, pads: Pads, dtype: Any, order: Sizes) -> Any:
+    """Zeros shaped as an array of `shape` padded by pads, laid out in dim `order`: where
+    gradients are added back."""
     lead = len(shape) - len(pads)
-    return xp.zeros(shape[:lead] + padded_sizes(shape[lead:], pads), dtype=dtype)
+    return full(shape[:lead] + padded_sizes(shape[lead:], pads), 0.0, dtype, order)
 
 
-def windows(x: Any, kernel: Sizes, stride: Sizes, dilation: Sizes) -> Any:
-    """A read-only view (*leading, *positions, *kernel) of every window of x's trailing dims.
+def windows(x: Any, kernel: Sizes, stride: Sizes, dilation: Sizes, first: int) -> Any:
+    """A read-only view (*before, *kernel, *positions, *after) of every window of the spatial
+    dims x.shape[first : first + len(kernel)], the dims before and after carried along.
 
-    No element is copied: position and kernel dims are both strides over x's memory.
+    No element is copied: kernel and position dims are both strides over x's memory.
     """
-    spatial = len(kernel)
-    leading = x.shape[: x.ndim - spatial]
-    sizes = x.shape[x.ndim - spatial :]
-    steps = x.strides[x.ndim - spatial :]
+    last = first + len(kernel)
+    sizes, steps = x.shape[first:last], x.strides[first:last]
     positions = tuple(map(window_count, sizes, kernel, stride, dilation))
     return as_strided(
         x,
-        leading + positions + kernel,
-        x.strides[: x.ndim - spatial]
-        + tuple(step * s for step, s in zip(steps, stride, strict=True))
-        + tuple(step * d for step, d in zip(steps, dilation, strict=True)),
+        (*x.shape[:first], *kernel, *positions, *x.shape[last:]),
+        (
+            *x.strides[:first],
+            *(step * d for step, d in zip(steps, dilation, strict=True)),
+            *(step * s for step, s in zip(steps, stride, strict=True)),
+            *x.strides[last:],
+        ),
         writeable=False,
     )
 
@@ -78,16 +94,26 @@ def kernel_offsets(kernel: Sizes) -> Iterator[Sizes]:
     return itertools.product(*(range(size) for size in kernel))
 
 
+def window_slice(offset: int, stride: int, dilation: int, count: int) -> slice:
+    """Along one dim, the element at `offset` in each of `count` windows."""
+    start = offset * dilation
+    # With no windows the slice must be empty, not one whose stop counts from the end.
+    return slice(start, start + stride * (count - 1) + 1 if count else start, stride)
+
+
+def offset_slices(
+    offset: Sizes, stride: Sizes, dilation: Sizes, positions: Sizes
+) -> tuple[slice, ...]:
+    """Per spatial dim, the element at `offset` in every window."""
+    return tuple(map(window_slice, offset, stride, dilation, positions))
+
+
 def offset_view(x: Any, offset: Sizes, stride: Sizes, dilation: Sizes, positions: Sizes) -> Any:
-    """The view (*leading, *positions) of the element at `offset` in every window of x.
+    """The view (*leading, *positions) of the element at `offset` in every window of x's
+    trailing dims.
 
     A basic slice, so it can be written through: adding an array of every window's values
     at one offset back onto x is col2im for that offset.
     """
-    slices = []
-    for o, s, d, count in zip(offset, stride, dilation, positions, strict=True):
-        start = o * d
-        # With no windows the slice must be empty, not one whose stop counts from the end.
-        slices.append(slice(start, start + s * (count - 1) + 1 if count else start, s))
-    index = (Ellipsis, *slices)
+    index = (Ellipsis, *offset_slices(offset, stride, dilation, positions))
     return x[index]
