@@ -19,6 +19,7 @@ from ..function import Function
 from .windows import (
     Pads,
     Sizes,
+    empty,
     full,
     interior,
     kernel_offsets,
@@ -68,17 +69,22 @@ def spread_along(
     """max_along's gradient: each window's gradient to its chosen offset along `axis`, in
     an array laid out in dim `order`."""
     shape = (*grad.shape[:axis], size, *grad.shape[axis + 1 :])
-    out = full(shape, 0.0, grad.dtype, order)
     count = grad.shape[axis]
-    if kernel == 1:
-        axis_windows(out, axis, 0, stride, dilation, count)[...] = grad
-        return out
+    # Windows that tile the dim exactly (as a 2 x 2 pool of stride 2 does) write every cell
+    # once: each offset's share is a product with its mask, and nothing needs zeroing first.
+    tiling = stride == dilation * (kernel - 1) + 1 == kernel and count * stride == size
+    out = full(shape, 0.0, grad.dtype, order) if not tiling else empty(shape, grad.dtype, order)
     overlapping = dilation * (kernel - 1) + 1 > stride
     for offset in range(kernel):
         view = axis_windows(out, axis, offset, stride, dilation, count)
+        if kernel == 1:
+            view[...] = grad
+            continue
         # A kernel of two chose with a boolean: True for the second offset.
         chosen = (choice if offset else ~choice) if kernel == 2 else choice == offset
-        if overlapping:
+        if tiling:
+            xp.multiply(grad, chosen, out=view)
+        elif overlapping:
             xp.add(view, grad, out=view, where=chosen)
         else:
             xp.copyto(view, grad, where=chosen)

@@ -42,10 +42,17 @@ def memory_order(x: Any) -> Sizes:
     return tuple(sorted(range(x.ndim), key=lambda axis: -abs(x.strides[axis])))
 
 
+def empty(shape: Sizes, dtype: Any, order: Sizes) -> Any:
+    """An uninitialised array of `shape`, laid out in memory in dim `order`."""
+    out = xp.empty(tuple(shape[axis] for axis in order), dtype)
+    return out.transpose(tuple(order.index(axis) for axis in range(len(shape))))
+
+
 def full(shape: Sizes, value: float, dtype: Any, order: Sizes) -> Any:
     """An array of `shape` filled with value, laid out in memory in dim `order`."""
-    out = xp.full(tuple(shape[axis] for axis in order), value, dtype)
-    return out.transpose(tuple(order.index(axis) for axis in range(len(shape))))
+    out = empty(shape, dtype, order)
+    out.fill(value)
+    return out
 
 
 def pad(x: Any, pads: Pads, value: float = 0.0) -> Any:
