@@ -82,23 +82,16 @@ def conv64_data() -> tuple[np.ndarray, np.ndarray]:
     return x, cotangent
 
 
-def build_gradtrain(case: str) -> Train:
-    import gradtrain as gt
-    from gradtrain import nn, optim
-
-    state = shared_state(case)
+def build_with(L: Any, optim: Any, state: dict[str, Any], batches: list[Any], case: str) -> Train:
+    """The case in one framework, L (gradtrain or torch), from the shared initial state."""
     if case == "lenet":
-        model = lenet(nn)
+        model = lenet(L.nn)
         model.load_state_dict(state)
-        batches = [(gt.from_numpy(x), gt.from_numpy(y)) for x, y in digit_batches(32)]
-        loss_fn = nn.CrossEntropyLoss()
         optimizer = optim.Adam(model.parameters(), lr=1e-3)
-        return training_loop(model, loss_fn, optimizer, batches)
-    conv = nn.Conv2d(64, 64, 3, padding=1)
+        return training_loop(model, L.nn.CrossEntropyLoss(), optimizer, batches)
+    conv = L.nn.Conv2d(64, 64, 3, padding=1)
     conv.load_state_dict(state)
-    x_array, cotangent_array = conv64_data()
-    x = gt.tensor(x_array, requires_grad=True)
-    cotangent = gt.from_numpy(cotangent_array)
+    ((x, cotangent),) = batches
 
     def train(steps: int) -> None:
         for _ in range(steps):
@@ -107,32 +100,29 @@ def build_gradtrain(case: str) -> Train:
             conv(x).backward(cotangent)
 
     return train
+
+
+def case_arrays(case: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    return digit_batches(32) if case == "lenet" else [conv64_data()]
+
+
+def build_gradtrain(case: str) -> Train:
+    import gradtrain as gt
+
+    batches = [(gt.from_numpy(a), gt.from_numpy(b)) for a, b in case_arrays(case)]
+    if case == "conv64":
+        batches[0][0].requires_grad_()
+    return build_with(gt, gt.optim, shared_state(case), batches, case)
 
 
 def build_torch(case: str) -> Train:
     import torch
 
     state = {name: torch.from_numpy(value) for name, value in shared_state(case).items()}
-    if case == "lenet":
-        model = lenet(torch.nn)
-        model.load_state_dict(state)
-        batches = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in digit_batches(32)]
-        loss_fn = torch.nn.CrossEntropyLoss()
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-        return training_loop(model, loss_fn, optimizer, batches)
-    conv = torch.nn.Conv2d(64, 64, 3, padding=1)
-    conv.load_state_dict(state)
-    x_array, cotangent_array = conv64_data()
-    x = torch.tensor(x_array, requires_grad=True)
-    cotangent = torch.from_numpy(cotangent_array)
-
-    def train(steps: int) -> None:
-        for _ in range(steps):
-            conv.zero_grad()
-            x.grad = None
-            conv(x).backward(cotangent)
-
-    return train
+    batches = [(torch.from_numpy(a), torch.from_numpy(b)) for a, b in case_arrays(case)]
+    if case == "conv64":
+        batches[0][0].requires_grad_()
+    return build_with(torch, torch.optim, state, batches, case)
 
 
 def training_loop(model: Any, loss_fn: Any, optimizer: Any, batches: list[Any]) -> Train:
