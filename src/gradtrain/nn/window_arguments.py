@@ -23,6 +23,11 @@ OutputSizeArgument = int | None | Sequence[int | None]
 
 def as_sizes(value: SizeArgument, dims: int, name: str, function: str) -> Sizes:
     """value as `dims` ints: an int repeated, or a sequence of one or `dims` ints."""
+    # What layers pass on every call, first: an int, or a tuple already resolved.
+    if type(value) is int:
+        return (value,) * dims
+    if type(value) is tuple and len(value) == dims and all(type(v) is int for v in value):
+        return value
     # Anything but a sequence (a float, a string) is one item, for the type check to refuse.
     items: tuple[Any, ...] = tuple(value) if isinstance(value, Iterable) else (value,)
     if not all(isinstance(item, (int, np.integer)) for item in items):
