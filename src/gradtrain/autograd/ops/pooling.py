@@ -4,9 +4,9 @@ adaptive ones.
 Each op takes its geometry already resolved (nn/window_arguments.py reads PyTorch's
 arguments): per spatial dim a kernel, a stride, a dilation and a (before, after) padding
 whose `after` includes ceil_mode's overhang. The dims in front of the spatial ones are
-batch dims, whatever their number. Fixed windows are walked one kernel offset at a time,
-each offset a strided view of every window at once, so the loops run over the few kernel
-offsets, never over positions.
+batch dims, whatever their number. Fixed windows are walked one kernel offset at a time
+(the max one spatial dim at a time), each offset a strided view of every window at once, so
+the loops run over the few kernel offsets, never over positions.
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ def max_along(
         return views[0], None
     if kernel == 2:  # the common case in two ops, its choice a boolean
         return xp.maximum(views[0], views[1]), views[1] > views[0]
-    best = views[0].copy()
-    choice = xp.zeros(best.shape, dtype=xp.min_scalar_type(kernel - 1))
+    best = views[0].copy(order="K")
+    choice = xp.zeros_like(best, dtype=xp.min_scalar_type(kernel - 1))
     for offset, view in enumerate(views[1:], start=1):
         xp.copyto(choice, offset, where=view > best)
         xp.maximum(best, view, out=best)  # NaN wins, as in PyTorch

@@ -1,9 +1,11 @@
-"""Sliding windows over an array's trailing (spatial) dims as strided views: the geometry that
+"""Sliding windows over an array's spatial dims as strided views: the geometry that
 convolution and pooling share.
 
 Every helper takes the window's `kernel`, `stride` and `dilation` per spatial dim, and
-`pads`, a (before, after) pair per spatial dim. The dims in front of the spatial ones (batch
-and channels) are carried along untouched.
+`pads`, a (before, after) pair per spatial dim. The spatial dims are the trailing ones, the
+dims in front of them (batch and channels) carried along untouched; `windows` takes where
+they start, for the convolution's batch-last arrays. Arrays made here for another keep its
+memory layout (`memory_order`), so that whatever layout a layer hands on stays fast.
 """
 
 from __future__ import annotations
