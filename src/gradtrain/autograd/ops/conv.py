@@ -103,25 +103,30 @@ class Convolution(Function):
 
     def backward(self, grad: Any) -> Any:
         cols, weight = self.saved[:2]
-        groups, out_channels = self.groups, weight.shape[0]
-        # (N, O, *positions) -> (O, *positions, N): forward's own layout, as it came back.
-        grad_t = xp.ascontiguousarray(xp.moveaxis(grad, 0, -1))
         grad_x = grad_weight = grad_bias = None
+        if self.needs_grad(1) or self.needs_grad(2):
+            grad_rows = self.rows(grad, weight)
+            if self.needs_grad(1):
+                # cols @ grad.T, transposed back: BLAS runs the long inner dim fastest so.
+                grad_weight = xp.matmul(cols, grad_rows.transpose(0, 2, 1)).transpose(0, 2, 1)
+                grad_weight = xp.ascontiguousarray(grad_weight).reshape(weight.shape)
+            if self.needs_grad(2):
+                grad_bias = grad_rows.sum(axis=2).reshape(weight.shape[0])
+            del grad_rows  # before the input's gradient, which needs room of its own
         if self.needs_grad(0):
             if all(s == 1 for s in self.stride):
-                grad_x = self.input_gradient_by_correlation(grad_t, weight)
+                grad_x = self.input_gradient_by_correlation(grad, weight)
             else:
-                grad_x = self.input_gradient_by_col2im(grad_t, weight)
-        grad_rows = grad_t.reshape(groups, out_channels // groups, -1)
-        if self.needs_grad(1):
-            # cols @ grad.T, transposed back: BLAS runs the long inner dim fastest so.
-            grad_weight = xp.matmul(cols, grad_rows.transpose(0, 2, 1)).transpose(0, 2, 1)
-            grad_weight = xp.ascontiguousarray(grad_weight).reshape(weight.shape)
-        if self.needs_grad(2):
-            grad_bias = grad_rows.sum(axis=2).reshape(out_channels)
+                grad_x = self.input_gradient_by_col2im(grad, weight)
         return grad_x, grad_weight, grad_bias
 
-    def input_gradient_by_correlation(self, grad_t: Any, weight: Any) -> Any:
+    def rows(self, grad: Any, weight: Any) -> Any:
+        """grad (N, O, *positions) in forward's own layout, (G, O / G, positions * N): a
+        copy only if it came back in another."""
+        grad_t = xp.ascontiguousarray(xp.moveaxis(grad, 0, -1))
+        return grad_t.reshape(self.groups, weight.shape[0] // self.groups, -1)
+
+    def input_gradient_by_correlation(self, grad: Any, weight: Any) -> Any:
         """With stride 1, x's gradient is grad correlated with the kernel flipped in space and
         transposed in channels, grad first padded by the kernel's reach less x's padding (or
         cropped, where x's padding is the larger). Built a chunk of rows at a time."""
@@ -133,21 +138,19 @@ class Convolution(Function):
         reach = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
         cut = tuple(
             slice(max(0, before - r), size - max(0, after - r))
-            for size, r, (before, after) in zip(
-                grad_t.shape[1:-1], reach, self.padding, strict=True
-            )
+            for size, r, (before, after) in zip(grad.shape[2:], reach, self.padding, strict=True)
         )
         pads = tuple(
             (max(0, r - before), max(0, r - after))
             for r, (before, after) in zip(reach, self.padding, strict=True)
         )
-        kept = (slice(None), *cut, slice(None))
-        grad_padded = batch_last(xp.moveaxis(grad_t[kept], -1, 0), pads)
+        kept = (slice(None), slice(None), *cut)
+        grad_padded = batch_last(grad[kept], pads)
         batch, channels, *sizes = self.input_shape
-        grad_x = xp.empty((channels, *sizes, batch), dtype=grad_t.dtype)
+        grad_x = xp.empty((channels, *sizes, batch), dtype=grad.dtype)
         ones = (1,) * len(kernel)
         # Rows of the first spatial dim at a time, each needing its rows plus the reach.
-        row_bytes = flipped.size // channels * math.prod(sizes[1:]) * batch * grad_t.itemsize
+        row_bytes = flipped.size // channels * math.prod(sizes[1:]) * batch * grad.itemsize
         per_chunk = max(1, CHUNK_BYTES // max(1, row_bytes))
         for start in range(0, sizes[0], per_chunk):
             stop = min(sizes[0], start + per_chunk)
@@ -157,16 +160,16 @@ class Convolution(Function):
             grad_x[:, start:stop] = correlate(cols, flipped, positions, batch)
         return xp.moveaxis(grad_x, -1, 0)
 
-    def input_gradient_by_col2im(self, grad_t: Any, weight: Any) -> Any:
+    def input_gradient_by_col2im(self, grad: Any, weight: Any) -> Any:
         """x's gradient as weight.T @ grad, one kernel offset at a time (one matmul each),
         added back onto the input's windows at that offset."""
         groups, kernel, positions = self.groups, weight.shape[2:], self.positions
         batch, channels, *sizes = self.input_shape
         per_group_out = weight.shape[0] // groups
-        grad_rows = grad_t.reshape(groups, per_group_out, -1)
+        grad_rows = self.rows(grad, weight)
         by_offset = weight.reshape(groups, per_group_out, weight.shape[1], -1)
         grad_padded = xp.zeros(
-            (channels, *padded_sizes(tuple(sizes), self.padding), batch), dtype=grad_t.dtype
+            (channels, *padded_sizes(tuple(sizes), self.padding), batch), dtype=grad.dtype
         )
         for index, offset in enumerate(kernel_offsets(kernel)):
             share = xp.matmul(by_offset[..., index].transpose(0, 2, 1), grad_rows)
