@@ -21,9 +21,6 @@ from gradtrain.nn import functional as F
 
 torch = pytest.importorskip("torch")
 
-# torch's own note on padding="same" with an even kernel, which costs it a copy.
-pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
-
 DTYPES = [np.float64, np.float32]
 TOLERANCE = {np.float64: 1e-10, np.float32: 1e-5}
 
