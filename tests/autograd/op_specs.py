@@ -59,7 +59,16 @@ from hypothesis.extra import numpy as hnp
 
 import gradtrain as gt
 from gradtrain.autograd import Function
-from gradtrain.autograd.ops import elementwise, indexing, linalg, manipulation, reductions
+from gradtrain.autograd.ops import (
+    conv,
+    elementwise,
+    indexing,
+    linalg,
+    manipulation,
+    padding,
+    pooling,
+    reductions,
+)
 from gradtrain.nn import loss_ops, ops
 
 Shape = tuple[int, ...]
@@ -349,6 +358,114 @@ def matmul_shapes(draw: st.DrawFn) -> Example:
 def reductions_of(*names: str) -> st.SearchStrategy[Example]:
     """The fixed shapes with each loss reduction."""
     return st.sampled_from(names).map(lambda reduction: Example((), {"reduction": reduction}))
+
+
+# ---- shapes and options for convolution and pooling ----------------------------------
+
+
+def spatial_sizes(draw: st.DrawFn, reach: Shape, padding: Shape) -> Shape:
+    """Input sizes that fit at least one window of each reach with the padding: 1-pixel
+    images among them, and sizes a stride does not divide."""
+    smallest = [max(1, r - p) for r, p in zip(reach, padding, strict=True)]
+    return tuple(draw(st.integers(low, low + 3)) for low in smallest)
+
+
+@st.composite
+def convolutions(draw: st.DrawFn, dims: int) -> Example:
+    """Input, weight and bias shapes of a convolution, and its options: groups (depthwise
+    among them), strides beyond the kernel, padding beyond half of it, dilation, batch 1,
+    1-pixel images, and padding "same" or "valid"."""
+    groups = draw(st.sampled_from([1, 1, 2, 3]))
+    per_group_in, per_group_out = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(dims))
+    reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
+    padding: Any = draw(st.sampled_from(["ints", "ints", "same", "valid"]))
+    stride = (1,) * dims if padding == "same" else tuple(draw(st.integers(1, 3)) for _ in kernel)
+    if padding == "ints":
+        padding = tuple(draw(st.integers(0, 3)) for _ in kernel)
+        total = tuple(2 * p for p in padding)
+    else:
+        total = tuple(r - 1 for r in reach) if padding == "same" else (0,) * dims
+    sizes = spatial_sizes(draw, reach, total)
+    x = (draw(st.integers(1, 2)), groups * per_group_in, *sizes)
+    weight = (groups * per_group_out, per_group_in, *kernel)
+    options = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+    return Example((x, weight, (groups * per_group_out,)), options)
+
+
+def pooled_input(draw: st.DrawFn, sizes: Shape) -> Shape:
+    """A batch of channels of `sizes`, or an unbatched one."""
+    channels = draw(st.integers(1, 2))
+    if draw(st.booleans()):
+        return (channels, *sizes)
+    return (draw(st.integers(1, 2)), channels, *sizes)
+
+
+@st.composite
+def poolings(draw: st.DrawFn, dims: int, kind: str) -> Example:
+    """Input shape and options of a max (kind "max") or average pooling ("avg", "avg2d" with
+    divisor_override): strides beyond the kernel or none (the kernel's), padding up to half
+    the kernel, dilation (max only), ceil_mode's extra window, count_include_pad."""
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(dims)) if kind == "max" else None
+    stride = draw(st.none() | st.tuples(*(st.integers(1, 3) for _ in range(dims))))
+    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
+    reach = (
+        kernel
+        if dilation is None
+        else tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
+    )
+    # A max pool's dilated window can miss the input, all padding; so never smaller than one.
+    covered = (0,) * dims if kind == "max" else tuple(2 * p for p in padding)
+    sizes = spatial_sizes(draw, reach, covered)
+    options: dict[str, Any] = {
+        "kernel_size": kernel,
+        "stride": stride,
+        "padding": padding,
+        "ceil_mode": draw(st.booleans()),
+    }
+    if kind == "max":
+        options["dilation"] = dilation
+    else:
+        options["count_include_pad"] = draw(st.booleans())
+    if kind == "avg2d":
+        options["divisor_override"] = draw(st.none() | st.integers(1, 5))
+    return Example((pooled_input(draw, sizes),), options)
+
+
+@st.composite
+def adaptive_poolings(draw: st.DrawFn, dims: int) -> Example:
+    """Input shape and an output size per dim, larger than the input's among them (windows
+    overlap) and None (the input's size) in 2-D."""
+    sizes = tuple(draw(st.integers(1, 5)) for _ in range(dims))
+    outputs = st.integers(1, 6) | st.none() if dims == 2 else st.integers(1, 6)
+    output_size = tuple(draw(outputs) for _ in range(dims))
+    return Example((pooled_input(draw, sizes),), {"output_size": output_size})
+
+
+@st.composite
+def paddings(draw: st.DrawFn, mode: str) -> Example:
+    """A shape and F.pad's counts for 1 to 3 trailing dims (or more, in constant mode), each
+    as large as the mode allows and negative (removing cells) among them."""
+    dims = draw(st.integers(1, 3))
+    lead = draw(st.integers(1, 2)) if mode != "constant" else draw(st.integers(0, 2))
+    shape = tuple(draw(st.integers(1, 3)) for _ in range(lead)) + tuple(
+        draw(st.integers(1, 4)) for _ in range(dims)
+    )
+    counts: list[int] = []
+    for size in reversed(shape[lead:]):
+        largest = {"reflect": size - 1, "circular": size}.get(mode, 3)
+        for _ in range(2):
+            counts.append(draw(st.integers(-min(1, size - 1), largest)))
+    # Removing cells from both ends must leave at least one.
+    for index, size in enumerate(reversed(shape[lead:])):
+        before, after = counts[2 * index : 2 * index + 2]
+        kept = size + min(0, before) + min(0, after)
+        assume(kept >= 1)
+        if mode == "circular":  # which wraps what is left, at most once
+            assume(max(before, after) <= kept)
+    return Example((shape,), {"pad": tuple(counts)})
 
 
 # ---- values used by several entries ---------------------------------------------------
@@ -1273,6 +1390,215 @@ SPECS: dict[str, Spec] = {
         scale_by_mask,
         [Input(normal, (2, 3))],
         reference=lambda L, x: x * L.tensor(DROPOUT_MASK).to(x.dtype),
+    ),
+    # nn: convolution and pooling
+    "conv2d": Spec(
+        conv.Convolution,
+        lambda L, x, w, b, **options: L.nn.functional.conv2d(x, w, b, **options),
+        [Input(normal, (2, 4, 5, 6)), Input(normal, (6, 2, 3, 2)), Input(normal, (6,))],
+        {"stride": (2, 1), "padding": (2, 1), "dilation": (1, 2), "groups": 2},
+        vary=convolutions(2),
+    ),
+    "conv2d_stride_beyond_kernel": Spec(
+        conv.Convolution,
+        lambda L, x, w, b: L.nn.functional.conv2d(x, w, b, stride=3),
+        [Input(normal, (1, 3, 7, 8)), Input(normal, (2, 3, 2, 2)), Input(normal, (2,))],
+    ),
+    "conv2d_depthwise": Spec(
+        conv.Convolution,
+        lambda L, x, w: L.nn.functional.conv2d(x, w, padding=1, groups=3),
+        [Input(normal, (2, 3, 4, 5)), Input(normal, (6, 1, 3, 3))],
+    ),
+    "conv2d_same_even_kernel": Spec(
+        conv.Convolution,
+        lambda L, x, w, b: L.nn.functional.conv2d(x, w, b, padding="same", dilation=(1, 2)),
+        [Input(normal, (1, 2, 5, 4)), Input(normal, (3, 2, 4, 2)), Input(normal, (3,))],
+    ),
+    "conv2d_valid": Spec(
+        conv.Convolution,
+        lambda L, x, w: L.nn.functional.conv2d(x, w, padding="valid"),
+        [Input(normal, (2, 2, 4, 3)), Input(normal, (3, 2, 3, 3))],
+    ),
+    "conv2d_one_pixel": Spec(
+        conv.Convolution,
+        lambda L, x, w, b: L.nn.functional.conv2d(x, w, b),
+        [Input(normal, (2, 3, 1, 1)), Input(normal, (4, 3, 1, 1)), Input(normal, (4,))],
+    ),
+    "conv2d_one_pixel_padded": Spec(
+        conv.Convolution,
+        lambda L, x, w: L.nn.functional.conv2d(x, w, padding=2, stride=2),
+        [Input(normal, (1, 2, 1, 1)), Input(normal, (3, 2, 3, 3))],
+    ),
+    "conv2d_pointwise_batch_of_one": Spec(
+        conv.Convolution,
+        lambda L, x, w: L.nn.functional.conv2d(x, w),
+        [Input(normal, (1, 3, 3, 4)), Input(normal, (2, 3, 1, 1))],
+    ),
+    "conv2d_unbatched": Spec(
+        conv.Convolution,
+        lambda L, x, w, b: L.nn.functional.conv2d(x, w, b, padding=1),
+        [Input(normal, (2, 4, 3)), Input(normal, (3, 2, 3, 3)), Input(normal, (3,))],
+    ),
+    "conv2d_data_input": Spec(
+        conv.Convolution,
+        lambda L, x, w, b: L.nn.functional.conv2d(x, w, b, padding=1),
+        [Input(normal, (2, 2, 4, 4), grad=False), Input(normal, (3, 2, 3, 3)), Input(normal, (3,))],
+    ),
+    "conv1d": Spec(
+        conv.Convolution,
+        lambda L, x, w, b, **options: L.nn.functional.conv1d(x, w, b, **options),
+        [Input(normal, (2, 4, 9)), Input(normal, (6, 2, 3)), Input(normal, (6,))],
+        {"stride": 2, "padding": 3, "dilation": 2, "groups": 2},
+        vary=convolutions(1),
+    ),
+    "conv1d_length_one": Spec(
+        conv.Convolution,
+        lambda L, x, w, b: L.nn.functional.conv1d(x, w, b, padding="same"),
+        [Input(normal, (1, 2, 1)), Input(normal, (3, 2, 3)), Input(normal, (3,))],
+    ),
+    "max_pool2d": Spec(
+        pooling.MaxPool,
+        lambda L, x, **options: L.nn.functional.max_pool2d(x, **options),
+        [Input(distinct, (2, 3, 7, 6))],
+        {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+        vary=poolings(2, "max"),
+    ),
+    "max_pool2d_dilated_overlapping": Spec(
+        pooling.MaxPool,
+        lambda L, x: L.nn.functional.max_pool2d(x, (3, 2), stride=1, padding=1, dilation=2),
+        [Input(distinct, (1, 2, 6, 5))],
+    ),
+    "max_pool2d_stride_beyond_kernel": Spec(
+        pooling.MaxPool,
+        lambda L, x: L.nn.functional.max_pool2d(x, 2, stride=3),
+        [Input(distinct, (2, 2, 8, 7))],
+    ),
+    "max_pool2d_one_pixel": Spec(
+        pooling.MaxPool,
+        lambda L, x: L.nn.functional.max_pool2d(x, 1),
+        [Input(distinct, (1, 3, 1, 1))],
+    ),
+    "max_pool2d_ties_go_to_the_first": Spec(
+        pooling.MaxPool,
+        lambda L, x: L.nn.functional.max_pool2d(x.relu(), 2, stride=1),
+        [Input(normal, (2, 2, 5, 5))],
+        smooth=False,
+    ),
+    "max_pool1d": Spec(
+        pooling.MaxPool,
+        lambda L, x, **options: L.nn.functional.max_pool1d(x, **options),
+        [Input(distinct, (2, 3, 9))],
+        {"kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2, "ceil_mode": True},
+        vary=poolings(1, "max"),
+    ),
+    "avg_pool2d": Spec(
+        pooling.AvgPool,
+        lambda L, x, **options: L.nn.functional.avg_pool2d(x, **options),
+        [Input(normal, (2, 3, 7, 6))],
+        {
+            "kernel_size": 3,
+            "stride": 2,
+            "padding": 1,
+            "ceil_mode": True,
+            "count_include_pad": False,
+        },
+        vary=poolings(2, "avg2d"),
+    ),
+    "avg_pool2d_counting_padding": Spec(
+        pooling.AvgPool,
+        lambda L, x: L.nn.functional.avg_pool2d(
+            x, (3, 2), stride=(1, 3), padding=1, ceil_mode=True
+        ),
+        [Input(normal, (1, 2, 5, 7))],
+    ),
+    "avg_pool2d_divisor_override": Spec(
+        pooling.AvgPool,
+        lambda L, x: L.nn.functional.avg_pool2d(x, 2, padding=1, divisor_override=3),
+        [Input(normal, (2, 2, 3, 4))],
+    ),
+    "avg_pool1d": Spec(
+        pooling.AvgPool,
+        lambda L, x, **options: L.nn.functional.avg_pool1d(x, **options),
+        [Input(normal, (2, 3, 9))],
+        {"kernel_size": 4, "stride": 3, "padding": 2, "ceil_mode": True},
+        vary=poolings(1, "avg"),
+    ),
+    "adaptive_avg_pool2d": Spec(
+        pooling.AdaptiveAvgPool,
+        lambda L, x, output_size: L.nn.functional.adaptive_avg_pool2d(x, output_size),
+        [Input(normal, (2, 3, 5, 7))],
+        {"output_size": (3, 4)},
+        vary=adaptive_poolings(2),
+    ),
+    "adaptive_avg_pool2d_global": Spec(
+        pooling.AdaptiveAvgPool,
+        lambda L, x: L.nn.functional.adaptive_avg_pool2d(x, 1),
+        [Input(normal, (2, 3, 4, 5))],
+    ),
+    "adaptive_avg_pool2d_keeping_a_dim": Spec(
+        pooling.AdaptiveAvgPool,
+        lambda L, x: L.nn.functional.adaptive_avg_pool2d(x, (None, 2)),
+        [Input(normal, (3, 4, 5))],
+    ),
+    "adaptive_avg_pool1d": Spec(
+        pooling.AdaptiveAvgPool,
+        lambda L, x, output_size: L.nn.functional.adaptive_avg_pool1d(x, output_size),
+        [Input(normal, (2, 3, 7))],
+        {"output_size": 5},
+        vary=adaptive_poolings(1),
+    ),
+    "adaptive_max_pool2d": Spec(
+        pooling.AdaptiveMaxPool,
+        lambda L, x, output_size: L.nn.functional.adaptive_max_pool2d(x, output_size),
+        [Input(distinct, (2, 3, 5, 7))],
+        {"output_size": (3, 4)},
+        vary=adaptive_poolings(2),
+    ),
+    "adaptive_max_pool2d_larger_output": Spec(
+        pooling.AdaptiveMaxPool,
+        lambda L, x: L.nn.functional.adaptive_max_pool2d(x, (4, 5)),
+        [Input(distinct, (1, 2, 3, 2))],
+    ),
+    "adaptive_max_pool2d_ties_go_to_the_first": Spec(
+        pooling.AdaptiveMaxPool,
+        lambda L, x: L.nn.functional.adaptive_max_pool2d(x.relu(), (2, 3)),
+        [Input(normal, (2, 2, 5, 7))],
+        smooth=False,
+    ),
+    "adaptive_max_pool1d": Spec(
+        pooling.AdaptiveMaxPool,
+        lambda L, x, output_size: L.nn.functional.adaptive_max_pool1d(x, output_size),
+        [Input(distinct, (2, 3, 7))],
+        {"output_size": 3},
+        vary=adaptive_poolings(1),
+    ),
+    "pad_constant": Spec(
+        padding.Pad,
+        lambda L, x, pad: L.nn.functional.pad(x, pad, value=0.5),
+        [Input(normal, (2, 3, 4))],
+        {"pad": (1, 2, -1, 0)},
+        vary=paddings("constant"),
+    ),
+    "pad_reflect": Spec(
+        padding.Pad,
+        lambda L, x, pad: L.nn.functional.pad(x, pad, mode="reflect"),
+        [Input(normal, (2, 3, 4, 5))],
+        {"pad": (4, 1, 2, 3)},
+        vary=paddings("reflect"),
+    ),
+    "pad_replicate": Spec(
+        padding.Pad,
+        lambda L, x, pad: L.nn.functional.pad(x, pad, mode="replicate"),
+        [Input(normal, (2, 3, 4))],
+        {"pad": (5, 2)},
+        vary=paddings("replicate"),
+    ),
+    "pad_circular": Spec(
+        padding.Pad,
+        lambda L, x, pad: L.nn.functional.pad(x, pad, mode="circular"),
+        [Input(normal, (1, 2, 3, 4))],
+        {"pad": (3, -1, 3, 2)},
+        vary=paddings("circular"),
     ),
     # nn: the fused losses
     "mse": Spec(

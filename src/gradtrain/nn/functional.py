@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
 
 from ..autograd import Tensor
+from ..autograd.ops import conv, padding, pooling
 from ..autograd.ops.elementwise import LeakyRelu
 from ..random import default_generator
-from . import loss_ops, ops
+from . import loss_ops, ops, window_arguments
+from .window_arguments import OutputSizeArgument, PaddingArgument, SizeArgument
 
 Reduction = Literal["mean", "sum", "none"]
 REDUCTIONS = ("mean", "sum", "none")
@@ -226,3 +229,230 @@ def binary_cross_entropy_with_logits(
     if reduction == "none":
         return loss
     return loss.mean() if reduction == "mean" else loss.sum()
+
+
+# ---- convolution and pooling ----------------------------------------------------------
+# Arguments are read and checked as PyTorch reads them in window_arguments.py; the ops in
+# autograd/ops/conv.py and pooling.py take the resolved geometry.
+
+
+def conv1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: SizeArgument = 1,
+    padding: PaddingArgument = 0,
+    dilation: SizeArgument = 1,
+    groups: int = 1,
+) -> Tensor:
+    """Cross-correlation of input (N, C, L) with weight (O, C / groups, k), plus bias (O,)."""
+    return _convolution(1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: SizeArgument = 1,
+    padding: PaddingArgument = 0,
+    dilation: SizeArgument = 1,
+    groups: int = 1,
+) -> Tensor:
+    """Cross-correlation of input (N, C, H, W) with weight (O, C / groups, kh, kw), plus bias."""
+    return _convolution(2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _convolution(
+    dims: int,
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: SizeArgument,
+    padding: PaddingArgument,
+    dilation: SizeArgument,
+    groups: int,
+) -> Tensor:
+    window_arguments.check_conv_input(input.shape, weight.shape, dims)
+    unbatched = input.ndim == dims + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    strides, pads, dilations = window_arguments.conv_geometry(
+        input.shape,
+        weight.shape,
+        None if bias is None else tuple(bias.shape),
+        stride,
+        padding,
+        dilation,
+        groups,
+    )
+    out = conv.Convolution.apply(
+        input, weight, bias, stride=strides, padding=pads, dilation=dilations, groups=groups
+    )
+    return out.squeeze(0) if unbatched else out
+
+
+def pad(
+    input: Tensor,
+    pad: Sequence[int],
+    mode: Literal["constant", "reflect", "replicate", "circular"] = "constant",
+    value: float | None = None,
+) -> Tensor:
+    """input with pad[0] cells before and pad[1] after its last dim, pad[2] and pad[3] around
+    the one before, and so on; a negative count removes cells. The new cells hold value (0 by
+    default), or mirror the input about its edge, repeat the edge, or wrap around."""
+    pairs = window_arguments.pad_widths(input.shape, pad, mode, value)
+    fill = 0.0 if value is None else float(value)
+    return padding.Pad.apply(input, pads=pairs, mode=mode, value=fill)
+
+
+def max_pool1d(
+    input: Tensor,
+    kernel_size: SizeArgument,
+    stride: SizeArgument | None = None,
+    padding: SizeArgument = 0,
+    dilation: SizeArgument = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """The largest element of each window of input (N, C, L); with return_indices, also
+    where each is, as an index into L."""
+    return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d(
+    input: Tensor,
+    kernel_size: SizeArgument,
+    stride: SizeArgument | None = None,
+    padding: SizeArgument = 0,
+    dilation: SizeArgument = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """The largest element of each window of input (N, C, H, W); with return_indices, also
+    where each is, as an index into the flattened H * W plane."""
+    return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def _max_pool(
+    dims: int,
+    input: Tensor,
+    kernel_size: SizeArgument,
+    stride: SizeArgument | None,
+    padding: SizeArgument,
+    dilation: SizeArgument,
+    ceil_mode: bool,
+    return_indices: bool,
+) -> Any:
+    kernel, strides, _, pairs, dilations, positions = window_arguments.pool_geometry(
+        f"max_pool{dims}d", input.shape, dims, kernel_size, stride, padding, dilation, ceil_mode
+    )
+    out = pooling.MaxPool.apply(
+        input, kernel=kernel, stride=strides, padding=pairs, dilation=dilations, positions=positions
+    )
+    if not return_indices:
+        return out
+    # The op keeps its choices to itself; asking for them costs one more pass, not every call.
+    _, choices = pooling.window_max(input.data, kernel, strides, pairs, dilations, positions)
+    spatial = input.shape[input.ndim - dims :]
+    indices = pooling.max_pool_indices(choices, out.shape, strides, pairs, dilations, spatial)
+    return out, Tensor(indices)
+
+
+def avg_pool1d(
+    input: Tensor,
+    kernel_size: SizeArgument,
+    stride: SizeArgument | None = None,
+    padding: SizeArgument = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """The mean of each window of input (N, C, L), zero padding counted or not."""
+    return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: SizeArgument,
+    stride: SizeArgument | None = None,
+    padding: SizeArgument = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """The mean of each window of input (N, C, H, W), zero padding counted or not, or each
+    window's sum divided by divisor_override."""
+    return _avg_pool(
+        2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
+
+
+def _avg_pool(
+    dims: int,
+    input: Tensor,
+    kernel_size: SizeArgument,
+    stride: SizeArgument | None,
+    padding: SizeArgument,
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: int | None,
+) -> Tensor:
+    kernel, strides, pads, pairs, _, positions = window_arguments.pool_geometry(
+        f"avg_pool{dims}d", input.shape, dims, kernel_size, stride, padding, 1, ceil_mode
+    )
+    divisor: Any
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise RuntimeError("divisor must be not zero")
+        divisor = int(divisor_override)
+    else:
+        spatial = input.shape[input.ndim - dims :]
+        divisor = window_arguments.average_divisor(
+            spatial, kernel, strides, pads, positions, count_include_pad
+        )
+    return pooling.AvgPool.apply(
+        input, kernel=kernel, stride=strides, padding=pairs, positions=positions, divisor=divisor
+    )
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: OutputSizeArgument) -> Tensor:
+    """The mean of each of output_size near-equal windows of input (N, C, L)."""
+    sizes = window_arguments.adaptive_output_size(
+        output_size, input.shape, 1, "adaptive_avg_pool1d"
+    )
+    return pooling.AdaptiveAvgPool.apply(input, output_size=sizes)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: OutputSizeArgument) -> Tensor:
+    """The mean of each window of input (N, C, H, W) split into output_size near-equal
+    windows per dim (None keeps a dim's size)."""
+    sizes = window_arguments.adaptive_output_size(
+        output_size, input.shape, 2, "adaptive_avg_pool2d"
+    )
+    return pooling.AdaptiveAvgPool.apply(input, output_size=sizes)
+
+
+def adaptive_max_pool1d(
+    input: Tensor, output_size: OutputSizeArgument, return_indices: bool = False
+) -> Any:
+    """The largest element of each of output_size near-equal windows of input (N, C, L)."""
+    return _adaptive_max_pool(1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(
+    input: Tensor, output_size: OutputSizeArgument, return_indices: bool = False
+) -> Any:
+    """The largest element of each window of input (N, C, H, W) split into output_size
+    near-equal windows per dim; with return_indices, also where each is in the H * W plane."""
+    return _adaptive_max_pool(2, input, output_size, return_indices)
+
+
+def _adaptive_max_pool(
+    dims: int, input: Tensor, output_size: OutputSizeArgument, return_indices: bool
+) -> Any:
+    sizes = window_arguments.adaptive_output_size(
+        output_size, input.shape, dims, f"adaptive_max_pool{dims}d"
+    )
+    out = pooling.AdaptiveMaxPool.apply(input, output_size=sizes)
+    if not return_indices:
+        return out
+    return out, Tensor(pooling.adaptive_max(input.data, sizes)[1])
