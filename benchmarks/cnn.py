@@ -18,11 +18,9 @@ Steps per second are the median of --repeats timed rounds after a warm-up; the r
 gradtrain / PyTorch (higher is faster). Memory is each subprocess's peak RSS (lower is
 leaner).
 
-gradtrain's matmuls run on NumPy's BLAS with its default threads (every core);
-`OPENBLAS_NUM_THREADS=1 python benchmarks/cnn.py` runs them on one, the like of torch@1 (the
-variable reaches our subprocess only: torch's threads are set by the harness). On a machine
-busier than its cores, threaded BLAS, ours and torch's alike, loses most of its speed to
-threads waiting for each other on small matmuls, so measure both.
+Both frameworks run at 1 and at 2 threads (benchmarks/harness.py caps NumPy's BLAS as
+torch.set_num_threads caps torch); on a machine busier than its cores, threaded BLAS, ours and
+torch's alike, loses most of its speed to threads waiting for each other on small matmuls.
 """
 
 from __future__ import annotations

@@ -11,9 +11,12 @@ A benchmark script names its cases and, per case, a builder for each framework t
 
 Each (case, framework, threads) runs in its own subprocess of the script, so each peak RSS is
 that framework's alone and thread settings never leak from one measurement into another.
-gradtrain runs as a user runs it (NumPy's BLAS with its default threads); torch runs with
-`torch.set_num_threads(1)` and then 2, and the ratios are gradtrain / torch (higher is faster
-for speed, lower is leaner for memory).
+Both frameworks are measured the same way, at 1 and then at 2 threads: torch with
+`torch.set_num_threads`, gradtrain with its BLAS capped by the thread variables OpenBLAS, MKL
+and OpenMP read at start-up. Each ratio is gradtrain / torch at the same thread count (higher
+is faster for speed, lower is leaner for memory). On a shared, loaded machine a BLAS with more
+threads than free cores loses far more than it gains, for both frameworks alike; compare the
+1-thread columns there.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -31,7 +35,8 @@ from typing import Any
 Train = Callable[[int], None]
 Builder = Callable[[str, str], Train]
 
-TORCH_THREADS = (1, 2)
+THREADS = (1, 2)
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
 
 
 def peak_rss_mib() -> float:
@@ -73,7 +78,12 @@ def run_child(
 
 
 def spawn(script: str, case: str, framework: str, threads: int, repeats: int) -> dict[str, float]:
-    """Run one measurement in a fresh process of `script`; its last stdout line is the JSON."""
+    """Run one measurement in a fresh process of `script`; its last stdout line is the JSON.
+
+    The thread variables are set for either framework: NumPy's BLAS reads them when it loads,
+    and they keep torch's own OpenMP pool from starting more threads than it is told.
+    """
+    env = dict(os.environ, **{name: str(threads) for name in BLAS_THREAD_VARIABLES})
     command = [
         sys.executable,
         script,
@@ -84,7 +94,7 @@ def spawn(script: str, case: str, framework: str, threads: int, repeats: int) ->
         "--repeats",
         str(repeats),
     ]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
     result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
     return result
 
@@ -97,7 +107,8 @@ def compare(
     after_case: Callable[[str, dict[str, float], int], None] | None = None,
 ) -> None:
     """The command line of a benchmark script: every case, gradtrain against torch at 1 and 2
-    threads, one table row per case. `after_case(case, ours, repeats)` may print more."""
+    threads each, one table row per case. `after_case(case, ours, repeats)` may print more
+    (`ours` is the 2-thread measurement)."""
     parser = argparse.ArgumentParser(description=(description or "").split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cases", default=",".join(cases))
@@ -111,19 +122,22 @@ def compare(
         return
     if importlib.util.find_spec("torch") is None:
         sys.exit("this benchmark compares against PyTorch: pip install torch==2.13.0")
-    header = f"{'case':10s} {'gradtrain/s':>12s} {'ours MiB':>9s}"
-    for threads in TORCH_THREADS:
-        header += f" {f'torch@{threads}/s':>11s} {'speed':>7s} {'MiB':>7s} {'memory':>7s}"
+    header = f"{'case':10s}"
+    for threads in THREADS:
+        header += (
+            f" {f'ours@{threads}/s':>10s} {f'torch@{threads}/s':>11s} {'speed':>7s}"
+            f" {'ours MiB':>9s} {'torch MiB':>9s} {'memory':>7s}"
+        )
     print(header)
     for case in args.cases.split(","):
-        ours = spawn(script, case, "gradtrain", 0, args.repeats)
-        row = f"{case:10s} {ours['steps_per_s']:12.1f} {ours['peak_rss_mib']:9.1f}"
-        for threads in TORCH_THREADS:
+        row = f"{case:10s}"
+        for threads in THREADS:
+            ours = spawn(script, case, "gradtrain", threads, args.repeats)
             theirs = spawn(script, case, "torch", threads, args.repeats)
             row += (
-                f" {theirs['steps_per_s']:11.1f}"
+                f" {ours['steps_per_s']:10.1f} {theirs['steps_per_s']:11.1f}"
                 f" {ours['steps_per_s'] / theirs['steps_per_s']:6.2f}x"
-                f" {theirs['peak_rss_mib']:7.1f}"
+                f" {ours['peak_rss_mib']:9.1f} {theirs['peak_rss_mib']:9.1f}"
                 f" {ours['peak_rss_mib'] / theirs['peak_rss_mib']:6.2f}x"
             )
         print(row, flush=True)
