@@ -59,7 +59,14 @@ from hypothesis.extra import numpy as hnp
 
 import gradtrain as gt
 from gradtrain.autograd import Function
-from gradtrain.autograd.ops import elementwise, indexing, linalg, manipulation, reductions
+from gradtrain.autograd.ops import (
+    elementwise,
+    indexing,
+    linalg,
+    manipulation,
+    normalization,
+    reductions,
+)
 from gradtrain.nn import loss_ops, ops
 
 Shape = tuple[int, ...]
@@ -349,6 +356,22 @@ def matmul_shapes(draw: st.DrawFn) -> Example:
 def reductions_of(*names: str) -> st.SearchStrategy[Example]:
     """The fixed shapes with each loss reduction."""
     return st.sampled_from(names).map(lambda reduction: Example((), {"reduction": reduction}))
+
+
+@st.composite
+def normalized_shapes(draw: st.DrawFn, affine: int) -> Example:
+    """An input of 0 to 2 leading dims (sizes 0 to 3) and 1 or 2 normalised ones (1 to 3), and
+    `affine` parameters of the normalised shape; option dims, how many dims are normalised."""
+    leading = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3))
+    normalized = draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=3))
+    return Example(((*leading, *normalized),) + (normalized,) * affine, {"dims": len(normalized)})
+
+
+def layer_norm(L: Any, x: Any, *affine: Any, dims: int = 1, eps: float = 1e-5) -> Any:
+    """F.layer_norm over the last `dims` dims, with the given weight and bias (either may be
+    left out)."""
+    weight, bias = (*affine, None, None)[:2]
+    return L.nn.functional.layer_norm(x, tuple(x.shape[x.ndim - dims :]), weight, bias, eps)
 
 
 # ---- values used by several entries ---------------------------------------------------
@@ -1273,6 +1296,41 @@ SPECS: dict[str, Spec] = {
         scale_by_mask,
         [Input(normal, (2, 3))],
         reference=lambda L, x: x * L.tensor(DROPOUT_MASK).to(x.dtype),
+    ),
+    # nn: normalisation
+    "layer_norm": Spec(
+        normalization.LayerNorm,
+        layer_norm,
+        [Input(normal, (4, 3)), Input(normal, (3,)), Input(normal, (3,))],
+        vary=normalized_shapes(affine=2),
+    ),
+    "layer_norm_two_dims": Spec(
+        normalization.LayerNorm,
+        layer_norm,
+        [Input(normal, (2, 3, 4)), Input(normal, (3, 4)), Input(normal, (3, 4))],
+        {"dims": 2, "eps": 1e-3},
+    ),
+    "layer_norm_weight_only": Spec(
+        normalization.LayerNorm,
+        layer_norm,
+        [Input(normal, (2, 5)), Input(normal, (5,))],
+        vary=normalized_shapes(affine=1),
+    ),
+    "layer_norm_no_affine": Spec(
+        normalization.LayerNorm,
+        layer_norm,
+        [Input(normal, (3, 2, 4))],
+        vary=normalized_shapes(affine=0),
+    ),
+    "layer_norm_single_row": Spec(
+        normalization.LayerNorm,
+        layer_norm,
+        [Input(normal, (1, 6)), Input(normal, (6,)), Input(normal, (6,))],
+    ),
+    "layer_norm_data_input": Spec(
+        normalization.LayerNorm,
+        layer_norm,
+        [Input(normal, (4, 3), grad=False), Input(normal, (3,)), Input(normal, (3,))],
     ),
     # nn: the fused losses
     "mse": Spec(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
 
 from ..autograd import Tensor
+from ..autograd.ops import normalization
 from ..autograd.ops.elementwise import LeakyRelu
 from ..random import default_generator
 from . import loss_ops, ops
@@ -84,6 +86,58 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             f"got {indices.min()} to {indices.max()}"
         )
     return Tensor((indices[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+# ---- normalisation --------------------------------------------------------------------
+
+
+def _shape_list(shape: tuple[int, ...]) -> str:
+    return "[" + ", ".join(map(str, shape)) + "]"
+
+
+def _normalized_shape(
+    input: Tensor, normalized_shape: Sequence[int], function: str
+) -> tuple[int, ...]:
+    """normalized_shape as a tuple, checked against the trailing dims of input as torch does."""
+    if not isinstance(normalized_shape, (tuple, list)):
+        raise TypeError(
+            f"{function}(): argument 'normalized_shape' (position 2) must be tuple of ints, "
+            f"not {type(normalized_shape).__name__}"
+        )
+    shape = tuple(normalized_shape)
+    if not shape:
+        raise RuntimeError(
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least "
+            "one element, but got normalized_shape = []"
+        )
+    if input.shape[max(0, input.ndim - len(shape)) :] != shape:
+        raise RuntimeError(
+            f"Given normalized_shape={_shape_list(shape)}, expected input with shape "
+            f"[*, {_shape_list(shape)[1:-1]}], but got input of size{_shape_list(input.shape)}"
+        )
+    return shape
+
+
+def _check_affine_shape(name: str, value: Tensor | None, shape: tuple[int, ...]) -> None:
+    if value is not None and value.shape != shape:
+        raise RuntimeError(
+            f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+            f"{_shape_list(value.shape)} and normalized_shape = {_shape_list(shape)}"
+        )
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape: Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Standardise over the trailing dims normalized_shape, then scale by weight, add bias."""
+    shape = _normalized_shape(input, normalized_shape, "layer_norm")
+    _check_affine_shape("weight", weight, shape)
+    _check_affine_shape("bias", bias, shape)
+    return normalization.LayerNorm.apply(input, weight, bias, dims=len(shape), eps=eps)
 
 
 # ---- losses -------------------------------------------------------------------------

@@ -27,6 +27,13 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+def parameter_dtype(device: Any = None, dtype: Any = None) -> Any:
+    """The dtype of a new layer's parameters from its device= and dtype= arguments, as torch's
+    factory_kwargs: float32 unless told; any device must be the CPU."""
+    requested = requested_dtype((), dtype, device)
+    return np.dtype(np.float32) if requested is None else requested
+
+
 class IncompatibleKeys(NamedTuple):
     """What load_state_dict(strict=False) returns: the keys it could not match."""
 
