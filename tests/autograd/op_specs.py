@@ -67,6 +67,7 @@ from gradtrain.autograd.ops import (
     normalization,
     reductions,
 )
+from gradtrain.autograd.ops import embedding as embedding_ops
 from gradtrain.nn import loss_ops, ops
 
 Shape = tuple[int, ...]
@@ -374,6 +375,31 @@ def layer_norm(L: Any, x: Any, *affine: Any, dims: int = 1, eps: float = 1e-5) -
     return L.nn.functional.layer_norm(x, tuple(x.shape[x.ndim - dims :]), weight, bias, eps)
 
 
+@st.composite
+def lookups(draw: st.DrawFn) -> Example:
+    """A table of 1 to 4 rows of 0 to 3 columns, indices of 0 to 2 dims into it (repeats
+    likely), and the option padding_idx (perhaps negative).
+
+    The indices miss the padding row: its gradient is zero by decree, not by calculus, as
+    scale_grad_by_freq's division is, so central differences can check neither (the fixed
+    entries below check both against torch).
+    """
+    rows, columns = draw(st.integers(1, 4)), draw(st.integers(0, 3))
+    padding = draw(st.none() | st.integers(-rows, rows - 1)) if rows > 1 else None
+    allowed = [row for row in range(rows) if padding is None or row != padding % rows]
+    index_shape = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3))
+    indices = draw(hnp.arrays(np.int64, index_shape, elements=st.sampled_from(allowed)))
+    return Example(((rows, columns),), {"indices": indices, "padding_idx": padding})
+
+
+def embedding(
+    L: Any, weight: Any, indices: Any, padding_idx: int | None = None, scale: bool = False
+) -> Any:
+    return L.nn.functional.embedding(
+        L.tensor(indices), weight, padding_idx=padding_idx, scale_grad_by_freq=scale
+    )
+
+
 # ---- values used by several entries ---------------------------------------------------
 
 MASK = np.array([[True, False, True], [False, False, True]])
@@ -382,6 +408,7 @@ INDEX = np.array([2, 0, 2, 2, 1])
 GATHER_INDEX = np.array([[0, 2, 2, 1], [1, 1, 0, 0]])
 DROPOUT_MASK = np.array([[2.0, 0.0, 2.0], [0.0, 2.0, 2.0]])
 CLASS_WEIGHT = np.array([0.2, 1.0, 3.0])
+LOOKUPS = np.array([[2, 0, 2], [4, 2, 1]])  # index 2 three times, 3 never
 LARGE = fixed([1e4, 1e4 - 1, -1e4, -1e4, 0.0, 1e4])
 
 
@@ -1331,6 +1358,37 @@ SPECS: dict[str, Spec] = {
         normalization.LayerNorm,
         layer_norm,
         [Input(normal, (4, 3), grad=False), Input(normal, (3,)), Input(normal, (3,))],
+    ),
+    # nn: embeddings
+    "embedding": Spec(
+        embedding_ops.Embedding,
+        embedding,
+        [Input(normal, (5, 3))],
+        {"indices": LOOKUPS},
+        vary=lookups(),
+    ),
+    "embedding_padding_scaled": Spec(
+        embedding_ops.Embedding,
+        embedding,
+        [Input(normal, (5, 3))],
+        {"indices": LOOKUPS, "padding_idx": 2, "scale": True},
+        smooth=False,  # by calculus the padding row has a gradient, and no scaling
+    ),
+    "embedding_padding_from_the_end": Spec(
+        embedding_ops.Embedding,
+        embedding,
+        [Input(normal, (5, 3))],
+        {"indices": LOOKUPS, "padding_idx": -2},
+        smooth=False,
+    ),
+    "embedding_one_index": Spec(
+        embedding_ops.Embedding, embedding, [Input(normal, (5, 3))], {"indices": np.array(4)}
+    ),
+    "embedding_no_indices": Spec(
+        embedding_ops.Embedding,
+        embedding,
+        [Input(normal, (5, 3))],
+        {"indices": np.zeros((2, 0), np.int64)},
     ),
     # nn: the fused losses
     "mse": Spec(

@@ -2,6 +2,7 @@
 
 from . import functional, init, utils
 from .activations import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .embedding import Embedding
 from .layers import Dropout, Flatten, Identity, Linear, ModuleList, Sequential
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, Parameter
@@ -12,6 +13,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "Dropout",
+    "Embedding",
     "Flatten",
     "HuberLoss",
     "Identity",

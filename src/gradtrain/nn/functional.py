@@ -9,8 +9,11 @@ from typing import Any, Literal
 import numpy as np
 
 from ..autograd import Tensor
+from ..autograd.function import mark_changed
+from ..autograd.ops import embedding as embedding_ops
 from ..autograd.ops import normalization
 from ..autograd.ops.elementwise import LeakyRelu
+from ..autograd.tensor import tensor_argument
 from ..random import default_generator
 from . import loss_ops, ops
 
@@ -138,6 +141,82 @@ def layer_norm(
     _check_affine_shape("weight", weight, shape)
     _check_affine_shape("bias", bias, shape)
     return normalization.LayerNorm.apply(input, weight, bias, dims=len(shape), eps=eps)
+
+
+# ---- embeddings -----------------------------------------------------------------------
+
+# The index dtypes torch's embedding takes, with the names its error message gives them.
+INDEX_DTYPES = {np.dtype(np.int64): "Long", np.dtype(np.int32): "Int"}
+
+
+def _padding_row(padding_idx: int | None, num_embeddings: int) -> int | None:
+    """padding_idx as a row number (a negative one counts from the end), checked as torch does."""
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise AssertionError("Padding_idx must be within num_embeddings")
+    return padding_idx % num_embeddings
+
+
+def _lookup_indices(input: Any, num_embeddings: int) -> Any:
+    indices = tensor_argument(input, "embedding").data
+    if indices.dtype not in INDEX_DTYPES:
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {indices.dtype} instead (while checking arguments for "
+            "embedding)"
+        )
+    if indices.size and (indices.min() < 0 or indices.max() >= num_embeddings):
+        raise IndexError("index out of range in self")
+    return indices
+
+
+def _check_dense(sparse: bool) -> None:
+    if sparse:
+        raise NotImplementedError(
+            "sparse=True asks for a sparse gradient; gradtrain's gradients are dense arrays, "
+            "so use sparse=False (the same values, as a dense gradient)"
+        )
+
+
+def _renormalize_rows(weight: Tensor, indices: Any, max_norm: float, norm_type: float) -> None:
+    """torch's embedding_renorm_: each looked-up row whose norm exceeds max_norm is scaled, in
+    place and unrecorded, to norm max_norm."""
+    rows = np.unique(indices)
+    norms = np.linalg.norm(weight.data[rows], ord=norm_type, axis=1)
+    too_long = norms > max_norm
+    if too_long.any():
+        rows, norms = rows[too_long], norms[too_long]
+        mark_changed(weight)
+        weight.data[rows] *= (max_norm / (norms + 1e-7))[:, None]
+
+
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """The rows of weight (num_embeddings, embedding_dim) at the integer indices of input.
+
+    The padding_idx row takes no gradient; with max_norm, the rows looked up are first
+    renormalised in place to at most that norm, as in torch.
+    """
+    if weight.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    _check_dense(sparse)
+    indices = _lookup_indices(input, weight.shape[0])
+    if max_norm is not None:
+        _renormalize_rows(weight, indices, max_norm, norm_type)
+    return embedding_ops.Embedding.apply(
+        weight,
+        indices=indices,
+        padding_idx=_padding_row(padding_idx, weight.shape[0]),
+        scale_grad_by_freq=scale_grad_by_freq,
+    )
 
 
 # ---- losses -------------------------------------------------------------------------
