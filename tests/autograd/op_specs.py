@@ -375,6 +375,49 @@ def layer_norm(L: Any, x: Any, *affine: Any, dims: int = 1, eps: float = 1e-5) -
     return L.nn.functional.layer_norm(x, tuple(x.shape[x.ndim - dims :]), weight, bias, eps)
 
 
+def rms_norm(L: Any, x: Any, *weight: Any, dims: int = 1, eps: float | None = None) -> Any:
+    """F.rms_norm over the last `dims` dims, with the weight if given."""
+    shape = tuple(x.shape[x.ndim - dims :])
+    return L.nn.functional.rms_norm(x, shape, weight[0] if weight else None, eps)
+
+
+@st.composite
+def channel_shapes(draw: st.DrawFn, affine: int, groups: bool = False) -> Example:
+    """An input (N, C, *) of 0 to 2 positional dims and `affine` per-channel parameters; for
+    a group norm, the option groups, which divides C; for a batch norm, N * positions > 1."""
+    batch = draw(st.integers(0 if groups else 1, 3))
+    group_count, per_group = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    channels = group_count * per_group if groups else draw(st.integers(1, 3))
+    positions = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
+    if not groups:
+        assume(batch * int(np.prod(positions)) > 1)
+    shapes = ((batch, channels, *positions),) + ((channels,),) * affine
+    return Example(shapes, {"groups": group_count} if groups else {})
+
+
+def group_norm(L: Any, x: Any, *affine: Any, groups: int = 1, eps: float = 1e-5) -> Any:
+    weight, bias = (*affine, None, None)[:2]
+    return L.nn.functional.group_norm(x, groups, weight, bias, eps)
+
+
+def batch_norm(L: Any, x: Any, *affine: Any, running: bool = False) -> Any:
+    """F.batch_norm in training, with running statistics to move along if `running`."""
+    weight, bias = (*affine, None, None)[:2]
+    channels = x.shape[1]
+    mean, var = (
+        (L.zeros(channels, dtype=x.dtype), L.ones(channels, dtype=x.dtype))
+        if running
+        else (None, None)
+    )
+    return L.nn.functional.batch_norm(x, mean, var, weight, bias, training=True, momentum=0.3)
+
+
+def frozen_batch_norm(L: Any, x: Any, mean: Any, var: Any, *affine: Any) -> Any:
+    """F.batch_norm in evaluation, with given running statistics."""
+    weight, bias = (*affine, None, None)[:2]
+    return L.nn.functional.batch_norm(x, mean, var, weight, bias, eps=1e-3)
+
+
 @st.composite
 def lookups(draw: st.DrawFn) -> Example:
     """A table of 1 to 4 rows of 0 to 3 columns, indices of 0 to 2 dims into it (repeats
@@ -1358,6 +1401,87 @@ SPECS: dict[str, Spec] = {
         normalization.LayerNorm,
         layer_norm,
         [Input(normal, (4, 3), grad=False), Input(normal, (3,)), Input(normal, (3,))],
+    ),
+    "rms_norm": Spec(
+        normalization.RMSNorm,
+        rms_norm,
+        [Input(normal, (4, 3)), Input(normal, (3,))],
+        vary=normalized_shapes(affine=1),
+    ),
+    "rms_norm_two_dims_eps": Spec(
+        normalization.RMSNorm,
+        rms_norm,
+        [Input(normal, (2, 3, 4)), Input(normal, (3, 4))],
+        {"dims": 2, "eps": 1e-2},
+    ),
+    "rms_norm_no_weight": Spec(
+        normalization.RMSNorm,
+        rms_norm,
+        [Input(normal, (3, 5))],
+        vary=normalized_shapes(affine=0),
+    ),
+    "group_norm": Spec(
+        normalization.GroupNorm,
+        group_norm,
+        [Input(normal, (2, 6, 3)), Input(normal, (6,)), Input(normal, (6,))],
+        {"groups": 3},
+        vary=channel_shapes(affine=2, groups=True),
+    ),
+    "group_norm_images_one_group": Spec(
+        normalization.GroupNorm,
+        group_norm,
+        [Input(normal, (2, 4, 3, 2)), Input(normal, (4,)), Input(normal, (4,))],
+        {"groups": 1, "eps": 1e-3},
+    ),
+    "group_norm_no_affine": Spec(
+        normalization.GroupNorm,
+        group_norm,
+        [Input(normal, (3, 4, 2))],
+        {"groups": 2},
+        vary=channel_shapes(affine=0, groups=True),
+    ),
+    "instance_norm_as_group_norm": Spec(
+        normalization.GroupNorm,
+        group_norm,
+        [Input(normal, (2, 3, 4)), Input(normal, (3,)), Input(normal, (3,))],
+        {"groups": 3},
+    ),
+    "batch_norm": Spec(
+        normalization.BatchNorm,
+        batch_norm,
+        [Input(normal, (4, 3)), Input(normal, (3,)), Input(normal, (3,))],
+        vary=channel_shapes(affine=2),
+    ),
+    "batch_norm_images_running": Spec(
+        normalization.BatchNorm,
+        batch_norm,
+        [Input(normal, (2, 3, 2, 2)), Input(normal, (3,)), Input(normal, (3,))],
+        {"running": True},
+    ),
+    "batch_norm_sequences_no_affine": Spec(
+        normalization.BatchNorm,
+        batch_norm,
+        [Input(normal, (2, 3, 4))],
+        vary=channel_shapes(affine=0),
+    ),
+    "batch_norm_weight_only_pair": Spec(
+        normalization.BatchNorm, batch_norm, [Input(normal, (2, 1)), Input(normal, (1,))]
+    ),
+    "batch_norm_frozen": Spec(
+        normalization.FrozenBatchNorm,
+        frozen_batch_norm,
+        [
+            Input(normal, (2, 3, 4)),
+            Input(normal, (3,), grad=False),
+            Input(positive, (3,), grad=False),
+            Input(normal, (3,)),
+            Input(normal, (3,)),
+        ],
+    ),
+    "batch_norm_frozen_single_no_affine": Spec(
+        normalization.FrozenBatchNorm,
+        frozen_batch_norm,
+        [Input(normal, (1, 3)), Input(normal, (3,), grad=False), Input(positive, (3,), grad=False)],
     ),
     # nn: embeddings
     "embedding": Spec(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -141,6 +142,108 @@ def layer_norm(
     _check_affine_shape("weight", weight, shape)
     _check_affine_shape("bias", bias, shape)
     return normalization.LayerNorm.apply(input, weight, bias, dims=len(shape), eps=eps)
+
+
+def rms_norm(
+    input: Tensor,
+    normalized_shape: Sequence[int],
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """Divide by the root mean square over the trailing dims normalized_shape, then scale by
+    weight; eps=None is the machine epsilon of input's dtype, as in torch."""
+    shape = _normalized_shape(input, normalized_shape, "rms_norm")
+    _check_affine_shape("weight", weight, shape)
+    if eps is None:
+        eps = float(np.finfo(input.dtype).eps)
+    return normalization.RMSNorm.apply(input, weight, dims=len(shape), eps=eps)
+
+
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Standardise (N, C, *) over each of num_groups groups of channels (and all positions),
+    then scale by weight and add bias per channel."""
+    if input.ndim < 2:
+        raise RuntimeError(
+            f"Expected at least 2 dimensions for input tensor but received {input.ndim}"
+        )
+    channels = input.shape[1]
+    if num_groups <= 0 or channels % num_groups:
+        raise RuntimeError(
+            "Expected number of channels in input to be divisible by num_groups, but got input "
+            f"of shape {_shape_list(input.shape)} and num_groups={num_groups}"
+        )
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None and value.shape != (channels,):
+            raise RuntimeError(
+                f"Expected {name} to be a vector of size equal to the number of channels in "
+                f"input, but got {name} of shape {_shape_list(value.shape)} and input of shape "
+                f"{_shape_list(input.shape)}"
+            )
+    return normalization.GroupNorm.apply(input, weight, bias, groups=num_groups, eps=eps)
+
+
+def _check_per_channel(name: str, value: Any, channels: int) -> None:
+    if value is not None and value.shape != (channels,):
+        raise RuntimeError(f"{name} should contain {channels} elements not {value.shape[0]}")
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Standardise (N, C, *) per channel, then scale by weight and add bias per channel.
+
+    In training, with the batch's statistics, and running_mean and running_var (if given)
+    move towards them by momentum, in place: mean by the batch mean, variance by the batch's
+    unbiased variance. Otherwise with running_mean and running_var, which take no gradient.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm expects input of shape (N, C, *), got {input.shape}")
+    channels = input.shape[1]
+    for name, value in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        _check_per_channel(name, value, channels)
+    if training:
+        if input.shape[0] * math.prod(input.shape[2:]) == 1:
+            raise ValueError(
+                "Expected more than 1 value per channel when training, got input size "
+                f"{input.shape}"
+            )
+        if eps <= 0:
+            raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+        return normalization.BatchNorm.apply(
+            input,
+            weight,
+            bias,
+            running_mean=None if running_mean is None else running_mean.data,
+            running_var=None if running_var is None else running_var.data,
+            momentum=momentum,
+            eps=eps,
+        )
+    if eps < 0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if running_mean is None or running_var is None:
+        missing = "running_mean" if running_mean is None else "running_var"
+        raise RuntimeError(f"{missing} must be defined in evaluation mode")
+    return normalization.FrozenBatchNorm.apply(
+        input, weight, bias, mean=running_mean.data, var=running_var.data, eps=eps
+    )
 
 
 # ---- embeddings -----------------------------------------------------------------------
