@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -197,3 +199,260 @@ def test_repr_nests_like_torch() -> None:
 def test_forward_is_required() -> None:
     with pytest.raises(NotImplementedError, match="Module has no forward"):
         nn.Module()(gt.ones(1))
+
+
+# ---- buffers ------------------------------------------------------------------------------
+
+
+class Counter(nn.Module):
+    """A layer with a persistent buffer (a count) and a non-persistent one (a cache)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(np.ones(2, dtype=np.float32))
+        self.register_buffer("steps", gt.tensor(np.array(0)))
+        self.register_buffer("cache", gt.zeros(2), persistent=False)
+        self.register_buffer("empty", None)
+
+    def forward(self, x: gt.Tensor) -> gt.Tensor:
+        self.steps.add_(1)
+        return x * self.scale
+
+
+def test_buffers_are_listed_read_as_attributes_and_kept_apart_from_parameters() -> None:
+    model = nn.Sequential(Counter(), nn.Linear(2, 2))
+    assert [name for name, _ in model.named_buffers()] == ["0.steps", "0.cache"]
+    assert [name for name, _ in model.named_parameters()] == ["0.scale", "1.weight", "1.bias"]
+    assert list(model.buffers()) == [model[0].steps, model[0].cache]
+    assert list(model[0].named_buffers(prefix="counter")) == [
+        ("counter.steps", model[0].steps),
+        ("counter.cache", model[0].cache),
+    ]
+    assert list(model.buffers(recurse=False)) == []
+    assert model.get_buffer("0.steps") is model[0].steps
+
+
+def test_the_state_dict_holds_persistent_buffers_after_parameters_as_torch_orders_them() -> None:
+    model = nn.Sequential(Counter(), nn.Linear(2, 2))
+    model(gt.ones(2))
+    state = model.state_dict()
+    assert list(state) == ["0.scale", "0.steps", "1.weight", "1.bias"]
+    assert state["0.steps"] == 1 and state["0.steps"].dtype == np.int64
+    state["0.steps"] = np.array(7)
+    model.load_state_dict(state)
+    assert model[0].steps.item() == 7
+    with pytest.raises(RuntimeError, match=r"Missing key\(s\) in state_dict: '0.steps'"):
+        model.load_state_dict({k: v for k, v in state.items() if k != "0.steps"})
+
+
+def test_assigning_to_a_buffer_replaces_it_and_only_a_tensor_or_none_will_do() -> None:
+    counter = Counter()
+    counter.cache = gt.ones(3)
+    assert counter.get_buffer("cache").shape == (3,)
+    counter.cache = None
+    assert [name for name, _ in counter.named_buffers()] == ["steps"]
+    with pytest.raises(TypeError, match="cannot assign 'int' as buffer 'steps'"):
+        counter.steps = 3  # type: ignore[assignment]
+    del counter.steps
+    assert list(counter.named_buffers()) == [] and "steps" not in counter.state_dict()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "error", "message"),
+    [
+        ("a.b", None, KeyError, "buffer name can.*t contain"),
+        ("", None, KeyError, "buffer name can.*t be empty"),
+        ("scale", None, KeyError, "attribute 'scale' already exists"),
+        ("forward", None, KeyError, "attribute 'forward' already exists"),
+        ("cache", [1.0], TypeError, "cannot assign 'list' object to buffer 'cache'"),
+    ],
+)
+def test_register_buffer_refuses_what_torch_refuses(
+    name: str, value: Any, error: type, message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        Counter().register_buffer(name, value)
+
+
+def test_register_buffer_before_init_is_an_error() -> None:
+    class Forgetful(nn.Module):
+        def __init__(self) -> None:
+            self.register_buffer("steps", gt.zeros(1))
+
+    with pytest.raises(AttributeError, match=r"cannot assign buffer before Module\.__init__"):
+        Forgetful()
+
+
+def test_a_buffer_can_become_non_persistent_and_back() -> None:
+    counter = Counter()
+    counter.register_buffer("steps", counter.steps, persistent=False)
+    assert "steps" not in counter.state_dict()
+    counter.register_buffer("steps", counter.steps)
+    assert "steps" in counter.state_dict()
+
+
+def test_to_converts_floating_buffers_and_keeps_integer_ones() -> None:
+    counter = Counter().double()
+    assert counter.cache.dtype == np.float64 and counter.steps.dtype == np.int64
+    assert counter.to(gt.float32).cache.dtype == np.float32
+
+
+def test_registering_a_parameter_or_a_module_under_a_buffer_name_replaces_the_buffer() -> None:
+    counter = Counter()
+    counter.cache = nn.Parameter(np.zeros(2, dtype=np.float32))
+    assert "cache" not in dict(counter.named_buffers())
+    assert "cache" in dict(counter.named_parameters())
+
+
+# ---- traversal and lookups --------------------------------------------------------------
+
+
+def test_named_modules_can_list_a_shared_module_under_each_name() -> None:
+    shared = nn.Linear(2, 2)
+    model = nn.Sequential(shared, nn.ReLU(), shared)
+    assert [name for name, _ in model.named_modules()] == ["", "0", "1"]
+    names = [name for name, _ in model.named_modules(remove_duplicate=False)]
+    assert names == ["", "0", "1", "2"]
+    assert [name for name, _ in model.named_modules(prefix="net")] == ["net", "net.0", "net.1"]
+    memo = {shared}
+    assert [name for name, _ in model.named_modules(memo)] == ["", "1"]
+    everything = [name for name, _ in model.named_parameters(remove_duplicate=False)]
+    assert everything == ["0.weight", "0.bias", "2.weight", "2.bias"]
+
+
+def test_named_modules_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    for library in (nn, torch.nn):
+        shared = library.Linear(2, 2)
+        model = library.Sequential(shared, library.Sequential(library.ReLU(), shared))
+        names = [name for name, _ in model.named_modules(remove_duplicate=False)]
+        assert names == ["", "0", "1", "1.0", "1.1"]
+        names = [name for name, _ in model.named_parameters(remove_duplicate=False)]
+        assert names == ["0.weight", "0.bias", "1.1.weight", "1.1.bias"]
+
+
+def test_get_submodule_and_get_parameter_follow_dotted_paths() -> None:
+    model = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.ReLU(), nn.Linear(3, 1)))
+    assert model.get_submodule("") is model
+    assert model.get_submodule("1.1") is model[1][1]  # type: ignore[index]
+    assert model.get_parameter("1.1.weight") is model[1][1].weight  # type: ignore[index]
+    with pytest.raises(AttributeError, match="Sequential has no attribute `2`"):
+        model.get_submodule("2")
+    with pytest.raises(AttributeError, match=r"`weight` is not an nn\.Module"):
+        model.get_submodule("0.weight")
+    with pytest.raises(AttributeError, match=r"`in_features` is not an nn\.Parameter"):
+        model.get_parameter("0.in_features")
+    with pytest.raises(AttributeError, match="`weight` is not a buffer"):
+        model.get_buffer("0.weight")
+    with pytest.raises(AttributeError, match="Linear has no attribute `scale`"):
+        model.get_parameter("0.scale")
+
+
+def test_counting_parameters_the_way_users_do() -> None:
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.LayerNorm(8), nn.Linear(8, 2))
+    assert sum(p.numel() for p in model.parameters()) == 4 * 8 + 8 + 8 + 8 + 8 * 2 + 2
+    model[0].requires_grad_(False)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert trainable == 8 + 8 + 8 * 2 + 2
+
+
+def test_apply_initialises_each_linear_as_users_write_it() -> None:
+    def initialise(module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            nn.init.zeros_(module.weight)
+
+    model = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Linear(2, 2)))
+    assert model.apply(initialise) is model
+    assert all(not m.weight.data.any() for m in model.modules() if isinstance(m, nn.Linear))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda m: m.add_module("a.b", nn.ReLU()), KeyError, "module name can.*t contain"),
+        (lambda m: m.add_module("forward", nn.ReLU()), KeyError, "'forward' already exists"),
+        (lambda m: m.add_module("x", 3), TypeError, "int is not a Module subclass"),
+        (lambda m: m.register_parameter("", None), KeyError, "parameter name can.*t be empty"),
+        (
+            lambda m: m.register_parameter("w", gt.ones(1)),
+            TypeError,
+            "cannot assign 'Tensor' object to parameter 'w'",
+        ),
+    ],
+)
+def test_registration_refuses_names_and_values_torch_refuses(
+    call: Any, error: type, message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        call(nn.Module())
+
+
+# ---- containers by key and of parameters ------------------------------------------------
+
+
+def test_module_dict_keeps_modules_by_name_in_order() -> None:
+    layers = nn.ModuleDict({"encode": nn.Linear(2, 3), "act": nn.ReLU()})
+    layers["decode"] = nn.Linear(3, 2)
+    assert list(layers) == list(layers.keys()) == ["encode", "act", "decode"]
+    assert "act" in layers and len(layers) == 3
+    assert [name for name, _ in layers.named_parameters()] == [
+        "encode.weight",
+        "encode.bias",
+        "decode.weight",
+        "decode.bias",
+    ]
+    assert isinstance(layers.pop("act"), nn.ReLU) and "act" not in layers
+    layers.update([("act", nn.Tanh())])
+    assert list(layers.items())[-1][0] == "act"
+    del layers["encode"]
+    assert list(layers.state_dict()) == ["decode.weight", "decode.bias"]
+    layers.clear()
+    assert len(layers) == 0 and list(layers.parameters()) == []
+
+
+def test_module_dict_refuses_what_torch_refuses() -> None:
+    with pytest.raises(TypeError, match="should be called with an iterable"):
+        nn.ModuleDict(3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="element #0 has length 1; 2 is required"):
+        nn.ModuleDict([("a",)])
+    with pytest.raises(KeyError, match="attribute 'keys' already exists"):
+        nn.ModuleDict({"keys": nn.ReLU()})
+
+
+def test_parameter_list_registers_tensors_as_parameters() -> None:
+    params = nn.ParameterList([gt.ones(2), nn.Parameter(np.zeros(3, dtype=np.float32))])
+    params.append(gt.zeros(1, 2))
+    params += [gt.ones(4)]
+    assert len(params) == 4 and all(isinstance(p, nn.Parameter) for p in params)
+    assert [name for name, _ in params.named_parameters()] == ["0", "1", "2", "3"]
+    assert params[-1].shape == (4,) and len(params[1:3]) == 2
+    params[0] = gt.ones(5)
+    assert params[0].shape == (5,) and params[0].requires_grad
+    with pytest.raises(IndexError, match="index 4 is out of range"):
+        params[4]
+    with pytest.raises(RuntimeError, match="should not be called"):
+        params()
+    with pytest.raises(TypeError, match="extend should be called with an iterable"):
+        params.extend(gt.ones(2))
+
+
+def test_parameter_dict_registers_by_key_and_sorts_a_plain_dict_as_torch() -> None:
+    params = nn.ParameterDict({"b": gt.ones(2), "a": gt.zeros(3)})
+    assert list(params) == ["a", "b"]  # torch sorts the keys of a plain dict
+    params["c"] = gt.ones(1)
+    assert list(params.state_dict()) == ["a", "b", "c"]
+    assert params.get("missing") is None and "c" in params
+    assert isinstance(params.pop("a"), nn.Parameter) and list(params.keys()) == ["b", "c"]
+    params.clear()
+    assert len(params) == 0
+
+
+def test_container_reprs_match_torch() -> None:
+    torch = pytest.importorskip("torch")
+    ours = nn.ModuleDict({"lin": nn.Linear(2, 3), "act": nn.ReLU()})
+    theirs = torch.nn.ModuleDict({"lin": torch.nn.Linear(2, 3), "act": torch.nn.ReLU()})
+    assert repr(ours) == repr(theirs)
+    ours_list = nn.ParameterList([gt.ones(3, 4), gt.ones(2)])
+    theirs_list = torch.nn.ParameterList([torch.ones(3, 4), torch.ones(2)])
+    # torch names its dtypes torch.float32; gradtrain's are NumPy's, float32
+    assert repr(ours_list) == repr(theirs_list).replace("torch.float32", "float32")

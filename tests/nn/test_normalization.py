@@ -3,6 +3,7 @@ buffers, reprs and errors. The ops' gradients against central differences are in
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -198,3 +199,163 @@ def test_running_statistics_after_20_training_steps_equal_torch(dtype: Any) -> N
     theirs.eval()
     x = rng.standard_normal((3, 6)).astype(dtype)
     assert_close(ours(gt.tensor(x)), theirs(torch.tensor(x)), dtype, "evaluation output")
+
+
+def test_a_state_dict_without_num_batches_tracked_loads_and_keeps_the_count() -> None:
+    """As torch's _load_from_state_dict: a state dict from before the count existed (or from
+    NumPy, without torch's version metadata) loads strictly, and the count stays."""
+    layer = nn.BatchNorm1d(3)
+    layer(gt.tensor(normal(4, 3)))
+    state = layer.state_dict()
+    del state["num_batches_tracked"]
+    state["running_mean"] = np.full(3, 0.5, np.float32)
+    assert layer.load_state_dict(state) == ([], [])
+    assert layer.num_batches_tracked is not None and layer.num_batches_tracked.item() == 1
+    np.testing.assert_array_equal(layer.running_mean.data, np.full(3, 0.5))  # type: ignore[union-attr]
+    model = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3))
+    state = model.state_dict()
+    del state["1.num_batches_tracked"]
+    model.load_state_dict(state)
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.BatchNorm1d(3))
+    their_state = {name: torch.from_numpy(value) for name, value in state.items()}
+    theirs.load_state_dict(their_state)  # torch takes it too
+
+
+def test_to_converts_the_running_statistics_but_not_the_count() -> None:
+    layer = nn.BatchNorm2d(2).double()
+    assert layer.running_mean is not None and layer.running_mean.dtype == np.float64
+    assert layer.num_batches_tracked is not None and layer.num_batches_tracked.dtype == np.int64
+    layer(gt.tensor(normal(2, 2, 3, 3)))
+    assert layer.running_var is not None and layer.running_var.dtype == np.float64
+
+
+def test_without_running_statistics_there_are_no_buffers_and_eval_uses_the_batch() -> None:
+    layer = nn.BatchNorm1d(3, track_running_stats=False).eval()
+    assert list(layer.named_buffers()) == [] and list(layer.state_dict()) == ["weight", "bias"]
+    out = layer(gt.tensor(normal(5, 3)))
+    np.testing.assert_allclose(out.data.mean(axis=0), 0, atol=1e-6)
+
+
+def test_evaluation_uses_and_keeps_the_running_statistics() -> None:
+    layer = nn.BatchNorm1d(2)
+    for _ in range(3):
+        layer(gt.tensor(normal(6, 2) * 3 + 1))
+    state = layer.state_dict()
+    layer.eval()
+    x = normal(4, 2)
+    out = layer(gt.tensor(x)).data
+    expected = (x - state["running_mean"]) / np.sqrt(state["running_var"] + 1e-5)
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
+    for name, value in layer.state_dict().items():
+        np.testing.assert_array_equal(value, state[name])
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda L, x: L.nn.BatchNorm1d(3)(x.reshape(2, 3, 1, 1)), ValueError, "got 4D input"),
+        (lambda L, x: L.nn.BatchNorm2d(3)(x), ValueError, r"expected 4D input \(got 2D input\)"),
+        (
+            lambda L, x: L.nn.BatchNorm1d(3)(x[:1]),
+            ValueError,
+            "Expected more than 1 value per channel when training",
+        ),
+        (
+            lambda L, x: L.nn.functional.batch_norm(x, None, None),
+            RuntimeError,
+            "running_mean must be defined in evaluation mode",
+        ),
+        (
+            lambda L, x: L.nn.functional.batch_norm(x, L.zeros(2), L.ones(3)),
+            RuntimeError,
+            "running_mean should contain 3 elements not 2",
+        ),
+        (
+            lambda L, x: L.nn.functional.batch_norm(x, None, None, L.ones(2), training=True),
+            RuntimeError,
+            "weight should contain 3 elements not 2",
+        ),
+        (
+            lambda L, x: L.nn.functional.batch_norm(x, None, None, training=True, eps=0.0),
+            ValueError,
+            "eps must be positive during training",
+        ),
+        (lambda L, x: L.nn.GroupNorm(2, 3), ValueError, r"num_channels \(3\) must be divisible"),
+        (
+            lambda L, x: L.nn.functional.group_norm(x, 2),
+            RuntimeError,
+            "Expected number of channels in input to be divisible by num_groups",
+        ),
+        (
+            lambda L, x: L.nn.functional.group_norm(x[0], 1),
+            RuntimeError,
+            "Expected at least 2 dimensions for input tensor but received 1",
+        ),
+        (
+            lambda L, x: L.nn.functional.group_norm(x, 3, L.ones(2)),
+            RuntimeError,
+            "Expected weight to be a vector of size equal to the number of channels",
+        ),
+        (
+            lambda L, x: L.nn.functional.rms_norm(x, (2,)),
+            RuntimeError,
+            "Given normalized_shape=",
+        ),
+        (
+            lambda L, x: L.nn.functional.rms_norm(x, (3,), L.ones(2)),
+            RuntimeError,
+            "Expected weight to be of same shape as normalized_shape",
+        ),
+    ],
+)
+def test_norms_reject_what_torch_rejects(call: Any, error: type, message: str) -> None:
+    x = normal(2, 3).astype(np.float32)
+    for library in (gt, torch):
+        with pytest.raises(error, match=message):
+            call(library, library.tensor(x))
+
+
+# ---- GroupNorm and RMSNorm --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    ("groups", "options"),
+    [(2, {}), (1, {"eps": 1e-3}), (6, {}), (3, {"affine": False}), (2, {"bias": False})],
+    ids=str,
+)
+@pytest.mark.parametrize("shape", [(4, 6), (2, 6, 5), (1, 6, 3, 3), (3, 6, 1, 1)], ids=str)
+def test_group_norm_matches_torch(
+    dtype: Any, groups: int, options: dict[str, Any], shape: tuple[int, ...]
+) -> None:
+    if groups == 6 and math.prod(shape[2:]) == 1 and dtype == np.float32:
+        pytest.skip("one value a group: x_hat is 0, and torch's float32 gradient is noise of 1e-4")
+    ours, theirs = nn.GroupNorm(groups, 6, **options), torch.nn.GroupNorm(groups, 6, **options)
+    randomize(theirs)
+    assert_same_layout(ours, theirs)
+    assert repr(ours) == repr(theirs)
+    compare_with_torch(ours, theirs, [normal(*shape)], dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    ("shape", "options"),
+    [((5,), {}), ((3, 5), {"eps": 1e-3}), ((5,), {"elementwise_affine": False})],
+    ids=str,
+)
+@pytest.mark.parametrize("scale", [1.0, 1e-6], ids=["unit", "tiny"])  # tiny: eps dominates
+def test_rms_norm_matches_torch(
+    dtype: Any, shape: tuple[int, ...], options: dict[str, Any], scale: float
+) -> None:
+    ours, theirs = nn.RMSNorm(shape, **options), torch.nn.RMSNorm(shape, **options)
+    randomize(theirs)
+    assert_same_layout(ours, theirs)
+    assert repr(ours) == repr(theirs)
+    compare_with_torch(ours, theirs, [normal(4, *shape) * scale], dtype)
+
+
+def test_rms_norm_eps_none_is_the_machine_epsilon_of_the_input() -> None:
+    for dtype in (np.float32, np.float64):
+        x = gt.tensor(np.full((1, 4), 1e-4, dtype))
+        expected = 1e-4 / np.sqrt(1e-8 + np.finfo(dtype).eps)
+        np.testing.assert_allclose(nn.RMSNorm(4, dtype=dtype)(x).data, expected, rtol=1e-6)

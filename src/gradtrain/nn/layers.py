@@ -1,11 +1,11 @@
-"""The layers that are not activations: Linear, Sequential, ModuleList, Dropout, Flatten,
-Identity."""
+"""The layers that are not activations: Linear, Dropout, Flatten, Identity, and the containers
+Sequential, ModuleList, ModuleDict, ParameterList and ParameterDict."""
 
 from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from typing import Any, TypeVar, cast, overload
 
 import numpy as np
@@ -157,3 +157,235 @@ class Identity(Module):
 
     def forward(self, input: Any) -> Any:
         return input
+
+
+# ---- containers by key, and of parameters ------------------------------------------------
+
+
+def _pairs(kind: str, entries: Any, sort_plain_dicts: bool = False) -> Iterator[tuple[Any, Any]]:
+    """The (key, value) pairs of what `kind`.update was given, checked as torch checks them: a
+    mapping's items (a plain dict's sorted by key where torch sorts them) or 2-item entries."""
+    if not isinstance(entries, Iterable):
+        raise TypeError(
+            f"{kind}.update should be called with an iterable of key/value pairs, but got "
+            f"{type(entries).__name__}"
+        )
+    if isinstance(entries, (Mapping, ModuleDict, ParameterDict)):
+        items = list(entries.items())
+        plain = isinstance(entries, Mapping) and not isinstance(entries, OrderedDict)
+        yield from sorted(items) if sort_plain_dicts and plain else items
+        return
+    for position, entry in enumerate(entries):
+        if not isinstance(entry, Iterable):
+            raise TypeError(
+                f"{kind} update sequence element #{position} should be Iterable; is"
+                f"{type(entry).__name__}"
+            )
+        pair = list(entry)
+        if len(pair) != 2:
+            raise ValueError(
+                f"{kind} update sequence element #{position} has length {len(pair)}; 2 is required"
+            )
+        yield pair[0], pair[1]
+
+
+class ModuleDict(Module):
+    """Modules by name, in insertion order, registered as sub-modules; no forward of its own."""
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable[Any] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def clear(self) -> None:
+        for key in list(self._modules):
+            del self[key]
+
+    def pop(self, key: str) -> Module:
+        module = self[key]
+        del self[key]
+        return module
+
+    def keys(self) -> KeysView[str]:
+        return self._modules.keys()
+
+    def items(self) -> ItemsView[str, Module]:
+        return self._modules.items()
+
+    def values(self) -> ValuesView[Module]:
+        return self._modules.values()
+
+    def update(self, modules: Mapping[str, Module] | Iterable[Any]) -> None:
+        """Add or replace modules from a mapping or from (name, module) pairs."""
+        for key, module in _pairs("ModuleDict", modules):
+            self[key] = module
+
+
+def _describe_entry(key: Any, value: Any) -> str:
+    """One line of a ParameterList's or ParameterDict's repr, as torch writes it."""
+    if isinstance(value, Tensor):
+        kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+        size = "x".join(str(size) for size in value.shape)
+        return f"  ({key}): {kind} containing: [{value.dtype} of size {size}]"
+    return f"  ({key}): Object of type: {type(value).__name__}"
+
+
+def _as_parameter(value: Any) -> Any:
+    """A tensor becomes a Parameter (sharing its data), as torch's parameter containers do."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+_Parameters = TypeVar("_Parameters", bound="ParameterList")
+
+
+class ParameterList(Module):
+    """Parameters in a list, registered as this module's "0", "1", ...; a tensor put in becomes
+    a Parameter. Not callable."""
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self.extend(values)
+
+    def _name_of(self, index: int) -> str:
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} is out of range")
+        return str(index % len(self))
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+
+    @overload
+    def __getitem__(self: _Parameters, index: slice) -> _Parameters: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return type(self)(self[i] for i in range(*index.indices(len(self))))
+        return getattr(self, self._name_of(index))
+
+    def __setitem__(self, index: int, value: Any) -> None:
+        setattr(self, self._name_of(index), _as_parameter(value))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self[i] for i in range(len(self)))
+
+    def __iadd__(self: _Parameters, values: Iterable[Any]) -> _Parameters:
+        return self.extend(values)
+
+    def append(self: _Parameters, value: Any) -> _Parameters:
+        self._size += 1
+        self[self._size - 1] = value
+        return self
+
+    def extend(self: _Parameters, values: Iterable[Any]) -> _Parameters:
+        if not isinstance(values, Iterable) or isinstance(values, Tensor):
+            raise TypeError(
+                "ParameterList.extend should be called with an iterable, but got "
+                f"{type(values).__name__}"
+            )
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(_describe_entry(index, value) for index, value in enumerate(self))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("ParameterList should not be called.")
+
+
+class ParameterDict(Module):
+    """Parameters by name, in insertion order, registered under their keys; a tensor put in
+    becomes a Parameter. Not callable."""
+
+    def __init__(self, parameters: Mapping[str, Any] | Iterable[Any] | None = None) -> None:
+        super().__init__()
+        self._keys: dict[str, None] = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, self._attribute(key))
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        attribute = self._attribute(key)
+        self._keys[key] = None
+        setattr(self, attribute, _as_parameter(value))
+
+    def __delitem__(self, key: str) -> None:
+        del self._keys[key]
+        delattr(self, key)
+
+    def _attribute(self, key: Any) -> str:
+        if not isinstance(key, str):
+            raise TypeError(
+                "Index given to ParameterDict cannot be used as a key as it is not a string "
+                f"(type is '{type(key).__name__}')"
+            )
+        return key
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def keys(self) -> KeysView[str]:
+        return self._keys.keys()
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        return ((key, self[key]) for key in self._keys)
+
+    def values(self) -> Iterator[Any]:
+        return (self[key] for key in self._keys)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default  # noqa: SIM401 (this is get)
+
+    def pop(self, key: str) -> Any:
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self) -> None:
+        for key in list(self._keys):
+            del self[key]
+
+    def update(self, parameters: Mapping[str, Any] | Iterable[Any]) -> None:
+        """Add or replace entries from a mapping or from (key, value) pairs; as in torch, a
+        plain dict's entries go in sorted by key, an OrderedDict's in its order."""
+        for key, value in _pairs("ParameterDict", parameters, sort_plain_dicts=True):
+            self[key] = value
+
+    def extra_repr(self) -> str:
+        return "\n".join(_describe_entry(key, value) for key, value in self.items())
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("ParameterDict should not be called.")
