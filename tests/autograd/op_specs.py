@@ -60,6 +60,7 @@ from hypothesis.extra import numpy as hnp
 import gradtrain as gt
 from gradtrain.autograd import Function
 from gradtrain.autograd.ops import (
+    activations,
     elementwise,
     indexing,
     linalg,
@@ -1366,6 +1367,61 @@ SPECS: dict[str, Spec] = {
         scale_by_mask,
         [Input(normal, (2, 3))],
         reference=lambda L, x: x * L.tensor(DROPOUT_MASK).to(x.dtype),
+    ),
+    # nn: activations
+    "silu": Spec(
+        activations.Silu,
+        lambda L, x: L.nn.functional.silu(x),
+        [Input(normal, (2, 3))],
+        vary=one_shape(),
+    ),
+    "silu_large": Spec(
+        activations.Silu, lambda L, x: L.nn.functional.silu(x), [Input(LARGE, (6,))], smooth=False
+    ),
+    "elu": Spec(
+        activations.Elu,
+        lambda L, x: L.nn.functional.elu(x),
+        [Input(away_from_zero, (2, 3))],
+        vary=one_shape(),
+    ),
+    "elu_alpha": Spec(
+        activations.Elu,
+        lambda L, x, alpha: L.nn.functional.elu(x, alpha=alpha),
+        [Input(away_from_zero, (2, 3))],
+        {"alpha": 0.3},
+        vary=st.sampled_from([0.3, 2.0, -0.5]).map(lambda a: Example((), {"alpha": a})),
+    ),
+    "elu_at_zero": Spec(
+        activations.Elu,
+        lambda L, x: L.nn.functional.elu(x, alpha=0.5),
+        [Input(fixed([0.0, -0.0, 1e-30, -1e4, 1e4]), (5,))],
+        smooth=False,
+    ),
+    "softplus": Spec(
+        activations.Softplus,
+        lambda L, x: L.nn.functional.softplus(x),
+        [Input(normal, (2, 3))],
+        vary=one_shape(),
+    ),
+    "softplus_beta_threshold": Spec(
+        activations.Softplus,
+        lambda L, x: L.nn.functional.softplus(x, beta=2.0, threshold=1.0),
+        [Input(on_even_grid, (3, 4))],  # never near the switch at x = 0.5
+    ),
+    "softplus_large": Spec(
+        activations.Softplus,
+        lambda L, x: L.nn.functional.softplus(x, beta=0.5),
+        [Input(LARGE, (6,))],
+        smooth=False,
+    ),
+    "mish": Spec(
+        activations.Mish,
+        lambda L, x: L.nn.functional.mish(x),
+        [Input(normal, (2, 3))],
+        vary=one_shape(),
+    ),
+    "mish_large": Spec(
+        activations.Mish, lambda L, x: L.nn.functional.mish(x), [Input(LARGE, (6,))], smooth=False
     ),
     # nn: normalisation
     "layer_norm": Spec(

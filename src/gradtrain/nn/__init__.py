@@ -1,7 +1,19 @@
 """Neural-network building blocks, as torch.nn: Module, layers, activations, losses, init."""
 
 from . import functional, init, utils
-from .activations import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activations import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from .embedding import Embedding
 from .layers import (
     Dropout,
@@ -19,6 +31,7 @@ from .module import Module, Parameter
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm, RMSNorm
 
 __all__ = [
+    "ELU",
     "GELU",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
@@ -37,6 +50,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "Mish",
     "Module",
     "ModuleDict",
     "ModuleList",
@@ -47,8 +61,10 @@ __all__ = [
     "RMSNorm",
     "ReLU",
     "Sequential",
+    "SiLU",
     "Sigmoid",
     "Softmax",
+    "Softplus",
     "Tanh",
     "functional",
     "init",

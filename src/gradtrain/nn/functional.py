@@ -11,8 +11,8 @@ import numpy as np
 
 from ..autograd import Tensor
 from ..autograd.function import mark_changed
+from ..autograd.ops import activations, normalization
 from ..autograd.ops import embedding as embedding_ops
-from ..autograd.ops import normalization
 from ..autograd.ops.elementwise import LeakyRelu
 from ..autograd.tensor import tensor_argument
 from ..random import default_generator
@@ -50,6 +50,27 @@ def gelu(input: Tensor, approximate: Literal["none", "tanh"] = "none") -> Tensor
     if approximate not in ("none", "tanh"):
         raise ValueError(f"approximate must be 'none' or 'tanh', not {approximate!r}")
     return ops.Gelu.apply(input, approximate=approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x). inplace is accepted for torch's signature; the result is a new tensor
+    (the engine records no in-place ops), with the same values and gradients."""
+    return activations.Silu.apply(input)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, alpha * (exp(x) - 1) elsewhere; inplace as for silu."""
+    return activations.Elu.apply(input, alpha=alpha)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta * x)) / beta, smooth ReLU; x itself where beta * x > threshold."""
+    return activations.Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x)); inplace as for silu."""
+    return activations.Mish.apply(input)
 
 
 def softmax(input: Tensor, dim: int = -1) -> Tensor:
