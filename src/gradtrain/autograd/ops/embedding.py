@@ -13,7 +13,7 @@ def sum_rows_by_index(grads: Any, indices: Any) -> tuple[Any, Any, Any]:
 
     Sorting the indices and summing each run of equal ones with one np.add.reduceat is 1.1
     to 4 times as fast as np.add.at for every table size we measured, and 2 to 20 times as
-    fast as a np.bincount per column (benchmarks/embedding.py prints the comparison).
+    fast as a np.bincount per column (benchmarks/normalization.py prints the comparison).
     """
     order = xp.argsort(indices)
     ordered = indices[order]
