@@ -21,11 +21,12 @@ from ..function import Function
 
 
 class RowMeans:
-    """Means along each row of (M, K) arrays, kept as a column (M, 1)."""
+    """Means along each row of arrays of `shape` (M, K), kept as a column (M, 1)."""
 
-    def __init__(self, width: int, dtype: Any) -> None:
-        self.width = width
-        self.weights = xp.full(width, 1 / max(width, 1), dtype=dtype)
+    def __init__(self, shape: tuple[int, ...], dtype: Any) -> None:
+        self.shape = shape
+        self.width = shape[1]
+        self.weights = xp.full(self.width, 1 / max(self.width, 1), dtype=dtype)
 
     def mean(self, a: Any) -> Any:
         return (a @ self.weights)[:, None]
@@ -36,9 +37,10 @@ class RowMeans:
 
 
 class ChannelMeans:
-    """Means of (N, C, S) arrays over N and S for each channel, kept as (1, C, 1)."""
+    """Means of arrays of `shape` (N, C, S) over N and S for each channel, kept as (1, C, 1)."""
 
     def __init__(self, shape: tuple[int, ...], dtype: Any) -> None:
+        self.shape = shape
         self.count = shape[0] * shape[2]
         self.weights = xp.full(shape[2], 1 / max(self.count, 1), dtype=dtype)
 
@@ -102,7 +104,7 @@ class LayerNorm(Function):
 
     def forward(self, x: Any, weight: Any, bias: Any, *, dims: int, eps: float) -> Any:
         rows = as_rows(x, dims)
-        self.dims, self.means = dims, RowMeans(rows.shape[1], x.dtype)
+        self.dims, self.means = dims, RowMeans(rows.shape, x.dtype)
         x_hat, inverse_std, _, _ = standardize(rows, self.means, eps)
         x_hat = x_hat.reshape(x.shape)
         self.saved = (x_hat, inverse_std, weight)
@@ -142,7 +144,7 @@ class RMSNorm(Function):
 
     def forward(self, x: Any, weight: Any, *, dims: int, eps: float) -> Any:
         rows = as_rows(x, dims)
-        self.dims, self.means = dims, RowMeans(rows.shape[1], x.dtype)
+        self.dims, self.means = dims, RowMeans(rows.shape, x.dtype)
         inverse_rms = 1 / xp.sqrt(self.means.mean_product(rows, rows) + eps)
         x_hat = (rows * inverse_rms).reshape(x.shape)
         self.saved = (x_hat, inverse_rms, weight)
@@ -202,6 +204,22 @@ def scaled_grad(grad: Any, weight: Any) -> tuple[Any, bool]:
     return (grad, False) if weight is None else (grad * per_channel(weight), True)
 
 
+def per_channel_norm_backward(fn: Function, grad: Any, means: Means) -> Any:
+    """The backward of a norm that standardised x (N, C, *) viewed as `means`' shape (rows of
+    groups, or (N, C, S) itself), then scaled and shifted it per channel: group and batch
+    norm. fn saved x_hat as (N, C, S), 1/std and the weight."""
+    x_hat, inverse_std, weight = fn.saved
+    grad_channels = grad.reshape(x_hat.shape)
+    grad_weight, grad_bias = affine_grads(fn, grad_channels, x_hat)
+    grad_x = None
+    if fn.needs_grad(0):
+        grad_hat, owned = scaled_grad(grad_channels, weight)
+        grad_x = standardize_backward(
+            grad_hat.reshape(means.shape), x_hat.reshape(means.shape), inverse_std, means, owned
+        ).reshape(grad.shape)
+    return grad_x, grad_weight, grad_bias
+
+
 class GroupNorm(Function):
     """Standardise x (N, C, *) over each group of C / groups channels and all positions, then
     scale and shift per channel."""
@@ -211,24 +229,14 @@ class GroupNorm(Function):
     def forward(self, x: Any, weight: Any, bias: Any, *, groups: int, eps: float) -> Any:
         channels = as_channels(x)
         rows = x.reshape(x.shape[0] * groups, math.prod(x.shape[1:]) // groups)
-        self.means = RowMeans(rows.shape[1], x.dtype)
+        self.means = RowMeans(rows.shape, x.dtype)
         x_hat, inverse_std, _, _ = standardize(rows, self.means, eps)
         x_hat = x_hat.reshape(channels.shape)
         self.saved = (x_hat, inverse_std, weight)
         return scale_and_shift(x_hat, weight, bias).reshape(x.shape)
 
     def backward(self, grad: Any) -> Any:
-        x_hat, inverse_std, weight = self.saved
-        grad_channels = grad.reshape(x_hat.shape)
-        grad_weight, grad_bias = affine_grads(self, grad_channels, x_hat)
-        grad_x = None
-        if self.needs_grad(0):
-            grad_hat, owned = scaled_grad(grad_channels, weight)
-            rows = (inverse_std.shape[0], self.means.width)
-            grad_x = standardize_backward(
-                grad_hat.reshape(rows), x_hat.reshape(rows), inverse_std, self.means, owned
-            ).reshape(grad.shape)
-        return grad_x, grad_weight, grad_bias
+        return per_channel_norm_backward(self, grad, self.means)
 
     def reads_input(self, index: int) -> bool:
         return index == 1 and self.needs_grad(0)
@@ -270,16 +278,7 @@ class BatchNorm(Function):
         return scale_and_shift(x_hat, weight, bias).reshape(x.shape)
 
     def backward(self, grad: Any) -> Any:
-        x_hat, inverse_std, weight = self.saved
-        grad_channels = grad.reshape(x_hat.shape)
-        grad_weight, grad_bias = affine_grads(self, grad_channels, x_hat)
-        grad_x = None
-        if self.needs_grad(0):
-            grad_hat, owned = scaled_grad(grad_channels, weight)
-            grad_x = standardize_backward(grad_hat, x_hat, inverse_std, self.means, owned).reshape(
-                grad.shape
-            )
-        return grad_x, grad_weight, grad_bias
+        return per_channel_norm_backward(self, grad, self.means)
 
     def reads_input(self, index: int) -> bool:
         return index == 1 and self.needs_grad(0)
