@@ -456,3 +456,29 @@ def test_container_reprs_match_torch() -> None:
     theirs_list = torch.nn.ParameterList([torch.ones(3, 4), torch.ones(2)])
     # torch names its dtypes torch.float32; gradtrain's are NumPy's, float32
     assert repr(ours_list) == repr(theirs_list).replace("torch.float32", "float32")
+
+
+def test_container_state_dicts_are_laid_out_as_torch() -> None:
+    torch = pytest.importorskip("torch")
+    for library in (gt, torch):
+        library.manual_seed(0)
+    pairs = [
+        (
+            nn.ModuleDict({"b": nn.Linear(2, 3), "a": nn.BatchNorm1d(3)}),
+            torch.nn.ModuleDict({"b": torch.nn.Linear(2, 3), "a": torch.nn.BatchNorm1d(3)}),
+        ),
+        (
+            nn.ParameterList([gt.ones(2, 3), gt.ones(4)]),
+            torch.nn.ParameterList([torch.ones(2, 3), torch.ones(4)]),
+        ),
+        (
+            nn.ParameterDict({"z": gt.ones(2), "y": gt.ones(1, 3)}),
+            torch.nn.ParameterDict({"z": torch.ones(2), "y": torch.ones(1, 3)}),
+        ),
+    ]
+    for ours, theirs in pairs:
+        mine = ours.state_dict()
+        reference = {name: value.numpy() for name, value in theirs.state_dict().items()}
+        assert list(mine) == list(reference)
+        assert [v.shape for v in mine.values()] == [v.shape for v in reference.values()]
+        assert [v.dtype for v in mine.values()] == [v.dtype for v in reference.values()]

@@ -110,6 +110,7 @@ BATCH_NORMS = [
     ("BatchNorm1d", (6, 3)),
     ("BatchNorm1d", (4, 3, 5)),
     ("BatchNorm1d", (1, 3, 2)),  # batch 1 has two values per channel: allowed
+    ("BatchNorm1d", (4, 3, 1)),  # sequences of length 1
     ("BatchNorm2d", (2, 3, 4, 4)),
     ("BatchNorm2d", (5, 3, 1, 1)),  # 1-pixel images
     ("BatchNorm3d", (2, 3, 2, 1, 2)),
@@ -359,3 +360,15 @@ def test_rms_norm_eps_none_is_the_machine_epsilon_of_the_input() -> None:
         x = gt.tensor(np.full((1, 4), 1e-4, dtype))
         expected = 1e-4 / np.sqrt(1e-8 + np.finfo(dtype).eps)
         np.testing.assert_allclose(nn.RMSNorm(4, dtype=dtype)(x).data, expected, rtol=1e-6)
+
+
+def test_running_statistics_survive_a_save_and_load(tmp_path: Any) -> None:
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    for _ in range(3):
+        model(gt.tensor(normal(5, 3)))
+    gt.save(model.state_dict(), tmp_path / "model.npz")
+    fresh = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    fresh.load_state_dict(gt.load(tmp_path / "model.npz"))
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(fresh.state_dict()[name], value)
+    assert fresh[1].num_batches_tracked.item() == 3
