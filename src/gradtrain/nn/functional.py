@@ -211,7 +211,7 @@ def group_norm(
 
 def _check_per_channel(name: str, value: Any, channels: int) -> None:
     if value is not None and value.shape != (channels,):
-        raise RuntimeError(f"{name} should contain {channels} elements not {value.shape[0]}")
+        raise RuntimeError(f"{name} should contain {channels} elements not {value.numel()}")
 
 
 def batch_norm(
@@ -269,8 +269,8 @@ def batch_norm(
 
 # ---- embeddings -----------------------------------------------------------------------
 
-# The index dtypes torch's embedding takes, with the names its error message gives them.
-INDEX_DTYPES = {np.dtype(np.int64): "Long", np.dtype(np.int32): "Int"}
+# The index dtypes torch's embedding takes: Long and Int.
+INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32))
 
 
 def _padding_row(padding_idx: int | None, num_embeddings: int) -> int | None:
