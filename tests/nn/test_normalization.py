@@ -372,3 +372,29 @@ def test_running_statistics_survive_a_save_and_load(tmp_path: Any) -> None:
     for name, value in model.state_dict().items():
         np.testing.assert_array_equal(fresh.state_dict()[name], value)
     assert fresh[1].num_batches_tracked.item() == 3
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        nn.LayerNorm(8),
+        nn.RMSNorm(8),
+        nn.GroupNorm(2, 4),
+        nn.BatchNorm1d(4),
+        nn.BatchNorm1d(4).eval(),
+        nn.BatchNorm2d(4),
+    ],
+    ids=["layer", "rms", "group", "batch", "batch-eval", "batch2d"],
+)
+def test_each_norm_is_one_node_of_the_graph(layer: nn.Module) -> None:
+    """Fused: the output's node takes the input and the parameters themselves, not the
+    dozen intermediate results a composition of engine ops would record."""
+    shape = (3, 8) if isinstance(layer, (nn.LayerNorm, nn.RMSNorm)) else (3, 4, 2, 2)
+    if isinstance(layer, nn.BatchNorm1d):
+        shape = (3, 4, 2)
+    x = gt.tensor(normal(*shape), requires_grad=True)
+    node = layer(x).grad_fn
+    assert node is not None
+    leaves = [t for t in node.inputs if isinstance(t, gt.Tensor)]
+    assert leaves[0] is x and all(t.grad_fn is None for t in leaves)
+    assert {id(t) for t in leaves[1:]} == {id(p) for p in layer.parameters()}
