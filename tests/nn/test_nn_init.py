@@ -201,6 +201,7 @@ def test_initialising_nothing_warns_as_torch() -> None:
         lambda t, g: init.kaiming_uniform_(t, generator=g),
         lambda t, g: init.kaiming_normal_(t, generator=g),
         lambda t, g: init.orthogonal_(t, generator=g),
+        lambda t, g: init.sparse_(t, 0.5, generator=g),
     ],
 )
 def test_a_generator_of_its_own_leaves_the_global_one_alone(fill: Any) -> None:
@@ -210,3 +211,103 @@ def test_a_generator_of_its_own_leaves_the_global_one_alone(fill: Any) -> None:
     second = fill(big(4, 3), np.random.default_rng(7)).data
     assert np.array_equal(first, second)
     assert gt.random.get_rng_state() == before
+
+
+# ---- identity and sparse starts ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (3, 5), (5, 2), (0, 4)], ids=str)
+def test_eye_equals_torch(shape: tuple[int, int]) -> None:
+    torch = pytest.importorskip("torch")
+    ours = init.eye_(nn.Parameter(np.full(shape, 7.0, np.float32)))
+    theirs = torch.nn.init.eye_(torch.full(shape, 7.0))
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    assert ours.dtype == np.float32 and ours.requires_grad
+
+
+@pytest.mark.parametrize(
+    ("shape", "groups"),
+    [
+        ((4, 4, 3), 1),
+        ((6, 3, 3, 3), 1),  # more outputs than inputs: the rest stay zero
+        ((2, 5, 4, 2), 1),  # an even kernel: its centre is size // 2
+        ((6, 2, 3, 3), 3),
+        ((4, 3, 1, 3, 3), 2),
+    ],
+    ids=str,
+)
+def test_dirac_equals_torch(shape: tuple[int, ...], groups: int) -> None:
+    torch = pytest.importorskip("torch")
+    ours = init.dirac_(nn.Parameter(np.full(shape, 7.0)), groups)
+    theirs = torch.nn.init.dirac_(torch.full(shape, 7.0, dtype=torch.float64), groups)
+    np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+def test_a_dirac_convolution_passes_its_input_through() -> None:
+    weight = init.dirac_(nn.Parameter(np.empty((3, 3, 3, 3))))
+    image = np.random.default_rng(0).standard_normal((3, 5, 5))
+    padded = np.pad(image, ((0, 0), (1, 1), (1, 1)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(1, 2))
+    out = np.einsum("oikl,ihwkl->ohw", weight.data, windows)
+    np.testing.assert_allclose(out, image)
+
+
+@pytest.mark.parametrize("sparsity", [0.1, 0.5, 0.95])
+def test_sparse_zeroes_the_same_number_of_rows_in_each_column(sparsity: float) -> None:
+    gt.manual_seed(0)
+    rows, columns = 200, 300
+    values = init.sparse_(big(rows, columns), sparsity, std=0.5).data
+    zeros = math.ceil(sparsity * rows)
+    np.testing.assert_array_equal((values == 0).sum(axis=0), np.full(columns, zeros))
+    nonzero = values[values != 0]
+    # Four standard errors of the sample mean and standard deviation.
+    assert nonzero.mean() == pytest.approx(0.0, abs=4 * 0.5 / math.sqrt(nonzero.size))
+    assert nonzero.std() == pytest.approx(0.5, rel=4 / math.sqrt(2 * nonzero.size))
+    # The zeroed rows differ from column to column (torch draws a permutation per column).
+    assert len({tuple(np.flatnonzero(column == 0)) for column in values.T}) == columns
+
+
+def test_sparse_has_the_layout_of_torchs() -> None:
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    theirs = torch.nn.init.sparse_(torch.empty(60, 40), 0.3).numpy()
+    ours = init.sparse_(big(60, 40), 0.3).data
+    np.testing.assert_array_equal((ours == 0).sum(axis=0), (theirs == 0).sum(axis=0))
+    assert ours[ours != 0].std() == pytest.approx(theirs[theirs != 0].std(), rel=0.1)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda L, t: L.nn.init.eye_(t), "Only tensors with 2 dimensions are supported"),
+        (lambda L, t: L.nn.init.sparse_(t, 0.1), "Only tensors with 2 dimensions are supported"),
+        (lambda L, t: L.nn.init.dirac_(t[0]), r"Only tensors with 3, 4, or 5 dimensions"),
+        (lambda L, t: L.nn.init.dirac_(t, groups=4), "dim 0 must be divisible by groups"),
+    ],
+)
+def test_identity_and_sparse_starts_reject_what_torch_rejects(call: Any, message: str) -> None:
+    torch = pytest.importorskip("torch")
+    for library, tensor in ((gt, big(6, 2, 3)), (torch, torch.empty(6, 2, 3))):
+        with pytest.raises(ValueError, match=message):
+            call(library, tensor)
+
+
+def test_every_initialiser_of_torchs_is_here_with_its_parameters() -> None:
+    """torch.nn.init's in-place initialisers (its deprecated aliases without the underscore
+    aside) and calculate_gain exist here under the same names, taking the same parameters."""
+    import inspect
+
+    torch = pytest.importorskip("torch")
+    names = [
+        name
+        for name, value in vars(torch.nn.init).items()
+        if inspect.isfunction(value) and (name.endswith("_") and not name.startswith("_"))
+    ]
+    assert len(names) >= 14
+    for name in [*names, "calculate_gain"]:
+        theirs = inspect.signature(getattr(torch.nn.init, name)).parameters
+        assert name in init.__all__, name
+        ours = inspect.signature(getattr(init, name)).parameters
+        assert list(ours) == list(theirs), name
+        for parameter in theirs.values():
+            assert ours[parameter.name].default == parameter.default, (name, parameter.name)

@@ -213,15 +213,66 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None =
     return _fill(tensor, (q * gain).reshape(tensor.shape))
 
 
+def sparse_(
+    tensor: Tensor, sparsity: float, std: float = 0.01, generator: Generator | None = None
+) -> Tensor:
+    """Martens' sparse start for a 2-D weight: N(0, std^2), then in each column
+    ceil(sparsity * rows) entries, at rows chosen at random, set to zero.
+
+    Unlike torch's, which picks the rows from its global generator whatever it is given, the
+    rows come from `generator` too, so a generator of one's own reproduces the whole draw.
+    """
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, columns = tensor.shape
+    draws = _draws(generator)
+    values = draws.normal(0.0, std, tensor.shape)
+    # The first rows of a random permutation per column: the ranks of uniform draws.
+    zero_rows = np.argsort(draws.random((rows, columns)), axis=0)[: math.ceil(sparsity * rows)]
+    values[zero_rows, np.arange(columns)] = 0.0
+    return _fill(tensor, values)
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """The identity matrix, or as much of it as a non-square 2-D weight holds: a Linear
+    layer that passes its first inputs through."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, columns = tensor.shape
+    return _fill(tensor, np.eye(rows, columns))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """A convolution weight (out, in, *kernel) of 1, 2 or 3 spatial dims that passes its
+    input channels through: in each of `groups` groups of output channels, output channel d
+    takes input channel d at the kernel's centre, for as many channels as both sides have."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    out_channels, in_channels = tensor.shape[:2]
+    if out_channels % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = out_channels // groups
+    passed = np.arange(min(per_group, in_channels))
+    outputs = (np.arange(groups)[:, None] * per_group + passed).reshape(-1)
+    centre = tuple(size // 2 for size in tensor.shape[2:])
+    ones: tuple[Any, ...] = (outputs, np.tile(passed, groups), *centre)
+    values = np.zeros(tensor.shape)
+    values[ones] = 1.0
+    return _fill(tensor, values)
+
+
 __all__ = [
     "calculate_fan_in_and_fan_out",
     "calculate_gain",
     "constant_",
+    "dirac_",
+    "eye_",
     "kaiming_normal_",
     "kaiming_uniform_",
     "normal_",
     "ones_",
     "orthogonal_",
+    "sparse_",
     "trunc_normal_",
     "uniform_",
     "xavier_normal_",
