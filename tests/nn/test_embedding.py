@@ -4,6 +4,7 @@ central differences are in the op table."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -61,6 +62,26 @@ def test_the_weight_is_drawn_from_a_standard_normal_by_the_seeded_generator() ->
     assert first.dtype == np.float32
     assert first.mean() == pytest.approx(0.0, abs=0.01)
     assert first.std() == pytest.approx(1.0, rel=0.01)
+
+
+def test_the_weight_has_the_quantiles_of_torchs_standard_normal() -> None:
+    """Not only the first two moments: the share of entries within 0.5, 1, 2 and 3 standard
+    deviations is a standard normal's (a uniform of the same variance would fail), and
+    reset_parameters draws afresh and zeroes the padding row again."""
+    torch.manual_seed(0)
+    theirs = torch.nn.Embedding(400, 250).weight.detach().numpy()
+    gt.manual_seed(0)
+    layer = nn.Embedding(400, 250, padding_idx=7)
+    ours = layer.weight.data
+    for width in (0.5, 1.0, 2.0, 3.0):
+        share = np.mean(np.abs(ours) < width)
+        assert share == pytest.approx(math.erf(width / math.sqrt(2)), abs=0.005), width
+        assert share == pytest.approx(np.mean(np.abs(theirs) < width), abs=0.005), width
+    before = ours.copy()
+    layer.weight.data[7] = 1.0
+    layer.reset_parameters()
+    assert not np.array_equal(layer.weight.data, before)
+    np.testing.assert_array_equal(layer.weight.data[7], np.zeros(250, np.float32))
 
 
 def test_lookups_keep_float32_and_int32_indices_work() -> None:

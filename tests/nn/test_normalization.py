@@ -374,6 +374,49 @@ def test_running_statistics_survive_a_save_and_load(tmp_path: Any) -> None:
     assert fresh[1].num_batches_tracked.item() == 3
 
 
+FRESH_LAYERS = [
+    lambda L: L.nn.LayerNorm((3, 4)),
+    lambda L: L.nn.LayerNorm(4, bias=False),
+    lambda L: L.nn.BatchNorm1d(5),
+    lambda L: L.nn.BatchNorm2d(5, affine=False),
+    lambda L: L.nn.BatchNorm3d(5, momentum=None),
+    lambda L: L.nn.GroupNorm(2, 4),
+    lambda L: L.nn.RMSNorm((2, 3)),
+]
+
+
+@pytest.mark.parametrize(
+    "make",
+    FRESH_LAYERS,
+    ids=["layer", "layer-no-bias", "batch1d", "batch2d", "batch3d", "group", "rms"],
+)
+def test_reset_parameters_gives_torchs_start_and_returns_there(make: Any) -> None:
+    """torch's normalisation layers start deterministically (weights one, biases and running
+    means zero, variances one, no batches counted): a fresh layer, and a trained one reset,
+    equal torch's exactly, parameters and buffers alike."""
+    ours, theirs = make(gt), make(torch)
+    expected = numpy_state(theirs)
+    assert list(ours.state_dict()) == list(expected)
+    for name, value in ours.state_dict().items():
+        np.testing.assert_array_equal(value, expected[name], err_msg=name)
+    randomize(theirs)
+    ours.load_state_dict(numpy_state(theirs))
+    ours.reset_parameters()
+    for name, value in ours.state_dict().items():
+        np.testing.assert_array_equal(value, expected[name], err_msg=name)
+
+
+def test_reset_running_stats_keeps_the_learned_parameters() -> None:
+    ours, theirs = nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
+    randomize(theirs)
+    ours.load_state_dict(numpy_state(theirs))
+    ours.reset_running_stats()
+    theirs.reset_running_stats()
+    their_state = numpy_state(theirs)
+    for name, value in ours.state_dict().items():
+        np.testing.assert_array_equal(value, their_state[name], err_msg=name)
+
+
 @pytest.mark.parametrize(
     "layer",
     [
