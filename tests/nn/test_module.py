@@ -482,3 +482,229 @@ def test_container_state_dicts_are_laid_out_as_torch() -> None:
         assert list(mine) == list(reference)
         assert [v.shape for v in mine.values()] == [v.shape for v in reference.values()]
         assert [v.dtype for v in mine.values()] == [v.dtype for v in reference.values()]
+
+
+# ---- the rest of torch's surface: signatures, sequences, state dicts, paths -------------
+
+SIGNATURES = {
+    "Module": [
+        "apply",
+        "named_modules",
+        "modules",
+        "children",
+        "named_children",
+        "parameters",
+        "named_parameters",
+        "buffers",
+        "named_buffers",
+        "get_submodule",
+        "set_submodule",
+        "get_parameter",
+        "get_buffer",
+        "register_buffer",
+        "register_parameter",
+        "register_module",
+        "add_module",
+        "requires_grad_",
+        "train",
+        "eval",
+        "zero_grad",
+        "cpu",
+        "state_dict",
+        "load_state_dict",
+    ],
+    "Sequential": ["append", "extend", "insert", "pop"],
+    "ModuleList": ["append", "extend", "insert", "pop"],
+    "ModuleDict": ["clear", "pop", "keys", "items", "values", "update"],
+    "ParameterList": ["append", "extend"],
+    "ParameterDict": ["get", "setdefault", "pop", "popitem", "copy", "fromkeys", "update"],
+}
+
+
+@pytest.mark.parametrize(
+    ("owner", "method"),
+    [(owner, method) for owner, methods in SIGNATURES.items() for method in methods],
+)
+def test_module_methods_take_torchs_parameters(owner: str, method: str) -> None:
+    """The same parameter names, in order, with the same defaults; torch's positional
+    arguments to state_dict, deprecated there, are left out here."""
+    import inspect
+
+    torch = pytest.importorskip("torch")
+    theirs = inspect.signature(getattr(getattr(torch.nn, owner), method)).parameters
+    ours = inspect.signature(getattr(getattr(nn, owner), method)).parameters
+    expected = [name for name, p in theirs.items() if p.kind != p.VAR_POSITIONAL]
+    assert list(ours) == expected
+    for name in expected:
+        assert ours[name].default == theirs[name].default, name
+
+
+def sequence_edits(library: Any, kind: str) -> list[tuple[list[str], list[int]]]:
+    """Insert, pop, delete and set modules of a container of Linear(k, k) in `library`;
+    after each edit, the names and the sizes (which say which module is where)."""
+    container = getattr(library.nn, kind)
+    layers = [library.nn.Linear(size, size) for size in range(1, 7)]
+    sequence = container(*layers[:3]) if kind == "Sequential" else container(layers[:3])
+
+    def snapshot() -> tuple[list[str], list[int]]:
+        return [name for name, _ in sequence.named_children()], [m.in_features for m in sequence]
+
+    seen = [snapshot()]
+    sequence.insert(0, layers[3])
+    seen.append(snapshot())
+    sequence.insert(3, layers[4])  # torch's ModuleList takes no negative index here
+    seen.append(snapshot())
+    assert sequence.pop(1) is layers[0]
+    seen.append(snapshot())
+    del sequence[-1]
+    seen.append(snapshot())
+    sequence[0] = layers[5]
+    seen.append(snapshot())
+    sequence.extend([layers[0], layers[2]])
+    seen.append(snapshot())
+    del sequence[1:3]
+    seen.append(snapshot())
+    sequence += [layers[1]] if kind == "ModuleList" else container(layers[1])
+    seen.append(snapshot())
+    return seen
+
+
+@pytest.mark.parametrize("kind", ["Sequential", "ModuleList"])
+def test_sequences_renumber_as_torchs_after_each_edit(kind: str) -> None:
+    torch = pytest.importorskip("torch")
+    ours = sequence_edits(gt, kind)
+    assert ours == sequence_edits(torch, kind)
+    assert ours[-1] == (["0", "1", "2", "3"], [6, 1, 3, 2])
+
+
+@pytest.mark.parametrize("kind", ["Sequential", "ModuleList"])
+def test_insert_takes_a_negative_index_as_a_list_does(kind: str) -> None:
+    layers = [nn.Linear(size, size) for size in range(1, 4)]
+    sequence = getattr(nn, kind)(*layers[:2]) if kind == "Sequential" else nn.ModuleList(layers[:2])
+    sequence.insert(-1, layers[2])
+    assert list(sequence) == [layers[0], layers[2], layers[1]]
+
+
+def test_a_renumbered_sequence_reads_its_modules_as_attributes() -> None:
+    model = nn.Sequential(nn.Linear(1, 1), nn.ReLU(), nn.Linear(1, 2))
+    del model[0]
+    assert isinstance(model[0], nn.ReLU) and getattr(model, "0") is model[0]
+    assert not hasattr(model, "2")
+    assert [name for name, _ in model.named_parameters()] == ["1.weight", "1.bias"]
+    assert model(gt.ones(3, 1)).shape == (3, 2)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda L: L.nn.Sequential(L.nn.ReLU())[1], IndexError, "index 1 is out of range"),
+        (lambda L: L.nn.ModuleList([L.nn.ReLU()])[-2], IndexError, "index -2 is out of range"),
+        (lambda L: L.nn.Sequential().insert(2, L.nn.ReLU()), IndexError, "Index out of range: 2"),
+        (lambda L: L.nn.Sequential() + L.nn.ModuleList(), ValueError, "only objects of Sequential"),
+    ],
+)
+def test_sequence_indexing_fails_as_torchs(call: Any, error: type, message: str) -> None:
+    torch = pytest.importorskip("torch")
+    for library in (gt, torch):
+        with pytest.raises(error, match=message):
+            call(library)
+
+
+def test_sequences_add_as_torchs() -> None:
+    first, second = nn.Linear(1, 2), nn.Linear(2, 3)
+    joined = nn.Sequential(first) + nn.Sequential(second)
+    assert list(joined) == [first, second] and joined(gt.ones(1, 1)).shape == (1, 3)
+    listed = nn.ModuleList([first]) + [second]  # noqa: RUF005 (ModuleList.__add__ is tested)
+    assert isinstance(listed, nn.ModuleList) and list(listed) == [first, second]
+
+
+def test_parameter_dict_setdefault_popitem_copy_and_fromkeys_as_torchs() -> None:
+    torch = pytest.importorskip("torch")
+    results = []
+    for library in (gt, torch):
+        params = library.nn.ParameterDict({"b": library.nn.Parameter(library.ones(2))})
+        default = library.nn.Parameter(library.zeros(3))
+        kept = params.setdefault("b", default)
+        added = params.setdefault("a", default)
+        copied = params.copy()
+        made = params.fromkeys(["x", "y"], library.ones(1))
+        key, value = params.popitem()
+        results.append(
+            (
+                list(params),
+                key,
+                tuple(value.shape),
+                tuple(kept.shape),
+                added is default,
+                list(copied),
+                copied["b"] is params["b"],
+                list(made),
+                isinstance(made["y"], library.nn.Parameter),
+            )
+        )
+    assert (
+        results[0]
+        == results[1]
+        == (["b"], "a", (3,), (2,), True, ["b", "a"], True, ["x", "y"], True)
+    )
+    with pytest.raises(KeyError):
+        nn.ParameterDict().popitem()
+
+
+def test_state_dict_takes_a_prefix_a_destination_and_keep_vars() -> None:
+    torch = pytest.importorskip("torch")
+    ours = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3))
+    destination: dict[str, Any] = {"other": 1}
+    state = ours.state_dict(destination=destination, prefix="net.")
+    assert state is destination
+    their_state = theirs.state_dict(destination={"other": 1}, prefix="net.")
+    assert list(state) == list(their_state)
+    kept = ours.state_dict(keep_vars=True)
+    assert kept["0.weight"] is ours[0].weight and kept["1.running_mean"] is ours[1].running_mean
+    assert isinstance(ours.state_dict()["0.weight"], np.ndarray)
+
+
+def test_load_state_dict_with_assign_keeps_the_given_arrays_and_dtype() -> None:
+    layer = nn.Linear(2, 3)
+    weight, bias = layer.weight, layer.bias
+    state = {name: value.astype(np.float64) for name, value in layer.state_dict().items()}
+    layer.load_state_dict(state, assign=True)
+    assert layer.weight is weight and layer.bias is bias  # an optimizer's references still hold
+    assert layer.weight.dtype == np.float64 and layer.weight.requires_grad
+    assert np.shares_memory(layer.weight.data, state["weight"])
+    copied = nn.Linear(2, 3)
+    copied.load_state_dict(state)
+    assert copied.weight.dtype == np.float32
+    assert not np.shares_memory(copied.weight.data, state["weight"])
+
+
+def test_set_submodule_replaces_along_a_dotted_path_as_torchs() -> None:
+    torch = pytest.importorskip("torch")
+    for library in (gt, torch):
+        model = library.nn.Sequential(
+            library.nn.Linear(2, 2), library.nn.Sequential(library.nn.ReLU())
+        )
+        replacement = library.nn.Tanh()
+        model.set_submodule("1.0", replacement)
+        assert model.get_submodule("1.0") is replacement
+        model.set_submodule("1.extra", library.nn.ReLU())
+        assert [name for name, _ in model.named_modules()] == ["", "0", "1", "1.0", "1.extra"]
+        with pytest.raises(AttributeError, match="has no attribute `missing`"):
+            model.set_submodule("1.missing", library.nn.ReLU(), strict=True)
+        with pytest.raises(AttributeError, match=r"`weight` is not an nn\.Module"):
+            model.set_submodule("0.weight", library.nn.ReLU())
+        with pytest.raises(ValueError, match="without a target name"):
+            model.set_submodule("", library.nn.ReLU())
+        with pytest.raises(ValueError, match=r"is not an nn\.Module"):
+            model.set_submodule("0", 3)
+
+
+def test_register_module_cpu_and_modules_with_duplicates() -> None:
+    shared = nn.ReLU()
+    model = nn.Module()
+    model.register_module("first", shared)
+    model.register_module("second", shared)
+    assert model.cpu() is model
+    assert list(model.modules()) == [model, shared]
+    assert list(model.modules(remove_duplicate=False)) == [model, shared, shared]

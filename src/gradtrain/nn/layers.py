@@ -53,7 +53,8 @@ _Sequence = TypeVar("_Sequence", bound="_ModuleSequence")
 
 
 class _ModuleSequence(Module):
-    """What Sequential and ModuleList share: modules named "0", "1", ... in order."""
+    """What Sequential and ModuleList share: modules named "0", "1", ... in order, which
+    deleting or inserting one renumbers, as in torch."""
 
     def append(self: _Sequence, module: Module) -> _Sequence:
         if not isinstance(module, Module):
@@ -61,11 +62,39 @@ class _ModuleSequence(Module):
         self.add_module(str(len(self)), module)
         return self
 
+    def extend(self: _Sequence, modules: Iterable[Module]) -> _Sequence:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> Any:
+        """Put `module` before position `index` (len(self) appends); the later ones move up."""
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        modules = list(self)
+        if not -len(modules) <= index <= len(modules):
+            raise IndexError(f"Index out of range: {index}")
+        modules.insert(index, module)
+        self._renumber(modules)
+        return self
+
+    def pop(self, key: int | slice) -> Any:
+        """The module (or, for a slice, a container of them) at `key`, taken out."""
+        taken = self[key]
+        del self[key]
+        return taken
+
     def __len__(self) -> int:
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
+
+    def _key_of(self, index: int) -> str:
+        """The name of the module at position `index` (negative counts from the end)."""
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} is out of range")
+        return list(self._modules)[index]
 
     @overload
     def __getitem__(self, index: int) -> Module: ...
@@ -74,10 +103,27 @@ class _ModuleSequence(Module):
     def __getitem__(self: _Sequence, index: slice) -> _Sequence: ...
 
     def __getitem__(self: _Sequence, index: int | slice) -> Module | _Sequence:
-        modules = list(self._modules.items())
         if isinstance(index, slice):
-            return cast(_Sequence, self._from_items(modules[index]))
-        return modules[index][1]
+            return cast(_Sequence, self._from_items(list(self._modules.items())[index]))
+        return self._modules[self._key_of(index)]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        setattr(self, self._key_of(index), module)
+
+    def __delitem__(self, index: int | slice) -> None:
+        kept = list(self)
+        del kept[index]
+        self._renumber(kept)
+
+    def __iadd__(self: _Sequence, modules: Iterable[Module]) -> _Sequence:
+        return self.extend(modules)
+
+    def _renumber(self, modules: list[Module]) -> None:
+        """Hold exactly `modules`, named "0", "1", ... (the attributes follow the names)."""
+        for name in list(self._modules):
+            delattr(self, name)
+        for module in modules:
+            self.append(module)
 
     def _from_items(self, items: list[tuple[str, Module]]) -> Any:
         """A new container of this kind holding `items`, for a slice."""
@@ -101,6 +147,25 @@ class Sequential(_ModuleSequence):
             input = module(input)
         return input
 
+    def extend(self, sequential: Iterable[Module]) -> Sequential:
+        return super().extend(sequential)
+
+    def __add__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(
+                "add operator supports only objects of Sequential class, but "
+                f"{type(other)} is given."
+            )
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other: Iterable[Module]) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(
+                "add operator supports only objects of Sequential class, but "
+                f"{type(other)} is given."
+            )
+        return self.extend(other)
+
     def _from_items(self, items: list[tuple[str, Module]]) -> Sequential:
         return Sequential(OrderedDict(items))
 
@@ -112,10 +177,8 @@ class ModuleList(_ModuleSequence):
         super().__init__()
         self.extend(modules)
 
-    def extend(self: _Sequence, modules: Iterable[Module]) -> _Sequence:
-        for module in modules:
-            self.append(module)
-        return self
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
 
     def _from_items(self, items: list[tuple[str, Module]]) -> ModuleList:
         return ModuleList(module for _, module in items)
@@ -368,6 +431,27 @@ class ParameterDict(Module):
 
     def get(self, key: str, default: Any = None) -> Any:
         return self[key] if key in self else default  # noqa: SIM401 (this is get)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        """The entry at `key`, first set to `default` if there is none."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def popitem(self) -> tuple[str, Any]:
+        """The last entry put in, taken out."""
+        if not self._keys:
+            raise KeyError("popitem(): ParameterDict is empty")
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def copy(self) -> ParameterDict:
+        """A new ParameterDict holding the same parameters (not copies of them), in order."""
+        return ParameterDict(OrderedDict(self.items()))
+
+    def fromkeys(self, keys: Iterable[str], default: Any = None) -> ParameterDict:
+        """A new ParameterDict with `default` under each of `keys`."""
+        return ParameterDict((key, default) for key in keys)
 
     def pop(self, key: str) -> Any:
         value = self[key]

@@ -162,6 +162,10 @@ class Module:
         self._check_new_name("module", name, self._modules)
         setattr(self, name, module)
 
+    def register_module(self, name: str, module: Module) -> None:
+        """add_module under torch's other name for it."""
+        self.add_module(name, module)
+
     def _check_new_name(self, kind: str, name: Any, registered: Mapping[str, Any]) -> None:
         """Refuse, as torch does, a name that is no attribute name, or that would hide an
         attribute (a method, say) that is not a `kind` already registered under it."""
@@ -192,8 +196,8 @@ class Module:
                 memo, f"{prefix}.{name}" if prefix else name, remove_duplicate
             )
 
-    def modules(self) -> Iterator[Module]:
-        for _, module in self.named_modules():
+    def modules(self, remove_duplicate: bool = True) -> Iterator[Module]:
+        for _, module in self.named_modules(remove_duplicate=remove_duplicate):
             yield module
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -260,6 +264,22 @@ class Module:
             if not isinstance(module, Module):
                 raise AttributeError(f"`{item}` is not an nn.Module")
         return module
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put `module` at dotted path `target`, replacing what is there; with strict, only
+        an existing sub-module may be replaced."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if hasattr(parent, name):
+            if not isinstance(getattr(parent, name), Module):
+                raise AttributeError(f"`{name}` is not an nn.Module")
+        elif strict:
+            raise AttributeError(f"{type(parent).__name__} has no attribute `{name}`")
+        setattr(parent, name, module)
 
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at dotted path `target`, as named_parameters names it."""
@@ -337,6 +357,10 @@ class Module:
                 buffer.data = buffer.data.astype(dtype, copy=False)
         return self
 
+    def cpu(self) -> Module:
+        """This module: the CPU is where it is already."""
+        return self
+
     def float(self) -> Module:
         return self.to(np.float32)
 
@@ -358,9 +382,16 @@ class Module:
         for name, module in self._modules.items():
             yield from module._named_slots(f"{prefix}{name}.")
 
-    def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """A copy of every parameter's and persistent buffer's values, by dotted name."""
-        return OrderedDict((name, tensor.data.copy()) for name, tensor in self._named_slots())
+    def state_dict(
+        self, *, destination: Any = None, prefix: str = "", keep_vars: bool = False
+    ) -> Any:
+        """A copy of every parameter's and persistent buffer's values, by dotted name after
+        `prefix`; with keep_vars, the tensors themselves. Put into `destination` (a mapping),
+        and returned, when one is given."""
+        state = OrderedDict() if destination is None else destination
+        for name, tensor in self._named_slots(prefix):
+            state[name] = tensor if keep_vars else tensor.data.copy()
+        return state
 
     def _upgrade_state_dict(self, state_dict: dict[str, Any], prefix: str) -> None:
         """Bring this module's entries (keys starting with `prefix`) of a state dict being
@@ -369,12 +400,14 @@ class Module:
         does. Most modules have nothing to do."""
 
     def load_state_dict(
-        self, state_dict: Mapping[str, Any], strict: bool = True
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
     ) -> IncompatibleKeys:
-        """Copy values into the parameters and persistent buffers of the same names.
+        """Copy values into the parameters and persistent buffers of the same names, or with
+        assign=True make each tensor hold the given array itself (its dtype too, sharing its
+        memory), as torch's assign keeps the state dict's tensors.
 
         Shapes must match. With strict=True, a missing or unexpected key is an error too;
-        with strict=False those keys are returned. Nothing is copied when there is an error.
+        with strict=False those keys are returned. Nothing is changed when there is an error.
         """
         own = dict(self._named_slots())
         state_dict = dict(state_dict)
@@ -401,7 +434,10 @@ class Module:
                 + "\n\t".join(errors)
             )
         for name, value in values.items():
-            np.copyto(own[name].data, value, casting="same_kind")
+            if assign:
+                own[name].data = value
+            else:
+                np.copyto(own[name].data, value, casting="same_kind")
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing -------------------------------------------------------------------
