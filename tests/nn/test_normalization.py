@@ -441,3 +441,49 @@ def test_each_norm_is_one_node_of_the_graph(layer: nn.Module) -> None:
     leaves = [t for t in node.inputs if isinstance(t, gt.Tensor)]
     assert leaves[0] is x and all(t.grad_fn is None for t in leaves)
     assert {id(t) for t in leaves[1:]} == {id(p) for p in layer.parameters()}
+
+
+LAYER_SIGNATURES = [
+    "LayerNorm.__init__",
+    "BatchNorm1d.__init__",
+    "BatchNorm2d.__init__",
+    "BatchNorm3d.__init__",
+    "GroupNorm.__init__",
+    "RMSNorm.__init__",
+    "BatchNorm1d.reset_running_stats",
+    "Embedding.__init__",
+    "Embedding.from_pretrained",
+    "SiLU.__init__",
+    "ELU.__init__",
+    "Softplus.__init__",
+    "Mish.__init__",
+    "GELU.__init__",
+    "functional.layer_norm",
+    "functional.batch_norm",
+    "functional.group_norm",
+    "functional.rms_norm",
+    "functional.embedding",
+    "functional.silu",
+    "functional.elu",
+    "functional.mish",
+]
+
+
+@pytest.mark.parametrize("path", LAYER_SIGNATURES)
+def test_layers_and_functions_take_torchs_parameters(path: str) -> None:
+    """Names in order, defaults and keyword-only markers as torch.nn's (F.gelu and
+    F.softplus are builtins there, without a signature to read)."""
+    import functools
+    import inspect
+
+    def resolve(root: Any) -> Any:
+        return functools.reduce(getattr, path.split("."), root)
+
+    theirs = inspect.signature(resolve(torch.nn)).parameters
+    ours = inspect.signature(resolve(nn)).parameters
+    assert list(ours) == list(theirs)
+    for name, parameter in theirs.items():
+        assert ours[name].default == parameter.default, name
+        assert (ours[name].kind == ours[name].KEYWORD_ONLY) == (
+            parameter.kind == parameter.KEYWORD_ONLY
+        ), name
