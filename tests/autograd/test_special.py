@@ -1,4 +1,5 @@
-"""The array erf behind Tensor.erf and GELU: math.erf's values, fast, for any shape."""
+"""The array erf behind Tensor.erf and GELU, and its inverse behind trunc_normal_: math.erf's
+values, fast, for any shape."""
 
 from __future__ import annotations
 
@@ -55,3 +56,16 @@ def test_integers_are_computed_in_float64() -> None:
     got = special.erf(np.array([0, 1, -2]))
     assert got.dtype == np.float64
     np.testing.assert_allclose(got, [0.0, math.erf(1), math.erf(-2)], rtol=1e-15)
+
+
+def test_erfinv_inverts_erf_to_float64_precision() -> None:
+    y = np.linspace(-0.999999, 0.999999, 20001)
+    x = special.erfinv(y)
+    np.testing.assert_allclose([math.erf(v) for v in x], y, rtol=0, atol=4e-16)
+    np.testing.assert_allclose(
+        special.erfinv(np.array([0.0, 0.5, -0.95])),
+        [0.0, 0.4769362762044699, -1.385903824349678],
+        rtol=1e-15,
+    )
+    assert list(special.erfinv(np.array([1.0, -1.0]))) == [np.inf, -np.inf]
+    assert np.isnan(special.erfinv(np.array(1.5)))

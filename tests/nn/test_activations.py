@@ -100,3 +100,62 @@ def test_one_hot_says_what_is_wrong(
 ) -> None:
     with pytest.raises(error, match=message):
         F.one_hot(gt.tensor(indices, dtype=None if indices else gt.int64), classes)
+
+
+# ---- SiLU, ELU, Softplus and Mish against their formulas and torch ----------------------
+
+
+def softplus_of(v: float, beta: float = 1.0) -> float:
+    return math.log1p(math.exp(beta * v)) / beta
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        (nn.SiLU(), [v / (1 + math.exp(-v)) for v in POINTS]),
+        (nn.ELU(), [math.expm1(v) if v < 0 else v for v in POINTS]),
+        (nn.ELU(alpha=0.5), [0.5 * math.expm1(v) if v < 0 else v for v in POINTS]),
+        (nn.Softplus(), [softplus_of(v) for v in POINTS]),
+        (
+            nn.Softplus(beta=2, threshold=1),
+            [softplus_of(v, 2) if 2 * v <= 1 else v for v in POINTS],
+        ),
+        (nn.Mish(), [v * math.tanh(softplus_of(v)) for v in POINTS]),
+    ],
+    ids=["silu", "elu", "elu-0.5", "softplus", "softplus-threshold", "mish"],
+)
+def test_new_activation_values(module: nn.Module, expected: list[float]) -> None:
+    test_activation_values(module, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("SiLU", {}),
+        ("SiLU", {"inplace": True}),
+        ("ELU", {"alpha": 0.7}),
+        ("ELU", {"inplace": True}),
+        ("Softplus", {"beta": 0.5, "threshold": 3.0}),
+        ("Mish", {}),
+        ("GELU", {"approximate": "tanh"}),
+    ],
+    ids=str,
+)
+def test_new_activations_match_torch(dtype: type, name: str, options: dict[str, float]) -> None:
+    torch = pytest.importorskip("torch")
+    ours, theirs = getattr(nn, name)(**options), getattr(torch.nn, name)(**options)
+    assert repr(ours) == repr(theirs)
+    x = np.random.default_rng(0).standard_normal((4, 5)).astype(dtype) * 4
+    mine, reference = gt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    # torch's in-place forms would change a leaf that requires grad: give them a copy.
+    out, their_out = ours(mine), theirs(reference * 1 if options.get("inplace") else reference)
+    assert out.dtype == dtype
+    tolerance = 1e-10 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(out.data, their_out.detach().numpy(), rtol=tolerance, atol=tolerance)
+    out.sum().backward()
+    their_out.sum().backward()
+    assert mine.grad is not None
+    np.testing.assert_allclose(
+        mine.grad.data, reference.grad.numpy(), rtol=tolerance, atol=tolerance
+    )
