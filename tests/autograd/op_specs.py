@@ -60,6 +60,7 @@ from hypothesis.extra import numpy as hnp
 import gradtrain as gt
 from gradtrain.autograd import Function
 from gradtrain.autograd.ops import (
+    attention,
     elementwise,
     indexing,
     linalg,
@@ -435,6 +436,38 @@ def numpy_einsum(*arrays: np.ndarray, equation: str) -> np.ndarray:
     return np.asarray(np.einsum(equation, *arrays))
 
 
+@st.composite
+def attention_shapes(draw: st.DrawFn) -> Example:
+    """query, key and value shapes whose batch dims broadcast, with 1 to 3 queries, keys and
+    features each; causal or not, and a scale or the default."""
+    batches = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=2, max_side=2))
+    length, source, width, value_width = (draw(st.integers(1, 3)) for _ in range(4))
+    batch_q, batch_k, batch_v = batches.input_shapes
+    shapes = (
+        (*batch_q, length, width),
+        (*batch_k, source, width),
+        (*batch_v, source, value_width),
+    )
+    scale = draw(st.none() | st.floats(0.1, 2.0))
+    return Example(shapes, {"is_causal": draw(st.booleans()), "scale": scale})
+
+
+def attention_call(L: Any, q: Any, k: Any, v: Any, **options: Any) -> Any:
+    return L.nn.functional.scaled_dot_product_attention(q, k, v, **options)
+
+
+def masked_attention(L: Any, q: Any, k: Any, v: Any, mask: Any = None, **options: Any) -> Any:
+    """Attention with ATTENTION_MASK (bool), or `mask` (a float tensor input) when given."""
+    attn_mask = L.tensor(ATTENTION_MASK) if mask is None else mask
+    return L.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, **options)
+
+
+def attention_with_dropout(L: Any, q: Any, k: Any, v: Any) -> Any:
+    """Attention with dropout, reseeded so that every call drops the same weights."""
+    gt.manual_seed(3)
+    return gt.nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=0.4)
+
+
 # ---- values used by several entries ---------------------------------------------------
 
 MASK = np.array([[True, False, True], [False, False, True]])
@@ -444,6 +477,12 @@ GATHER_INDEX = np.array([[0, 2, 2, 1], [1, 1, 0, 0]])
 DROPOUT_MASK = np.array([[2.0, 0.0, 2.0], [0.0, 2.0, 2.0]])
 CLASS_WEIGHT = np.array([0.2, 1.0, 3.0])
 LARGE = fixed([1e4, 1e4 - 1, -1e4, -1e4, 0.0, 1e4])
+# Where each of 3 queries may attend among 5 keys: the second query to none at all.
+ATTENTION_MASK = np.array(
+    [[True, False, True, True, False], [False] * 5, [True, True, False, False, True]]
+)
+# A float mask with -inf in places, and a whole row of them: that query attends to nothing.
+FLOAT_MASK = fixed([[0.5, -np.inf, 0.0, 1.5, -0.3], [-np.inf] * 5, [0.2, 0.1, -np.inf, 2.0, 0.0]])
 
 
 def numpy_index(index: Any) -> Any:
@@ -1611,5 +1650,80 @@ SPECS: dict[str, Spec] = {
         indexing.Gather,
         lambda L, a: L.topk(a, 3, dim=0, largest=False).values,
         [Input(distinct, (4, 2))],
+    ),
+    # nn: attention
+    "attention": Spec(
+        attention.ScaledDotProductAttention,
+        attention_call,
+        [Input(normal, (2, 3, 4)), Input(normal, (2, 5, 4)), Input(normal, (2, 5, 6))],
+        vary=attention_shapes(),
+    ),
+    "attention_causal": Spec(
+        attention.ScaledDotProductAttention,
+        attention_call,
+        [Input(normal, (2, 2, 4, 3)), Input(normal, (2, 2, 4, 3)), Input(normal, (2, 2, 4, 3))],
+        {"is_causal": True},
+    ),
+    "attention_causal_more_queries": Spec(
+        attention.ScaledDotProductAttention,
+        attention_call,
+        [Input(normal, (4, 3)), Input(normal, (2, 3)), Input(normal, (2, 5))],
+        {"is_causal": True, "scale": 0.7},
+    ),
+    "attention_bool_mask": Spec(
+        attention.ScaledDotProductAttention,
+        masked_attention,
+        [Input(normal, (2, 3, 4)), Input(normal, (2, 5, 4)), Input(normal, (2, 5, 6))],
+    ),
+    "attention_float_mask": Spec(
+        attention.ScaledDotProductAttention,
+        masked_attention,
+        [
+            Input(normal, (2, 3, 4)),
+            Input(normal, (2, 5, 4)),
+            Input(normal, (2, 5, 6)),
+            Input(FLOAT_MASK, (3, 5)),
+        ],
+    ),
+    "attention_float_mask_as_data": Spec(
+        attention.ScaledDotProductAttention,
+        masked_attention,
+        [
+            Input(normal, (2, 3, 4)),
+            Input(normal, (2, 5, 4)),
+            Input(normal, (2, 5, 6), grad=False),
+            Input(FLOAT_MASK, (3, 5), grad=False),
+        ],
+    ),
+    "attention_padding_mask": Spec(
+        attention.ScaledDotProductAttention,
+        lambda L, q, k, v: attention_call(
+            L, q, k, v, attn_mask=L.tensor(np.array([[[True] * 4], [[True, False] * 2]]))
+        ),
+        [Input(normal, (2, 2, 3, 2)), Input(normal, (2, 2, 4, 2)), Input(normal, (2, 2, 4, 2))],
+    ),
+    "attention_broadcast_batches": Spec(
+        attention.ScaledDotProductAttention,
+        attention_call,
+        [Input(normal, (2, 1, 3, 4)), Input(normal, (3, 5, 4)), Input(normal, (1, 3, 5, 6))],
+        {"scale": 0.3},
+    ),
+    "attention_one_position": Spec(
+        attention.ScaledDotProductAttention,
+        attention_call,
+        [Input(normal, (1, 1, 1, 2)), Input(normal, (1, 1, 1, 2)), Input(normal, (1, 1, 1, 3))],
+        {"is_causal": True},
+    ),
+    "attention_grouped_queries": Spec(
+        attention.ScaledDotProductAttention,
+        attention_call,
+        [Input(normal, (1, 4, 3, 2)), Input(normal, (1, 2, 5, 2)), Input(normal, (1, 2, 5, 3))],
+        {"enable_gqa": True, "is_causal": True},
+    ),
+    "attention_dropout": Spec(
+        attention.ScaledDotProductAttention,
+        attention_with_dropout,
+        [Input(normal, (2, 3, 4)), Input(normal, (2, 5, 4)), Input(normal, (2, 5, 6))],
+        torch=False,
     ),
 }

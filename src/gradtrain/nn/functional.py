@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -10,7 +11,9 @@ import numpy as np
 
 from ..autograd import Tensor
 from ..autograd.ops import normalization
+from ..autograd.ops.attention import ScaledDotProductAttention
 from ..autograd.ops.elementwise import LeakyRelu
+from ..autograd.tensor import tensor_argument
 from ..random import default_generator
 from . import loss_ops, ops
 
@@ -62,10 +65,16 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
+    return ops.Scale.apply(input, dropout_scale(input.shape, p, input.dtype))
+
+
+def dropout_scale(shape: tuple[int, ...], p: float, dtype: Any) -> np.ndarray:
+    """Dropout's factors: 0 with probability p, else 1 / (1 - p), drawn from manual_seed's RNG."""
     if p == 1:
-        return ops.Scale.apply(input, np.zeros(input.shape, dtype=input.dtype))
-    keep = default_generator().random(input.shape, dtype=np.float32) >= p
-    return ops.Scale.apply(input, keep.astype(input.dtype) / input.dtype.type(1 - p))
+        return np.zeros(shape, dtype=dtype)
+    keep = default_generator().random(shape, dtype=np.float32) >= p
+    factors: np.ndarray = keep.astype(dtype) / np.dtype(dtype).type(1 - p)
+    return factors
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -280,3 +289,129 @@ def binary_cross_entropy_with_logits(
     if reduction == "none":
         return loss
     return loss.mean() if reduction == "mean" else loss.sum()
+
+
+# ---- attention ----------------------------------------------------------------------
+
+
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    *,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
+    """softmax(query @ key^T * scale + mask) @ value over (..., L, E), (..., S, E), (..., S, Ev).
+
+    As torch's: scale defaults to 1 / sqrt(E); a bool attn_mask says where a query may attend
+    (True takes part), a float one is added to the scores; is_causal lets query i see keys
+    0..i; a query that may see no key gets zeros. Dropout (dropout_p, drawn from manual_seed's
+    RNG) applies whenever dropout_p > 0, as in torch: pass 0.0 in evaluation. enable_gqa lets
+    key and value have fewer heads (dim -3) than query, each shared by a group of queries.
+    One graph node, every head at once.
+    """
+    for name, tensor in (("query", query), ("key", key), ("value", value)):
+        tensor_argument(tensor, "scaled_dot_product_attention", name)
+    if not query.dtype == key.dtype == value.dtype:
+        raise RuntimeError(
+            "Expected query, key, and value to have the same dtype, but got query.dtype: "
+            f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead."
+        )
+    if min(query.ndim, key.ndim, value.ndim) < 2:
+        raise RuntimeError(
+            "Expected query, key, and value to all be at least 2 dimensional, but got "
+            f"query.dim: {query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead."
+        )
+    if key.shape[-1] != query.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(
+            f"scaled_dot_product_attention(): key {key.shape} must have query's last dim "
+            f"(query {query.shape}) and value's number of positions (value {value.shape})"
+        )
+    if is_causal and attn_mask is not None:
+        raise RuntimeError(
+            "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+            "is_causal=True"
+        )
+    if not 0 <= dropout_p <= 1:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    mask = attn_mask
+    if mask is not None:
+        tensor_argument(mask, "scaled_dot_product_attention", "attn_mask")
+    if mask is not None and mask.dtype != np.bool_ and mask.dtype != query.dtype:
+        raise RuntimeError(
+            "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+            f"attn_mask.dtype: {mask.dtype} and  query.dtype: {query.dtype} instead."
+        )
+    heads = query.shape[-3] if query.ndim > 2 else 1
+    if enable_gqa and key.ndim > 2 and key.shape[-3] != heads:
+        return grouped_query_attention(query, key, value, mask, dropout_p, is_causal, scale)
+    length, source_length = query.shape[-2], key.shape[-2]
+    batch = np.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    scores_shape = (*batch, length, source_length)
+    if mask is not None and np.broadcast_shapes(mask.shape, scores_shape) != scores_shape:
+        raise RuntimeError(
+            f"attn_mask of shape {mask.shape} does not broadcast to the attention scores' "
+            f"shape {scores_shape}"
+        )
+    allowed = bias = None
+    if is_causal:
+        allowed = np.tri(length, source_length, dtype=np.bool_)
+    elif mask is not None and mask.dtype == np.bool_:
+        allowed = mask.data
+    else:
+        bias = mask
+    dropout_factors = None
+    if dropout_p > 0:
+        dropout_factors = dropout_scale(scores_shape, dropout_p, query.dtype)
+    return ScaledDotProductAttention.apply(
+        query,
+        key,
+        value,
+        bias,
+        allowed=allowed,
+        scale=1 / math.sqrt(query.shape[-1]) if scale is None else scale,
+        dropout=dropout_factors,
+    )
+
+
+def grouped_query_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    mask: Tensor | None,
+    dropout_p: float,
+    is_causal: bool,
+    scale: float | None,
+) -> Tensor:
+    """Attention where each of key's heads (dim -3) serves a group of query's heads, in order.
+
+    Query's heads split into (key heads, group) dims and key and value get a size-1 group
+    dim, so one broadcasting node computes every group, with no repeated copies of the keys.
+    """
+    heads, key_heads = query.shape[-3], key.shape[-3]
+    if key_heads == 0 or heads % key_heads or value.shape[-3] != key_heads:
+        raise RuntimeError(
+            "Number of heads in key and value must divide the number of heads in query, "
+            f"got query {query.shape}, key {key.shape} and value {value.shape}"
+        )
+    group = heads // key_heads
+
+    def grouped(tensor: Tensor) -> Tensor:
+        if tensor.ndim >= 3 and tensor.shape[-3] == heads:
+            return tensor.reshape(*tensor.shape[:-3], key_heads, group, *tensor.shape[-2:])
+        return tensor.unsqueeze(-3)  # a single head, shared by all
+
+    out = scaled_dot_product_attention(
+        grouped(query),
+        key.unsqueeze(-3),
+        value.unsqueeze(-3),
+        None if mask is None else grouped(mask),
+        dropout_p,
+        is_causal,
+        scale=scale,
+    )
+    return out.reshape(*out.shape[:-4], heads, *out.shape[-2:])
