@@ -468,6 +468,26 @@ def attention_with_dropout(L: Any, q: Any, k: Any, v: Any) -> Any:
     return gt.nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=0.4)
 
 
+def self_attention(L: Any, x: Any, w_in: Any, b_in: Any, w_out: Any, b_out: Any) -> Any:
+    """F.multi_head_attention_forward of x (L, N, E) on itself, in 2 heads, fused."""
+    out, _ = L.nn.functional.multi_head_attention_forward(
+        x, x, x, x.shape[-1], 2, w_in, b_in, None, None, False, 0.0, w_out, b_out,
+        need_weights=False,
+    )  # fmt: skip
+    return out
+
+
+def cross_attention_weights(L: Any, q: Any, kv: Any, w_in: Any, w_out: Any) -> Any:
+    """The per-head weights of attention from q (L, N, E) to kv (S, N, E), composed as torch
+    composes them, with a key padding mask that hides the last key of batch 0."""
+    padding = L.tensor(np.array([[False, False, True], [False, False, False]]))
+    _, weights = L.nn.functional.multi_head_attention_forward(
+        q, kv, kv, q.shape[-1], 2, w_in, None, None, None, False, 0.0, w_out, None,
+        key_padding_mask=padding, average_attn_weights=False,
+    )  # fmt: skip
+    return weights
+
+
 # ---- values used by several entries ---------------------------------------------------
 
 MASK = np.array([[True, False, True], [False, False, True]])
@@ -1725,5 +1745,26 @@ SPECS: dict[str, Spec] = {
         attention_with_dropout,
         [Input(normal, (2, 3, 4)), Input(normal, (2, 5, 4)), Input(normal, (2, 5, 6))],
         torch=False,
+    ),
+    "multi_head_self_attention": Spec(
+        attention.ScaledDotProductAttention,
+        self_attention,
+        [
+            Input(normal, (3, 2, 4)),
+            Input(normal, (12, 4)),
+            Input(normal, (12,)),
+            Input(normal, (4, 4)),
+            Input(normal, (4,)),
+        ],
+    ),
+    "multi_head_attention_weights": Spec(
+        reductions.Softmax,
+        cross_attention_weights,
+        [
+            Input(normal, (2, 2, 4)),
+            Input(normal, (3, 2, 4)),
+            Input(normal, (12, 4)),
+            Input(normal, (4, 4), grad=False),  # the weights do not depend on out_proj
+        ],
     ),
 }
