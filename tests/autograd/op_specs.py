@@ -68,6 +68,7 @@ from gradtrain.autograd.ops import (
     normalization,
     reductions,
 )
+from gradtrain.autograd.ops import embedding as embedding_ops
 from gradtrain.nn import loss_ops, ops
 
 Shape = tuple[int, ...]
@@ -488,6 +489,74 @@ def cross_attention_weights(L: Any, q: Any, kv: Any, w_in: Any, w_out: Any) -> A
     return weights
 
 
+def rms_norm(L: Any, x: Any, *weight: Any, dims: int = 1, eps: float | None = None) -> Any:
+    """F.rms_norm over the last `dims` dims, with the weight if given."""
+    shape = tuple(x.shape[x.ndim - dims :])
+    return L.nn.functional.rms_norm(x, shape, weight[0] if weight else None, eps)
+
+
+@st.composite
+def channel_shapes(draw: st.DrawFn, affine: int, groups: bool = False) -> Example:
+    """An input (N, C, *) of 0 to 2 positional dims and `affine` per-channel parameters; for
+    a group norm, the option groups, which divides C; for a batch norm, N * positions > 1."""
+    batch = draw(st.integers(0 if groups else 1, 3))
+    group_count, per_group = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    channels = group_count * per_group if groups else draw(st.integers(1, 3))
+    positions = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
+    if not groups:
+        assume(batch * int(np.prod(positions)) > 1)
+    shapes = ((batch, channels, *positions),) + ((channels,),) * affine
+    return Example(shapes, {"groups": group_count} if groups else {})
+
+
+def group_norm(L: Any, x: Any, *affine: Any, groups: int = 1, eps: float = 1e-5) -> Any:
+    weight, bias = (*affine, None, None)[:2]
+    return L.nn.functional.group_norm(x, groups, weight, bias, eps)
+
+
+def batch_norm(L: Any, x: Any, *affine: Any, running: bool = False) -> Any:
+    """F.batch_norm in training, with running statistics to move along if `running`."""
+    weight, bias = (*affine, None, None)[:2]
+    channels = x.shape[1]
+    mean, var = (
+        (L.zeros(channels, dtype=x.dtype), L.ones(channels, dtype=x.dtype))
+        if running
+        else (None, None)
+    )
+    return L.nn.functional.batch_norm(x, mean, var, weight, bias, training=True, momentum=0.3)
+
+
+def frozen_batch_norm(L: Any, x: Any, mean: Any, var: Any, *affine: Any) -> Any:
+    """F.batch_norm in evaluation, with given running statistics."""
+    weight, bias = (*affine, None, None)[:2]
+    return L.nn.functional.batch_norm(x, mean, var, weight, bias, eps=1e-3)
+
+
+@st.composite
+def lookups(draw: st.DrawFn) -> Example:
+    """A table of 1 to 4 rows of 0 to 3 columns, indices of 0 to 2 dims into it (repeats
+    likely), and the option padding_idx (perhaps negative).
+
+    The indices miss the padding row: its gradient is zero by decree, not by calculus, as
+    scale_grad_by_freq's division is, so central differences can check neither (the fixed
+    entries below check both against torch).
+    """
+    rows, columns = draw(st.integers(1, 4)), draw(st.integers(0, 3))
+    padding = draw(st.none() | st.integers(-rows, rows - 1)) if rows > 1 else None
+    allowed = [row for row in range(rows) if padding is None or row != padding % rows]
+    index_shape = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3))
+    indices = draw(hnp.arrays(np.int64, index_shape, elements=st.sampled_from(allowed)))
+    return Example(((rows, columns),), {"indices": indices, "padding_idx": padding})
+
+
+def embedding(
+    L: Any, weight: Any, indices: Any, padding_idx: int | None = None, scale: bool = False
+) -> Any:
+    return L.nn.functional.embedding(
+        L.tensor(indices), weight, padding_idx=padding_idx, scale_grad_by_freq=scale
+    )
+
+
 # ---- values used by several entries ---------------------------------------------------
 
 MASK = np.array([[True, False, True], [False, False, True]])
@@ -496,6 +565,7 @@ INDEX = np.array([2, 0, 2, 2, 1])
 GATHER_INDEX = np.array([[0, 2, 2, 1], [1, 1, 0, 0]])
 DROPOUT_MASK = np.array([[2.0, 0.0, 2.0], [0.0, 2.0, 2.0]])
 CLASS_WEIGHT = np.array([0.2, 1.0, 3.0])
+LOOKUPS = np.array([[2, 0, 2], [4, 2, 1]])  # index 2 three times, 3 never
 LARGE = fixed([1e4, 1e4 - 1, -1e4, -1e4, 0.0, 1e4])
 # Where each of 3 queries may attend among 5 keys: the second query to none at all.
 ATTENTION_MASK = np.array(
@@ -1451,6 +1521,118 @@ SPECS: dict[str, Spec] = {
         normalization.LayerNorm,
         layer_norm,
         [Input(normal, (4, 3), grad=False), Input(normal, (3,)), Input(normal, (3,))],
+    ),
+    "rms_norm": Spec(
+        normalization.RMSNorm,
+        rms_norm,
+        [Input(normal, (4, 3)), Input(normal, (3,))],
+        vary=normalized_shapes(affine=1),
+    ),
+    "rms_norm_two_dims_eps": Spec(
+        normalization.RMSNorm,
+        rms_norm,
+        [Input(normal, (2, 3, 4)), Input(normal, (3, 4))],
+        {"dims": 2, "eps": 1e-2},
+    ),
+    "rms_norm_no_weight": Spec(
+        normalization.RMSNorm,
+        rms_norm,
+        [Input(normal, (3, 5))],
+        vary=normalized_shapes(affine=0),
+    ),
+    "group_norm": Spec(
+        normalization.GroupNorm,
+        group_norm,
+        [Input(normal, (2, 6, 3)), Input(normal, (6,)), Input(normal, (6,))],
+        {"groups": 3},
+        vary=channel_shapes(affine=2, groups=True),
+    ),
+    "group_norm_images_one_group": Spec(
+        normalization.GroupNorm,
+        group_norm,
+        [Input(normal, (2, 4, 3, 2)), Input(normal, (4,)), Input(normal, (4,))],
+        {"groups": 1, "eps": 1e-3},
+    ),
+    "group_norm_no_affine": Spec(
+        normalization.GroupNorm,
+        group_norm,
+        [Input(normal, (3, 4, 2))],
+        {"groups": 2},
+        vary=channel_shapes(affine=0, groups=True),
+    ),
+    "instance_norm_as_group_norm": Spec(
+        normalization.GroupNorm,
+        group_norm,
+        [Input(normal, (2, 3, 4)), Input(normal, (3,)), Input(normal, (3,))],
+        {"groups": 3},
+    ),
+    "batch_norm": Spec(
+        normalization.BatchNorm,
+        batch_norm,
+        [Input(normal, (4, 3)), Input(normal, (3,)), Input(normal, (3,))],
+        vary=channel_shapes(affine=2),
+    ),
+    "batch_norm_images_running": Spec(
+        normalization.BatchNorm,
+        batch_norm,
+        [Input(normal, (2, 3, 2, 2)), Input(normal, (3,)), Input(normal, (3,))],
+        {"running": True},
+    ),
+    "batch_norm_sequences_no_affine": Spec(
+        normalization.BatchNorm,
+        batch_norm,
+        [Input(normal, (2, 3, 4))],
+        vary=channel_shapes(affine=0),
+    ),
+    "batch_norm_weight_only_pair": Spec(
+        normalization.BatchNorm, batch_norm, [Input(normal, (2, 1)), Input(normal, (1,))]
+    ),
+    "batch_norm_frozen": Spec(
+        normalization.FrozenBatchNorm,
+        frozen_batch_norm,
+        [
+            Input(normal, (2, 3, 4)),
+            Input(normal, (3,), grad=False),
+            Input(positive, (3,), grad=False),
+            Input(normal, (3,)),
+            Input(normal, (3,)),
+        ],
+    ),
+    "batch_norm_frozen_single_no_affine": Spec(
+        normalization.FrozenBatchNorm,
+        frozen_batch_norm,
+        [Input(normal, (1, 3)), Input(normal, (3,), grad=False), Input(positive, (3,), grad=False)],
+    ),
+    # nn: embeddings
+    "embedding": Spec(
+        embedding_ops.Embedding,
+        embedding,
+        [Input(normal, (5, 3))],
+        {"indices": LOOKUPS},
+        vary=lookups(),
+    ),
+    "embedding_padding_scaled": Spec(
+        embedding_ops.Embedding,
+        embedding,
+        [Input(normal, (5, 3))],
+        {"indices": LOOKUPS, "padding_idx": 2, "scale": True},
+        smooth=False,  # by calculus the padding row has a gradient, and no scaling
+    ),
+    "embedding_padding_from_the_end": Spec(
+        embedding_ops.Embedding,
+        embedding,
+        [Input(normal, (5, 3))],
+        {"indices": LOOKUPS, "padding_idx": -2},
+        smooth=False,
+    ),
+    "embedding_one_index": Spec(
+        embedding_ops.Embedding, embedding, [Input(normal, (5, 3))], {"indices": np.array(4)}
+    ),
+    "embedding_no_indices": Spec(
+        embedding_ops.Embedding,
+        embedding,
+        [Input(normal, (5, 3))],
+        {"indices": np.zeros((2, 0), np.int64)},
     ),
     # nn: the fused losses
     "mse": Spec(

@@ -11,6 +11,8 @@ import numpy as np
 
 from ..autograd import Tensor
 from ..autograd.factories import cat
+from ..autograd.function import mark_changed
+from ..autograd.ops import embedding as embedding_ops
 from ..autograd.ops import normalization
 from ..autograd.ops.attention import ScaledDotProductAttention
 from ..autograd.ops.elementwise import LeakyRelu
@@ -148,6 +150,184 @@ def layer_norm(
     _check_affine_shape("weight", weight, shape)
     _check_affine_shape("bias", bias, shape)
     return normalization.LayerNorm.apply(input, weight, bias, dims=len(shape), eps=eps)
+
+
+def rms_norm(
+    input: Tensor,
+    normalized_shape: Sequence[int],
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """Divide by the root mean square over the trailing dims normalized_shape, then scale by
+    weight; eps=None is the machine epsilon of input's dtype, as in torch."""
+    shape = _normalized_shape(input, normalized_shape, "rms_norm")
+    _check_affine_shape("weight", weight, shape)
+    if eps is None:
+        eps = float(np.finfo(input.dtype).eps)
+    return normalization.RMSNorm.apply(input, weight, dims=len(shape), eps=eps)
+
+
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Standardise (N, C, *) over each of num_groups groups of channels (and all positions),
+    then scale by weight and add bias per channel."""
+    if input.ndim < 2:
+        raise RuntimeError(
+            f"Expected at least 2 dimensions for input tensor but received {input.ndim}"
+        )
+    channels = input.shape[1]
+    if num_groups <= 0 or channels % num_groups:
+        raise RuntimeError(
+            "Expected number of channels in input to be divisible by num_groups, but got input "
+            f"of shape {_shape_list(input.shape)} and num_groups={num_groups}"
+        )
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None and value.shape != (channels,):
+            raise RuntimeError(
+                f"Expected {name} to be a vector of size equal to the number of channels in "
+                f"input, but got {name} of shape {_shape_list(value.shape)} and input of shape "
+                f"{_shape_list(input.shape)}"
+            )
+    return normalization.GroupNorm.apply(input, weight, bias, groups=num_groups, eps=eps)
+
+
+def _check_per_channel(name: str, value: Any, channels: int) -> None:
+    if value is not None and value.shape != (channels,):
+        raise RuntimeError(f"{name} should contain {channels} elements not {value.shape[0]}")
+
+
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Standardise (N, C, *) per channel, then scale by weight and add bias per channel.
+
+    In training, with the batch's statistics, and running_mean and running_var (if given)
+    move towards them by momentum, in place: mean by the batch mean, variance by the batch's
+    unbiased variance. Otherwise with running_mean and running_var, which take no gradient.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm expects input of shape (N, C, *), got {input.shape}")
+    channels = input.shape[1]
+    for name, value in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        _check_per_channel(name, value, channels)
+    if training:
+        if input.shape[0] * math.prod(input.shape[2:]) == 1:
+            raise ValueError(
+                "Expected more than 1 value per channel when training, got input size "
+                f"{input.shape}"
+            )
+        if eps <= 0:
+            raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+        return normalization.BatchNorm.apply(
+            input,
+            weight,
+            bias,
+            running_mean=None if running_mean is None else running_mean.data,
+            running_var=None if running_var is None else running_var.data,
+            momentum=momentum,
+            eps=eps,
+        )
+    if eps < 0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if running_mean is None or running_var is None:
+        missing = "running_mean" if running_mean is None else "running_var"
+        raise RuntimeError(f"{missing} must be defined in evaluation mode")
+    return normalization.FrozenBatchNorm.apply(
+        input, weight, bias, mean=running_mean.data, var=running_var.data, eps=eps
+    )
+
+
+# ---- embeddings -----------------------------------------------------------------------
+
+# The index dtypes torch's embedding takes, with the names its error message gives them.
+INDEX_DTYPES = {np.dtype(np.int64): "Long", np.dtype(np.int32): "Int"}
+
+
+def _padding_row(padding_idx: int | None, num_embeddings: int) -> int | None:
+    """padding_idx as a row number (a negative one counts from the end), checked as torch does."""
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise AssertionError("Padding_idx must be within num_embeddings")
+    return padding_idx % num_embeddings
+
+
+def _lookup_indices(input: Any, num_embeddings: int) -> Any:
+    indices = tensor_argument(input, "embedding").data
+    if indices.dtype not in INDEX_DTYPES:
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {indices.dtype} instead (while checking arguments for "
+            "embedding)"
+        )
+    if indices.size and (indices.min() < 0 or indices.max() >= num_embeddings):
+        raise IndexError("index out of range in self")
+    return indices
+
+
+def _check_dense(sparse: bool) -> None:
+    if sparse:
+        raise NotImplementedError(
+            "sparse=True asks for a sparse gradient; gradtrain's gradients are dense arrays, "
+            "so use sparse=False (the same values, as a dense gradient)"
+        )
+
+
+def _renormalize_rows(weight: Tensor, indices: Any, max_norm: float, norm_type: float) -> None:
+    """torch's embedding_renorm_: each looked-up row whose norm exceeds max_norm is scaled, in
+    place and unrecorded, to norm max_norm."""
+    rows = np.unique(indices)
+    norms = np.linalg.norm(weight.data[rows], ord=norm_type, axis=1)
+    too_long = norms > max_norm
+    if too_long.any():
+        rows, norms = rows[too_long], norms[too_long]
+        mark_changed(weight)
+        weight.data[rows] *= (max_norm / (norms + 1e-7))[:, None]
+
+
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """The rows of weight (num_embeddings, embedding_dim) at the integer indices of input.
+
+    The padding_idx row takes no gradient; with max_norm, the rows looked up are first
+    renormalised in place to at most that norm, as in torch.
+    """
+    if weight.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    _check_dense(sparse)
+    indices = _lookup_indices(input, weight.shape[0])
+    if max_norm is not None:
+        _renormalize_rows(weight, indices, max_norm, norm_type)
+    return embedding_ops.Embedding.apply(
+        weight,
+        indices=indices,
+        padding_idx=_padding_row(padding_idx, weight.shape[0]),
+        scale_grad_by_freq=scale_grad_by_freq,
+    )
 
 
 # ---- losses -------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -42,19 +42,26 @@ class IncompatibleKeys(NamedTuple):
 
 
 class Module:
-    """Base class of layers and models: it keeps track of their parameters and sub-modules.
+    """Base class of layers and models: it keeps track of their parameters, buffers and
+    sub-modules.
 
     Assigning a Parameter or a Module to an attribute registers it, in order, so that
-    `named_parameters()`, `state_dict()`, `train()` and `zero_grad()` reach it.
+    `named_parameters()`, `state_dict()`, `train()` and `zero_grad()` reach it. Buffers are
+    the state a module keeps that is not learned (BatchNorm's running statistics): they are
+    registered with `register_buffer` and saved in the state dict unless non-persistent.
     """
 
     training: bool
     _parameters: dict[str, Parameter | None]
+    _buffers: dict[str, Tensor | None]
+    _non_persistent_buffers_set: set[str]
     _modules: dict[str, Module]
 
     def __init__(self) -> None:
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -69,12 +76,22 @@ class Module:
         if isinstance(value, (Parameter, Module)) and "_parameters" not in self.__dict__:
             raise AttributeError(f"cannot assign {name!r} before Module.__init__() call")
         parameters = self.__dict__.get("_parameters", {})
+        buffers = self.__dict__.get("_buffers", {})
         if isinstance(value, Parameter):
             self._modules.pop(name, None)
+            self._forget_buffer(name)
             parameters[name] = value
         elif isinstance(value, Module):
             parameters.pop(name, None)
+            self._forget_buffer(name)
             self._modules[name] = value
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign {type(value).__name__!r} as buffer {name!r} "
+                    "(gradtrain.Tensor or None expected)"
+                )
+            buffers[name] = value
         elif name in parameters:
             if value is not None:
                 raise TypeError(
@@ -95,8 +112,39 @@ class Module:
 
     def __delattr__(self, name: str) -> None:
         self._parameters.pop(name, None)
+        self._forget_buffer(name)
         self._modules.pop(name, None)
         object.__delattr__(self, name)
+
+    def _forget_buffer(self, name: str) -> None:
+        self.__dict__.get("_buffers", {}).pop(name, None)
+        self.__dict__.get("_non_persistent_buffers_set", set()).discard(name)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Keep `tensor` (or an empty slot, for None) as state of this module that is not
+        learned: `self.name` reads it, `buffers()` lists it, `to()` converts it, and the
+        state dict holds it unless persistent=False."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"buffer name should be a string. Got {type(name).__name__}")
+        if "." in name:
+            raise KeyError('buffer name can\'t contain "."')
+        if name == "":
+            raise KeyError('buffer name can\'t be empty string ""')
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                "(gradtrain Tensor or None required)"
+            )
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+        object.__setattr__(self, name, tensor)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register `param` (or an empty slot, for None) under `name`."""
@@ -113,16 +161,20 @@ class Module:
     # ---- traversal ------------------------------------------------------------------
 
     def named_modules(
-        self, memo: set[int] | None = None, prefix: str = ""
+        self, memo: set[Module] | None = None, prefix: str = "", remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Module]]:
-        """This module and every module below it, each once, with dotted names."""
+        """This module and every module below it, with dotted names after `prefix`: each once
+        (`memo` holds those already seen), or under every name with remove_duplicate=False."""
         memo = set() if memo is None else memo
-        if id(self) in memo:
+        if self in memo:
             return
-        memo.add(id(self))
+        if remove_duplicate:
+            memo.add(self)
         yield prefix, self
         for name, module in self._modules.items():
-            yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+            yield from module.named_modules(
+                memo, f"{prefix}.{name}" if prefix else name, remove_duplicate
+            )
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -140,21 +192,82 @@ class Module:
             yield module
 
     def named_parameters(
-        self, prefix: str = "", recurse: bool = True
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Parameter]]:
-        """Every parameter, in registration order, once even when shared, with dotted names."""
-        modules = self.named_modules(prefix=prefix) if recurse else iter([(prefix, self)])
-        seen: set[int] = set()
-        for module_name, module in modules:
-            for name, param in module._parameters.items():
-                if param is None or id(param) in seen:
-                    continue
-                seen.add(id(param))
-                yield (f"{module_name}.{name}" if module_name else name), param
+        """Every parameter, in registration order, with dotted names: once even when shared,
+        unless remove_duplicate=False."""
+        members = self._named_members("_parameters", prefix, recurse, remove_duplicate)
+        return cast(Iterator[tuple[str, Parameter]], members)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
+
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
+        """Every buffer, persistent or not, in registration order, with dotted names."""
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def _named_members(
+        self, kind: str, prefix: str, recurse: bool, remove_duplicate: bool
+    ) -> Iterator[tuple[str, Tensor]]:
+        """The tensors in each module's `kind` dict (_parameters or _buffers), skipping empty
+        slots and, with remove_duplicate, a tensor or module seen before."""
+        if recurse:
+            modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+        else:
+            modules = iter([(prefix, self)])
+        seen: set[int] = set()
+        for module_name, module in modules:
+            members: dict[str, Tensor | None] = getattr(module, kind)
+            for name, tensor in members.items():
+                if tensor is None or id(tensor) in seen:
+                    continue
+                if remove_duplicate:
+                    seen.add(id(tensor))
+                yield (f"{module_name}.{name}" if module_name else name), tensor
+
+    def get_submodule(self, target: str) -> Module:
+        """The module at dotted path `target` ("" is this one), as named_modules names it."""
+        module = self
+        if target == "":
+            return module
+        for item in target.split("."):
+            if not hasattr(module, item):
+                raise AttributeError(f"{type(module).__name__} has no attribute `{item}`")
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path `target`, as named_parameters names it."""
+        module, name = self._owner_of(target)
+        param = getattr(module, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at dotted path `target`, as named_buffers names it."""
+        module, name = self._owner_of(target)
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        buffer: Tensor = getattr(module, name)
+        return buffer
+
+    def _owner_of(self, target: str) -> tuple[Module, str]:
+        """The module that holds the attribute at dotted path `target`, and its name there."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        return module, name
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call `fn` on every sub-module, then on this one (as for custom initialisation)."""
@@ -190,7 +303,8 @@ class Module:
     # ---- dtype ----------------------------------------------------------------------
 
     def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Module:
-        """Convert every parameter (and its gradient) in place, as Tensor.to would convert it.
+        """Convert every parameter (and its gradient) and every floating-point buffer in place,
+        as Tensor.to would convert it; integer buffers (a step count) keep their dtype.
 
         to(dtype), to(device) or to(device, dtype); the one device is the CPU.
         """
@@ -202,6 +316,9 @@ class Module:
             grad = param.grad
             if grad is not None:
                 grad.data = grad.data.astype(dtype, copy=False)
+        for buffer in self.buffers():
+            if np.issubdtype(buffer.dtype, np.floating):
+                buffer.data = buffer.data.astype(dtype, copy=False)
         return self
 
     def float(self) -> Module:
@@ -212,28 +329,41 @@ class Module:
 
     # ---- state ----------------------------------------------------------------------
 
-    def _named_slots(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        # Unlike named_parameters, a parameter or module shared by two owners appears
-        # under both names, as in torch's state_dict.
+    def _named_slots(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        # What the state dict holds, in torch's order: each module's parameters, then its
+        # persistent buffers, then its children's. Unlike named_parameters, a tensor or
+        # module shared by two owners appears under both names, as in torch's state_dict.
         for name, param in self._parameters.items():
             if param is not None:
                 yield prefix + name, param
+        for name, buffer in self._buffers.items():
+            if buffer is not None and name not in self._non_persistent_buffers_set:
+                yield prefix + name, buffer
         for name, module in self._modules.items():
             yield from module._named_slots(f"{prefix}{name}.")
 
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """A copy of every parameter's values, by dotted name."""
-        return OrderedDict((name, param.data.copy()) for name, param in self._named_slots())
+        """A copy of every parameter's and persistent buffer's values, by dotted name."""
+        return OrderedDict((name, tensor.data.copy()) for name, tensor in self._named_slots())
+
+    def _upgrade_state_dict(self, state_dict: dict[str, Any], prefix: str) -> None:
+        """Bring this module's entries (keys starting with `prefix`) of a state dict being
+        loaded up to date, in place: a layer whose state dict has changed over torch's
+        versions fills in or renames what older ones lack, as torch's _load_from_state_dict
+        does. Most modules have nothing to do."""
 
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True
     ) -> IncompatibleKeys:
-        """Copy values into the parameters of the same names.
+        """Copy values into the parameters and persistent buffers of the same names.
 
         Shapes must match. With strict=True, a missing or unexpected key is an error too;
         with strict=False those keys are returned. Nothing is copied when there is an error.
         """
         own = dict(self._named_slots())
+        state_dict = dict(state_dict)
+        for module_name, module in self.named_modules(remove_duplicate=False):
+            module._upgrade_state_dict(state_dict, f"{module_name}." if module_name else "")
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
         errors = []
