@@ -121,16 +121,24 @@ def _polynomial_in_place(out: Any, t: Any, coefficients: tuple[Any, ...]) -> Non
     out += coefficients[0]
 
 
-def erf(a: Any) -> Any:
-    """erf of every element; float32 stays float32, anything else is computed in float64."""
+def erf(a: Any, out: Any = None) -> Any:
+    """erf of every element; float32 stays float32, anything else is computed in float64.
+
+    `out`, a C-contiguous array of a's shape and that dtype, receives it; it may be `a`.
+    """
     x = xp.asarray(a)
     dtype = x.dtype if x.dtype in (xp.float32, xp.float64) else xp.dtype(xp.float64)
     flat = x.reshape(-1).astype(dtype, copy=False)
-    out = xp.empty(flat.shape, dtype=dtype)
+    if out is None:
+        out = xp.empty(x.shape, dtype=dtype)
+    elif out.shape != x.shape or out.dtype != dtype or not out.flags.c_contiguous:
+        raise ValueError(f"erf's out must be a C-contiguous {dtype} array of shape {x.shape}")
+    result = out
+    out = out.reshape(-1)
     with xp.errstate(all="ignore"):  # inf and nan pass through; unused branches may overflow
         if dtype == xp.float32:
             _erf_float32(flat, out)
         else:
             for start in range(0, flat.size, BLOCK):
                 out[start : start + BLOCK] = _erf_block(flat[start : start + BLOCK])
-    return out.reshape(x.shape)
+    return result
