@@ -108,7 +108,7 @@ class _TopLevel:
 
 
 class MaxResult(NamedTuple):
-    """What max(dim) and min(dim) return: the values and where they were."""
+    """What max(dim), min(dim), sort and topk return: the values and where they were."""
 
     values: Tensor
     indices: Tensor
