@@ -250,6 +250,12 @@ MULTIHEAD_CASES = {
         {"attn_mask": PER_HEAD_MASK},
     ),
     "one_position": ({"batch_first": True}, [(1, 1, E)], {}),
+    "unbatched_per_head_mask": ({}, [(5, E)], {"attn_mask": PER_HEAD_MASK[:HEADS]}),
+    "one_sample_padded": (
+        {"batch_first": True},
+        [(1, 5, E)],
+        {"key_padding_mask": np.array([[False, False, True, False, True]])},
+    ),
 }
 
 
