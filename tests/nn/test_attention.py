@@ -162,9 +162,14 @@ def test_attention_refuses_what_torch_refuses(call: Callable[[Any], Any], messag
 
 
 def test_attention_refuses_a_mask_that_would_widen_the_scores() -> None:
+    """As torch: the mask broadcasts to query @ key's shape, though value may be wider."""
     q = gt.ones(2, 3, 4)
     with pytest.raises(RuntimeError, match="does not broadcast to the attention scores"):
         F.scaled_dot_product_attention(q, q, q, attn_mask=gt.zeros(5, 2, 3, 3))
+    q, k, v = gt.ones(3, 4), gt.ones(5, 4), gt.ones(2, 5, 6)
+    assert F.scaled_dot_product_attention(q, k, v).shape == (2, 3, 6)
+    with pytest.raises(RuntimeError, match=r"shape \(2, 3, 5\) does not broadcast"):
+        F.scaled_dot_product_attention(q, k, v, attn_mask=gt.ones(2, 3, 5, dtype=gt.bool_))
     with pytest.raises(RuntimeError, match="must have query's last dim"):
         F.scaled_dot_product_attention(q, gt.ones(2, 3, 2), q)
 

@@ -531,8 +531,7 @@ def scaled_dot_product_attention(
     if enable_gqa and key.ndim > 2 and key.shape[-3] != heads:
         return grouped_query_attention(query, key, value, mask, dropout_p, is_causal, scale)
     length, source_length = query.shape[-2], key.shape[-2]
-    batch = np.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
-    scores_shape = (*batch, length, source_length)
+    scores_shape = (*np.broadcast_shapes(query.shape[:-2], key.shape[:-2]), length, source_length)
     if mask is not None and np.broadcast_shapes(mask.shape, scores_shape) != scores_shape:
         raise RuntimeError(
             f"attn_mask of shape {mask.shape} does not broadcast to the attention scores' "

@@ -41,12 +41,13 @@ class ScaledDotProductAttention(Function):
         self, q: Any, k: Any, v: Any, bias: Any, *, allowed: Any, scale: float, dropout: Any
     ) -> Any:
         self.scale = scale
+        # The caller checks that the masks broadcast to the scores' shape, so all in place.
         scores = q @ xp.swapaxes(k, -1, -2)
         scores *= scale
         if bias is not None:
-            scores = scores + bias
+            scores += bias
         if allowed is not None:
-            scores = xp.where(allowed, scores, -xp.inf).astype(scores.dtype, copy=False)
+            xp.copyto(scores, -xp.inf, where=~allowed)
         weights = masked_softmax(scores)
         self.saved = (q, k, v, weights, dropout)
         return (weights if dropout is None else weights * dropout) @ v
@@ -63,8 +64,11 @@ class ScaledDotProductAttention(Function):
         # The softmax's Jacobian: w * (g - sum(g * w)), row by row.
         grad_scores -= (grad_scores * weights).sum(axis=-1, keepdims=True)
         grad_scores *= weights
-        grad_bias = grad_scores if self.needs_grad(3) else None
-        scaled = grad_scores * self.scale
+        if self.needs_grad(3):
+            grad_bias, scaled = grad_scores, grad_scores * self.scale
+        else:
+            grad_bias, scaled = None, grad_scores
+            scaled *= self.scale
         grad_q = scaled @ k if self.needs_grad(0) else None
         grad_k = xp.swapaxes(scaled, -1, -2) @ q if self.needs_grad(1) else None
         return grad_q, grad_k, grad_v, grad_bias
