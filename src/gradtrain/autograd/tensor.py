@@ -710,8 +710,9 @@ class Tensor:
     @toplevel
     def bmm(self, mat2: Tensor) -> Tensor:
         """Batched matrix product: (b, n, m) @ (b, m, p) is (b, n, p), without broadcasting."""
+        tensor_argument(mat2, "bmm", "mat2")
         for name, operand in (("batch1", self), ("batch2", mat2)):
-            if tensor_argument(operand, "bmm", "mat2").ndim != 3:
+            if operand.ndim != 3:
                 raise RuntimeError(f"{name} must be a 3D tensor")
         expected = [self.shape[0], self.shape[2]]
         if list(mat2.shape[:2]) != expected:
@@ -730,7 +731,7 @@ class Tensor:
         As in PyTorch, beta=0 ignores self's values (nan and inf in it do not propagate).
         """
         product = batch1.bmm(batch2)
-        if np.broadcast_shapes(self.shape, product.shape) != product.shape:
+        if xp.broadcast_shapes(self.shape, product.shape) != product.shape:
             raise RuntimeError(
                 f"baddbmm: self of shape {self.shape} does not broadcast to the product's "
                 f"shape {product.shape}"
@@ -758,9 +759,10 @@ class Tensor:
 
     @toplevel
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> MaxResult:
-        """The k largest (or smallest) values along dim and their indices, largest first.
+        """The k largest (or, largest=False, smallest) values along dim and their indices,
+        the most extreme first.
 
-        Ties come in index order; sorted=False returns them so too, which it allows.
+        Ties come in index order; sorted=False returns them sorted too, which it allows.
         """
         size = self.shape[dim] if self.ndim else 1
         if not 0 <= k <= size:
