@@ -111,6 +111,7 @@ def test_randint_takes_high_and_size_or_low_high_and_size() -> None:
     assert gt.randint(5, size=(4,)).shape == (4,)
     assert gt.randint(low=2, high=4, size=(3,)).data.min() >= 2
     assert gt.randint(10, (2,), dtype=gt.float32).dtype == np.float32
+    assert gt.randint(10, (2,), dtype=None).dtype == np.int64
 
 
 def test_randint_draws_repeat_with_the_seed_and_follow_a_generator() -> None:

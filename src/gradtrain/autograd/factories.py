@@ -147,7 +147,7 @@ def randint(
     size: Sequence[int] | None = None,
     *,
     generator: Any = None,
-    dtype: Any = int64,
+    dtype: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """Integers drawn uniformly from [low, high), as randint(high, size) or (low, high, size).
@@ -166,5 +166,5 @@ def randint(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
     rng = default_generator() if generator is None else generator
-    data = rng.integers(low, high, tuple(size), dtype=xp.int64).astype(dtype)
+    data = rng.integers(low, high, tuple(size), dtype=xp.int64).astype(dtype or int64)
     return Tensor(data, requires_grad=requires_grad)
