@@ -265,13 +265,15 @@ MULTIHEAD_CASES = {
 
 
 @pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask")
+@pytest.mark.parametrize("train", [False, True], ids=["eval", "train"])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", sorted(MULTIHEAD_CASES))
-def test_multihead_attention_matches_torch(case: str, dtype: Any) -> None:
+def test_multihead_attention_matches_torch(case: str, dtype: Any, train: bool) -> None:
+    """In eval mode and in training mode (dropout 0, MultiheadAttention's default)."""
     options, shapes, call = MULTIHEAD_CASES[case]
     assert_same_results(
         attention_module_in_both(
-            {"embed_dim": E, "num_heads": HEADS, **options}, shapes, call, dtype
+            {"embed_dim": E, "num_heads": HEADS, **options}, shapes, call, dtype, train
         ),
         dtype,
     )
@@ -420,10 +422,24 @@ def test_a_bool_padding_mask_beside_a_float_attention_mask_warns_as_torch() -> N
 # ---- nn.TransformerEncoderLayer and nn.TransformerEncoder ---------------------------------
 
 
+def without_dropout(module: Any) -> None:
+    """Every dropout in a torch or gradtrain module set to 0, so training mode is comparable."""
+    for part in module.modules():
+        if hasattr(part, "p"):  # Dropout
+            part.p = 0.0
+        if hasattr(part, "in_proj_bias"):  # MultiheadAttention
+            part.dropout = 0.0
+
+
 def encoder_in_both(
-    make: Callable[[Any], Any], shape: tuple[int, ...], call: dict[str, Any], dtype: Any
+    make: Callable[[Any], Any],
+    shape: tuple[int, ...],
+    call: dict[str, Any],
+    dtype: Any,
+    train: bool = False,
 ) -> list[tuple[Any, list[Any]]]:
-    """(output, gradients of the input and each parameter) of torch's layer and ours."""
+    """(output, gradients of the input and each parameter) of torch's layer and ours, in eval
+    mode, or in training mode with every dropout at 0."""
     torch.manual_seed(0)
     with warnings.catch_warnings():  # torch's note that its nested-tensor path is off
         warnings.simplefilter("ignore")
@@ -433,7 +449,9 @@ def encoder_in_both(
     load_from_torch(ours, theirs, dtype)
     results = []
     for library, module in ((gt, ours), (torch, theirs)):
-        module.eval()
+        module.train(train)
+        if train:
+            without_dropout(module)
         x = library.tensor(normal(*shape).astype(dtype), requires_grad=True)
         options = {name: as_library(value, library, dtype) for name, value in call.items()}
         out = module(x, **options)
@@ -467,14 +485,25 @@ ENCODER_LAYER_CASES: dict[str, tuple[Callable[[Any], Any], tuple[int, ...], dict
         (5, E),
         {"src_mask": causal_bool_mask(5), "is_causal": True},
     ),
+    "one_sample_one_position": (
+        lambda L: L.nn.TransformerEncoderLayer(E, HEADS, 16, batch_first=True, norm_first=True),
+        (1, 1, E),
+        {},
+    ),
+    "a_sample_wholly_padded": (
+        lambda L: L.nn.TransformerEncoderLayer(E, HEADS, 16, batch_first=True, norm_first=True),
+        (3, 5, E),
+        {"src_key_padding_mask": np.array([[False] * 5, [True] * 5, [False, True] * 2 + [True]])},
+    ),
 }
 
 
+@pytest.mark.parametrize("train", [False, True], ids=["eval", "train"])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", sorted(ENCODER_LAYER_CASES))
-def test_transformer_encoder_layer_matches_torch(case: str, dtype: Any) -> None:
+def test_transformer_encoder_layer_matches_torch(case: str, dtype: Any, train: bool) -> None:
     make, shape, call = ENCODER_LAYER_CASES[case]
-    (out, grads), (their_out, their_grads) = encoder_in_both(make, shape, call, dtype)
+    (out, grads), (their_out, their_grads) = encoder_in_both(make, shape, call, dtype, train)
     assert_close(out, their_out, dtype, "output")
     for index, (grad, their_grad) in enumerate(zip(grads, their_grads, strict=True)):
         assert_close(grad, their_grad, dtype, f"gradient {index}")
@@ -491,12 +520,13 @@ def test_transformer_encoder_layer_matches_torch(case: str, dtype: Any) -> None:
     ],
     ids=["plain", "causal_found", "causal_said", "padding"],
 )
-def test_transformer_encoder_matches_torch(call: dict[str, Any], dtype: Any) -> None:
+@pytest.mark.parametrize("train", [False, True], ids=["eval", "train"])
+def test_transformer_encoder_matches_torch(call: dict[str, Any], dtype: Any, train: bool) -> None:
     def make(L: Any) -> Any:
         layer = L.nn.TransformerEncoderLayer(E, HEADS, 16, batch_first=True)
         return L.nn.TransformerEncoder(layer, 2, norm=L.nn.LayerNorm(E))
 
-    (out, grads), (their_out, their_grads) = encoder_in_both(make, (3, 5, E), call, dtype)
+    (out, grads), (their_out, their_grads) = encoder_in_both(make, (3, 5, E), call, dtype, train)
     assert_close(out, their_out, dtype, "output")
     for index, (grad, their_grad) in enumerate(zip(grads, their_grads, strict=True)):
         assert_close(grad, their_grad, dtype, f"gradient {index}")
@@ -525,6 +555,23 @@ def test_encoder_state_dict_keys_are_torchs() -> None:
     assert "layers.0.self_attn.in_proj_weight" in ours.state_dict()
     with_module = nn.TransformerEncoderLayer(E, HEADS, activation=nn.GELU())
     assert "activation" in dict(with_module.named_modules())
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda L, **kw: L.nn.MultiheadAttention(E, HEADS, add_bias_kv=True, kdim=3, **kw),
+        lambda L, **kw: L.nn.TransformerEncoderLayer(E, HEADS, 16, activation=L.nn.GELU(), **kw),
+    ],
+    ids=["multihead_attention", "encoder_layer"],
+)
+def test_layers_take_torchs_dtype_and_device_arguments(make: Callable[..., Any]) -> None:
+    ours = make(gt, dtype=gt.float64, device="cpu")
+    assert_same_layout(ours, make(torch, dtype=torch.float64, device="cpu"))
+    assert {p.dtype for p in ours.parameters()} == {np.dtype(np.float64)}
+    assert {p.dtype for p in make(gt).parameters()} == {np.dtype(np.float32)}
+    with pytest.raises(RuntimeError, match="gradtrain runs on NumPy, on the CPU"):
+        make(gt, device="cuda")
 
 
 def test_encoder_layer_drops_out_in_training_reproducibly() -> None:

@@ -12,7 +12,7 @@ from ..autograd import Tensor
 from . import functional as F
 from . import init
 from .layers import Dropout, Linear, ModuleList
-from .module import Module, Parameter
+from .module import Module, Parameter, parameter_dtype
 from .normalization import LayerNorm
 
 
@@ -41,6 +41,8 @@ class MultiheadAttention(Module):
         kdim: int | None = None,
         vdim: int | None = None,
         batch_first: bool = False,
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(
@@ -87,6 +89,7 @@ class MultiheadAttention(Module):
             self.register_parameter("bias_v", None)
         self.add_zero_attn = add_zero_attn
         self._reset_parameters()
+        self.to(parameter_dtype(device, dtype))
 
     def _reset_parameters(self) -> None:
         """torch's: xavier_uniform_ projections, zero biases, xavier_normal_ bias_k and bias_v."""
@@ -181,8 +184,11 @@ class TransformerEncoderLayer(Module):
         batch_first: bool = False,
         norm_first: bool = False,
         bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
         super().__init__()
+        parameters = parameter_dtype(device, dtype)
         self.self_attn = MultiheadAttention(
             d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first
         )
@@ -195,6 +201,7 @@ class TransformerEncoderLayer(Module):
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.activation = activation_function(activation)
+        self.to(parameters)
 
     def forward(
         self,
