@@ -6,7 +6,6 @@ from typing import Any
 
 from ..backend import xp
 from ..function import Function
-from .reductions import shift_by_max
 
 
 def masked_softmax(scores: Any) -> Any:
@@ -15,8 +14,10 @@ def masked_softmax(scores: Any) -> Any:
     That row is one that attends to nothing: PyTorch's attention gives it zeros (and zero
     gradients) rather than the 0 / 0 of a plain softmax.
     """
-    shifted, _ = shift_by_max(scores, -1)  # an all -inf row keeps its -infs: shifted by 0
-    weights = xp.exp(shifted, out=shifted)
+    shift = scores.max(axis=-1, keepdims=True, initial=-xp.inf)
+    shift[~xp.isfinite(shift)] = 0  # an all -inf row keeps its -infs: shifted by 0
+    scores -= shift
+    weights = xp.exp(scores, out=scores)
     total = weights.sum(axis=-1, keepdims=True)
     total[total == 0] = 1  # exp(-inf) is 0 all along such a row: 0 / 1, not 0 / 0
     weights /= total
