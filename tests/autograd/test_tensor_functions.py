@@ -67,6 +67,28 @@ def test_masked_fill_broadcasts_a_wider_mask_as_torch_does() -> None:
     same_in_both(lambda L, x: x.masked_fill(L.tensor(mask), 9.0), values(2, 3))
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # nan, as torch
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_wholly_masked_row_before_a_plain_softmax_is_nan_with_zero_gradient_as_torch(
+    dtype: Any,
+) -> None:
+    """nanoGPT's attention without the fused op: masked_fill(-inf), then softmax. A row with
+    every place filled is nan in torch, and its gradient zero, not nan; so here."""
+    mask = np.array([[True, True, True], [False, True, False]])
+    results = []
+    for library in (gt, torch):
+        x = library.tensor(values(2, 3).astype(dtype), requires_grad=True)
+        out = x.masked_fill(library.tensor(mask), float("-inf")).softmax(-1)
+        out.backward(library.tensor(values(2, 3, seed=1).astype(dtype)))
+        arrays = (t.detach().numpy() if library is torch else t.data for t in (out, x.grad))
+        results.append([np.asarray(a) for a in arrays])
+    (out, grad), (their_out, their_grad) = results
+    assert np.isnan(out[0]).all() and not grad[0].any()
+    for ours, theirs in ((out, their_out), (grad, their_grad)):
+        assert ours.dtype == theirs.dtype
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6)
+
+
 def test_masked_fill_refuses_what_torch_refuses() -> None:
     rejected_by_both(
         lambda L: L.ones(2).masked_fill(L.tensor([1, 0]), 0.0),
