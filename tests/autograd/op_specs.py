@@ -61,6 +61,7 @@ import gradtrain as gt
 from gradtrain.autograd import Function
 from gradtrain.autograd.ops import (
     activations,
+    attention,
     conv,
     elementwise,
     indexing,
@@ -485,6 +486,119 @@ def layer_norm(L: Any, x: Any, *affine: Any, dims: int = 1, eps: float = 1e-5) -
     return L.nn.functional.layer_norm(x, tuple(x.shape[x.ndim - dims :]), weight, bias, eps)
 
 
+@st.composite
+def triangles(draw: st.DrawFn) -> Example:
+    """A shape of 2 or 3 dims (sizes 0 to 3) and a diagonal from 3 below the main one to 3 above."""
+    shape = draw(hnp.array_shapes(min_dims=2, max_dims=3, min_side=0, max_side=3))
+    return Example((shape,), {"diagonal": draw(st.integers(-3, 3))})
+
+
+# einsum equations by number of operands, each with operand shapes: transposes, traces and
+# diagonals, sums, outer and batched products, ellipses that broadcast, size-1 dims meeting
+# larger ones, letters summed in one operand only, implicit outputs and capitals.
+EINSUMS: dict[int, list[tuple[str, list[Shape]]]] = {
+    1: [
+        ("ij->ji", [(2, 3)]),
+        ("ii->i", [(3, 3)]),
+        ("ii", [(3, 3)]),
+        ("ij->", [(2, 3)]),
+        ("ba", [(2, 3)]),
+        ("...ii->...i", [(2, 3, 3)]),
+        ("i...->...", [(2, 3, 1)]),
+        ("iij->j", [(2, 2, 3)]),
+        ("ij->j", [(0, 3)]),
+    ],
+    2: [
+        ("ij,jk->ik", [(2, 3), (3, 4)]),
+        ("ij,jk", [(2, 3), (3, 4)]),
+        ("i,j->ij", [(2,), (3,)]),
+        ("i,i", [(3,), (3,)]),
+        ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
+        ("...ij,...jk->...ik", [(2, 1, 3, 4), (5, 4, 2)]),
+        ("ij,jk->i", [(2, 3), (3, 4)]),
+        ("ij,ij->ij", [(2, 1), (2, 3)]),
+        ("ij,jk->ik", [(2, 1), (3, 4)]),
+        ("bhqd,bhkd->bhqk", [(2, 2, 3, 4), (2, 2, 1, 4)]),
+        ("iij,j->i", [(3, 3, 2), (2,)]),
+        ("ij,kl->", [(2, 3), (1, 2)]),
+        ("a...,a", [(2, 3, 4), (2,)]),
+        ("Ab,bA->A", [(2, 3), (3, 2)]),
+    ],
+    3: [
+        ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+        ("i,i,i->", [(3,), (3,), (3,)]),
+        ("bi,bj,bk->bijk", [(2, 2), (2, 3), (1, 2)]),
+        ("ij,j,jk->ik", [(2, 3), (3,), (3, 2)]),
+    ],
+}
+
+
+def einsums(operands: int) -> st.SearchStrategy[Example]:
+    """The equations of EINSUMS with this many operands, each at its shapes."""
+    cases = st.sampled_from(EINSUMS[operands])
+    return cases.map(lambda case: Example(tuple(case[1]), {"equation": case[0]}))
+
+
+def einsum_call(L: Any, *operands: Any, equation: str) -> Any:
+    return L.einsum(equation, *operands)
+
+
+def numpy_einsum(*arrays: np.ndarray, equation: str) -> np.ndarray:
+    return np.asarray(np.einsum(equation, *arrays))
+
+
+@st.composite
+def attention_shapes(draw: st.DrawFn) -> Example:
+    """query, key and value shapes whose batch dims broadcast, with 1 to 3 queries, keys and
+    features each; causal or not, and a scale or the default."""
+    batches = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=2, max_side=2))
+    length, source, width, value_width = (draw(st.integers(1, 3)) for _ in range(4))
+    batch_q, batch_k, batch_v = batches.input_shapes
+    shapes = (
+        (*batch_q, length, width),
+        (*batch_k, source, width),
+        (*batch_v, source, value_width),
+    )
+    scale = draw(st.none() | st.floats(0.1, 2.0))
+    return Example(shapes, {"is_causal": draw(st.booleans()), "scale": scale})
+
+
+def attention_call(L: Any, q: Any, k: Any, v: Any, **options: Any) -> Any:
+    return L.nn.functional.scaled_dot_product_attention(q, k, v, **options)
+
+
+def masked_attention(L: Any, q: Any, k: Any, v: Any, mask: Any = None, **options: Any) -> Any:
+    """Attention with ATTENTION_MASK (bool), or `mask` (a float tensor input) when given."""
+    attn_mask = L.tensor(ATTENTION_MASK) if mask is None else mask
+    return L.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, **options)
+
+
+def attention_with_dropout(L: Any, q: Any, k: Any, v: Any) -> Any:
+    """Attention with dropout, reseeded so that every call drops the same weights."""
+    gt.manual_seed(3)
+    return gt.nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=0.4)
+
+
+def self_attention(L: Any, x: Any, w_in: Any, b_in: Any, w_out: Any, b_out: Any) -> Any:
+    """F.multi_head_attention_forward of x (L, N, E) on itself, in 2 heads, fused."""
+    out, _ = L.nn.functional.multi_head_attention_forward(
+        x, x, x, x.shape[-1], 2, w_in, b_in, None, None, False, 0.0, w_out, b_out,
+        need_weights=False,
+    )  # fmt: skip
+    return out
+
+
+def cross_attention_weights(L: Any, q: Any, kv: Any, w_in: Any, w_out: Any) -> Any:
+    """The per-head weights of attention from q (L, N, E) to kv (S, N, E), composed as torch
+    composes them, with a key padding mask that hides the last key of batch 0."""
+    padding = L.tensor(np.array([[False, False, True], [False, False, False]]))
+    _, weights = L.nn.functional.multi_head_attention_forward(
+        q, kv, kv, q.shape[-1], 2, w_in, None, None, None, False, 0.0, w_out, None,
+        key_padding_mask=padding, average_attn_weights=False,
+    )  # fmt: skip
+    return weights
+
+
 def rms_norm(L: Any, x: Any, *weight: Any, dims: int = 1, eps: float | None = None) -> Any:
     """F.rms_norm over the last `dims` dims, with the weight if given."""
     shape = tuple(x.shape[x.ndim - dims :])
@@ -563,6 +677,12 @@ DROPOUT_MASK = np.array([[2.0, 0.0, 2.0], [0.0, 2.0, 2.0]])
 CLASS_WEIGHT = np.array([0.2, 1.0, 3.0])
 LOOKUPS = np.array([[2, 0, 2], [4, 2, 1]])  # index 2 three times, 3 never
 LARGE = fixed([1e4, 1e4 - 1, -1e4, -1e4, 0.0, 1e4])
+# Where each of 3 queries may attend among 5 keys: the second query to none at all.
+ATTENTION_MASK = np.array(
+    [[True, False, True, True, False], [False] * 5, [True, True, False, False, True]]
+)
+# A float mask with -inf in places, and a whole row of them: that query attends to nothing.
+FLOAT_MASK = fixed([[0.5, -np.inf, 0.0, 1.5, -0.3], [-np.inf] * 5, [0.2, 0.1, -np.inf, 2.0, 0.0]])
 
 
 def numpy_index(index: Any) -> Any:
@@ -1965,5 +2085,242 @@ SPECS: dict[str, Spec] = {
         [Input(normal, (4, 3)), Input(classes(3), (4,), grad=False)],
         {"reduction": "mean"},
         vary=reductions_of("mean", "sum", "none"),
+    ),
+    # masks, triangles, running sums, batched products, einsum and sorting
+    "masked_fill": Spec(
+        elementwise.Where,
+        lambda L, a: a.masked_fill(L.tensor(MASK), -1.5),
+        [Input(normal, (2, 3))],
+    ),
+    "masked_fill_row_mask": Spec(
+        elementwise.Where,
+        lambda L, a: L.masked_fill(a, L.tensor(CONDITION), 0.25),
+        [Input(normal, (2, 3))],
+    ),
+    "masked_fill_wider_mask": Spec(
+        elementwise.Where,
+        lambda L, a: a.masked_fill(L.tensor(np.stack([MASK, ~MASK])), 2.0),
+        [Input(normal, (2, 3))],
+    ),
+    "masked_fill_tensor_value": Spec(
+        elementwise.Where,
+        lambda L, a, value: a.masked_fill(L.tensor(MASK), value),
+        [Input(normal, (2, 3)), Input(normal, ())],
+    ),
+    "masked_fill_before_softmax": Spec(
+        elementwise.Where,
+        lambda L, a: a.masked_fill(L.tensor(MASK), float("-inf")).softmax(-1),
+        [Input(normal, (2, 3))],
+    ),
+    "tril": Spec(indexing.Triangle, lambda L, a: a.tril(), [Input(normal, (3, 4))]),
+    "triu": Spec(indexing.Triangle, lambda L, a: L.triu(a, 1), [Input(normal, (2, 3, 3))]),
+    "tril_drawn": Spec(
+        indexing.Triangle,
+        lambda L, a, diagonal: a.tril(diagonal),
+        [Input(normal, (3, 2))],
+        {"diagonal": -1},
+        vary=triangles(),
+        numpy=lambda a, diagonal: np.tril(a, diagonal),
+    ),
+    "triu_drawn": Spec(
+        indexing.Triangle,
+        lambda L, a, diagonal: a.triu(diagonal=diagonal),
+        [Input(normal, (2, 4))],
+        {"diagonal": 2},
+        vary=triangles(),
+        numpy=lambda a, diagonal: np.triu(a, diagonal),
+    ),
+    "cumsum": Spec(reductions.CumSum, lambda L, a: a.cumsum(1), [Input(normal, (2, 4))]),
+    "cumsum_drawn": Spec(
+        reductions.CumSum,
+        lambda L, a, dim: L.cumsum(a, dim),
+        [Input(normal, (3, 2))],
+        {"dim": 0},
+        vary=one_dim(nonempty=False),
+        numpy=lambda a, dim: np.cumsum(a, axis=dim),
+    ),
+    "cumsum_scalar": Spec(reductions.CumSum, lambda L, a: a.cumsum(0), [Input(normal, ())]),
+    "cumsum_to_float64": Spec(
+        reductions.CumSum,
+        lambda L, a: a.cumsum(-1, dtype=L.float64),
+        [Input(normal, (2, 3))],
+        keeps_dtype=False,
+    ),
+    "bmm": Spec(
+        linalg.MatMul,
+        lambda L, a, b: a.bmm(b),
+        [Input(normal, (2, 3, 4)), Input(normal, (2, 4, 5))],
+    ),
+    "baddbmm": Spec(
+        linalg.MatMul,
+        lambda L, c, a, b: L.baddbmm(c, a, b, beta=0.5, alpha=-2.0),
+        [Input(normal, (3, 1)), Input(normal, (2, 3, 4)), Input(normal, (2, 4, 5))],
+    ),
+    "baddbmm_method": Spec(
+        linalg.MatMul,
+        lambda L, c, a, b: c.baddbmm(a, b),
+        [Input(normal, (2, 3, 5)), Input(normal, (2, 3, 4)), Input(normal, (2, 4, 5))],
+    ),
+    "einsum_matmul": Spec(
+        linalg.Einsum,
+        lambda L, a, b: L.einsum("ij,jk->ik", a, b),
+        [Input(normal, (2, 3)), Input(normal, (3, 4))],
+    ),
+    "einsum_operand_list": Spec(
+        linalg.Einsum,
+        lambda L, a, b: L.einsum("bhqd,bhkd", [a, b]),
+        [Input(normal, (2, 2, 3, 4)), Input(normal, (2, 2, 5, 4))],
+    ),
+    "einsum_diagonal_and_trace": Spec(
+        linalg.Einsum,
+        lambda L, a: L.einsum("ii->i", a) * L.einsum("ii", a),
+        [Input(normal, (3, 3))],
+    ),
+    "einsum_broadcast": Spec(
+        linalg.Einsum,
+        lambda L, a, b: L.einsum("...ij,...jk->...ik", a, b),
+        [Input(normal, (2, 1, 3, 4)), Input(normal, (5, 4, 1))],
+    ),
+    "einsum_summed_in_one": Spec(
+        linalg.Einsum,
+        lambda L, a, b, c: L.einsum("ij,jk,kl->i", a, b, c),
+        [Input(normal, (2, 3)), Input(normal, (3, 4)), Input(normal, (4, 2))],
+    ),
+    "einsum_data_operand": Spec(
+        linalg.Einsum,
+        lambda L, a, b: L.einsum("i,j->ij", a, b),
+        [Input(normal, (2,)), Input(normal, (3,), grad=False)],
+    ),
+    "einsum_one": Spec(
+        linalg.Einsum,
+        einsum_call,
+        [Input(normal, (2, 3))],
+        {"equation": "ij->ji"},
+        vary=einsums(1),
+        numpy=numpy_einsum,
+    ),
+    "einsum_two": Spec(
+        linalg.Einsum,
+        einsum_call,
+        [Input(normal, (2, 3)), Input(normal, (3, 4))],
+        {"equation": "ij,jk"},
+        vary=einsums(2),
+        numpy=numpy_einsum,
+    ),
+    "einsum_three": Spec(
+        linalg.Einsum,
+        einsum_call,
+        [Input(normal, (2, 3)), Input(normal, (3,)), Input(normal, (3, 2))],
+        {"equation": "ij,j,jk->ik"},
+        vary=einsums(3),
+        numpy=numpy_einsum,
+    ),
+    "sort": Spec(indexing.Gather, lambda L, a: a.sort().values, [Input(distinct, (3, 4))]),
+    "sort_descending": Spec(
+        indexing.Gather,
+        lambda L, a: L.sort(a, 0, descending=True).values,
+        [Input(distinct, (3, 4))],
+    ),
+    "topk": Spec(indexing.Gather, lambda L, a: a.topk(2).values, [Input(distinct, (3, 4))]),
+    "topk_smallest": Spec(
+        indexing.Gather,
+        lambda L, a: L.topk(a, 3, dim=0, largest=False).values,
+        [Input(distinct, (4, 2))],
+    ),
+    # nn: attention
+    "attention": Spec(
+        attention.ScaledDotProductAttention,
+        attention_call,
+        [Input(normal, (2, 3, 4)), Input(normal, (2, 5, 4)), Input(normal, (2, 5, 6))],
+        vary=attention_shapes(),
+    ),
+    "attention_causal": Spec(
+        attention.ScaledDotProductAttention,
+        attention_call,
+        [Input(normal, (2, 2, 4, 3)), Input(normal, (2, 2, 4, 3)), Input(normal, (2, 2, 4, 3))],
+        {"is_causal": True},
+    ),
+    "attention_causal_more_queries": Spec(
+        attention.ScaledDotProductAttention,
+        attention_call,
+        [Input(normal, (4, 3)), Input(normal, (2, 3)), Input(normal, (2, 5))],
+        {"is_causal": True, "scale": 0.7},
+    ),
+    "attention_bool_mask": Spec(
+        attention.ScaledDotProductAttention,
+        masked_attention,
+        [Input(normal, (2, 3, 4)), Input(normal, (2, 5, 4)), Input(normal, (2, 5, 6))],
+    ),
+    "attention_float_mask": Spec(
+        attention.ScaledDotProductAttention,
+        masked_attention,
+        [
+            Input(normal, (2, 3, 4)),
+            Input(normal, (2, 5, 4)),
+            Input(normal, (2, 5, 6)),
+            Input(FLOAT_MASK, (3, 5)),
+        ],
+    ),
+    "attention_float_mask_as_data": Spec(
+        attention.ScaledDotProductAttention,
+        masked_attention,
+        [
+            Input(normal, (2, 3, 4)),
+            Input(normal, (2, 5, 4)),
+            Input(normal, (2, 5, 6), grad=False),
+            Input(FLOAT_MASK, (3, 5), grad=False),
+        ],
+    ),
+    "attention_padding_mask": Spec(
+        attention.ScaledDotProductAttention,
+        lambda L, q, k, v: attention_call(
+            L, q, k, v, attn_mask=L.tensor(np.array([[[True] * 4], [[True, False] * 2]]))
+        ),
+        [Input(normal, (2, 2, 3, 2)), Input(normal, (2, 2, 4, 2)), Input(normal, (2, 2, 4, 2))],
+    ),
+    "attention_broadcast_batches": Spec(
+        attention.ScaledDotProductAttention,
+        attention_call,
+        [Input(normal, (2, 1, 3, 4)), Input(normal, (3, 5, 4)), Input(normal, (1, 3, 5, 6))],
+        {"scale": 0.3},
+    ),
+    "attention_one_position": Spec(
+        attention.ScaledDotProductAttention,
+        attention_call,
+        [Input(normal, (1, 1, 1, 2)), Input(normal, (1, 1, 1, 2)), Input(normal, (1, 1, 1, 3))],
+        {"is_causal": True},
+    ),
+    "attention_grouped_queries": Spec(
+        attention.ScaledDotProductAttention,
+        attention_call,
+        [Input(normal, (1, 4, 3, 2)), Input(normal, (1, 2, 5, 2)), Input(normal, (1, 2, 5, 3))],
+        {"enable_gqa": True, "is_causal": True},
+    ),
+    "attention_dropout": Spec(
+        attention.ScaledDotProductAttention,
+        attention_with_dropout,
+        [Input(normal, (2, 3, 4)), Input(normal, (2, 5, 4)), Input(normal, (2, 5, 6))],
+        torch=False,
+    ),
+    "multi_head_self_attention": Spec(
+        attention.ScaledDotProductAttention,
+        self_attention,
+        [
+            Input(normal, (3, 2, 4)),
+            Input(normal, (12, 4)),
+            Input(normal, (12,)),
+            Input(normal, (4, 4)),
+            Input(normal, (4,)),
+        ],
+    ),
+    "multi_head_attention_weights": Spec(
+        reductions.Softmax,
+        cross_attention_weights,
+        [
+            Input(normal, (2, 2, 4)),
+            Input(normal, (3, 2, 4)),
+            Input(normal, (12, 4)),
+            Input(normal, (4, 4), grad=False),  # the weights do not depend on out_proj
+        ],
     ),
 }

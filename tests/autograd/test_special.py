@@ -69,3 +69,19 @@ def test_erfinv_inverts_erf_to_float64_precision() -> None:
     )
     assert list(special.erfinv(np.array([1.0, -1.0]))) == [np.inf, -np.inf]
     assert np.isnan(special.erfinv(np.array(1.5)))
+def test_float32_erf_is_within_5e_7_of_math_erf_across_its_blocks() -> None:
+    """float32 takes its own rational function, block by block: every block, every range."""
+    rng = np.random.default_rng(3)
+    values = (rng.standard_normal(2 * special.FLOAT32_BLOCK + 7) * 3).astype(np.float32)
+    values[:6] = [0.0, 4.0, -4.0, 4.5, 1e-30, -1e-8]
+    got = special.erf(values)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, reference(values), rtol=0, atol=5e-7)
+    np.testing.assert_allclose(got[4:6], reference(values[4:6]), rtol=1e-6)  # tiny: relative
+
+
+def test_float32_erf_of_special_values() -> None:
+    got = special.erf(np.array([np.inf, -np.inf, np.nan, -0.0, 0.0], dtype=np.float32))
+    np.testing.assert_array_equal(got[:2], [1.0, -1.0])
+    assert np.isnan(got[2])
+    assert np.signbit(got[3]) and not np.signbit(got[4])

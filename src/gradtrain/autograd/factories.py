@@ -1,4 +1,5 @@
-"""Ways to make tensors, the dtypes, and the functions of several tensors: cat, stack, where."""
+"""Ways to make tensors, the dtypes, and the functions of several tensors: cat, stack, where,
+einsum."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from ..random import default_generator
 from .backend import xp
 from .ops.elementwise import Where
+from .ops.linalg import Einsum
 from .ops.manipulation import Cat, Stack
 from .tensor import Tensor, as_array, shape_arg, tensor_argument
 
@@ -15,6 +17,7 @@ __all__ = [
     "arange",
     "bool_",
     "cat",
+    "einsum",
     "eye",
     "float32",
     "float64",
@@ -26,6 +29,7 @@ __all__ = [
     "ones",
     "ones_like",
     "rand",
+    "randint",
     "randn",
     "stack",
     "tensor",
@@ -120,3 +124,47 @@ def full_like(input: Tensor, fill_value: Any, dtype: Any = None) -> Tensor:
     """A tensor of input's shape and dtype (or dtype) filled with fill_value."""
     like = tensor_argument(input, "full_like").data
     return Tensor(xp.full_like(like, as_array(fill_value), dtype=dtype))
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """torch.einsum: operands (or one list of them) combined as the equation says, one output.
+
+    "ij,jk->ik" names each operand's dims by letters; a letter in several operands is
+    multiplied along, a letter missing from the output summed over, "..." stands for
+    broadcast dims; without "->" the output is the letters used once, in ASCII order.
+    Every operand gets its gradient.
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    for index, operand in enumerate(operands):
+        tensor_argument(operand, "einsum", f"operands[{index}]")
+    return Einsum.apply(*operands, equation=equation)
+
+
+def randint(
+    low: int,
+    high: Any = None,
+    size: Sequence[int] | None = None,
+    *,
+    generator: Any = None,
+    dtype: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Integers drawn uniformly from [low, high), as randint(high, size) or (low, high, size).
+
+    Draws come from manual_seed's generator (or `generator`, a numpy.random.Generator);
+    int64 unless dtype says otherwise.
+    """
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' must be a tuple of ints, not {size!r}")
+    if low >= high:
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
+    rng = default_generator() if generator is None else generator
+    data = rng.integers(low, high, tuple(size), dtype=xp.int64).astype(dtype or int64)
+    return Tensor(data, requires_grad=requires_grad)

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple, TypeVar, cast
 
 import numpy as np
 
+from ..random import default_generator
 from . import function
 from .backend import ndarray, xp
 from .function import backward as run_backward
@@ -107,7 +108,7 @@ class _TopLevel:
 
 
 class MaxResult(NamedTuple):
-    """What max(dim) and min(dim) return: the values and where they were."""
+    """What max(dim), min(dim), sort and topk return: the values and where they were."""
 
     values: Tensor
     indices: Tensor
@@ -658,6 +659,191 @@ class Tensor:
 
     def __iter__(self) -> Iterator[Tensor]:
         return (self[i] for i in range(len(self)))
+
+    # ---- masks, triangles, running sums, batched products, sorting and sampling --------
+
+    @toplevel
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """value where the boolean mask (broadcasting with self) is True, self elsewhere.
+
+        The result has self's dtype, as in PyTorch; value is a number or a 0-d tensor, which
+        gets the gradient of the places it fills.
+        """
+        condition = as_array(mask)
+        if condition.dtype != xp.bool_:
+            raise RuntimeError(
+                "masked_fill_ only supports boolean masks, but got mask with dtype "
+                f"{condition.dtype}"
+            )
+        if isinstance(value, Tensor):
+            if value.ndim:
+                raise RuntimeError(
+                    "masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
+                    f"with {value.ndim} dimension(s)."
+                )
+            fill: Any = value.to(self.dtype)
+        else:
+            fill = self.dtype.type(value).item()  # a number of self's kind never promotes it
+        return elementwise.Where.apply(fill, self, condition=condition)
+
+    @toplevel
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """The lower triangle of the last two dims (on and below `diagonal`), zeros above."""
+        return self._triangle("tril", diagonal)
+
+    @toplevel
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """The upper triangle of the last two dims (on and above `diagonal`), zeros below."""
+        return self._triangle("triu", diagonal)
+
+    def _triangle(self, name: str, diagonal: int) -> Tensor:
+        if self.ndim < 2:
+            raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+        return indexing.Triangle.apply(self, diagonal=diagonal, upper=name == "triu")
+
+    @toplevel
+    def cumsum(self, dim: int, dtype: Any = None) -> Tensor:
+        """Running sums along dim; integers and booleans sum in int64, as in PyTorch."""
+        source = self if dtype is None else self.to(dtype)
+        return reductions.CumSum.apply(source, axis=dim)
+
+    @toplevel
+    def bmm(self, mat2: Tensor) -> Tensor:
+        """Batched matrix product: (b, n, m) @ (b, m, p) is (b, n, p), without broadcasting."""
+        tensor_argument(mat2, "bmm", "mat2")
+        for name, operand in (("batch1", self), ("batch2", mat2)):
+            if operand.ndim != 3:
+                raise RuntimeError(f"{name} must be a 3D tensor")
+        expected = [self.shape[0], self.shape[2]]
+        if list(mat2.shape[:2]) != expected:
+            raise RuntimeError(
+                f"Expected size for first two dimensions of batch2 tensor to be: {expected} "
+                f"but got: {list(mat2.shape[:2])}."
+            )
+        return linalg.MatMul.apply(self, mat2)
+
+    @toplevel
+    def baddbmm(
+        self, batch1: Tensor, batch2: Tensor, *, beta: Number = 1, alpha: Number = 1
+    ) -> Tensor:
+        """beta * self + alpha * (batch1 @ batch2), self broadcasting to the (b, n, p) product.
+
+        As in PyTorch, beta=0 ignores self's values (nan and inf in it do not propagate).
+        """
+        product = batch1.bmm(batch2)
+        if xp.broadcast_shapes(self.shape, product.shape) != product.shape:
+            raise RuntimeError(
+                f"baddbmm: self of shape {self.shape} does not broadcast to the product's "
+                f"shape {product.shape}"
+            )
+        if alpha != 1:
+            product = product * alpha
+        if beta == 0:
+            return product
+        return product + (self if beta == 1 else self * beta)
+
+    @toplevel
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> MaxResult:
+        """(values, indices) along dim, ascending or descending; equal values keep their order.
+
+        NaN sorts above every number, as in PyTorch. The sort is always stable, which the
+        default stable=False allows.
+        """
+        indices = sort_order(self.data, dim, descending)
+        return MaxResult(self._gathered(indices, dim), Tensor(indices))
+
+    @toplevel
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+        """Where sort(dim, descending) takes each of its values from."""
+        return Tensor(sort_order(self.data, dim, descending))
+
+    @toplevel
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> MaxResult:
+        """The k largest (or, largest=False, smallest) values along dim and their indices,
+        the most extreme first.
+
+        Ties come in index order; sorted=False returns them sorted too, which it allows.
+        """
+        size = self.shape[dim] if self.ndim else 1
+        if not 0 <= k <= size:
+            raise RuntimeError("selected index k out of range")
+        order = sort_order(self.data, dim, descending=largest)
+        indices = order[(slice(None),) * (dim % self.ndim) + (slice(k),)] if self.ndim else order
+        return MaxResult(self._gathered(indices, dim), Tensor(indices))
+
+    def _gathered(self, indices: Any, dim: int) -> Tensor:
+        if self.ndim == 0:
+            return self.clone()
+        return indexing.Gather.apply(self, index=indices, axis=dim)
+
+    @toplevel
+    def multinomial(
+        self, num_samples: int, replacement: bool = False, *, generator: Any = None
+    ) -> Tensor:
+        """Category indices drawn from each row of weights (1-D or 2-D, need not sum to 1).
+
+        Without replacement a category is drawn at most once per row, with probability in
+        proportion to its weight among those left. Draws come from manual_seed's generator
+        (or `generator`, a numpy.random.Generator), so a seed gives the same draws.
+        """
+        return Tensor(draw_categories(self.data, num_samples, replacement, generator))
+
+
+def sort_order(a: Any, axis: int, descending: bool) -> Any:
+    """The stable order of a's values along axis; NaN counts as the largest, as in PyTorch."""
+    if a.ndim == 0:
+        return xp.zeros((), dtype=xp.int64)
+    if not descending:
+        return xp.argsort(a, axis=axis, kind="stable")
+    # Sorting the reversed array ascending, then reversing that order, puts the largest first
+    # and keeps equal values in index order (and NaN, last ascending, comes first).
+    reversed_order = xp.argsort(xp.flip(a, axis), axis=axis, kind="stable")
+    return xp.flip(a.shape[axis] - 1 - reversed_order, axis)
+
+
+def draw_categories(
+    weights: Any, num_samples: int, replacement: bool, generator: Any = None
+) -> Any:
+    """multinomial's draws, int64, of shape (num_samples,) or (rows, num_samples)."""
+    if weights.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if not xp.issubdtype(weights.dtype, xp.floating):
+        raise RuntimeError(
+            f"multinomial only supports floating-point dtypes for input, got: {weights.dtype}"
+        )
+    rows = weights.reshape(-1, weights.shape[-1]).astype(xp.float64)
+    categories = rows.shape[1]
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if not replacement and num_samples > categories:
+        raise RuntimeError(
+            "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+        )
+    if not xp.isfinite(rows).all() or (rows < 0).any():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if categories == 0 or (rows.sum(axis=1) <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    rng = default_generator() if generator is None else generator
+    if replacement:
+        # Inverse CDF: the first category whose share of the cumulative weight exceeds a
+        # uniform draw. Row r's shares are offset by r, so one search serves every row.
+        offsets = xp.arange(len(rows))[:, None]
+        cumulative = xp.cumsum(rows, axis=1)
+        shares = cumulative / cumulative[:, -1:] + offsets
+        draws = rng.random((len(rows), num_samples)) + offsets
+        drawn = xp.searchsorted(shares.ravel(), draws.ravel(), side="right").reshape(draws.shape)
+        drawn -= offsets * categories
+        # A share that rounds below 1 could let a draw run past the last category of weight.
+        last_positive = categories - 1 - xp.argmax(rows[:, ::-1] > 0, axis=1)
+        drawn = xp.minimum(drawn, last_positive[:, None])
+    else:
+        # Exponential races: the category with the smallest Exp(1) / weight is drawn first,
+        # the next smallest second, and so on: draws without replacement, each in proportion
+        # to the weights left. Weightless categories come last, in order, as in PyTorch.
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            arrival = rng.standard_exponential(rows.shape) / rows
+        drawn = xp.argsort(arrival, axis=1, kind="stable")[:, :num_samples]
+    return drawn.astype(xp.int64).reshape(*weights.shape[:-1], num_samples)
 
 
 def shape_arg(args: Sequence[Any]) -> tuple[int, ...]:

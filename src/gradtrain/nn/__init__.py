@@ -14,6 +14,7 @@ from .activations import (
     Softplus,
     Tanh,
 )
+from .attention import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
 from .conv import Conv1d, Conv2d
 from .embedding import Embedding
 from .layers import (
@@ -75,6 +76,7 @@ __all__ = [
     "Module",
     "ModuleDict",
     "ModuleList",
+    "MultiheadAttention",
     "NLLLoss",
     "Parameter",
     "ParameterDict",
@@ -87,6 +89,8 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Tanh",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "functional",
     "init",
     "utils",

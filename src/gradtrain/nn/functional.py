@@ -10,9 +10,11 @@ from typing import Any, Literal
 import numpy as np
 
 from ..autograd import Tensor
+from ..autograd.factories import cat
 from ..autograd.function import mark_changed
 from ..autograd.ops import activations, conv, normalization, padding, pooling
 from ..autograd.ops import embedding as embedding_ops
+from ..autograd.ops.attention import ScaledDotProductAttention
 from ..autograd.ops.elementwise import LeakyRelu
 from ..autograd.tensor import tensor_argument
 from ..random import default_generator
@@ -88,10 +90,16 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
+    return ops.Scale.apply(input, dropout_scale(input.shape, p, input.dtype))
+
+
+def dropout_scale(shape: tuple[int, ...], p: float, dtype: Any) -> np.ndarray:
+    """Dropout's factors: 0 with probability p, else 1 / (1 - p), drawn from manual_seed's RNG."""
     if p == 1:
-        return ops.Scale.apply(input, np.zeros(input.shape, dtype=input.dtype))
-    keep = default_generator().random(input.shape, dtype=np.float32) >= p
-    return ops.Scale.apply(input, keep.astype(input.dtype) / input.dtype.type(1 - p))
+        return np.zeros(shape, dtype=dtype)
+    keep = default_generator().random(shape, dtype=np.float32) >= p
+    factors: np.ndarray = keep.astype(dtype) / np.dtype(dtype).type(1 - p)
+    return factors
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -711,3 +719,440 @@ def _adaptive_max_pool(
     if not return_indices:
         return out
     return out, Tensor(pooling.adaptive_max(input.data, sizes)[1])
+# ---- attention ----------------------------------------------------------------------
+
+
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    *,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
+    """softmax(query @ key^T * scale + mask) @ value over (..., L, E), (..., S, E), (..., S, Ev).
+
+    As torch's: scale defaults to 1 / sqrt(E); a bool attn_mask says where a query may attend
+    (True takes part), a float one is added to the scores; is_causal lets query i see keys
+    0..i; a query that may see no key gets zeros. Dropout (dropout_p, drawn from manual_seed's
+    RNG) applies whenever dropout_p > 0, as in torch: pass 0.0 in evaluation. enable_gqa lets
+    key and value have fewer heads (dim -3) than query, each shared by a group of queries.
+    One graph node, every head at once.
+    """
+    for name, tensor in (("query", query), ("key", key), ("value", value)):
+        tensor_argument(tensor, "scaled_dot_product_attention", name)
+    if not query.dtype == key.dtype == value.dtype:
+        raise RuntimeError(
+            "Expected query, key, and value to have the same dtype, but got query.dtype: "
+            f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead."
+        )
+    if min(query.ndim, key.ndim, value.ndim) < 2:
+        raise RuntimeError(
+            "Expected query, key, and value to all be at least 2 dimensional, but got "
+            f"query.dim: {query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead."
+        )
+    if key.shape[-1] != query.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(
+            f"scaled_dot_product_attention(): key {key.shape} must have query's last dim "
+            f"(query {query.shape}) and value's number of positions (value {value.shape})"
+        )
+    if is_causal and attn_mask is not None:
+        raise RuntimeError(
+            "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+            "is_causal=True"
+        )
+    if not 0 <= dropout_p <= 1:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    mask = attn_mask
+    if mask is not None:
+        tensor_argument(mask, "scaled_dot_product_attention", "attn_mask")
+    if mask is not None and mask.dtype != np.bool_ and mask.dtype != query.dtype:
+        raise RuntimeError(
+            "Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+            f"attn_mask.dtype: {mask.dtype} and  query.dtype: {query.dtype} instead."
+        )
+    heads = query.shape[-3] if query.ndim > 2 else 1
+    if enable_gqa and key.ndim > 2 and key.shape[-3] != heads:
+        return grouped_query_attention(query, key, value, mask, dropout_p, is_causal, scale)
+    length, source_length = query.shape[-2], key.shape[-2]
+    scores_shape = (*np.broadcast_shapes(query.shape[:-2], key.shape[:-2]), length, source_length)
+    if mask is not None and np.broadcast_shapes(mask.shape, scores_shape) != scores_shape:
+        raise RuntimeError(
+            f"attn_mask of shape {mask.shape} does not broadcast to the attention scores' "
+            f"shape {scores_shape}"
+        )
+    allowed = bias = None
+    if is_causal:
+        allowed = np.tri(length, source_length, dtype=np.bool_)
+    elif mask is not None and mask.dtype == np.bool_:
+        allowed = mask.data
+    else:
+        bias = mask
+    dropout_factors = None
+    if dropout_p > 0:
+        dropout_factors = dropout_scale(scores_shape, dropout_p, query.dtype)
+    return ScaledDotProductAttention.apply(
+        query,
+        key,
+        value,
+        bias,
+        allowed=allowed,
+        scale=1 / math.sqrt(query.shape[-1]) if scale is None else scale,
+        dropout=dropout_factors,
+    )
+
+
+def grouped_query_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    mask: Tensor | None,
+    dropout_p: float,
+    is_causal: bool,
+    scale: float | None,
+) -> Tensor:
+    """Attention where each of key's heads (dim -3) serves a group of query's heads, in order.
+
+    Query's heads split into (key heads, group) dims and key and value get a size-1 group
+    dim, so one broadcasting node computes every group, with no repeated copies of the keys.
+    """
+    heads, key_heads = query.shape[-3], key.shape[-3]
+    if key_heads == 0 or heads % key_heads or value.shape[-3] != key_heads:
+        raise RuntimeError(
+            "Number of heads in key and value must divide the number of heads in query, "
+            f"got query {query.shape}, key {key.shape} and value {value.shape}"
+        )
+    group = heads // key_heads
+
+    def grouped(tensor: Tensor) -> Tensor:
+        if tensor.ndim >= 3 and tensor.shape[-3] == heads:
+            return tensor.reshape(*tensor.shape[:-3], key_heads, group, *tensor.shape[-2:])
+        return tensor.unsqueeze(-3)  # a single head, shared by all
+
+    out = scaled_dot_product_attention(
+        grouped(query),
+        key.unsqueeze(-3),
+        value.unsqueeze(-3),
+        None if mask is None else grouped(mask),
+        dropout_p,
+        is_causal,
+        scale=scale,
+    )
+    return out.reshape(*out.shape[:-4], heads, *out.shape[-2:])
+
+
+def multi_head_attention_forward(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    embed_dim_to_check: int,
+    num_heads: int,
+    in_proj_weight: Tensor | None,
+    in_proj_bias: Tensor | None,
+    bias_k: Tensor | None,
+    bias_v: Tensor | None,
+    add_zero_attn: bool,
+    dropout_p: float,
+    out_proj_weight: Tensor,
+    out_proj_bias: Tensor | None,
+    training: bool = True,
+    key_padding_mask: Tensor | None = None,
+    need_weights: bool = True,
+    attn_mask: Tensor | None = None,
+    use_separate_proj_weight: bool = False,
+    q_proj_weight: Tensor | None = None,
+    k_proj_weight: Tensor | None = None,
+    v_proj_weight: Tensor | None = None,
+    static_k: Tensor | None = None,
+    static_v: Tensor | None = None,
+    average_attn_weights: bool = True,
+    is_causal: bool = False,
+    *,
+    batch_first: bool = False,
+) -> tuple[Tensor, Tensor | None]:
+    """nn.MultiheadAttention's computation, as torch's: (output, weights or None).
+
+    Inputs are (L, N, E) (batch_first: (N, L, E)) or unbatched (L, E). True in a bool
+    key_padding_mask or attn_mask means "may not attend" (the opposite of
+    scaled_dot_product_attention's); float masks are added. attn_mask is (L, S) or
+    (N * num_heads, L, S). With need_weights the weights (averaged over heads unless
+    average_attn_weights=False) are computed as torch computes them, a plain softmax, so a
+    query that may attend to nothing gets nan, as in torch; without them attention is the
+    one fused node, where that query gets zeros.
+    """
+    is_batched = check_attention_shapes(query, key, value, key_padding_mask, attn_mask, num_heads)
+    self_attention, shared_key_value = query is key and key is value, key is value
+    if not is_batched:  # a batch of one, batch first, for the computation
+        query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    elif not batch_first:
+        query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
+    batch, length, embed_dim = query.shape
+    key_padding_mask = canonical_mask(
+        key_padding_mask, "key_padding_mask", attn_mask, "attn_mask", query.dtype
+    )
+    if is_causal and attn_mask is None:
+        raise RuntimeError(
+            "Need attn_mask if specifying the is_causal hint. You may use "
+            "gradtrain.nn.attention.generate_square_subsequent_mask to create this mask."
+        )
+    if is_causal and key_padding_mask is None and not need_weights:
+        attn_mask = None  # the hint stands for the mask: the fused op masks by itself
+    else:
+        attn_mask = canonical_mask(attn_mask, "attn_mask", None, "", query.dtype)
+        if key_padding_mask is not None:
+            is_causal = False  # the merged mask is no longer causal
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(
+            f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}"
+        )
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if use_separate_proj_weight:
+        if key.shape[:2] != value.shape[:2]:
+            raise AssertionError(
+                f"key's sequence and batch dims {key.shape[:2]} do not match value's "
+                f"{value.shape[:2]}"
+            )
+        q, k, v = separate_projections(
+            query, key, value, (q_proj_weight, k_proj_weight, v_proj_weight), in_proj_bias
+        )
+    else:
+        if key.shape != value.shape:
+            raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+        if in_proj_weight is None:
+            raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
+        q, k, v = packed_projections(
+            query, key, value, in_proj_weight, in_proj_bias, self_attention, shared_key_value
+        )
+    source_length = k.shape[1]
+    if attn_mask is not None:
+        attn_mask = attention_mask_by_head(attn_mask, batch, num_heads, length, source_length)
+    if bias_k is not None and bias_v is not None:
+        if static_k is not None:
+            raise AssertionError("bias cannot be added to static key.")
+        if static_v is not None:
+            raise AssertionError("bias cannot be added to static value.")
+        k = cat([k, bias_k.expand(batch, 1, embed_dim)], 1)
+        v = cat([v, bias_v.expand(batch, 1, embed_dim)], 1)
+        attn_mask, key_padding_mask = pad_masks(attn_mask, key_padding_mask)
+    elif bias_k is not None:
+        raise AssertionError("bias_k is set but bias_v is None")
+    elif bias_v is not None:
+        raise AssertionError("bias_v is set but bias_k is None")
+    q = split_heads(q, num_heads)
+    k = (
+        split_heads(k, num_heads)
+        if static_k is None
+        else static_heads(static_k, "k", batch, num_heads)
+    )
+    v = (
+        split_heads(v, num_heads)
+        if static_v is None
+        else static_heads(static_v, "v", batch, num_heads)
+    )
+    if add_zero_attn:
+        zeros = Tensor(np.zeros((batch, num_heads, 1, head_dim), dtype=k.dtype))
+        k, v = cat([k, zeros], 2), cat([v, zeros], 2)
+        attn_mask, key_padding_mask = pad_masks(attn_mask, key_padding_mask)
+    source_length = k.shape[2]
+    if key_padding_mask is not None:
+        if key_padding_mask.shape != (batch, source_length):
+            raise AssertionError(
+                f"expecting key_padding_mask shape of {(batch, source_length)}, but got "
+                f"{key_padding_mask.shape}"
+            )
+        padding = key_padding_mask.reshape(batch, 1, 1, source_length)
+        attn_mask = padding if attn_mask is None else attn_mask + padding
+    if not training:
+        dropout_p = 0.0
+    weights = None
+    if need_weights:
+        # As torch: the softmax of the scaled scores, kept and returned.
+        scores = (q * math.sqrt(1.0 / head_dim)) @ k.transpose(-2, -1)
+        if attn_mask is not None:
+            scores = scores + attn_mask
+        weights = scores.softmax(-1)
+        if dropout_p > 0:
+            weights = dropout(weights, dropout_p)
+        heads = weights @ v
+    else:
+        heads = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+    out = linear(
+        heads.transpose(1, 2).reshape(batch, length, embed_dim), out_proj_weight, out_proj_bias
+    )
+    if weights is not None and average_attn_weights:
+        weights = weights.mean(1)
+    if not is_batched:
+        return out.squeeze(0), None if weights is None else weights.squeeze(0)
+    return (out if batch_first else out.transpose(0, 1)), weights
+
+
+def check_attention_shapes(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    key_padding_mask: Tensor | None,
+    attn_mask: Tensor | None,
+    num_heads: int,
+) -> bool:
+    """Whether the input is batched, checking the dims of every argument as torch does."""
+    if query.ndim not in (2, 3):
+        raise AssertionError(
+            "query should be unbatched 2D or batched 3D tensor but received "
+            f"{query.ndim}-D query tensor"
+        )
+    batched = query.ndim == 3
+    kind = "batched (3-D)" if batched else "unbatched (2-D)"
+    if key.ndim != query.ndim or value.ndim != query.ndim:
+        raise AssertionError(
+            f"For {kind} `query`, expected `key` and `value` to be {query.ndim}-D but found "
+            f"{key.ndim}-D and {value.ndim}-D tensors respectively"
+        )
+    if key_padding_mask is not None and key_padding_mask.ndim != query.ndim - 1:
+        raise AssertionError(
+            f"For {kind} `query`, expected `key_padding_mask` to be `None` or "
+            f"{query.ndim - 1}-D but found {key_padding_mask.ndim}-D tensor instead"
+        )
+    if attn_mask is not None:
+        if attn_mask.ndim not in (2, 3):
+            raise AssertionError(
+                f"For {kind} `query`, expected `attn_mask` to be `None`, 2-D or 3-D but found "
+                f"{attn_mask.ndim}-D tensor instead"
+            )
+        expected = (num_heads, query.shape[0], key.shape[0])
+        if not batched and attn_mask.ndim == 3 and attn_mask.shape != expected:
+            raise AssertionError(
+                f"Expected `attn_mask` shape to be {expected} but got {attn_mask.shape}"
+            )
+    return batched
+
+
+def canonical_mask(
+    mask: Tensor | None, name: str, other: Tensor | None, other_name: str, dtype: Any
+) -> Tensor | None:
+    """A mask as a float tensor to add to scores: a bool mask's True becomes -inf.
+
+    As torch, masks of other dtypes (and float masks of another float dtype than the query's)
+    are refused, and a bool mask beside a float one (or the reverse) warns.
+    """
+    if mask is None:
+        return None
+    if mask.dtype != np.bool_ and mask.dtype.kind != "f":
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+    if other is not None and other.dtype != mask.dtype:
+        warnings.warn(
+            f"Support for mismatched {name} and {other_name} is deprecated. Use same type "
+            "for both instead.",
+            UserWarning,
+            stacklevel=3,
+        )
+    if mask.dtype == np.bool_:
+        return Tensor(np.where(mask.data, np.array(-np.inf, dtype), np.array(0, dtype)))
+    if mask.dtype != dtype:  # torch's attention refuses it too, on either path
+        raise RuntimeError(f"a float {name} must have the query's dtype {dtype}, not {mask.dtype}")
+    return mask
+
+
+def packed_projections(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    self_attention: bool,
+    shared_key_value: bool,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """query, key and value through the q, k and v thirds of one packed weight (3E, E).
+
+    Self-attention runs one matmul for all three; key-is-value one for the query and one for
+    both others.
+    """
+    embed_dim = query.shape[-1]
+    if self_attention:
+        q, k, v = linear(query, weight, bias).split(embed_dim, -1)
+        return q, k, v
+    biases = (None, None, None) if bias is None else bias.split(embed_dim)
+    if shared_key_value:
+        q = linear(query, weight[:embed_dim], biases[0])
+        kv_bias = None if bias is None else bias[embed_dim:]
+        k, v = linear(key, weight[embed_dim:], kv_bias).split(embed_dim, -1)
+        return q, k, v
+    weights = weight.split(embed_dim)
+    q, k, v = (
+        linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases, strict=True)
+    )
+    return q, k, v
+
+
+def separate_projections(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    weights: tuple[Tensor | None, Tensor | None, Tensor | None],
+    bias: Tensor | None,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """query, key and value through their own weights (for kdim or vdim unlike embed_dim)."""
+    for name, weight in zip("qkv", weights, strict=True):
+        if weight is None:
+            raise AssertionError(f"use_separate_proj_weight is True but {name}_proj_weight is None")
+    biases = (None, None, None) if bias is None else bias.chunk(3)
+    q, k, v = (
+        linear(x, w, b)  # type: ignore[arg-type]
+        for x, w, b in zip((query, key, value), weights, biases, strict=True)
+    )
+    return q, k, v
+
+
+def attention_mask_by_head(
+    mask: Tensor, batch: int, num_heads: int, length: int, source_length: int
+) -> Tensor:
+    """An (L, S) mask as it is, an (N * num_heads, L, S) one as (N, num_heads, L, S)."""
+    if mask.ndim == 2:
+        if mask.shape != (length, source_length):
+            raise RuntimeError(
+                f"The shape of the 2D attn_mask is {mask.shape}, but should be "
+                f"{(length, source_length)}."
+            )
+        return mask
+    expected = (batch * num_heads, length, source_length)
+    if mask.ndim != 3:
+        raise RuntimeError(f"attn_mask's dimension {mask.ndim} is not supported")
+    if mask.shape != expected:
+        raise RuntimeError(
+            f"The shape of the 3D attn_mask is {mask.shape}, but should be {expected}."
+        )
+    return mask.reshape(batch, num_heads, length, source_length)
+
+
+def pad_masks(
+    attn_mask: Tensor | None, key_padding_mask: Tensor | None
+) -> tuple[Tensor | None, Tensor | None]:
+    """Both masks with one more key, which every query may attend to (bias_k, zero_attn)."""
+
+    def padded(mask: Tensor | None) -> Tensor | None:
+        if mask is None:
+            return None
+        return cat([mask, Tensor(np.zeros((*mask.shape[:-1], 1), dtype=mask.dtype))], -1)
+
+    return padded(attn_mask), padded(key_padding_mask)
+
+
+def split_heads(x: Tensor, num_heads: int) -> Tensor:
+    """(N, L, E) as (N, num_heads, L, E / num_heads): each head a slice of the features."""
+    batch, length, embed_dim = x.shape
+    return x.reshape(batch, length, num_heads, embed_dim // num_heads).transpose(1, 2)
+
+
+def static_heads(static: Tensor, name: str, batch: int, num_heads: int) -> Tensor:
+    """static_k or static_v, (N * num_heads, S, head_dim), as (N, num_heads, S, head_dim)."""
+    if static.shape[0] != batch * num_heads:
+        raise AssertionError(
+            f"expecting static_{name}.size(0) of {batch * num_heads}, but got {static.shape[0]}"
+        )
+    return static.reshape(batch, num_heads, *static.shape[1:])

@@ -1,4 +1,5 @@
-"""Indexing ops: slices, integer arrays, boolean masks, and gathering along a dimension."""
+"""Indexing ops: slices, integer arrays, boolean masks, gathering along a dimension, and the
+triangles of matrices."""
 
 from __future__ import annotations
 
@@ -55,3 +56,22 @@ class Gather(Function):
         positions[self.axis] = index
         xp.add.at(full, tuple(positions), grad)
         return full
+
+
+class Triangle(Function):
+    """tril or triu: the triangle of the last two dims on one side of `diagonal`, zeros elsewhere.
+
+    The gradient is the same triangle of the incoming gradient.
+    """
+
+    __slots__ = ("diagonal", "upper")
+
+    def forward(self, a: Any, *, diagonal: int, upper: bool) -> Any:
+        self.diagonal, self.upper = diagonal, upper
+        return self.keep(a)
+
+    def keep(self, a: Any) -> Any:
+        return xp.triu(a, self.diagonal) if self.upper else xp.tril(a, self.diagonal)
+
+    def backward(self, grad: Any) -> Any:
+        return self.keep(grad)

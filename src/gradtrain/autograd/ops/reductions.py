@@ -1,4 +1,4 @@
-"""Reductions over dimensions, and the softmax family that normalises along one."""
+"""Reductions over dimensions, the softmax family that normalises along one, and running sums."""
 
 from __future__ import annotations
 
@@ -158,3 +158,22 @@ class LogSoftmax(Function):
     def backward(self, grad: Any) -> Any:
         out = self.saved[0]
         return grad - xp.exp(out) * grad.sum(axis=self.axis, keepdims=True)
+
+
+class CumSum(Function):
+    """Running sums along `axis`; each input feeds every later output, so the gradient is the
+    running sum of the incoming gradient taken from the far end."""
+
+    __slots__ = ("axis",)
+
+    def forward(self, a: Any, *, axis: int) -> Any:
+        self.axis = axis
+        if a.ndim == 0:  # as PyTorch: a 0-d tensor is its own running sum, along dim 0 or -1
+            return a.astype(xp.int64) if a.dtype.kind in "biu" else a.copy()
+        return xp.cumsum(a, axis=axis, dtype=xp.int64 if a.dtype.kind in "biu" else None)
+
+    def backward(self, grad: Any) -> Any:
+        if grad.ndim == 0:
+            return grad
+        reversed_sums = xp.cumsum(xp.flip(grad, self.axis), axis=self.axis)
+        return xp.flip(reversed_sums, self.axis)

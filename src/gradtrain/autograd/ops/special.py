@@ -5,6 +5,11 @@ three rational functions (Math. Comp. 23, 1969), one for |x| <= 0.46875, one up 
 one beyond, agree with math.erf to a few parts in 1e16. Each is evaluated over a whole
 block and the right one picked per element, which is faster in NumPy than gathering the
 elements of each range; blocks of BLOCK elements keep the temporaries in cache.
+
+float32 needs less: one odd rational function of degree 13 over 8 on [-4, 4] (erf is 1 to
+float32 beyond), the approximation Eigen and XLA use for float32, is within 5e-7 of
+math.erf. Evaluated in place, block by block, it is about four times faster than Cody's
+three, which matters for GELU in transformers.
 """
 
 from __future__ import annotations
@@ -71,16 +76,72 @@ def _erf_block(x: Any) -> Any:
     return xp.where(y <= 0.46875, small, xp.copysign((0.5 - erfc) + 0.5, x))
 
 
-def erf(a: Any) -> Any:
-    """erf of every element; float32 stays float32, anything else is computed in float64."""
+# The float32 rational function: odd numerator and even denominator coefficients, from
+# the lowest power up.
+_FLOAT32_NUMERATOR = tuple(
+    xp.float32(c)
+    for c in (
+        -1.60960333262415e-02, -2.95459980854025e-03, -7.34990630326855e-04,
+        -5.69250639462346e-05, -2.10102402082508e-06, 2.77068142495902e-08,
+        -2.72614225801306e-10,
+    )
+)  # fmt: skip
+_FLOAT32_DENOMINATOR = tuple(
+    xp.float32(c)
+    for c in (
+        -1.42647390514189e-02, -7.37332916720468e-03, -1.68282697438203e-03,
+        -2.13374055278905e-04, -1.45660718464996e-05,
+    )
+)  # fmt: skip
+FLOAT32_BLOCK = 16384
+
+
+def _erf_float32(flat: Any, out: Any) -> None:
+    """erf of a flat float32 array into `out`, in blocks whose scratch arrays stay in cache."""
+    size = min(flat.size, FLOAT32_BLOCK)
+    x, square, denominator = (xp.empty(size, dtype=xp.float32) for _ in range(3))
+    for start in range(0, flat.size, FLOAT32_BLOCK):
+        chunk = flat[start : start + FLOAT32_BLOCK]
+        n = chunk.size
+        xs, x2, q, p = x[:n], square[:n], denominator[:n], out[start : start + n]
+        xp.clip(chunk, -4.0, 4.0, out=xs)
+        xp.multiply(xs, xs, out=x2)
+        _polynomial_in_place(p, x2, _FLOAT32_NUMERATOR)
+        p *= xs
+        _polynomial_in_place(q, x2, _FLOAT32_DENOMINATOR)
+        p /= q
+
+
+def _polynomial_in_place(out: Any, t: Any, coefficients: tuple[Any, ...]) -> None:
+    """out = the polynomial in t with these coefficients (lowest power first), by Horner."""
+    xp.multiply(t, coefficients[-1], out=out)
+    for coefficient in reversed(coefficients[1:-1]):
+        out += coefficient
+        out *= t
+    out += coefficients[0]
+
+
+def erf(a: Any, out: Any = None) -> Any:
+    """erf of every element; float32 stays float32, anything else is computed in float64.
+
+    `out`, a C-contiguous array of a's shape and that dtype, receives it; it may be `a`.
+    """
     x = xp.asarray(a)
     dtype = x.dtype if x.dtype in (xp.float32, xp.float64) else xp.dtype(xp.float64)
     flat = x.reshape(-1).astype(dtype, copy=False)
-    out = xp.empty(flat.shape, dtype=dtype)
+    if out is None:
+        out = xp.empty(x.shape, dtype=dtype)
+    elif out.shape != x.shape or out.dtype != dtype or not out.flags.c_contiguous:
+        raise ValueError(f"erf's out must be a C-contiguous {dtype} array of shape {x.shape}")
+    result = out
+    out = out.reshape(-1)
     with xp.errstate(all="ignore"):  # inf and nan pass through; unused branches may overflow
-        for start in range(0, flat.size, BLOCK):
-            out[start : start + BLOCK] = _erf_block(flat[start : start + BLOCK])
-    return out.reshape(x.shape)
+        if dtype == xp.float32:
+            _erf_float32(flat, out)
+        else:
+            for start in range(0, flat.size, BLOCK):
+                out[start : start + BLOCK] = _erf_block(flat[start : start + BLOCK])
+    return result
 
 
 # M. Giles, "Approximating the erfinv function" (GPU Computing Gems, 2011): single-precision
