@@ -14,11 +14,13 @@ from gradtrain.data import DataError, Standardizer, Table, split_indices
 from gradtrain.nn import Module
 from gradtrain.optim import Optimizer
 from gradtrain.random import manual_seed
+from gradtrain.registry import ComponentError
 from gradtrain.tasks import Task
 
 from .components import facts_of, names_with, registry_for
 from .errors import ConfigError, Problem
 from .schema import ExperimentConfig
+from .yaml_loader import Keys
 
 
 @dataclass
@@ -58,7 +60,7 @@ class _Builder:
         self.dtype = np.dtype(config.dtype)
         self.problems: list[Problem] = []
 
-    def problem(self, keys: tuple[str, ...], message: str) -> None:
+    def problem(self, keys: Keys, message: str) -> None:
         self.problems.append(self.config.problem(keys, message))
 
     def table(self) -> Table | None:
@@ -91,14 +93,19 @@ class _Builder:
         entry = registry_for(section).get(spec.name)
         try:
             return entry.target(*injected, **spec.params)
+        except ComponentError as error:
+            # Located where it lies in the section, e.g. model.layers[5].in_features.
+            self.problem((section, *error.keys), str(error))
         except (ValueError, TypeError) as error:
             self.problem((section,), f"cannot build {entry.kind} {spec.name!r}: {error}")
-            return None
+        return None
 
     def model(self, table: Table | None) -> Module | None:
         spec = self.config.model
+        if table is None:
+            return None
         in_features = spec.params.get("in_features")
-        if table is not None and in_features is not None:
+        if in_features is not None and table.features.ndim == 2:
             count = table.features.shape[1]
             if in_features != count:
                 self.problem(
@@ -108,7 +115,9 @@ class _Builder:
                     f"set model.in_features: {count}",
                 )
                 return None
-        model: Module | None = self.construct("model")
+        # Two samples, as the model will receive them: sizes left out follow their shape.
+        example_input = table.features[:2].astype(self.dtype)
+        model: Module | None = self.construct("model", example_input)
         if model is not None:
             model.to(self.dtype)
             self.initial_values(model)
