@@ -101,7 +101,8 @@ def test_flat_models_take_in_features_from_an_example_input(name: str) -> None:
     outputs = {"num_classes": 3} if name == "logistic" else {"out_features": 3}
     model = models.get(name).target(np.zeros((2, 7)), **outputs)
     assert model(gt.randn(5, 7)).shape == (5, 3)
-    with pytest.raises(ValueError, match=r"takes flat samples \[N, F\], but the data gives \[N, 1, 8, 8\]"):
+    flat_only = r"takes flat samples \[N, F\], but the data gives \[N, 1, 8, 8\]"
+    with pytest.raises(ValueError, match=flat_only):
         models.get(name).target(np.zeros((2, 1, 8, 8)), **outputs)
     with pytest.raises(ValueError, match="needs in_features, or an example_input"):
         models.get(name).target(**outputs)

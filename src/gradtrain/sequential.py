@@ -102,15 +102,13 @@ def _sizes(
     before = "the layer before" if index else "the data"
     arguments = {key: value for key, value in spec.items() if key != "name"}
     for parameter in inferred:
-        if parameter not in arguments:
-            continue  # a name in INPUT_SIZES that this layer does not take
-        given, follows = arguments[parameter], size_followed(parameter, shape)
+        given, follows = arguments.get(parameter), size_followed(parameter, shape)
         if follows is None:
             if given is None:
                 raise ComponentError(
-                    f"{where}: {parameter} cannot follow {before}, whose output "
-                    f"{show_shape(shape)} has no dimension {INPUT_SIZES[parameter]}; "
-                    f"give {parameter}, or reshape before this layer",
+                    f"{where}: {parameter} cannot follow {before}'s shape {show_shape(shape)}: "
+                    f"it has no dimension {INPUT_SIZES[parameter]}; give {parameter}, "
+                    "or reshape before this layer",
                     (index,),
                 )
         elif given is None:
@@ -137,7 +135,8 @@ def build_layers(specs: Sequence[Mapping[str, Any]], example_input: np.ndarray) 
         name = spec["name"]
         entry = layers.get(name)
         where = f"layers[{index}] ({name})"
-        arguments = _sizes(spec, entry.inferred, tuple(current.shape), where, index)
+        takes = [param.name for param in entry.params() if param.name in entry.inferred]
+        arguments = _sizes(spec, takes, tuple(current.shape), where, index)
         try:
             layer: Module = entry.target(**arguments)
         except (TypeError, ValueError) as error:
