@@ -134,8 +134,26 @@ train: {epochs: 1}
             "seq.yaml:7:7: model.layers[1]: expected a mapping with the layer's name and "
             "parameters, e.g. {name: linear, out_features: 10}; got 'linear'",
         ),
+        (
+            "    - {name: linear, out_features: 5}\n",
+            "seq.yaml:7:36: model.layers[1].out_features: is 5, but the data has 10 classes "
+            "(0..9); set model.layers[1].out_features: 10",
+        ),
+        (
+            "    - {name: linear, out_features: 5}\n    - {name: relu}\n",
+            "seq.yaml:8:7: model.layers[2]: the model gives 5, but the data has 10 classes "
+            "(0..9); make its last layer give 10",
+        ),
     ],
-    ids=["size that disagrees", "unknown layer", "unknown key", "bad value", "not a mapping"],
+    ids=[
+        "size that disagrees",
+        "unknown layer",
+        "unknown key",
+        "bad value",
+        "not a mapping",
+        "fewer outputs than classes",
+        "no out_features to point at",
+    ],
 )
 def test_a_layers_problem_exits_2_located_at_that_layer(
     tmp_path: Path, layers: str, expected: str

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from gradtrain.autograd import Tensor, no_grad
 from gradtrain.bounds import OutOfBounds
 from gradtrain.data import DataError, Standardizer, Table, split_indices
 from gradtrain.nn import Module
@@ -18,7 +19,7 @@ from gradtrain.registry import ComponentError
 from gradtrain.tasks import Task
 
 from .components import facts_of, names_with, registry_for
-from .errors import ConfigError, Problem
+from .errors import ConfigError, Problem, join_path
 from .schema import ExperimentConfig
 from .yaml_loader import Keys
 
@@ -52,6 +53,15 @@ def _short_list(names: list[str], limit: int = 6) -> str:
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 
+def output_size(model: Module, example_input: np.ndarray) -> int | None:
+    """The size of the last dimension of what the model gives for `example_input` (in eval mode,
+    so no dropout draws and no running statistics move); None if it gives no tensor."""
+    with no_grad():
+        output = model.eval()(Tensor(example_input))
+    model.train()
+    return int(output.shape[-1]) if isinstance(output, Tensor) and output.ndim > 1 else None
+
+
 class _Builder:
     """Builds the parts in order, collecting every problem instead of stopping at the first."""
 
@@ -59,6 +69,7 @@ class _Builder:
         self.config = config
         self.dtype = np.dtype(config.dtype)
         self.problems: list[Problem] = []
+        self.output_size: int | None = None
 
     def problem(self, keys: Keys, message: str) -> None:
         self.problems.append(self.config.problem(keys, message))
@@ -121,6 +132,7 @@ class _Builder:
         if model is not None:
             model.to(self.dtype)
             self.initial_values(model)
+            self.output_size = output_size(model, example_input)
         return model
 
     def initial_values(self, model: Module) -> None:
@@ -147,14 +159,30 @@ class _Builder:
                 continue
             parameter.data[...] = array
 
+    def outputs(self) -> tuple[Keys, int | None]:
+        """Where the model's output size is set, and the size: out_features or num_classes, or
+        a sequential's last layer; the size the built model gives where no key says it."""
+        params = self.config.model.params
+        for key in ("out_features", "num_classes"):
+            if key in params:
+                return ("model", key), params[key]
+        layers = params.get("layers")
+        if isinstance(layers, list) and layers:
+            last: Keys = ("model", "layers", len(layers) - 1)
+            keys = (*last, "out_features") if "out_features" in layers[-1] else last
+            return keys, self.output_size
+        return ("model",), self.output_size
+
     def targets(self, table: Table) -> np.ndarray | None:
         """The target column as the loss wants it (its registered `target`); checks labels
         against the model's outputs."""
         loss = self.config.loss.name
         kind = facts_of("loss", loss)["target"]
-        params = self.config.model.params
-        output_key = "out_features" if "out_features" in params else "num_classes"
-        outputs = params.get(output_key)
+        output_keys, outputs = self.outputs()
+        sized = output_keys[-1] in ("out_features", "num_classes")
+        # What the message calls the size, and how it says to change it.
+        named = "is" if sized else "the model gives"
+        fix = f"set {join_path(output_keys)}: " if sized else "make its last layer give "
         target = table.target
         if kind in ("index", "binary"):
             labels = np.unique(target)
@@ -180,17 +208,17 @@ class _Builder:
                 return target.astype(self.dtype).reshape(-1, 1)
             if isinstance(outputs, int) and outputs < classes:
                 self.problem(
-                    ("model", output_key),
-                    f"is {outputs}, but the data has {classes} classes (0..{classes - 1}); "
-                    f"set model.{output_key}: {classes}",
+                    output_keys,
+                    f"{named} {outputs}, but the data has {classes} classes (0..{classes - 1}); "
+                    f"{fix}{classes}",
                 )
                 return None
             return target.astype(np.int64)
         if isinstance(outputs, int) and outputs != 1:
             self.problem(
-                ("model", output_key),
-                f"is {outputs}, but the regression target {table.target_name!r} is one column; "
-                f"set model.{output_key}: 1",
+                output_keys,
+                f"{named} {outputs}, but the regression target {table.target_name!r} is one "
+                f"column; {fix}1",
             )
             return None
         return target.astype(self.dtype).reshape(-1, 1)
