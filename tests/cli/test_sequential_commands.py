@@ -179,3 +179,21 @@ def test_a_sequential_on_image_digits_trains_as_the_same_mlp_on_flat_rows(tmp_pa
     for image, flat in pairs:
         for key in ("train_loss", "val_loss", "val_accuracy"):
             assert image[key] == flat[key], key
+
+
+def test_the_schema_checks_each_layer_by_its_name() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from gradtrain.config import load_config
+
+    schema = json.loads(gradtrain("schema").output)
+    config = load_config(SEQUENTIAL).to_dict()
+    jsonschema.validate(config, schema)
+    layers = config["model"]["layers"]
+    for broken in (
+        {"name": "linear"},  # out_features is required
+        {"name": "linear", "out_features": 10, "out_feature": 10},
+        {"name": "lineer", "out_features": 10},
+    ):
+        config["model"]["layers"] = [*layers[:-1], broken]
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(config, schema)
