@@ -176,11 +176,13 @@ class ExperimentConfig(BaseModel):
 
 
 class _Dumper(yaml.SafeDumper):
-    """Mappings as blocks, lists inline (`features: [x]`), as people write configs by hand."""
+    """Mappings as blocks, lists of values inline (`features: [x]`), as people write configs."""
 
 
 def _inline_list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.Node:
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=True)
+    # A list of mappings (a sequential's layers) reads best as a block, one item after another.
+    inline = not any(isinstance(item, dict) for item in value)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=inline)
 
 
 _Dumper.add_representer(list, _inline_list)
