@@ -17,8 +17,9 @@ PACKAGE = "gradtrain"
 # Bottom first. A module belongs to the layer of its top-level name below `gradtrain`; the
 # package's own __init__ (the public face: gt.Tensor, gt.nn, gt.save) sits above what it shows.
 LAYERS: list[set[str]] = [
-    {"autograd", "registry", "random", "serialization", "files", "bounds", "tasks", "display"},
-    {"nn", "models"},
+    {"autograd", "registry", "random", "serialization", "files", "bounds", "tasks", "display"}
+    | {"shapes"},
+    {"nn", "models", "sequential"},
     {"optim"},
     {"data"},
     {"__init__"},

@@ -10,7 +10,7 @@ type joins the count with one line there; a layer without a rule counts none. `-
      "layers": [{"name": "1", "type": "Linear", "output_shape": [null, 128],
                  "parameters": 8320, "multiply_adds": 8192}, ...],
      "total": {"parameters": 9610, "trainable_parameters": 9610, "multiply_adds": 9472,
-               "parameters_mb": 0.03844, "activations_mb": 0.00153}}
+               "parameters_mb": 0.03844, "activations_mb": 0.001832}}
 
 Shapes list the batch dimension as null (N in the table). MB are 10^6 bytes; activations are
 the outputs of every leaf for one sample, as the forward pass keeps them for backward.
