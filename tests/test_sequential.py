@@ -109,7 +109,7 @@ def test_the_same_layers_build_the_same_model_as_nn_sequential() -> None:
         assert np.array_equal(mine.data, theirs.data), name
 
 
-def test_building_leaves_every_layer_in_training_mode_and_the_rng_as_nn_would() -> None:
+def test_building_leaves_every_layer_in_training_mode() -> None:
     model = build([{"name": "linear", "out_features": 2}, {"name": "dropout", "p": 0.5}], 3)
     assert all(module.training for module in model.modules())
 
