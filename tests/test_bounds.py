@@ -105,6 +105,8 @@ def bounded_parameters() -> list[tuple[str, Entry, str, Any]]:
                 if typing.get_origin(param.annotation) is not typing.Annotated:
                     continue
                 base, *metadata = typing.get_args(param.annotation)
+                if not limits_of(metadata):
+                    continue  # other metadata: a sequential's `layers` marks their registry
                 bad = outside(limits_of(metadata), base is int)
                 found.append((SECTIONS[kind], entry, param.name, int(bad) if base is int else bad))
     return found

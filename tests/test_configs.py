@@ -48,6 +48,7 @@ def test_linreg_without_zero_grad_does_not_settle(tmp_path: Path) -> None:
 TARGETS = {
     "iris_logistic.yaml": ("val_accuracy", 0.9),
     "digits_mlp.yaml": ("val_accuracy", 0.95),
+    "digits_sequential.yaml": ("val_accuracy", 0.95),
     "spirals_mlp.yaml": ("val_accuracy", 0.95),
     "diabetes_mlp.yaml": ("val_r2", 0.4),
 }

@@ -19,9 +19,9 @@ PACKAGE = "gradtrain"
 LAYERS: list[set[str]] = [
     {
         "autograd", "registry", "random", "serialization", "files", "interrupts", "bounds",
-        "tasks", "display",
+        "tasks", "display", "shapes",
     },
-    {"nn", "models"},
+    {"nn", "models", "sequential"},
     {"optim"},
     {"data"},
     {"__init__"},

@@ -85,12 +85,27 @@ def test_mlp_rejects_an_unknown_activation() -> None:
         build("mlp", in_features=1, out_features=1, activation="swish")
 
 
-def test_models_are_registered_with_in_features_first_and_a_description() -> None:
+def test_models_are_registered_with_in_features_first_optional_and_a_description() -> None:
     assert set(models.names()) >= {"linear", "mlp", "logistic"}
     for name in ("linear", "mlp", "logistic"):
         entry = models.get(name)
-        assert entry.params()[0].name == "in_features" and entry.params()[0].required
+        # in_features may be left out: the builder's example_input gives it (not a config key).
+        first = entry.params()[0]
+        assert first.name == "in_features" and not first.required and first.default is None
+        assert "example_input" not in [param.name for param in entry.params()]
         assert entry.description
+
+
+@pytest.mark.parametrize("name", ["linear", "mlp", "logistic"])
+def test_flat_models_take_in_features_from_an_example_input(name: str) -> None:
+    outputs = {"num_classes": 3} if name == "logistic" else {"out_features": 3}
+    model = models.get(name).target(np.zeros((2, 7)), **outputs)
+    assert model(gt.randn(5, 7)).shape == (5, 3)
+    flat_only = r"takes flat samples \[N, F\], but the data gives \[N, 1, 8, 8\]"
+    with pytest.raises(ValueError, match=flat_only):
+        models.get(name).target(np.zeros((2, 1, 8, 8)), **outputs)
+    with pytest.raises(ValueError, match="needs in_features, or an example_input"):
+        models.get(name).target(**outputs)
     hidden = {param.name: param for param in models.get("mlp").params()}["hidden"]
     assert hidden.annotation == list[Count] and hidden.default == [64]
 

@@ -1,14 +1,23 @@
-"""The models a config can name: linear regression, logistic regression and an MLP."""
+"""The models a config can name: linear regression, logistic regression and an MLP.
+
+Every model factory takes the data's `example_input` first (a small batch, [N, ...], as the
+model will receive it; the builder passes it), so that sizes a config leaves out follow the
+data, and a flat model's given in_features is checked against it. The composed
+`sequential` model lives in gradtrain.sequential.
+"""
 
 from __future__ import annotations
 
 import itertools
 from typing import Any, Literal
 
+import numpy as np
+
 from .autograd import Tensor
 from .bounds import Count, Probability, checked
 from .nn import GELU, Dropout, LeakyReLU, Linear, Module, ReLU, Sequential, Sigmoid, Tanh
 from .registry import models
+from .shapes import show_shape
 
 Activation = Literal["relu", "tanh", "sigmoid", "gelu", "leaky_relu"]
 ACTIVATIONS: dict[str, type[Module]] = {
@@ -84,28 +93,55 @@ def parameter_count(name: str, params: dict[str, Any]) -> int | None:
     return None
 
 
+def flat_in_features(
+    model: str, example_input: np.ndarray | None, in_features: int | None
+) -> int:
+    """`in_features` as given, or the data's feature count; a model of flat rows needs [N, F]."""
+    if example_input is None:
+        if in_features is None:
+            raise ValueError(f"{model} needs in_features, or an example_input to take it from")
+        return in_features
+    if example_input.ndim != 2:
+        raise ValueError(
+            f"{model} takes flat samples [N, F], but the data gives "
+            f"{show_shape(example_input.shape)}; use a sequential model that starts with "
+            "{name: flatten}, or data in flat rows"
+        )
+    return int(example_input.shape[1]) if in_features is None else in_features
+
+
 @models.register("linear")
 @checked
-def linear(in_features: Count, out_features: Count = 1, bias: bool = True) -> LinearModel:
+def linear(
+    example_input: np.ndarray | None = None,
+    in_features: Count | None = None,
+    out_features: Count = 1,
+    bias: bool = True,
+) -> LinearModel:
     """Linear regression: y = x @ W.T + b."""
-    return LinearModel(in_features, out_features, bias)
+    return LinearModel(flat_in_features("linear", example_input, in_features), out_features, bias)
 
 
 @models.register("mlp")
 @checked
 def mlp(
-    in_features: Count,
+    example_input: np.ndarray | None = None,
+    *,
+    in_features: Count | None = None,
     out_features: Count,
     hidden: list[Count] = [64],  # noqa: B006 - only read; the default the registry shows
     activation: Activation = "relu",
     dropout: Probability = 0.0,
 ) -> MLP:
     """Multi-layer perceptron: Linear layers with an activation between them."""
-    return MLP(in_features, out_features, list(hidden), activation, dropout)
+    size = flat_in_features("mlp", example_input, in_features)
+    return MLP(size, out_features, list(hidden), activation, dropout)
 
 
 @models.register("logistic")
 @checked
-def logistic(in_features: Count, num_classes: Count) -> LinearModel:
+def logistic(
+    example_input: np.ndarray | None = None, *, in_features: Count | None = None, num_classes: Count
+) -> LinearModel:
     """Logistic regression: one Linear layer giving logits (num_classes=1 for binary)."""
-    return LinearModel(in_features, num_classes)
+    return LinearModel(flat_in_features("logistic", example_input, in_features), num_classes)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from .shapes import INPUT_SIZES
 from .tasks import TARGETS, TASKS
 
 T = TypeVar("T", bound=Callable[..., Any])
@@ -47,7 +48,8 @@ class Param:
 class Entry:
     """A registered component: what builds it, what it takes and what it is for.
 
-    `facts` are what its registry asks each entry to state (a loss's task and target).
+    `facts` are what its registry asks each entry to state (a loss's task and target);
+    `inferred` the parameters that a config may leave out because the builder finds them.
     """
 
     kind: str
@@ -56,9 +58,14 @@ class Entry:
     description: str
     injected: tuple[str, ...]
     facts: Mapping[str, str] = field(default_factory=dict)
+    inferred: tuple[str, ...] = ()
 
     def params(self) -> list[Param]:
-        """The parameters a config may set: the signature less the injected ones and *args."""
+        """The parameters a config may set: the signature less the injected ones and *args.
+
+        An inferred parameter that the signature requires is optional here, None by default:
+        the builder gives it the value the input asks for.
+        """
         init = self.target.__init__ if inspect.isclass(self.target) else self.target
         hints = typing.get_type_hints(init, include_extras=True)
         found = []
@@ -68,8 +75,33 @@ class Entry:
             if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
                 continue
             annotation = hints.get(parameter.name, Any)
-            found.append(Param(parameter.name, annotation, parameter.default))
+            if parameter.name in self.inferred and parameter.default is REQUIRED:
+                found.append(Param(parameter.name, annotation | None, None))
+            else:
+                found.append(Param(parameter.name, annotation, parameter.default))
         return found
+
+
+@dataclass(frozen=True)
+class ComponentList:
+    """Type-hint metadata of a parameter that takes components of another kind, each a mapping
+    with its `name` (a sequential model's layers)::
+
+        layers: Annotated[list[dict[str, Any]], ComponentList("layers")]
+
+    The config layer checks every item against that registry, as it checks a section.
+    """
+
+    kind: str
+
+
+class ComponentError(ValueError):
+    """A component that cannot be built from its arguments; `keys` locate the argument at fault
+    below the component's own place in a config (("layers", 5, "in_features"))."""
+
+    def __init__(self, message: str, keys: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message)
+        self.keys = keys
 
 
 class UnknownComponentError(KeyError):
@@ -89,7 +121,8 @@ class Registry:
     """The components of one kind, by name.
 
     `injected` are the constructor arguments the builder passes (an optimizer's params), not the
-    config; `facts` the facts every entry must state when it registers, with their valid values.
+    config; `facts` the facts every entry must state when it registers, with their valid values;
+    `inferred` the parameters the builder fills from the input when a config leaves them out.
     """
 
     def __init__(
@@ -97,10 +130,12 @@ class Registry:
         kind: str,
         injected: tuple[str, ...] = (),
         facts: Mapping[str, tuple[str, ...]] | None = None,
+        inferred: tuple[str, ...] = (),
     ) -> None:
         self.kind = kind
         self.injected = injected
         self.facts = dict(facts or {})
+        self.inferred = inferred
         self._entries: dict[str, Entry] = {}
 
     def register(self, name: str, description: str | None = None, **facts: str) -> Callable[[T], T]:
@@ -111,7 +146,9 @@ class Registry:
             if name in self._entries:
                 raise ValueError(f"{self.kind} {name!r} is registered twice")
             doc = description or (inspect.getdoc(target) or "").split("\n", 1)[0]
-            self._entries[name] = Entry(self.kind, name, target, doc, self.injected, facts)
+            self._entries[name] = Entry(
+                self.kind, name, target, doc, self.injected, facts, self.inferred
+            )
             return target
 
         return decorate
@@ -149,7 +186,9 @@ class Registry:
         return [self._entries[name] for name in self.names()]
 
 
-models = Registry("model")
+models = Registry("model", injected=("example_input",))
+# The layers of a `sequential` model: every nn layer under its snake_case name, and users' own.
+layers = Registry("layer", inferred=tuple(INPUT_SIZES))
 losses = Registry("loss", facts={"task": TASKS, "target": TARGETS})
 optimizers = Registry("optimizer", injected=("params",))
 schedulers = Registry("scheduler", injected=("optimizer",))
@@ -161,4 +200,5 @@ REGISTRIES: dict[str, Registry] = {
     "optimizers": optimizers,
     "schedulers": schedulers,
     "datasets": datasets,
+    "layers": layers,
 }

@@ -115,7 +115,7 @@ CORPUS = {
         "name: linaer",
         expected=(
             "exp.yaml:11:9: model.name: unknown model 'linaer'; did you mean 'linear'? "
-            "registered: linear, logistic, mlp",
+            "registered: linear, logistic, mlp, sequential",
         ),
     ),
     "unknown loss": Broken(
@@ -139,9 +139,9 @@ CORPUS = {
         "loss:\n  name: mse\n", "", expected=("exp.yaml:1:1: loss: missing required key 'loss'",)
     ),
     "missing required parameter": Broken(
-        "  in_features: 1\n",
-        "",
-        expected=("exp.yaml:10:1: model.in_features: missing required key 'in_features' (int)",),
+        "  name: linear\n  in_features: 1\n  bias: false\n",
+        "  name: mlp\n  in_features: 1\n",
+        expected=("exp.yaml:10:1: model.out_features: missing required key 'out_features' (int)",),
     ),
     "missing component name": Broken(
         "loss:\n  name: mse\n",
@@ -356,7 +356,7 @@ def test_every_problem_of_a_file_is_reported_at_once(experiment_dir: Path) -> No
         "exp.yaml:2:7: seed: expected an integer, got 'zero'",
         "exp.yaml:8:15: data.batch_size: must be >= 1, got -4",
         "exp.yaml:11:9: model.name: unknown model 'linaer'; did you mean 'linear'? "
-        "registered: linear, logistic, mlp",
+        "registered: linear, logistic, mlp, sequential",
         "exp.yaml:18:7: optimizer.lr: expected a number, got 'fast'",
         "exp.yaml:21:11: train.epochs: must be >= 1, got 0",
         "exp.yaml:22:14: train.zero_grad: expected true or false, got 'no'",
@@ -420,7 +420,8 @@ def test_list_shows_parameters_types_defaults_and_descriptions() -> None:
     assert "      lr: float >= 0 = 0.001\n" in out
     assert "      betas: tuple[float >= 0 and < 1, float >= 0 and < 1] = [0.9, 0.999]\n" in out
     code, out, _ = invoke("list", "model")
-    assert "      in_features: int >= 1 (required)\n" in out
+    assert "      in_features: int >= 1 (inferred from the input if left out)\n" in out
+    assert "      out_features: int >= 1 (required)\n" in out
     assert "      activation: relu|tanh|sigmoid|gelu|leaky_relu = relu\n" in out
 
 
@@ -428,15 +429,24 @@ def test_list_without_a_kind_shows_every_kind() -> None:
     code, out, _ = invoke("list")
     assert code == 0
     headings = [line for line in out.splitlines() if line and not line.startswith(" ")]
-    assert headings == ["models:", "losses:", "optimizers:", "schedulers:", "datasets:"]
+    assert headings == [
+        "models:",
+        "losses:",
+        "optimizers:",
+        "schedulers:",
+        "datasets:",
+        "layers:",
+    ]
 
 
 def test_list_of_an_unknown_kind_names_the_valid_ones() -> None:
-    code, _, err = invoke("list", "layers")
+    code, _, err = invoke("list", "layer")
+    assert code == 0
+    code, _, err = invoke("list", "layres")
     assert code == 2
     assert err == (
-        "error: unknown kind 'layers'; "
-        "valid kinds: models, losses, optimizers, schedulers, datasets\n"
+        "error: unknown kind 'layres'; "
+        "valid kinds: models, losses, optimizers, schedulers, datasets, layers\n"
     )
 
 

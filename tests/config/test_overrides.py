@@ -23,10 +23,12 @@ from gradtrain.config.overrides import apply_overrides, parse_override
         ("name=run=2", ("name",), "run=2"),
         ("init.linear.weight=[[0.5]]", ("init", "linear.weight"), [[0.5]]),
         ("model={name: linear, in_features: 2}", ("model",), {"name": "linear", "in_features": 2}),
+        ("model.layers[1].out_features=64", ("model", "layers", 1, "out_features"), 64),
+        ("a.b[0][2]=1", ("a", "b", 0, 2), 1),
     ],
 )
 def test_tokens_become_key_paths_and_yaml_values(
-    token: str, keys: tuple[str, ...], value: Any
+    token: str, keys: tuple[str | int, ...], value: Any
 ) -> None:
     override = parse_override(token)
     assert (override.keys, override.value) == (keys, value)
@@ -70,3 +72,20 @@ def test_a_key_below_a_scalar_is_a_problem_of_the_token() -> None:
         "'value'; set seed itself instead"
     )
     assert data == {"seed": 0}
+
+
+def test_an_index_sets_an_item_of_a_list_as_problems_print_its_path() -> None:
+    data: dict[str, Any] = {"model": {"layers": [{"name": "flatten"}, {"name": "linear"}]}}
+    tokens = ["model.layers[1].out_features=64", "model.layers[0]={name: relu}"]
+    assert apply_overrides(data, [parse_override(token) for token in tokens]) == []
+    assert data["model"]["layers"] == [{"name": "relu"}, {"name": "linear", "out_features": 64}]
+    [beyond, not_a_list] = apply_overrides(
+        data, [parse_override("model.layers[2].p=0.5"), parse_override("model[0]=1")]
+    )
+    assert str(beyond) == (
+        "override 'model.layers[2].p=0.5': model.layers[2].p: model.layers has 2 items, so no "
+        "item [2]; set model.layers itself instead"
+    )
+    assert str(not_a_list).startswith(
+        "override 'model[0]=1': model[0]: model is a mapping, not a list, so it has no item [0]"
+    )

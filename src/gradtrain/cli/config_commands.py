@@ -82,17 +82,26 @@ def _validate_one(path: Path | None, overrides: list[str], print_config: bool) -
     except ConfigError as error:
         echo_problems(error)
         return False
+    from gradtrain.shapes import show_shape
+
     val_rows = len(experiment.val_x) if experiment.val_x is not None else 0
-    features = experiment.train_x.shape[1]
-    plural = "s" if features != 1 else ""
+    shape = experiment.train_x.shape
+    samples = (
+        f"{shape[1]} feature{'s' if shape[1] != 1 else ''}"
+        if len(shape) == 2
+        else f"samples {show_shape(shape)}"
+    )
     typer.echo(
         f"OK {path or '(embedded default)'}: {config.name} ({config.model.name}, "
         f"{config.loss.name}, {config.optimizer.name}; {len(experiment.train_x) + val_rows} rows, "
-        f"{features} feature{plural})"
+        f"{samples})"
     )
     if print_config:
         typer.echo(config.to_yaml())
     return True
+
+
+INFERRED = " (inferred from the input if left out)"
 
 
 def _show_default(value: Any) -> str:
@@ -106,12 +115,16 @@ def _show_default(value: Any) -> str:
 
 
 def _parameters(entry: Entry) -> list[str]:
-    from gradtrain.config.components import describe_type
+    from gradtrain.config.components import describe_type, not_none
+    from gradtrain.shapes import INPUT_SIZES
 
     lines = []
     for param in entry.params():
-        kind = describe_type(param.annotation)
-        suffix = " (required)" if param.required else f" = {_show_default(param.default)}"
+        if param.default is None and param.name in INPUT_SIZES:
+            kind, suffix = describe_type(not_none(param.annotation)), INFERRED
+        else:
+            kind = describe_type(param.annotation)
+            suffix = " (required)" if param.required else f" = {_show_default(param.default)}"
         lines.append(f"{param.name}: {kind}{suffix}")
     return lines
 

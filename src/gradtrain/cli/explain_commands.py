@@ -1,4 +1,5 @@
-"""Explain commands: `inspect-grad`, `graph` and `gradcheck` make the autograd engine visible.
+"""Explain commands: `inspect-grad`, `graph` and `gradcheck` make the autograd engine visible;
+`summary` shows the built model layer by layer.
 
 Each takes a config (default: the embedded seed experiment) and KEY=VALUE overrides as `run`
 does, and prints what gradtrain.explain computes: rich tables on a terminal, plain aligned
@@ -131,6 +132,27 @@ def gradcheck(
         show([report.table()], [report.summary()])
     if not report.passed:
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def summary(
+    config: ConfigArgument = None,
+    overrides: OverridesArgument = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the built model layer by layer: output shapes, parameters, multiply-adds per sample.
+
+    As torchinfo and Keras show a model: one row per layer call, then the totals and the size
+    of the parameters and of one sample's activations in MB.
+    """
+    from gradtrain.explain.summary import summarize
+
+    experiment = build(load(config, overrides))
+    found = summarize(experiment.model, experiment.train_x[:1], experiment.config.model.name)
+    if as_json:
+        print_json(found.to_json())
+    else:
+        show([found.table()], found.notes())
 
 
 # ---- how the explain commands print --------------------------------------------------------

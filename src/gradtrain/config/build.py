@@ -10,17 +10,20 @@ from typing import Any
 
 import numpy as np
 
+from gradtrain.autograd import Tensor, no_grad
 from gradtrain.bounds import OutOfBounds
 from gradtrain.data import DataError, Standardizer, Table, split_indices
 from gradtrain.models import parameter_count
 from gradtrain.nn import Module
 from gradtrain.optim import Optimizer
 from gradtrain.random import manual_seed
+from gradtrain.registry import ComponentError
 from gradtrain.tasks import Task
 
 from .components import facts_of, names_with, registry_for
-from .errors import ConfigError, Problem
+from .errors import ConfigError, Problem, join_path
 from .schema import ExperimentConfig
+from .yaml_loader import Keys
 
 
 @dataclass
@@ -68,6 +71,15 @@ def _short_list(names: list[str], limit: int = 6) -> str:
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 
+def output_size(model: Module, example_input: np.ndarray) -> int | None:
+    """The size of the last dimension of what the model gives for `example_input` (in eval mode,
+    so no dropout draws and no running statistics move); None if it gives no tensor."""
+    with no_grad():
+        output = model.eval()(Tensor(example_input))
+    model.train()
+    return int(output.shape[-1]) if isinstance(output, Tensor) and output.ndim > 1 else None
+
+
 class _Builder:
     """Builds the parts in order, collecting every problem instead of stopping at the first."""
 
@@ -75,8 +87,9 @@ class _Builder:
         self.config = config
         self.dtype = np.dtype(config.dtype)
         self.problems: list[Problem] = []
+        self.output_size: int | None = None
 
-    def problem(self, keys: tuple[str, ...], message: str) -> None:
+    def problem(self, keys: Keys, message: str) -> None:
         self.problems.append(self.config.problem(keys, message))
 
     def table(self) -> Table | None:
@@ -109,21 +122,25 @@ class _Builder:
         entry = registry_for(section).get(spec.name)
         try:
             return entry.target(*injected, **spec.params)
+        except ComponentError as error:
+            # Located where it lies in the section, e.g. model.layers[5].in_features.
+            self.problem((section, *error.keys), str(error))
         except (ValueError, TypeError) as error:
             self.problem((section,), f"cannot build {entry.kind} {spec.name!r}: {error}")
-            return None
         except MemoryError as error:  # what no estimate foresaw (a model without a count)
             self.problem(
                 (section,),
                 f"cannot build {entry.kind} {spec.name!r}: it does not fit in this machine's "
                 f"memory ({error}); choose smaller sizes",
             )
-            return None
+        return None
 
     def model(self, table: Table | None) -> Module | None:
         spec = self.config.model
+        if table is None:
+            return None
         in_features = spec.params.get("in_features")
-        if table is not None and in_features is not None:
+        if in_features is not None and table.features.ndim == 2:
             count = table.features.shape[1]
             if in_features != count:
                 self.problem(
@@ -133,22 +150,29 @@ class _Builder:
                     f"set model.in_features: {count}",
                 )
                 return None
-        if not self._fits_in_memory():
+        # Two samples, as the model will receive them: sizes left out follow their shape.
+        example_input = table.features[:2].astype(self.dtype)
+        if not self._fits_in_memory(example_input):
             return None
-        model: Module | None = self.construct("model")
+        model: Module | None = self.construct("model", example_input)
         if model is not None:
             model.to(self.dtype)
             self.initial_values(model)
+            self.output_size = output_size(model, example_input)
         return model
 
-    def _fits_in_memory(self) -> bool:
+    def _fits_in_memory(self, example_input: np.ndarray) -> bool:
         """Whether the model's parameters and their gradients fit in this machine's memory.
 
-        Estimated from the config before anything is allocated: a model too large for memory
-        would otherwise end in MemoryError, or in the machine swapping until it is killed.
+        Estimated from the config (and, for sizes left out, the data's flat samples) before
+        anything is allocated: a model too large for memory would otherwise end in MemoryError,
+        or in the machine swapping until it is killed.
         """
         spec = self.config.model
-        count = parameter_count(spec.name, spec.params)
+        params = dict(spec.params)
+        if params.get("in_features") is None and example_input.ndim == 2:
+            params["in_features"] = example_input.shape[1]
+        count = parameter_count(spec.name, params) if params.get("in_features") else None
         memory = physical_memory()
         if count is None or memory is None:
             return True
@@ -188,14 +212,30 @@ class _Builder:
                 continue
             parameter.data[...] = array
 
+    def outputs(self) -> tuple[Keys, int | None]:
+        """Where the model's output size is set, and the size: out_features or num_classes, or
+        a sequential's last layer; the size the built model gives where no key says it."""
+        params = self.config.model.params
+        for key in ("out_features", "num_classes"):
+            if key in params:
+                return ("model", key), params[key]
+        layers = params.get("layers")
+        if isinstance(layers, list) and layers:
+            last: Keys = ("model", "layers", len(layers) - 1)
+            keys = (*last, "out_features") if "out_features" in layers[-1] else last
+            return keys, self.output_size
+        return ("model",), self.output_size
+
     def targets(self, table: Table) -> np.ndarray | None:
         """The target column as the loss wants it (its registered `target`); checks labels
         against the model's outputs."""
         loss = self.config.loss.name
         kind = facts_of("loss", loss)["target"]
-        params = self.config.model.params
-        output_key = "out_features" if "out_features" in params else "num_classes"
-        outputs = params.get(output_key)
+        output_keys, outputs = self.outputs()
+        sized = output_keys[-1] in ("out_features", "num_classes")
+        # What the message calls the size, and how it says to change it.
+        named = "is" if sized else "the model gives"
+        fix = f"set {join_path(output_keys)}: " if sized else "make its last layer give "
         target = table.target
         if kind in ("index", "binary"):
             labels = np.unique(target)
@@ -221,17 +261,17 @@ class _Builder:
                 return target.astype(self.dtype).reshape(-1, 1)
             if isinstance(outputs, int) and outputs < classes:
                 self.problem(
-                    ("model", output_key),
-                    f"is {outputs}, but the data has {classes} classes (0..{classes - 1}); "
-                    f"set model.{output_key}: {classes}",
+                    output_keys,
+                    f"{named} {outputs}, but the data has {classes} classes (0..{classes - 1}); "
+                    f"{fix}{classes}",
                 )
                 return None
             return target.astype(np.int64)
         if isinstance(outputs, int) and outputs != 1:
             self.problem(
-                ("model", output_key),
-                f"is {outputs}, but the regression target {table.target_name!r} is one column; "
-                f"set model.{output_key}: 1",
+                output_keys,
+                f"{named} {outputs}, but the regression target {table.target_name!r} is one "
+                f"column; {fix}1",
             )
             return None
         return target.astype(self.dtype).reshape(-1, 1)

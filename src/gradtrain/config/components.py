@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from gradtrain import registry
 from gradtrain.bounds import describe, limits_of
-from gradtrain.registry import REQUIRED, Entry, Registry
+from gradtrain.registry import REQUIRED, ComponentList, Entry, Registry
 
 # Config section -> the registry its `name` is looked up in.
 SECTION_KINDS: dict[str, str] = {
@@ -32,7 +32,8 @@ def load_components() -> None:
     import gradtrain.data
     import gradtrain.models
     import gradtrain.nn
-    import gradtrain.optim  # noqa: F401  (with optim.lr_scheduler)
+    import gradtrain.optim  # with optim.lr_scheduler
+    import gradtrain.sequential  # noqa: F401  (the layers registry and the sequential model)
 
 
 def registries() -> dict[str, Registry]:
@@ -114,6 +115,12 @@ def _union_args(annotation: Any) -> tuple[Any, ...]:
     return ()
 
 
+def not_none(annotation: Any) -> Any:
+    """`X | None` as X (a size that is inferred when left out); other hints as they are."""
+    members = [arg for arg in _union_args(annotation) if arg is not type(None)]
+    return members[0] if len(members) == 1 else annotation
+
+
 def describe_type(annotation: Any) -> str:
     """A type hint as a config writer reads it: 'float', 'list[int]', 'relu|tanh', 'int | None'."""
     if annotation is Any:
@@ -125,6 +132,9 @@ def describe_type(annotation: Any) -> str:
         return "|".join(str(arg) for arg in typing.get_args(annotation))
     if origin is Annotated:
         base, *metadata = typing.get_args(annotation)
+        components = component_list_kind(annotation)
+        if components is not None:
+            return f"list of {components}"
         limits = limits_of(metadata)
         return describe_type(base) + (f" {describe(limits)}" if limits else "")
     if origin in (typing.Union, types.UnionType):
@@ -133,6 +143,14 @@ def describe_type(annotation: Any) -> str:
         inner = ", ".join(describe_type(arg) for arg in typing.get_args(annotation))
         return f"{getattr(origin, '__name__', str(origin))}[{inner}]"
     return getattr(annotation, "__name__", str(annotation))
+
+
+def component_list_kind(annotation: Any) -> str | None:
+    """The registry whose components a parameter takes as a list (a sequential's 'layers')."""
+    if typing.get_origin(annotation) is not Annotated:
+        return None
+    marks = [mark for mark in typing.get_args(annotation)[1:] if isinstance(mark, ComponentList)]
+    return marks[0].kind if marks else None
 
 
 @functools.cache

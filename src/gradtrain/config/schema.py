@@ -8,9 +8,18 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, model_validator
 
+from gradtrain.registry import Entry, Registry
 from gradtrain.tasks import METRICS, Metric, Mode, Task, monitored_metric
 
-from .components import SECTION_KINDS, StrictParams, facts_of, registry_for, section_model
+from .components import (
+    SECTION_KINDS,
+    StrictParams,
+    component_list_kind,
+    facts_of,
+    registries,
+    registry_for,
+    section_model,
+)
 
 if TYPE_CHECKING:
     from .errors import Problem
@@ -167,11 +176,13 @@ class ExperimentConfig(BaseModel):
 
 
 class _Dumper(yaml.SafeDumper):
-    """Mappings as blocks, lists inline (`features: [x]`), as people write configs by hand."""
+    """Mappings as blocks, lists of values inline (`features: [x]`), as people write configs."""
 
 
 def _inline_list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.Node:
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=True)
+    # A list of mappings (a sequential's layers) reads best as a block, one item after another.
+    inline = not any(isinstance(item, dict) for item in value)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=inline)
 
 
 _Dumper.add_representer(list, _inline_list)
@@ -187,10 +198,31 @@ def _plain(value: Any) -> Any:
 
 
 def _choice_of_components(section: str) -> Any:
-    models = tuple(section_model(section, entry) for entry in registry_for(section).entries())
+    return _choice_of(section, registry_for(section))
+
+
+def _choice_of(section: str, registry: Registry) -> Any:
+    models = tuple(_schema_model(section, entry) for entry in registry.entries())
     if len(models) == 1:
         return models[0]
     return Annotated[Union[models], Field(discriminator="name")]  # noqa: UP007
+
+
+def _schema_model(section: str, entry: Entry) -> type[BaseModel]:
+    """The section model, with each list of components (a sequential's layers) as a list of
+    those components' own models, so that an editor checks every layer as it is typed."""
+    model = section_model(section, entry)
+    nested: dict[str, Any] = {}
+    for param in entry.params():
+        kind = component_list_kind(param.annotation)
+        if kind is not None:
+            registry = registries()[kind]
+            default = ... if param.required else param.default
+            items = _choice_of(registry.kind, registry)
+            nested[param.name] = (list[items], default)  # type: ignore[valid-type]
+    if not nested:
+        return model
+    return create_model(model.__name__, __base__=model, **nested)
 
 
 def config_json_schema() -> dict[str, Any]:

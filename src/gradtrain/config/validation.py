@@ -14,13 +14,15 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from gradtrain.bounds import SYMBOLS, describe, limits_of
-from gradtrain.registry import Registry, UnknownComponentError
+from gradtrain.registry import Entry, Registry, UnknownComponentError
 from gradtrain.tasks import VALIDATION_METRICS, measured_metrics
 
 from .components import (
     SECTION_KINDS,
+    component_list_kind,
     describe_type,
     names_with,
+    registries,
     registry_for,
     section_model,
     split_data_section,
@@ -220,12 +222,24 @@ def _check_section(
     section: str, values: dict[str, Any], locator: Locator, problems: list[Problem]
 ) -> BaseModel | None:
     """Check a component section: its `name` is registered, its other keys are its parameters."""
-    registry = registry_for(section)
+    return _check_component(section, registry_for(section), values, (section,), locator, problems)
+
+
+def _check_component(
+    section: str,
+    registry: Registry,
+    values: dict[str, Any],
+    prefix: Keys,
+    locator: Locator,
+    problems: list[Problem],
+) -> BaseModel | None:
+    """Check one component's mapping at `prefix`: its `name`, then its parameters, and each item
+    of a parameter that takes components (a sequential's layers) as its own component."""
     name = values.get("name")
     if "name" not in values:
         problems.append(
             locator.problem(
-                (section, "name"),
+                (*prefix, "name"),
                 f"missing required key 'name': which {registry.kind}; one of {_known(registry)}",
                 "parent",
             )
@@ -234,7 +248,7 @@ def _check_section(
     if not isinstance(name, str):
         problems.append(
             locator.problem(
-                (section, "name"),
+                (*prefix, "name"),
                 f"expected the name of a {registry.kind}, got {show_value(name)}; "
                 f"one of {_known(registry)}",
             )
@@ -245,16 +259,17 @@ def _check_section(
     except UnknownComponentError:
         problems.append(
             locator.problem(
-                (section, "name"),
+                (*prefix, "name"),
                 f"unknown {registry.kind} {name!r};{did_you_mean(name, registry.names())} "
                 f"registered: {_known(registry)}",
             )
         )
         return None
+    values = _check_component_lists(entry, values, prefix, locator, problems)
     model = section_model(section, entry)
     label = f" for {registry.kind} {name!r}"
     hint = _swap_hint(section, values, model, locator)
-    return _check(model, values, (section,), locator, problems, label, hint)
+    return _check(model, values, prefix, locator, problems, label, hint)
 
 
 def _swap_hint(
@@ -285,6 +300,37 @@ def _flow_yaml(value: Any) -> str:
     """A value as one line of YAML, as it would follow `key: ` in an override."""
     text: str = yaml.safe_dump(value, default_flow_style=True, width=1_000_000)
     return text.removesuffix("\n").removesuffix("\n...").strip()
+
+
+def _check_component_lists(
+    entry: Entry, values: dict[str, Any], prefix: Keys, locator: Locator, problems: list[Problem]
+) -> dict[str, Any]:
+    """`values` with each list of components checked and replaced by the checked items (their
+    defaults filled); a list with a problem becomes empty, so it is not reported twice."""
+    checked = dict(values)
+    for param in entry.params():
+        kind = component_list_kind(param.annotation)
+        items = values.get(param.name)
+        if kind is None or not isinstance(items, list):
+            continue
+        registry, before = registries()[kind], len(problems)
+        found: list[dict[str, Any]] = []
+        for index, item in enumerate(items):
+            keys = (*prefix, param.name, index)
+            if not isinstance(item, dict):
+                problems.append(
+                    locator.problem(
+                        keys,
+                        f"expected a mapping with the {registry.kind}'s name and parameters, "
+                        f"e.g. {{name: linear, out_features: 10}}; got {show_value(item)}",
+                    )
+                )
+                continue
+            component = _check_component(registry.kind, registry, item, keys, locator, problems)
+            if component is not None:
+                found.append(component.model_dump())
+        checked[param.name] = found if len(problems) == before else []
+    return checked
 
 
 def _init_problem(value: Any) -> str | None:

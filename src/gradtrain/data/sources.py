@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from importlib.resources import as_file, files
 from pathlib import Path
+from typing import Literal
 
 from gradtrain.registry import datasets
 
@@ -49,9 +50,22 @@ def iris(features: list[str] | None = None) -> Table:
 
 
 @datasets.register("digits")
-def digits(features: list[str] | None = None) -> Table:
-    """Handwritten digits (UCI): 1797 images of 8x8 pixels p0..p63 in 0..16, target 0..9."""
-    return _bundled("digits", "target", features)
+def digits(features: list[str] | None = None, layout: Literal["flat", "image"] = "flat") -> Table:
+    """Handwritten digits (UCI): 1797 images of 8x8 pixels p0..p63 in 0..16, target 0..9.
+
+    layout flat: rows of 64 pixels [N, 64]; image: one channel of 8x8 [N, 1, 8, 8].
+    """
+    if layout == "flat":
+        return _bundled("digits", "target", features)
+    if features is not None:
+        raise DataError(
+            "features chooses pixels of flat rows; an image has all 64 (leave features out, "
+            "or use layout: flat)",
+            field="features",
+        )
+    table = _bundled("digits", "target", None)
+    images = table.features.reshape(len(table), 1, 8, 8)
+    return Table(images, table.target, table.feature_names, table.target_name)
 
 
 @datasets.register("diabetes")

@@ -17,7 +17,8 @@ class DataError(ValueError):
 
 @dataclass
 class Table:
-    """Features (N, F) and target (N,), both float64, with their column names.
+    """Features (N, F) or samples of any shape (N, C, H, W), and target (N,), both float64,
+    with the names of the features (F of them, or one per element of a sample, in C order).
 
     Every value is finite, whichever source made the table: a NaN or an infinity would pass
     for data and surface epochs later as a diverged loss, blamed on the learning rate.
@@ -30,7 +31,7 @@ class Table:
 
     def __post_init__(self) -> None:
         for values, names in (
-            (self.features, self.feature_names),
+            (np.reshape(self.features, (len(self.features), -1)), self.feature_names),
             (np.reshape(self.target, (-1, 1)), [self.target_name]),
         ):
             bad = np.argwhere(~np.isfinite(values))
@@ -44,6 +45,11 @@ class Table:
 
     def __len__(self) -> int:
         return len(self.target)
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """The shape of one sample: (F,) for rows of features, (1, 8, 8) for digits as images."""
+        return tuple(self.features.shape[1:])
 
 
 def split_indices(
@@ -63,7 +69,8 @@ class Standardizer:
     """Scale each feature to mean 0 and standard deviation 1, with statistics from `fit` only.
 
     Fit it on the training split alone, so nothing about the validation rows leaks into training.
-    A constant feature (std 0) is only centred.
+    A constant feature (std 0) is only centred. Samples of any shape are standardised element by
+    element (each pixel of an image by its own statistics).
     """
 
     def __init__(self) -> None:

@@ -175,7 +175,11 @@ class _GraphBuilder:
         key = self.keys.get(id(item))
         if key is not None:
             return key
-        kind, label = self.names.get(id(item)) or self.names.get(id(array)) or ("constant", "")
+        # A view of a named array is that array in another shape: flatten(inputs) is the inputs.
+        viewed = self.names.get(id(array.base)) if array.base is not None else None
+        kind, label = (
+            self.names.get(id(item)) or self.names.get(id(array)) or viewed or ("constant", "")
+        )
         if kind == "constant":
             label = f"constant {array.item()!r}" if array.ndim == 0 else "constant"
         return self._add(id(item), kind, label, array.shape, str(array.dtype))
