@@ -41,9 +41,10 @@ else:
 
 
 class Clock:
-    """Counts in-place changes of tensors. A node notes the count when it is recorded and a
-    tensor the count of its last change, so backward can tell that an array a node saved
-    was changed after the forward pass (PyTorch's version counter, in one number)."""
+    """Counts the events that can make a recorded node stale: an in-place change of an array
+    and a leaf starting to require grad. A node notes the count when it is recorded; where the
+    count has not moved since, backward has nothing to check (PyTorch's version counters, in
+    one number for the common case)."""
 
     __slots__ = ("now",)
 
@@ -53,11 +54,52 @@ class Clock:
 
 CLOCK = Clock()
 
+# The Clock reading at the last in-place change of each storage, by the id of the array that
+# owns the memory, with a weak reference that removes the entry when that array goes. Views
+# and detached aliases share their base's storage, so a change through any of them (w.T,
+# w[:, :1], y.detach()) is a change of every array a node saved from it, as in PyTorch.
+CHANGES: dict[int, list[Any]] = {}
+
+
+def storage(array: Any) -> Any:
+    """The array that owns `array`'s memory: the array itself, or the base of its view."""
+    base = array.base
+    while isinstance(base, ndarray):  # NumPy keeps this chain one link long, mostly
+        array, base = base, base.base
+    return array
+
 
 def mark_changed(tensor: Tensor) -> None:
     """Note that tensor's data is about to change in place (an optimizer step, add_, ...)."""
     CLOCK.now += 1
-    tensor._changed = CLOCK.now
+    owner = storage(tensor.data)
+    key = id(owner)
+    change = CHANGES.get(key)
+    if change is None:
+        CHANGES[key] = [weakref.ref(owner, lambda _: CHANGES.pop(key, None)), CLOCK.now]
+    else:
+        change[1] = CLOCK.now
+
+
+def changed_since(array: Any, clock: int) -> bool:
+    """Whether the storage under `array` was changed in place after the Clock read `clock`."""
+    change = CHANGES.get(id(storage(array)))
+    return change is not None and change[1] > clock
+
+
+def mark_requires_grad(tensor: Tensor) -> None:
+    """Note that a leaf starts to require grad: nodes recorded before give it no gradient.
+
+    In PyTorch a node's edges are fixed when it is recorded, so `y = x * c;
+    c.requires_grad_()` leaves c out of y's graph; the leaf notes the Clock reading instead.
+    """
+    CLOCK.now += 1
+    tensor._grad_since = CLOCK.now
+
+
+def joined_after(tensor: Tensor, fn: Function) -> bool:
+    """Whether leaf `tensor` started to require grad after `fn` was recorded with it."""
+    return getattr(tensor, "_grad_since", 0) > fn.clock  # unset on leaves born requiring it
 
 
 # Non-leaf tensors whose gradient backward keeps (Tensor.retain_grad), by their node. Kept
@@ -127,7 +169,9 @@ class Function:
     def needs_grad(self, index: int) -> bool:
         """Whether input `index` wants a gradient; lets costly backwards skip work."""
         x = self.inputs[index]
-        return isinstance(x, Tensor) and x.requires_grad
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            return False
+        return self.clock == CLOCK.now or x.grad_fn is not None or not joined_after(x, self)
 
     def reads_input(self, index: int) -> bool:
         """Whether backward reads the saved array of input `index`; by default, if it saved it.
@@ -360,6 +404,8 @@ def hand_on(
         producer = x.grad_fn
         if producer is None:
             if g is not None and x.requires_grad:
+                if fn.clock != CLOCK.now and joined_after(x, fn):
+                    continue
                 pending = leaf_grads.get(x)
                 if pending is None:
                     leaf_grads[x] = [g]
@@ -431,17 +477,24 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
 
 
 def check_unchanged(fn: Function, saved: Any) -> None:
-    """Raise if an input of fn whose array fn saved was changed in place after fn ran."""
+    """Raise if an array fn saved and reads was changed in place after fn was recorded.
+
+    A saved array that is an input's own array is read only if `reads_input` says so; any
+    other (an output, a view of an input) always is.
+    """
     arrays = saved if isinstance(saved, tuple) else (saved,)
-    for index, x in enumerate(fn.inputs):
-        if (
-            isinstance(x, Tensor)
-            and getattr(x, "_changed", 0) > fn.clock  # unset until its first change
-            and any(x.data is array for array in arrays)
-            and fn.reads_input(index)
-        ):
-            message = CHANGED_MESSAGE.format(shape=x.shape, dtype=x.dtype, node=fn.name)
+    for array in arrays:
+        if isinstance(array, ndarray) and changed_since(array, fn.clock) and reads(fn, array):
+            message = CHANGED_MESSAGE.format(shape=array.shape, dtype=array.dtype, node=fn.name)
             raise RuntimeError(message)
+
+
+def reads(fn: Function, array: Any) -> bool:
+    """Whether fn's backward reads the saved `array`."""
+    for index, x in enumerate(fn.inputs):
+        if isinstance(x, Tensor) and x.data is array:
+            return fn.reads_input(index)
+    return True
 
 
 def sum_arrays(arrays: list[Any]) -> Any:

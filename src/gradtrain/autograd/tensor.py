@@ -13,7 +13,7 @@ import numpy as np
 from . import function
 from .backend import ndarray, xp
 from .function import backward as run_backward
-from .function import mark_changed, retain, retained_by
+from .function import mark_changed, mark_requires_grad, retain, retained_by
 from .grad_mode import is_grad_enabled
 from .ops import elementwise, indexing, linalg, manipulation, reductions
 
@@ -116,12 +116,13 @@ class MaxResult(NamedTuple):
 class Tensor:
     """An n-dimensional array that can record the operations made on it and backpropagate."""
 
-    # _changed: the CLOCK reading at its last in-place change, unset before one (function.Clock)
-    __slots__ = ("__weakref__", "_changed", "_grad", "data", "grad_fn", "requires_grad")
+    # _grad_since: the Clock reading when requires_grad_() turned it on, unset on a leaf
+    # made requiring grad (function.mark_requires_grad)
+    __slots__ = ("__weakref__", "_grad", "_grad_since", "data", "grad_fn", "requires_grad")
     # NumPy defers to our reflected operators: ndarray * Tensor gives a Tensor.
     __array_ufunc__ = None
 
-    _changed: int
+    _grad_since: int
     data: Any
     grad_fn: Any
     requires_grad: bool
@@ -132,7 +133,8 @@ class Tensor:
         self.grad_fn = None
         self.requires_grad = False
         if requires_grad:
-            self.requires_grad_()
+            check_can_require_grad(self.data)
+            self.requires_grad = True  # new, so in no graph yet: nothing to mark
 
     # ---- attributes -----------------------------------------------------------------
 
@@ -224,6 +226,8 @@ class Tensor:
             )
         if requires_grad:
             check_can_require_grad(self.data)
+            if not self.requires_grad:
+                mark_requires_grad(self)
         self.requires_grad = requires_grad
         return self
 

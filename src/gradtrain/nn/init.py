@@ -10,13 +10,16 @@ import math
 from typing import Any, Literal
 
 from ..autograd import Tensor
+from ..autograd.function import mark_changed
 from ..random import default_generator
 
 Mode = Literal["fan_in", "fan_out"]
 
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
-    # Writing into .data changes the values without recording anything, as under no_grad.
+    # Writing into .data changes the values without recording anything, as under no_grad;
+    # a graph that saved the old values is stale, as in PyTorch.
+    mark_changed(tensor)
     tensor.data[...] = values
     return tensor
 
