@@ -219,7 +219,10 @@ SCENARIOS: dict[str, tuple[Callable[[Any], None], bool]] = {
     "change_through_a_view_of_the_output": (change_through_a_view_of_the_output, True),
     "change_elsewhere_in_the_same_storage": (change_elsewhere_in_the_same_storage, True),
     "change_a_copy": (change_a_copy, False),
-    **{f"{name}_output_changed": (output_changed(op), True) for name, op in SAVE_THEIR_OUTPUT.items()},
+    **{
+        f"{name}_output_changed": (output_changed(op), True)
+        for name, op in SAVE_THEIR_OUTPUT.items()
+    },
 }
 
 
