@@ -119,7 +119,12 @@ class BinaryCrossEntropyWithLogits(Function):
 
 
 class ClassLoss(Function):
-    """What the losses over class indices share: class weights, ignored rows, reduction."""
+    """What the losses over class indices share: class weights, ignored rows, reduction.
+
+    The target and the class weights are options, not operands: an integer target must
+    not be promoted with the scores. Ignored rows are selected out of the gradient, not
+    multiplied by 0, so a batch of padding alone gives gradient 0 (and loss NaN), as PyTorch.
+    """
 
     __slots__ = ("reduction", "scale")
 
@@ -141,11 +146,18 @@ class ClassLoss(Function):
     def finish(self, loss: Any) -> Any:
         if self.reduction == "none":
             return loss
-        return loss.sum() / self.scale if self.reduction == "mean" else loss.sum()
+        if self.reduction == "sum":
+            return loss.sum()
+        with xp.errstate(invalid="ignore"):  # every row ignored: 0 / 0, NaN as in PyTorch
+            return loss.sum() / self.scale
 
-    def row_grad(self, grad: Any) -> Any:
-        """The incoming gradient per row: one entry per row for reduction="none"."""
-        return grad / self.scale if self.reduction == "mean" else grad
+    def row_grad(self, grad: Any, counted: Any) -> Any:
+        """The incoming gradient per row (one entry per row for reduction="none"), 0 in the
+        rows that do not count: where every row is ignored the mean's 1 / 0 stays out."""
+        if self.reduction != "mean":
+            return xp.where(counted, grad, 0)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            return xp.where(counted, grad / self.scale, 0)
 
 
 class NLL(ClassLoss):
@@ -154,20 +166,21 @@ class NLL(ClassLoss):
     __slots__ = ()
 
     def forward(
-        self, log_probs: Any, target: Any, weight: Any, ignore_index: int, reduction: str
+        self, log_probs: Any, *, target: Any, weight: Any, ignore_index: int, reduction: str
     ) -> Any:
-        safe_target, target_weight, _ = self.setup(
+        safe_target, target_weight, counted = self.setup(
             log_probs, target, weight, ignore_index, reduction
         )
         rows = xp.arange(len(target))
-        self.saved = (log_probs.shape, rows, safe_target, target_weight)
+        self.saved = (log_probs.shape, rows, safe_target, target_weight, counted)
         return self.finish(-log_probs[rows, safe_target] * target_weight)
 
     def backward(self, grad: Any) -> Any:
-        shape, rows, safe_target, target_weight = self.saved
+        shape, rows, safe_target, target_weight, counted = self.saved
         grad_log_probs = xp.zeros(shape, dtype=target_weight.dtype)
-        grad_log_probs[rows, safe_target] = -target_weight * self.row_grad(grad)
-        return grad_log_probs, None, None
+        with xp.errstate(invalid="ignore"):  # a counted row of weight 0 when all weigh 0
+            grad_log_probs[rows, safe_target] = -target_weight * self.row_grad(grad, counted)
+        return grad_log_probs
 
 
 class CrossEntropy(ClassLoss):
@@ -178,6 +191,7 @@ class CrossEntropy(ClassLoss):
     def forward(
         self,
         logits: Any,
+        *,
         target: Any,
         weight: Any,
         ignore_index: int,
@@ -206,16 +220,16 @@ class CrossEntropy(ClassLoss):
 
     def backward(self, grad: Any) -> Any:
         probs, rows, safe_target, target_weight, counted, weight = self.saved
-        row_grad = self.row_grad(grad)
-        hit = (1 - self.smoothing) * target_weight * row_grad
-        if self.smoothing:
-            classes = probs.shape[1]
-            class_weight = xp.ones(classes, probs.dtype) if weight is None else weight
-            row_spread = (self.smoothing / classes) * counted.astype(probs.dtype) * row_grad
-            spread = row_spread[:, None] * class_weight
-            # d/dz of -sum_c q_c log p_c is p * sum(q) - q, for the row's target weights q.
-            grad_logits = probs * (hit + spread.sum(axis=1))[:, None] - spread
-        else:
-            grad_logits = probs * hit[:, None]
+        row_grad = self.row_grad(grad, counted)
+        with xp.errstate(invalid="ignore"):  # a counted row of weight 0 when all weigh 0
+            hit = (1 - self.smoothing) * target_weight * row_grad
+            if self.smoothing:
+                classes = probs.shape[1]
+                class_weight = xp.ones(classes, probs.dtype) if weight is None else weight
+                spread = ((self.smoothing / classes) * row_grad)[:, None] * class_weight
+                # d/dz of -sum_c q_c log p_c is p * sum(q) - q, for the row's target weights q.
+                grad_logits = probs * (hit + spread.sum(axis=1))[:, None] - spread
+            else:
+                grad_logits = probs * hit[:, None]
         grad_logits[rows, safe_target] -= hit
-        return grad_logits, None, None
+        return grad_logits
