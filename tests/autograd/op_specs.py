@@ -1570,6 +1570,19 @@ SPECS: dict[str, Spec] = {
         lambda L, x, w, b: L.nn.functional.linear(x, w, b),
         [Input(normal, (4,)), Input(normal, (3, 4)), Input(normal, (3,))],
     ),
+    "linear_no_features": Spec(  # 0 input features, with batch dims or none
+        ops.Linear,
+        lambda L, x, w, b: L.nn.functional.linear(x, w, b),
+        [Input(normal, (2, 3, 0)), Input(normal, (4, 0)), Input(normal, (4,))],
+        vary=st.sampled_from([(0,), (2, 0), (2, 3, 0), (0, 0)]).map(
+            lambda shape: Example((shape, (4, 0), (4,)))
+        ),
+    ),
+    "linear_no_features_single": Spec(
+        ops.Linear,
+        lambda L, x, w, b: L.nn.functional.linear(x, w, b),
+        [Input(normal, (0,)), Input(normal, (4, 0)), Input(normal, (4,))],
+    ),
     "linear_data_input": Spec(
         ops.Linear,
         lambda L, x, w, b: L.nn.functional.linear(x, w, b),

@@ -32,8 +32,10 @@ class Linear(Function):
         x, weight = self.saved
         grad_x = grad @ weight if self.needs_grad(0) else None
         if x.ndim != 2:  # any leading dims are batch dims: fold them into one
-            x = x.reshape(-1, x.shape[-1])
-            grad = grad.reshape(-1, grad.shape[-1])
+            # Sizes spelled out, not -1, which is ambiguous with 0 features.
+            rows = math.prod(x.shape[:-1])
+            x = x.reshape(rows, x.shape[-1])
+            grad = grad.reshape(rows, grad.shape[-1])
         grad_weight = grad.T @ x if self.needs_grad(1) else None
         grad_bias = grad.sum(axis=0) if self.needs_grad(2) else None
         return grad_x, grad_weight, grad_bias
