@@ -7,9 +7,10 @@ An op subclasses Function and writes two methods on NumPy arrays:
 
 Inputs are positional and options keyword-only, as in `def forward(self, a, *, axis)`. The
 inputs are the op's operands, tensors or numbers, promoted together as PyTorch promotes them
-(promotion.py); what is data rather than an operand (an axis, an index, a condition, a
-reduction) is an option, passed as it is. An op of one or two inputs and no options gets the
-fastest `apply`.
+(promotion.py), unless the op sets `promotes = False` (matmul, whose factors PyTorch refuses
+to mix, and the class losses, whose integer targets must stay integers); what is data rather
+than an operand (an axis, an index, a condition, a reduction) is an option, passed as it is.
+An op of one or two inputs and no options gets the fastest `apply`.
 
 `Function.apply` does the rest once for every op: unwraps and promotes its inputs, respects
 grad mode, records the node when an input requires grad. `backward` walks the recorded graph
@@ -150,6 +151,9 @@ class Function:
     pending: Any
     waiting: int
 
+    # Whether apply promotes the operands together (promotion.py) before forward sees them.
+    promotes = True
+
     def forward(self, *arrays: Any, **options: Any) -> Any:
         raise NotImplementedError
 
@@ -221,6 +225,7 @@ def fast_apply(cls: type[Function]) -> Callable[..., Tensor]:
     One tensor, or two of one dtype, need no promotion and skip `unwrap`.
     """
     forward = cls.forward
+    promotes = cls.promotes
 
     def apply(a: Any, b: Any = _ONE_INPUT, /) -> Tensor:
         fn = _new(cls)
@@ -232,7 +237,7 @@ def fast_apply(cls: type[Function]) -> Callable[..., Tensor]:
             if x.dtype is y.dtype:
                 out = forward(fn, x, y)
                 return output(fn, out, (a, b), a.requires_grad or b.requires_grad)
-        operands, record = unwrap((a, b))
+        operands, record = unwrap((a, b), promotes)
         return output(fn, forward(fn, *operands), (a, b), record)
 
     return named_apply(apply, cls)
@@ -241,11 +246,12 @@ def fast_apply(cls: type[Function]) -> Callable[..., Tensor]:
 def general_apply(cls: type[Function]) -> Callable[..., Tensor]:
     """apply for any op: inputs by position, options by keyword."""
     forward = cls.forward
+    promotes = cls.promotes
 
     def apply(*inputs: Any, **options: Any) -> Tensor:
         fn = _new(cls)
         fn.saved = ()
-        operands, record = unwrap(inputs)
+        operands, record = unwrap(inputs, promotes)
         if options:
             options = weak_options(options)
         return output(fn, forward(fn, *operands, **options), inputs, record)
@@ -259,8 +265,9 @@ def named_apply(apply: Callable[..., Tensor], cls: type[Function]) -> Callable[.
     return apply
 
 
-def unwrap(inputs: tuple[Any, ...]) -> tuple[list[Any], bool]:
-    """The inputs' arrays, promoted as PyTorch would, and whether any input requires grad.
+def unwrap(inputs: tuple[Any, ...], promotes: bool = True) -> tuple[list[Any], bool]:
+    """The inputs' arrays, promoted as PyTorch would (if `promotes`), and whether any input
+    requires grad.
 
     Tensors of one dtype (beside None and strings) have nothing to promote: they skip it.
     """
@@ -280,7 +287,7 @@ def unwrap(inputs: tuple[Any, ...]) -> tuple[list[Any], bool]:
         else:
             operands.append(x)
             uniform = uniform and (x is None or isinstance(x, str))
-    return (operands if uniform else promote(operands)), record
+    return (operands if uniform or not promotes else promote(operands)), record
 
 
 def output(fn: Function, out: Any, inputs: tuple[Any, ...], record: bool) -> Tensor:

@@ -17,7 +17,8 @@ category, where a number stands for its category's default dtype:
 NumPy ranks 0-d arrays and its own scalars as arrays, a Python float with integer arrays
 gives float64, and float32 with int64 arrays float64, so `promote` adjusts exactly those
 operands and leaves the rest to NumPy, which then computes in PyTorch's dtype. An op whose
-integer data must stay integers (a loss's class-index target) takes it as an option.
+integer data must stay integers (a loss's class-index target) is not promoted at all
+(Function.promotes).
 """
 
 from __future__ import annotations

@@ -179,8 +179,8 @@ def cross_entropy(
     indices = _class_target(input, target, ignore_index, "cross_entropy")
     return loss_ops.CrossEntropy.apply(
         input,
-        target=indices,
-        weight=_class_weight(weight, input),
+        indices,
+        _class_weight(weight, input),
         ignore_index=ignore_index,
         reduction=reduction,
         label_smoothing=label_smoothing,
@@ -199,8 +199,8 @@ def nll_loss(
     indices = _class_target(input, target, ignore_index, "nll_loss")
     return loss_ops.NLL.apply(
         input,
-        target=indices,
-        weight=_class_weight(weight, input),
+        indices,
+        _class_weight(weight, input),
         ignore_index=ignore_index,
         reduction=reduction,
     )

@@ -121,12 +121,14 @@ class BinaryCrossEntropyWithLogits(Function):
 class ClassLoss(Function):
     """What the losses over class indices share: class weights, ignored rows, reduction.
 
-    The target and the class weights are options, not operands: an integer target must
-    not be promoted with the scores. Ignored rows are selected out of the gradient, not
-    multiplied by 0, so a batch of padding alone gives gradient 0 (and loss NaN), as PyTorch.
+    The operands are not promoted together: the integer target must stay integers (the
+    class weights come in the scores' dtype). Ignored rows are selected out of the gradient,
+    not multiplied by 0, so a batch of padding alone gives gradient 0 (and loss NaN), as in
+    PyTorch.
     """
 
     __slots__ = ("reduction", "scale")
+    promotes = False
 
     def setup(
         self, scores: Any, target: Any, weight: Any, ignore_index: int, reduction: str
@@ -166,7 +168,7 @@ class NLL(ClassLoss):
     __slots__ = ()
 
     def forward(
-        self, log_probs: Any, *, target: Any, weight: Any, ignore_index: int, reduction: str
+        self, log_probs: Any, target: Any, weight: Any, ignore_index: int, reduction: str
     ) -> Any:
         safe_target, target_weight, counted = self.setup(
             log_probs, target, weight, ignore_index, reduction
@@ -180,7 +182,7 @@ class NLL(ClassLoss):
         grad_log_probs = xp.zeros(shape, dtype=target_weight.dtype)
         with xp.errstate(invalid="ignore"):  # a counted row of weight 0 when all weigh 0
             grad_log_probs[rows, safe_target] = -target_weight * self.row_grad(grad, counted)
-        return grad_log_probs
+        return grad_log_probs, None, None
 
 
 class CrossEntropy(ClassLoss):
@@ -191,7 +193,6 @@ class CrossEntropy(ClassLoss):
     def forward(
         self,
         logits: Any,
-        *,
         target: Any,
         weight: Any,
         ignore_index: int,
@@ -232,4 +233,4 @@ class CrossEntropy(ClassLoss):
             else:
                 grad_logits = probs * hit[:, None]
         grad_logits[rows, safe_target] -= hit
-        return grad_logits
+        return grad_logits, None, None
