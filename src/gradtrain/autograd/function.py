@@ -396,13 +396,7 @@ def hand_on(
     and any others wait on `ready`.
     """
     inputs = fn.inputs
-    if type(grads) is not tuple:  # a one-input op's backward may return its gradient bare
-        grads = (grads,)
-    if len(grads) != len(inputs):
-        raise ValueError(
-            f"{fn.name} has {len(inputs)} inputs, so its backward must return {len(inputs)} "
-            f"gradients (None for an input that takes none), not {len(grads)}"
-        )
+    grads = per_input(fn, grads)
     first = None
     # Lengths are checked above: zip's strict= would build a keyword dict per node.
     for x, g in zip(inputs, grads):  # noqa: B905
@@ -421,8 +415,12 @@ def hand_on(
                 else:
                     pending.append(g)
             continue
-        if g is not None and g.shape != x.data.shape:
-            g = unbroadcast(g, x.data.shape)
+        if g is not None:  # fit(g, x.data), inlined: this runs for every edge
+            data = x.data
+            if g.shape != data.shape:
+                g = unbroadcast(g, data.shape)
+            if g.dtype is not data.dtype:
+                g = g.astype(data.dtype, copy=False)
         waiting = producer.waiting - 1
         if waiting:  # more consumers to come: keep the sum so far on the node
             producer.waiting = waiting
@@ -441,6 +439,31 @@ def hand_on(
     if first is not None:
         return first, first_grad
     return ready.pop() if ready else (None, None)
+
+
+def per_input(fn: Function, grads: Any) -> tuple[Any, ...]:
+    """What fn's backward returned, as one gradient per input (or ValueError if it is not)."""
+    # A one-input op's backward may return its gradient bare.
+    each: tuple[Any, ...] = grads if type(grads) is tuple else (grads,)
+    if len(each) != len(fn.inputs):
+        raise ValueError(
+            f"{fn.name} has {len(fn.inputs)} inputs, so its backward must return "
+            f"{len(fn.inputs)} gradients (None for an input that takes none), not {len(each)}"
+        )
+    return each
+
+
+def fit(grad: Any, data: Any) -> Any:
+    """A gradient for the tensor holding `data`: reduced to its shape, cast to its dtype.
+
+    As PyTorch casts each edge's gradient to its tensor's dtype: a float64 gradient (from a
+    float64 weak operand) must not carry on in float64 through a float32 graph.
+    """
+    if grad.shape != data.shape:
+        grad = unbroadcast(grad, data.shape)
+    if grad.dtype is not data.dtype:
+        grad = grad.astype(data.dtype, copy=False)
+    return grad
 
 
 def finish_leaves(leaf_grads: dict[Tensor, list[Any]], borrowed: set[Tensor]) -> None:
@@ -502,6 +525,99 @@ def reads(fn: Function, array: Any) -> bool:
         if isinstance(x, Tensor) and x.data is array:
             return fn.reads_input(index)
     return True
+
+
+# ---- the gradients of chosen tensors: backward(inputs=...) and autograd.grad -------------
+
+
+def gradients_of(
+    roots: list[Tensor], seeds: list[Any], targets: list[Tensor], retain_graph: bool
+) -> list[Any]:
+    """d(roots, weighted by seeds)/d(target) for each target, leaf or not; None where none
+    reaches it. Nothing goes into any .grad here (retain_grad's aside); the caller decides.
+
+    As in PyTorch, only the nodes from which a target can be reached run (and free what they
+    saved); a non-leaf target's gradient is the sum its node receives.
+    """
+    wanted_leaves = {target for target in targets if target.grad_fn is None}
+    wanted_nodes = {target.grad_fn: target for target in targets if target.grad_fn is not None}
+    tops = [root.grad_fn for root in roots if root.grad_fn is not None]
+    leads = leading_to(tops, wanted_leaves, wanted_nodes)
+    receives = {fn for fn, lead in leads.items() if lead or fn in wanted_nodes}
+    for fn in leads:
+        fn.waiting, fn.pending = 0, None
+    for fn in receives:
+        if leads[fn]:
+            for x in fn.inputs:
+                if isinstance(x, Tensor) and x.grad_fn in receives:
+                    x.grad_fn.waiting += 1
+    found: dict[Tensor, list[Any]] = {}
+    for root, seed in zip(roots, seeds, strict=True):
+        if root.grad_fn is None:
+            if root in wanted_leaves:
+                found.setdefault(root, []).append(seed)
+        elif root.grad_fn in receives:
+            top = root.grad_fn
+            top.pending = seed if top.pending is None else top.pending + seed
+    ready = list({top: None for top in tops if top in receives and not top.waiting})
+    while ready:
+        fn = ready.pop()
+        grad, fn.pending = fn.pending, None
+        if fn in wanted_nodes and grad is not None:
+            found[wanted_nodes[fn]] = [grad]
+        if not leads[fn]:
+            continue
+        grads = per_input(fn, run_node(fn, grad, retain_graph))
+        for x, g in zip(fn.inputs, grads, strict=True):
+            if not isinstance(x, Tensor):
+                continue
+            producer = x.grad_fn
+            if producer is None:
+                if g is not None and x in wanted_leaves and not joined_after(x, fn):
+                    found.setdefault(x, []).append(g)
+                continue
+            if producer not in receives:
+                continue
+            if g is not None:
+                g = fit(g, x.data)
+                producer.pending = g if producer.pending is None else producer.pending + g
+            producer.waiting -= 1
+            if not producer.waiting:
+                ready.append(producer)
+    return [total_of(found.get(target), target) for target in targets]
+
+
+def leading_to(
+    tops: list[Function], leaves: set[Tensor], nodes: dict[Function, Tensor]
+) -> dict[Function, bool]:
+    """For every node below `tops`, whether a wanted leaf or node lies below it (post-order)."""
+    leads: dict[Function, bool] = {}
+    stack = [(top, False) for top in tops]
+    while stack:
+        fn, children_done = stack.pop()
+        if children_done:
+            leads[fn] = any(
+                x in leaves if x.grad_fn is None else (x.grad_fn in nodes or leads[x.grad_fn])
+                for x in fn.inputs
+                if isinstance(x, Tensor)
+            )
+            continue
+        if fn in leads:
+            continue
+        leads[fn] = False  # seen; its answer comes once its inputs' are known
+        stack.append((fn, True))
+        for x in fn.inputs:
+            if isinstance(x, Tensor) and x.grad_fn is not None and x.grad_fn not in leads:
+                stack.append((x.grad_fn, False))
+    return leads
+
+
+def total_of(grads: list[Any] | None, target: Tensor) -> Any:
+    """A target's gradients summed into one fresh array of its shape and dtype, or None."""
+    if not grads:
+        return None
+    total = sum_arrays([fit(g, target.data) for g in grads]) if len(grads) > 1 else grads[0]
+    return xp.array(fit(total, target.data), copy=True)
 
 
 def sum_arrays(arrays: list[Any]) -> Any:

@@ -13,8 +13,15 @@ import numpy as np
 
 from . import function
 from .backend import ndarray, xp
+from .function import (
+    accumulate_grad,
+    gradients_of,
+    mark_changed,
+    mark_requires_grad,
+    retain,
+    retained_by,
+)
 from .function import backward as run_backward
-from .function import mark_changed, mark_requires_grad, retain, retained_by
 from .grad_mode import is_grad_enabled
 from .ops import elementwise, indexing, linalg, manipulation, reductions
 from .promotion import promote
@@ -198,8 +205,27 @@ class Tensor:
 
     # ---- autograd -------------------------------------------------------------------
 
-    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's .grad, weighted by `gradient`."""
+    def backward(
+        self, gradient: Any = None, retain_graph: bool = False, inputs: Any = None
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's .grad, weighted by `gradient`.
+
+        With `inputs` (a tensor or a sequence of them, leaves or not), into those tensors'
+        .grad only, and only the part of the graph that leads to them runs, as in PyTorch.
+        """
+        seed = self.seed(gradient)
+        if inputs is None:
+            run_backward(self, seed, retain_graph)
+            return
+        targets = differentiated(inputs, "backward")
+        for target, grad in zip(
+            targets, gradients_of([self], [seed], targets, retain_graph), strict=True
+        ):
+            if grad is not None:
+                accumulate_grad(target, grad)
+
+    def seed(self, gradient: Any) -> Any:
+        """The gradient backward starts from at self: `gradient`, or 1 for a one-element self."""
         if not self.requires_grad:
             raise RuntimeError(
                 "element 0 of tensors does not require grad and does not have a grad_fn"
@@ -207,14 +233,13 @@ class Tensor:
         if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            gradient = xp.array(1, self.data.dtype).reshape(self.data.shape)
-        else:
-            gradient = as_array(gradient, self.dtype)
-            if gradient.shape != self.shape:
-                raise RuntimeError(
-                    f"gradient has shape {gradient.shape} but the tensor has shape {self.shape}"
-                )
-        run_backward(self, gradient, retain_graph)
+            return xp.array(1, self.data.dtype).reshape(self.data.shape)
+        gradient = as_array(gradient, self.dtype)
+        if gradient.shape != self.shape:
+            raise RuntimeError(
+                f"gradient has shape {gradient.shape} but the tensor has shape {self.shape}"
+            )
+        return gradient
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph: records nothing and requires no grad."""
@@ -805,6 +830,19 @@ def shape_arg(args: Sequence[Any]) -> tuple[int, ...]:
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         return tuple(args[0])
     return tuple(args)
+
+
+def differentiated(inputs: Any, function: str) -> list[Tensor]:
+    """The tensors a gradient is wanted for: one or a sequence, each requiring grad."""
+    targets = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not targets:
+        raise RuntimeError(f"`inputs` argument to `{function}()` cannot be empty.")
+    for target in targets:
+        if not isinstance(target, Tensor):
+            raise TypeError(f"{function}(): inputs must be Tensors, not {type(target).__name__}")
+        if not target.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    return targets
 
 
 def operand(value: Any) -> Any:
