@@ -87,7 +87,10 @@ CASES: dict[str, tuple[Program, list[Any]]] = {
         [14 / 3, [[2 * (1 - 3) / 3, 2 * (2 - 3) / 3, 2 * (6 - 3) / 3]]],
     ),
     "7_std_positional_unbiased_shape": (
-        lambda L: [list(L.ones(2, 3).std(0, True).shape), list(L.ones(2, 3).var(1, True, True).shape)],
+        lambda L: [
+            list(L.ones(2, 3).std(0, True).shape),
+            list(L.ones(2, 3).var(1, True, True).shape),
+        ],
         [[3], [2, 1]],
     ),
     "7_var_of_a_bare_bool_is_unbiased_false": (
