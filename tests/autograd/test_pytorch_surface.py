@@ -217,13 +217,13 @@ def test_pytorch_answers_the_same(name: str) -> None:
             lambda x: gt.autograd.grad((x * 2).sum(), [x, gt.ones(1, requires_grad=True)]),
             RuntimeError,
             "index 1 appears to not have been used",
-        ),  # fmt: skip
+        ),
         (lambda x: gt.autograd.grad(x * 2, [x]), RuntimeError, "only for scalar outputs"),
         (
             lambda x: gt.autograd.grad(x.sum(), [x], create_graph=True),
             NotImplementedError,
             "first-order",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_refused_with_a_message(call: Callable[[Any], Any], error: type, message: str) -> None:
