@@ -396,7 +396,10 @@ def hand_on(
     and any others wait on `ready`.
     """
     inputs = fn.inputs
-    grads = per_input(fn, grads)
+    if type(grads) is not tuple:  # per_input(fn, grads), inlined: this runs for every node
+        grads = (grads,)
+    if len(grads) != len(inputs):
+        raise wrong_count(fn, grads)
     first = None
     # Lengths are checked above: zip's strict= would build a keyword dict per node.
     for x, g in zip(inputs, grads):  # noqa: B905
@@ -446,11 +449,15 @@ def per_input(fn: Function, grads: Any) -> tuple[Any, ...]:
     # A one-input op's backward may return its gradient bare.
     each: tuple[Any, ...] = grads if type(grads) is tuple else (grads,)
     if len(each) != len(fn.inputs):
-        raise ValueError(
-            f"{fn.name} has {len(fn.inputs)} inputs, so its backward must return "
-            f"{len(fn.inputs)} gradients (None for an input that takes none), not {len(each)}"
-        )
+        raise wrong_count(fn, each)
     return each
+
+
+def wrong_count(fn: Function, grads: tuple[Any, ...]) -> ValueError:
+    return ValueError(
+        f"{fn.name} has {len(fn.inputs)} inputs, so its backward must return "
+        f"{len(fn.inputs)} gradients (None for an input that takes none), not {len(grads)}"
+    )
 
 
 def fit(grad: Any, data: Any) -> Any:

@@ -352,7 +352,12 @@ class Tensor:
     # ---- in-place changes (never recorded) ------------------------------------------
 
     def _check_inplace(self) -> None:
-        """Refuse an in-place change PyTorch would refuse; note one that may go ahead."""
+        """Refuse an in-place change PyTorch would refuse, or NumPy cannot make.
+
+        Each in-place op calls mark_changed after its write succeeds: a graph that saved
+        this storage is stale from then on, and not before (a write that fails changes
+        nothing).
+        """
         if self.requires_grad and is_grad_enabled():
             if self.grad_fn is None:
                 raise RuntimeError(
@@ -362,26 +367,34 @@ class Tensor:
                 "in-place operations on tensors recorded in the graph are not supported; "
                 "use the out-of-place form (x = x + y)"
             )
-        mark_changed(self)
+        if not self.data.flags.writeable:
+            raise RuntimeError(
+                "this tensor is a broadcast view (from expand or broadcasting), whose elements "
+                "share memory, so it cannot be changed in place: change a clone() of it"
+            )
 
     def zero_(self) -> Tensor:
         self._check_inplace()
         self.data[...] = 0
+        mark_changed(self)
         return self
 
     def fill_(self, value: Number) -> Tensor:
         self._check_inplace()
         self.data[...] = value
+        mark_changed(self)
         return self
 
     def copy_(self, source: Any) -> Tensor:
         self._check_inplace()
         self.data[...] = as_array(source)
+        mark_changed(self)
         return self
 
     def add_(self, other: Any, alpha: Number = 1) -> Tensor:
         self._check_inplace()
         self.data += as_array(other) * alpha if alpha != 1 else as_array(other)
+        mark_changed(self)
         return self
 
     def sub_(self, other: Any, alpha: Number = 1) -> Tensor:
@@ -390,16 +403,19 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         self._check_inplace()
         self.data *= as_array(other)
+        mark_changed(self)
         return self
 
     def div_(self, other: Any) -> Tensor:
         self._check_inplace()
         self.data /= as_array(other)
+        mark_changed(self)
         return self
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_inplace()
         self.data[unwrap_index(index)] = as_array(value)
+        mark_changed(self)
 
     __iadd__ = add_
     __isub__ = sub_

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..autograd import Function
 from ..autograd.backend import xp
+from ..autograd.ops.elementwise import sign
 
 
 def reduce(loss: Any, reduction: str) -> Any:
@@ -69,7 +70,7 @@ class L1(Pointwise):
         return xp.abs(diff)
 
     def slope(self, diff: Any, scale: Any) -> Any:
-        return scale * xp.sign(diff)
+        return scale * sign(diff)  # 0 at a NaN difference, as PyTorch's sgn
 
 
 class Huber(Pointwise):
@@ -145,6 +146,11 @@ class ClassLoss(Function):
         self.scale = target_weight.sum() if reduction == "mean" else 1
         return safe_target, target_weight, counted
 
+    def select(self, counted: Any, loss: Any) -> Any:
+        """Each row's loss where it counts, 0 where ignored (even at a NaN or inf score)."""
+        with xp.errstate(invalid="ignore"):
+            return xp.where(counted, loss, 0)
+
     def finish(self, loss: Any) -> Any:
         if self.reduction == "none":
             return loss
@@ -175,13 +181,16 @@ class NLL(ClassLoss):
         )
         rows = xp.arange(len(target))
         self.saved = (log_probs.shape, rows, safe_target, target_weight, counted)
-        return self.finish(-log_probs[rows, safe_target] * target_weight)
+        picked = at_targets(log_probs, rows, safe_target)
+        return self.finish(self.select(counted, -picked * target_weight))
 
     def backward(self, grad: Any) -> Any:
         shape, rows, safe_target, target_weight, counted = self.saved
         grad_log_probs = xp.zeros(shape, dtype=target_weight.dtype)
         with xp.errstate(invalid="ignore"):  # a counted row of weight 0 when all weigh 0
-            grad_log_probs[rows, safe_target] = -target_weight * self.row_grad(grad, counted)
+            hit = -target_weight * self.row_grad(grad, counted)
+        if shape[1]:  # with no classes, every row is ignored
+            grad_log_probs[rows, safe_target] = hit
         return grad_log_probs, None, None
 
 
@@ -203,18 +212,18 @@ class CrossEntropy(ClassLoss):
             logits, target, weight, ignore_index, reduction
         )
         self.smoothing = label_smoothing
-        shifted = logits - logits.max(axis=1, keepdims=True)
+        shifted = logits - logits.max(axis=1, keepdims=True, initial=-xp.inf)
         exp = xp.exp(shifted)
         total = exp.sum(axis=1, keepdims=True)
-        log_probs = shifted - xp.log(total)
+        with xp.errstate(divide="ignore"):  # no classes: log 0, in rows that are all ignored
+            log_probs = shifted - xp.log(total)
         rows = xp.arange(len(target))
-        loss = -log_probs[rows, safe_target] * target_weight
+        loss = self.select(counted, -at_targets(log_probs, rows, safe_target) * target_weight)
         if label_smoothing:
             # The smoothed part spreads label_smoothing evenly over the classes (weighted).
             weighted = log_probs if weight is None else log_probs * weight
-            spread = -weighted.sum(axis=1) * counted
-            classes = logits.shape[1]
-            loss = (1 - label_smoothing) * loss + (label_smoothing / classes) * spread
+            spread = self.select(counted, -weighted.sum(axis=1))
+            loss = (1 - label_smoothing) * loss + smoothing_share(self.smoothing, logits) * spread
         exp /= total  # now the probabilities, kept for backward
         self.saved = (exp, rows, safe_target, target_weight, counted, weight)
         return self.finish(loss)
@@ -227,10 +236,24 @@ class CrossEntropy(ClassLoss):
             if self.smoothing:
                 classes = probs.shape[1]
                 class_weight = xp.ones(classes, probs.dtype) if weight is None else weight
-                spread = ((self.smoothing / classes) * row_grad)[:, None] * class_weight
+                spread = (smoothing_share(self.smoothing, probs) * row_grad)[:, None] * class_weight
                 # d/dz of -sum_c q_c log p_c is p * sum(q) - q, for the row's target weights q.
                 grad_logits = probs * (hit + spread.sum(axis=1))[:, None] - spread
             else:
                 grad_logits = probs * hit[:, None]
-        grad_logits[rows, safe_target] -= hit
+        if probs.shape[1]:  # with no classes, every row is ignored
+            grad_logits[rows, safe_target] -= hit
         return grad_logits, None, None
+
+
+def smoothing_share(smoothing: float, scores: Any) -> float:
+    """What label smoothing gives each class: smoothing / classes (0 with no classes)."""
+    classes = scores.shape[1]
+    return smoothing / classes if classes else 0.0
+
+
+def at_targets(scores: Any, rows: Any, targets: Any) -> Any:
+    """Each row's score at its target class (0 where there are no classes at all)."""
+    if not scores.shape[1]:
+        return xp.zeros(len(rows), dtype=scores.dtype)
+    return scores[rows, targets]

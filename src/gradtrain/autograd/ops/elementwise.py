@@ -85,7 +85,10 @@ class Remainder(Function):
     def forward(self, a: Any, b: Any) -> Any:
         check_divisor(a, b)
         self.saved = (a, b)
-        return xp.remainder(a, b)
+        out = xp.remainder(a, b)
+        if out.dtype.kind == "f":  # a zero takes a's sign (fmod's), as PyTorch's, not b's
+            out = xp.where(out == 0, xp.copysign(out, a), out)
+        return out
 
     def backward(self, grad: Any) -> Any:
         a, b = self.saved
@@ -267,7 +270,7 @@ class Relu(Function):
     __slots__ = ()
 
     def forward(self, a: Any) -> Any:
-        out = xp.maximum(a, 0)
+        out = xp.maximum(0, a)  # a at a tie, as PyTorch: relu(-0.0) is -0.0
         self.saved = (out,)  # the output, as PyTorch saves: the input may change in place
         return out
 
@@ -313,7 +316,9 @@ class Clamp(Function):
 
     def forward(self, a: Any, low: Any, high: Any) -> Any:
         self.saved = (a, low, high)
-        return xp.clip(a, low, high)
+        # max then min, each keeping a at a tie, as PyTorch: clamp(-0.0, min=0) is -0.0.
+        out = a if low is None else xp.maximum(low, a)
+        return out if high is None else xp.minimum(high, out)
 
     def backward(self, grad: Any) -> Any:
         a, low, high = self.saved
@@ -344,7 +349,9 @@ class Maximum(Function):
 
     def forward(self, a: Any, b: Any) -> Any:
         self.saved = (a, b)
-        return xp.maximum(a, b)
+        # NumPy returns its second argument at a tie, PyTorch its first: the sign of a zero
+        # (maximum(-0.0, 0.0) is -0.0) is PyTorch's this way round.
+        return xp.maximum(b, a)
 
     def backward(self, grad: Any) -> Any:
         a, b = self.saved
@@ -356,7 +363,7 @@ class Minimum(Function):
 
     def forward(self, a: Any, b: Any) -> Any:
         self.saved = (a, b)
-        return xp.minimum(a, b)
+        return xp.minimum(b, a)  # as maximum: a at a tie
 
     def backward(self, grad: Any) -> Any:
         a, b = self.saved

@@ -142,9 +142,10 @@ class Var(Function):
         freedom = count - self.correction
         grad = expand_reduced(grad, self.axis, self.keepdims, a.ndim)
         with xp.errstate(divide="ignore", invalid="ignore"):
-            deviation = a - a.sum(axis=self.axis, keepdims=True) / count
+            mean = a.sum(axis=self.axis, keepdims=True) / count
+            deviation = a - mean
             if (self.axis is None or a.ndim == 0) and freedom <= 0:
-                return grad * xp.where(deviation == 0, xp.nan, xp.inf)
+                return grad * xp.where(a == mean, xp.nan, xp.inf)
             factor = 2 / freedom if freedom else xp.inf
             return (factor * grad) * deviation
 
@@ -203,7 +204,7 @@ class MaxNorm(Function):
 
     def forward(self, a: Any, *, axis: Axis, keepdims: bool) -> Any:
         self.axis, self.keepdims = axis, keepdims
-        out = xp.abs(a).max(axis=axis, keepdims=True, initial=0)
+        out = xp.abs(a).max(axis=axis, keepdims=True)  # none over nothing, as PyTorch
         self.saved = (a, out)
         return drop_reduced(out, axis, keepdims)
 
