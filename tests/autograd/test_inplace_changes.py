@@ -286,3 +286,21 @@ def test_a_leaf_that_turns_requires_grad_off_gets_no_gradient() -> None:
     y.backward()
     assert w.grad is None
     assert x.grad is not None and x.grad.tolist() == [3.0, 4.0]
+
+
+def test_a_broadcast_view_refuses_writes_with_a_message() -> None:
+    x = gt.ones(2)
+    wide = x.expand(3, 2)
+    with pytest.raises(RuntimeError, match="broadcast view.*clone"):
+        wide.add_(1)
+    assert x.tolist() == [1.0, 1.0]
+
+
+def test_a_write_that_fails_changes_nothing_backward_needs() -> None:
+    w = gt.tensor([1.0, 2.0], requires_grad=True)
+    x = gt.tensor([3.0, 4.0])
+    y = (x * w).sum()
+    with pytest.raises(ValueError):
+        x.add_(gt.ones(3))  # does not broadcast: nothing is written
+    y.backward()
+    assert w.grad is not None and w.grad.tolist() == [3.0, 4.0]
