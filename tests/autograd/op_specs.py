@@ -871,7 +871,13 @@ SPECS: dict[str, Spec] = {
         torch=False,
     ),
     "clone": Spec(
-        elementwise.Add, lambda L, a: a.clone() * a, [Input(normal, (2, 3))], vary=one_shape()
+        elementwise.Clone, lambda L, a: a.clone() * a, [Input(normal, (2, 3))], vary=one_shape()
+    ),
+    "clone_of_minus_zero": Spec(  # a copy: -0.0 stays -0.0, and 1 / it -inf
+        elementwise.Clone,
+        lambda L, a: 1 / a.clone(),
+        [Input(fixed([-0.0, 0.0, 2.0]), (3,))],
+        smooth=False,
     ),
     # smooth=False: a.float() rounds to float32, a staircase to central differences in float64
     "cast": Spec(

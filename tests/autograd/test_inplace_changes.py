@@ -291,7 +291,7 @@ def test_a_leaf_that_turns_requires_grad_off_gets_no_gradient() -> None:
 def test_a_broadcast_view_refuses_writes_with_a_message() -> None:
     x = gt.ones(2)
     wide = x.expand(3, 2)
-    with pytest.raises(RuntimeError, match="broadcast view.*clone"):
+    with pytest.raises(RuntimeError, match=r"broadcast view.*clone"):
         wide.add_(1)
     assert x.tolist() == [1.0, 1.0]
 

@@ -392,6 +392,18 @@ class Where(Function):
         return xp.where(condition, grad, 0), xp.where(condition, 0, grad)
 
 
+class Clone(Function):
+    """A copy of a, its gradient passed through unchanged (a + 0 would make -0.0 into 0.0)."""
+
+    __slots__ = ()
+
+    def forward(self, a: Any) -> Any:
+        return a.copy()
+
+    def backward(self, grad: Any) -> Any:
+        return grad
+
+
 class Cast(Function):
     __slots__ = ("input_dtype",)
 
