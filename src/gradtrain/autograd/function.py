@@ -175,7 +175,9 @@ class Function:
         x = self.inputs[index]
         if not isinstance(x, Tensor) or not x.requires_grad:
             return False
-        return self.clock == CLOCK.now or x.grad_fn is not None or not joined_after(x, self)
+        if self.clock == CLOCK.now:  # nothing happened since the node was recorded
+            return True
+        return x.grad_fn is not None or not joined_after(x, self)
 
     def reads_input(self, index: int) -> bool:
         """Whether backward reads the saved array of input `index`; by default, if it saved it.

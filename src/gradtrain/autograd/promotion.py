@@ -50,7 +50,8 @@ def promote(operands: list[Any]) -> list[Any]:
                 continue
             if value.ndim:
                 dimensioned = highest(dimensioned, category, value.dtype)
-                lowest_dimensioned = min(lowest_dimensioned, category)
+                if category < lowest_dimensioned:
+                    lowest_dimensioned = category
             else:
                 zero_dim = highest(zero_dim, category, value.dtype)
             continue

@@ -9,7 +9,10 @@ from ..function import Function, unbroadcast
 
 
 def check_same_dtype(a: Any, b: Any) -> None:
-    """Refuse factors of two dtypes, as PyTorch does, rather than compute in the wider one."""
+    """Refuse factors of two dtypes, as PyTorch does, rather than compute in the wider one.
+
+    Called where `a.dtype is not b.dtype`, the cheap test that every product makes first.
+    """
     if getattr(a, "dtype", None) != getattr(b, "dtype", None):
         raise RuntimeError(
             f"expected both operands of a matrix product to have the same dtype, but got "
@@ -25,7 +28,8 @@ class MatMul(Function):
     promotes = False
 
     def forward(self, a: Any, b: Any) -> Any:
-        check_same_dtype(a, b)
+        if getattr(a, "dtype", None) is not getattr(b, "dtype", None):
+            check_same_dtype(a, b)
         self.saved = (a, b)
         return a @ b
 
