@@ -71,7 +71,7 @@ def storage(array: Any) -> Any:
 
 
 def mark_changed(tensor: Tensor) -> None:
-    """Note that tensor's data is about to change in place (an optimizer step, add_, ...)."""
+    """Note that tensor's data was just changed in place (an optimizer step, add_, ...)."""
     CLOCK.now += 1
     owner = storage(tensor.data)
     key = id(owner)

@@ -40,7 +40,7 @@ def grad(
         raise RuntimeError(
             f"grad_outputs has {len(weights)} entries, but there are {len(roots)} outputs"
         )
-    seeds = [root.seed(weight) for root, weight in zip(roots, weights, strict=True)]
+    seeds = [root._seed(weight) for root, weight in zip(roots, weights, strict=True)]
     targets = differentiated(inputs, "grad")
     found = gradients_of(roots, seeds, targets, bool(retain_graph))
     result: list[Tensor | None] = []

@@ -213,7 +213,7 @@ class Tensor:
         With `inputs` (a tensor or a sequence of them, leaves or not), into those tensors'
         .grad only, and only the part of the graph that leads to them runs, as in PyTorch.
         """
-        seed = self.seed(gradient)
+        seed = self._seed(gradient)
         if inputs is None:
             run_backward(self, seed, retain_graph)
             return
@@ -224,7 +224,7 @@ class Tensor:
             if grad is not None:
                 accumulate_grad(target, grad)
 
-    def seed(self, gradient: Any) -> Any:
+    def _seed(self, gradient: Any) -> Any:
         """The gradient backward starts from at self: `gradient`, or 1 for a one-element self."""
         if not self.requires_grad:
             raise RuntimeError(

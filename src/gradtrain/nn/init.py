@@ -19,8 +19,8 @@ Mode = Literal["fan_in", "fan_out"]
 def _fill(tensor: Tensor, values: Any) -> Tensor:
     # Writing into .data changes the values without recording anything, as under no_grad;
     # a graph that saved the old values is stale, as in PyTorch.
-    mark_changed(tensor)
     tensor.data[...] = values
+    mark_changed(tensor)
     return tensor
 
 

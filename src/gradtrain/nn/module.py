@@ -248,8 +248,8 @@ class Module:
                 + "\n\t".join(errors)
             )
         for name, value in values.items():
-            mark_changed(own[name])  # a graph that saved the old values is stale, as in PyTorch
             np.copyto(own[name].data, value, casting="same_kind")
+            mark_changed(own[name])  # a graph that saved the old values is stale, as in PyTorch
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing -------------------------------------------------------------------
