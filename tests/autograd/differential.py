@@ -42,6 +42,9 @@ class Value:
     name: str
     ours: Any
     theirs: Any
+    # The largest finite magnitude of it and everything it was computed from: rounding
+    # errors scale with it (1000 / x % 0.75 is small, but carries the ulps of 1000 / x).
+    scale: float = 1.0
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -105,6 +108,7 @@ def make_leaf(
         name,
         gt.tensor(values, requires_grad=requires_grad),
         torch.tensor(values, requires_grad=requires_grad),
+        magnitude(values),
     )
     program.leaves.append(value)
     program.values.append(value)
@@ -465,10 +469,9 @@ def execute(program: Program, torch: Any, change: bool = True) -> None:
                 f"{name}: gradtrain {describe(ours, our_error)}, PyTorch "
                 f"{describe(theirs, their_error)}"
             )
-        value = Value(name, ours, theirs)
-        operands_seen = [v.ours.data for v in operands]
-        compare(name, ours.data, theirs.detach().numpy(), precision(program), operands_seen)
-        program.values.append(value)
+        scale = max([magnitude(theirs.detach().numpy())] + [v.scale for v in operands])
+        compare(name, ours.data, theirs.detach().numpy(), precision(program), scale)
+        program.values.append(Value(name, ours, theirs, scale))
     changed = change and change_in_place(program, torch)
     backpropagate(program, torch, rng, changed)
 
@@ -488,12 +491,18 @@ def describe(value: Any, error: Exception | None) -> str:
     return f"gives {tuple(value.shape)} {value.dtype}"
 
 
+def magnitude(array: Any) -> float:
+    """The largest finite |element| of `array`, and at least 1."""
+    values = np.abs(np.asarray(array, dtype=np.float64))
+    return max(1.0, float(values[np.isfinite(values)].max(initial=0.0)))
+
+
 def compare(
-    where: str, ours: Any, theirs: Any, precision: str = "float64", operands: Any = ()
+    where: str, ours: Any, theirs: Any, precision: str = "float64", scale: float = 1.0
 ) -> None:
     """Same shape, dtype and values: NaN where NaN, inf where inf (of the same sign), finite
-    values close, relative to the largest finite magnitude among them and the operands (sums
-    in another order round differently, and sin or % of large values magnify an ulp)."""
+    values close, relative to `scale`, the largest magnitude they were computed from (sums in
+    another order round differently, and sin or % of large values magnify an ulp)."""
     ours, theirs = np.asarray(ours), np.asarray(theirs)
     if ours.shape != theirs.shape or ours.dtype != theirs.dtype:
         raise Mismatch(
@@ -508,14 +517,10 @@ def compare(
     finite = np.isfinite(ours) & np.isfinite(theirs)
     with np.errstate(invalid="ignore"):
         same_inf = np.where(np.isinf(ours) | np.isinf(theirs), ours == theirs, True)
-        difference = np.abs(ours - theirs)
+        difference = np.abs(ours.astype(np.float64) - theirs.astype(np.float64))
     # A float64 value computed through float32 steps is as precise as those steps.
     tolerance = max(TOLERANCE[str(ours.dtype)], TOLERANCE[precision])
-    magnitudes = [np.abs(theirs[finite]).max(initial=0.0)]
-    for operand in operands:
-        values = np.abs(np.asarray(operand, dtype=np.float64))
-        magnitudes.append(values[np.isfinite(values)].max(initial=0.0))
-    scale = max(1.0, *map(float, magnitudes))
+    scale = max(scale, magnitude(theirs[finite]))
     close = np.where(finite, difference <= tolerance * scale, True)
     bad = ~(same_nan & same_inf & close)
     if bad.any():
@@ -619,7 +624,11 @@ def backpropagate(
                 f"PyTorch {'None' if theirs_grad is None else 'a tensor'}"
             )
         if ours_grad is not None:
-            compare(f"{leaf.name}.grad", ours_grad.data, theirs_grad.numpy(), precision(program))
+            # Gradients sum contributions as large as the values they pass through.
+            scale = max(value.scale for value in program.values)
+            compare(
+                f"{leaf.name}.grad", ours_grad.data, theirs_grad.numpy(), precision(program), scale
+            )
 
 
 def campaign(first: int, count: int, torch: Any) -> list[tuple[int, str]]:
