@@ -309,7 +309,7 @@ class Clamp(Function):
 
     Each gradient is selected, as PyTorch's: a gets it inside the bounds, a tensor bound
     where it is the one that holds (low where a < low < high, high where a > high or
-    high < low, as np.clip applies high last).
+    high < low, since high applies last).
     """
 
     __slots__ = ()
