@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 import gradtrain as gt
+from gradtrain import models as registered_models  # noqa: F401  (registers the models)
 from gradtrain import nn
+from gradtrain.bounds import Count
 from gradtrain.registry import models
 
 
@@ -90,7 +92,7 @@ def test_models_are_registered_with_in_features_first_and_a_description() -> Non
         assert entry.params()[0].name == "in_features" and entry.params()[0].required
         assert entry.description
     hidden = {param.name: param for param in models.get("mlp").params()}["hidden"]
-    assert hidden.annotation == list[int] and hidden.default == [64]
+    assert hidden.annotation == list[Count] and hidden.default == [64]
 
 
 def test_an_mlp_learns_a_small_problem() -> None:

@@ -1,4 +1,5 @@
-"""gt.save and gt.load: state dicts and tensors round trip through one file, without pickle."""
+"""gt.save and gt.load: state dicts, tensors and nested training state round trip through one
+file, without pickle, written atomically."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 import gradtrain as gt
 from gradtrain import nn, optim
-from gradtrain.train import CheckpointError
+from gradtrain.serialization import CheckpointError, atomic_write_text
 
 
 def test_a_model_saved_and_loaded_computes_the_same(tmp_path: Path) -> None:
@@ -80,3 +81,78 @@ def test_a_module_itself_is_refused_with_what_to_save_instead(tmp_path: Path) ->
 def test_a_missing_file_names_itself(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match=r"nothing\.npz: no checkpoint there"):
         gt.load(tmp_path / "nothing.npz")
+
+
+def test_nested_state_round_trips_with_its_types(tmp_path: Path) -> None:
+    rng_state = np.random.default_rng(7).bit_generator.state
+    state = {
+        "epoch": 3,
+        "model": {"linear.weight": np.array([[-0.2315942]], dtype=np.float32)},
+        "optimizer": {
+            "state": {0: {"step": np.float32(4.0), "exp_avg": np.ones(3)}},
+            "param_groups": [{"lr": 0.01, "betas": (0.9, 0.999), "params": [0]}],
+        },
+        "rng": rng_state,
+        "best": None,
+        "flag": True,
+        "inf": float("inf"),
+    }
+    path = tmp_path / "last.npz"
+    gt.save(state, path)
+    loaded = gt.load(path)
+
+    weight = loaded["model"]["linear.weight"]
+    assert weight.dtype == np.float32 and weight.tolist() == [[np.float32(-0.2315942)]]
+    step = loaded["optimizer"]["state"][0]["step"]
+    assert type(step) is np.float32 and step == 4.0
+    assert loaded["optimizer"]["param_groups"][0]["betas"] == (0.9, 0.999)
+    assert loaded["rng"] == rng_state
+    assert loaded["best"] is None and loaded["flag"] is True and loaded["inf"] == float("inf")
+
+
+def test_restored_rng_state_repeats_the_draws(tmp_path: Path) -> None:
+    generator = np.random.default_rng(1)
+    generator.random(5)
+    gt.save({"rng": generator.bit_generator.state}, tmp_path / "c.npz")
+    expected = generator.permutation(10)
+
+    other = np.random.default_rng(99)
+    other.bit_generator.state = gt.load(tmp_path / "c.npz")["rng"]
+    assert other.permutation(10).tolist() == expected.tolist()
+
+
+def test_unsupported_values_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="set"):
+        gt.save({"bad": {1, 2}}, tmp_path / "c.npz")
+
+
+def test_missing_or_corrupt_files_raise_checkpoint_error(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        gt.load(tmp_path / "absent.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip file")
+    with pytest.raises(CheckpointError, match="not a readable"):
+        gt.load(tmp_path / "junk.npz")
+
+
+def test_atomic_write_replaces_whole_file_and_leaves_no_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "summary.json"
+    atomic_write_text(target, "old")
+    atomic_write_text(target, "new")
+    assert target.read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
+
+def test_interrupted_write_keeps_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "last.npz"
+    gt.save({"epoch": 1}, path)
+
+    def interrupted_replace(source: str, destination: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("gradtrain.serialization.os.replace", interrupted_replace)
+    with pytest.raises(KeyboardInterrupt):
+        gt.save({"epoch": 2}, path)
+    assert gt.load(path) == {"epoch": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["last.npz"]

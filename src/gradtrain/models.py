@@ -6,6 +6,7 @@ import itertools
 from typing import Literal
 
 from .autograd import Tensor
+from .bounds import Count, Probability, checked
 from .nn import GELU, Dropout, LeakyReLU, Linear, Module, ReLU, Sequential, Sigmoid, Tanh
 from .registry import models
 
@@ -60,24 +61,27 @@ class MLP(Module):
 
 
 @models.register("linear")
-def linear(in_features: int, out_features: int = 1, bias: bool = True) -> LinearModel:
+@checked
+def linear(in_features: Count, out_features: Count = 1, bias: bool = True) -> LinearModel:
     """Linear regression: y = x @ W.T + b."""
     return LinearModel(in_features, out_features, bias)
 
 
 @models.register("mlp")
+@checked
 def mlp(
-    in_features: int,
-    out_features: int,
-    hidden: list[int] = [64],  # noqa: B006 - only read; the default the registry shows
+    in_features: Count,
+    out_features: Count,
+    hidden: list[Count] = [64],  # noqa: B006 - only read; the default the registry shows
     activation: Activation = "relu",
-    dropout: float = 0.0,
+    dropout: Probability = 0.0,
 ) -> MLP:
     """Multi-layer perceptron: Linear layers with an activation between them."""
     return MLP(in_features, out_features, list(hidden), activation, dropout)
 
 
 @models.register("logistic")
-def logistic(in_features: int, num_classes: int) -> LinearModel:
+@checked
+def logistic(in_features: Count, num_classes: Count) -> LinearModel:
     """Logistic regression: one Linear layer giving logits (num_classes=1 for binary)."""
     return LinearModel(in_features, num_classes)

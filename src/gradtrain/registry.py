@@ -1,11 +1,14 @@
 """Registry: components by kind and name, each with its parameter schema and one-line description.
 
-Components register themselves with a decorator next to their definition::
+Components register themselves with a decorator next to their definition, saying there what
+the rest of the house must know about them (a loss: its task and the target it takes)::
 
-    @losses.register("mse")
+    @losses.register("mse", task="regression", target="value")
     class MSELoss(Module): ...
 
-Configs, `gradtrain list` and `gradtrain schema` all read the same entries.
+Configs, `gradtrain list` and `gradtrain schema` all read the same entries. The registry is a
+leaf: it imports none of its registrants. Finding them (importing the modules that register)
+is the job of the layer that asks, the config layer's `load_components`.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from __future__ import annotations
 import difflib
 import inspect
 import typing
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+from .tasks import TARGETS, TASKS
 
 T = TypeVar("T", bound=Callable[..., Any])
 
@@ -24,7 +29,10 @@ REQUIRED: Any = inspect.Parameter.empty
 
 @dataclass(frozen=True)
 class Param:
-    """One constructor parameter of a component: its name, type hint and default."""
+    """One constructor parameter of a component: its name, type hint and default.
+
+    The hint keeps its Annotated bounds (`lr: NonNegative`), which the config layer enforces.
+    """
 
     name: str
     annotation: Any
@@ -35,20 +43,24 @@ class Param:
         return self.default is REQUIRED
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Entry:
-    """A registered component: what builds it, what it takes and what it is for."""
+    """A registered component: what builds it, what it takes and what it is for.
+
+    `facts` are what its registry asks each entry to state (a loss's task and target).
+    """
 
     kind: str
     name: str
     target: Callable[..., Any]
     description: str
     injected: tuple[str, ...]
+    facts: Mapping[str, str] = field(default_factory=dict)
 
     def params(self) -> list[Param]:
         """The parameters a config may set: the signature less the injected ones and *args."""
         init = self.target.__init__ if inspect.isclass(self.target) else self.target
-        hints = typing.get_type_hints(init)
+        hints = typing.get_type_hints(init, include_extras=True)
         found = []
         for parameter in inspect.signature(init).parameters.values():
             if parameter.name in ("self", *self.injected):
@@ -74,34 +86,63 @@ class UnknownComponentError(KeyError):
 
 
 class Registry:
-    """The components of one kind, by name."""
+    """The components of one kind, by name.
 
-    def __init__(self, kind: str, injected: tuple[str, ...] = ()) -> None:
+    `injected` are the constructor arguments the builder passes (an optimizer's params), not the
+    config; `facts` the facts every entry must state when it registers, with their valid values.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        injected: tuple[str, ...] = (),
+        facts: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
         self.kind = kind
         self.injected = injected
+        self.facts = dict(facts or {})
         self._entries: dict[str, Entry] = {}
 
-    def register(self, name: str, description: str | None = None) -> Callable[[T], T]:
-        """Decorator: register a class or factory under `name`."""
+    def register(self, name: str, description: str | None = None, **facts: str) -> Callable[[T], T]:
+        """Decorator: register a class or factory under `name`, with the facts its kind needs."""
+        self._check_facts(name, facts)
 
         def decorate(target: T) -> T:
             if name in self._entries:
                 raise ValueError(f"{self.kind} {name!r} is registered twice")
             doc = description or (inspect.getdoc(target) or "").split("\n", 1)[0]
-            self._entries[name] = Entry(self.kind, name, target, doc, self.injected)
+            self._entries[name] = Entry(self.kind, name, target, doc, self.injected, facts)
             return target
 
         return decorate
 
+    def _check_facts(self, name: str, facts: Mapping[str, str]) -> None:
+        wanted = ", ".join(f"{fact}=<{'|'.join(values)}>" for fact, values in self.facts.items())
+        for fact, value in facts.items():
+            if fact not in self.facts:
+                raise TypeError(
+                    f"{self.kind} {name!r}: {self.kind} entries state no {fact}; "
+                    f"they state {wanted or 'nothing'}"
+                )
+            if value not in self.facts[fact]:
+                raise ValueError(
+                    f"{self.kind} {name!r}: {fact} must be one of "
+                    f"{', '.join(self.facts[fact])}, not {value!r}"
+                )
+        missing = [fact for fact in self.facts if fact not in facts]
+        if missing:
+            raise TypeError(
+                f"{self.kind} {name!r} must state {', '.join(missing)} when it "
+                f"registers: register({name!r}, {wanted})"
+            )
+
     def get(self, name: str) -> Entry:
-        load_components()
         try:
             return self._entries[name]
         except KeyError:
             raise UnknownComponentError(self.kind, name, self.names()) from None
 
     def names(self) -> list[str]:
-        load_components()
         return sorted(self._entries)
 
     def entries(self) -> list[Entry]:
@@ -109,7 +150,7 @@ class Registry:
 
 
 models = Registry("model")
-losses = Registry("loss")
+losses = Registry("loss", facts={"task": TASKS, "target": TARGETS})
 optimizers = Registry("optimizer", injected=("params",))
 schedulers = Registry("scheduler", injected=("optimizer",))
 datasets = Registry("dataset")
@@ -121,12 +162,3 @@ REGISTRIES: dict[str, Registry] = {
     "schedulers": schedulers,
     "datasets": datasets,
 }
-
-
-def load_components() -> None:
-    """Import every module that registers components, so the registries are complete."""
-    import gradtrain.data
-    import gradtrain.models
-    import gradtrain.nn
-    import gradtrain.optim
-    import gradtrain.optim.lr_scheduler  # noqa: F401

@@ -122,7 +122,7 @@ def test_problems_in_and_beside_a_merge_point_at_their_own_lines(tmp_path: Path)
     unknown, lr = done.stderr.splitlines()[:2]
     # The merged key at its place in the merged mapping, the written one on its own line.
     assert unknown.startswith(f"{config}:6:{merged.index('momentun') + 1}: optimizer.momentun: ")
-    assert lr == f"{config}:7:7: optimizer.lr: must be > 0, got -0.01"
+    assert lr == f"{config}:7:7: optimizer.lr: must be >= 0, got -0.01"
 
 
 # ---- data files -----------------------------------------------------------------------

@@ -100,7 +100,7 @@ CORPUS = {
         expected=("exp.yaml:18:7: optimizer.lr: expected a number, got 'abc'",),
     ),
     "negative learning rate": Broken(
-        "lr: 0.01", "lr: -0.1", expected=("exp.yaml:18:7: optimizer.lr: must be > 0, got -0.1",)
+        "lr: 0.01", "lr: -0.1", expected=("exp.yaml:18:7: optimizer.lr: must be >= 0, got -0.1",)
     ),
     "zero epochs": Broken(
         "epochs: 5", "epochs: 0", expected=("exp.yaml:21:11: train.epochs: must be >= 1, got 0",)
@@ -318,7 +318,7 @@ def test_validate_points_at_the_problem(experiment_dir: Path, case: Broken) -> N
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (("optimizer.lr=-1",), "override 'optimizer.lr=-1': optimizer.lr: must be > 0, got -1"),
+        (("optimizer.lr=-1",), "override 'optimizer.lr=-1': optimizer.lr: must be >= 0, got -1"),
         (("data.target=z",), "override 'data.target=z': data.target: no column 'z'"),
         (("train.epochs",), "override 'train.epochs': expected KEY=VALUE"),
     ],
@@ -417,10 +417,10 @@ def test_list_shows_parameters_types_defaults_and_descriptions() -> None:
     assert code == 0
     assert out.startswith("optimizers:\n")
     assert "  sgd: " in out
-    assert "      lr: float = 0.001\n" in out
-    assert "      betas: tuple[float, float] = [0.9, 0.999]\n" in out
+    assert "      lr: float >= 0 = 0.001\n" in out
+    assert "      betas: tuple[float >= 0 and < 1, float >= 0 and < 1] = [0.9, 0.999]\n" in out
     code, out, _ = invoke("list", "model")
-    assert "      in_features: int (required)\n" in out
+    assert "      in_features: int >= 1 (required)\n" in out
     assert "      activation: relu|tanh|sigmoid|gelu|leaky_relu = relu\n" in out
 
 
@@ -435,7 +435,8 @@ def test_list_of_an_unknown_kind_names_the_valid_ones() -> None:
     code, _, err = invoke("list", "layers")
     assert code == 2
     assert err == (
-        "unknown kind 'layers'; valid kinds: models, losses, optimizers, schedulers, datasets\n"
+        "error: unknown kind 'layers'; "
+        "valid kinds: models, losses, optimizers, schedulers, datasets\n"
     )
 
 
@@ -451,7 +452,7 @@ def test_list_draws_rich_tables_on_a_terminal() -> None:
     text = stream.getvalue()
     assert "\x1b[" in text
     assert "huber" in text
-    assert "delta: float = 1.0" in text
+    assert "delta: float > 0 = 1.0" in text
 
 
 def _resolve(schema: dict, node: dict) -> dict:
@@ -478,7 +479,7 @@ def test_schema_is_json_that_describes_the_shipped_config() -> None:
         assert set(shipped[section]) <= set(variant["properties"])
         assert set(variant.get("required", [])) <= set(shipped[section])
     sgd = schema["$defs"]["optimizer_sgd"]["properties"]
-    assert sgd["lr"]["exclusiveMinimum"] == 0
+    assert sgd["lr"]["minimum"] == 0  # PyTorch's bound: SGD takes lr=0
     assert sgd["name"]["const"] == "sgd"
     train = _resolve(schema, schema["properties"]["train"])
     assert train["properties"]["epochs"]["minimum"] == 1
@@ -518,7 +519,7 @@ def test_a_real_process_reports_bad_input_with_exit_code_2(experiment_dir: Path)
         check=False,
     )
     assert result.returncode == 2
-    assert "exp.yaml:18:7: optimizer.lr: must be > 0, got -0.1" in result.stderr
+    assert "exp.yaml:18:7: optimizer.lr: must be >= 0, got -0.1" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
 
 

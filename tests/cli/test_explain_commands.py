@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import subprocess
@@ -14,9 +13,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner, Result
 
-from gradtrain.cli import app, explain_commands
+from gradtrain.cli import app, toolkit
 from gradtrain.config import build_experiment, load_config
-from gradtrain.explain.tables import format_array, format_number
+from gradtrain.display import format_decimals
+from gradtrain.explain.tables import format_array
 from gradtrain.nn import ops
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,7 +79,7 @@ def test_inspect_grad_json_carries_the_numbers_of_the_table() -> None:
             for key in ("fresh_b", "a_grad", "b_grad", "b_running_sum")
         ]
         assert row == [str(entry["step"]), "linear.weight", *expected, "ok"]
-        assert loss_row[-2:] == [format_number(entry["loss_a"]), format_number(entry["loss_b"])]
+        assert loss_row[-2:] == [format_decimals(entry["loss_a"]), format_decimals(entry["loss_b"])]
     step2 = document["history"][1]["gradients"]["linear.weight"]
     assert step2["b_grad"][0][0] == pytest.approx(-216.0751, abs=1e-4)
 
@@ -241,8 +241,8 @@ def test_gradcheck_json_carries_the_numbers_of_the_table() -> None:
     assert row[2] == f"{weight['max_abs_error']:.3g}"
     assert row[3] == f"{weight['max_rel_error']:.3g}"
     assert row[4] == (
-        f"{weight['worst']}: {format_number(weight['analytic'])} vs "
-        f"{format_number(weight['numerical'])}"
+        f"{weight['worst']}: {format_decimals(weight['analytic'])} vs "
+        f"{format_decimals(weight['numerical'])}"
     )
 
 
@@ -272,24 +272,8 @@ def test_no_color_and_pipes_get_no_escape_codes(command: str) -> None:
     assert "\x1b[" not in result.output
 
 
-def test_plain_unless_stdout_is_a_terminal_and_no_color_is_unset(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.setattr(sys, "stdout", io.StringIO())
-    assert explain_commands.wants_plain()
-    monkeypatch.setattr(sys, "stdout", Terminal())
-    assert not explain_commands.wants_plain()
-    monkeypatch.setenv("NO_COLOR", "1")
-    assert explain_commands.wants_plain()
-
-
 def test_a_terminal_gets_rich_tables_with_the_same_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(explain_commands, "wants_plain", lambda: False)
+    monkeypatch.setattr(toolkit, "wants_plain", lambda: False)
     result = gradtrain("inspect-grad", "--steps", "2")
     assert result.exit_code == 0, result.output
     assert "┃" in result.output

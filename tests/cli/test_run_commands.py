@@ -15,9 +15,9 @@ import pytest
 from console import gradtrain_command
 from typer.testing import CliRunner, Result
 
+from gradtrain import serialization
 from gradtrain.cli import app
 from gradtrain.config import load_config
-from gradtrain.train import load_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 LINREG = REPO / "configs" / "linreg.yaml"
@@ -126,7 +126,7 @@ def test_run_directory_holds_config_metrics_checkpoint_and_summary(
     assert {"val_loss", "val_accuracy", "lr", "grad_norm", "seconds"} <= set(records[0])
     assert [r["lr"] for r in records] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025, 0.025])
 
-    checkpoint = load_checkpoint(run_dir / "checkpoints" / "last.npz")
+    checkpoint = serialization.load(run_dir / "checkpoints" / "last.npz")
     assert checkpoint["epoch"] == 6
     assert set(checkpoint) >= {"model", "optimizer", "scheduler", "rng", "shuffle_rng"}
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -282,7 +282,7 @@ def test_ctrl_c_saves_a_checkpoint_exits_130_and_resumes(tmp_path: Path) -> None
     assert "Traceback" not in stderr
 
     run_dir = only_run_dir(tmp_path)
-    saved_epoch = load_checkpoint(run_dir / "checkpoints" / "last.npz")["epoch"]
+    saved_epoch = serialization.load(run_dir / "checkpoints" / "last.npz")["epoch"]
     assert saved_epoch >= 1
     assert json.loads((run_dir / "summary.json").read_text())["status"] == "interrupted"
     assert [r["epoch"] for r in metrics(run_dir)] == list(range(1, saved_epoch + 1))

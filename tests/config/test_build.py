@@ -122,10 +122,18 @@ def test_a_regression_model_must_give_one_output() -> None:
 
 
 def test_a_constructor_refusal_becomes_a_problem_of_its_section() -> None:
+    [problem] = problems("optimizer={name: sgd, lr: 0.1, nesterov: true}")
+    assert problem == (
+        "override 'optimizer={name: sgd, lr: 0.1, nesterov: true}': optimizer: cannot build "
+        "optimizer 'sgd': Nesterov momentum requires a momentum and zero dampening"
+    )
+
+
+def test_a_bound_the_signature_declares_is_reported_at_its_key() -> None:
     [problem] = problems("optimizer={name: adam, betas: [1.5, 0.9]}")
     assert problem == (
-        "override 'optimizer={name: adam, betas: [1.5, 0.9]}': optimizer: cannot build optimizer "
-        "'adam': Invalid beta parameter at index 0: 1.5"
+        "override 'optimizer={name: adam, betas: [1.5, 0.9]}': optimizer.betas[0]: "
+        "must be >= 0 and < 1, got 1.5"
     )
 
 

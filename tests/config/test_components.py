@@ -1,12 +1,16 @@
-"""Section models made from registry entries: strict types, tuples from lists, shared bounds."""
+"""Section models made from registry entries: strict types, tuples from lists, the bounds and
+finite numbers their signatures declare."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Literal
 
 import pytest
 from pydantic import ValidationError
 
+from gradtrain.bounds import Fraction, Positive
 from gradtrain.config.components import describe_type, section_model, split_data_section
 from gradtrain.registry import Registry
 
@@ -16,17 +20,17 @@ toys = Registry("toy")
 @toys.register("toy")
 def make_toy(
     size: int,
-    lr: float = 0.1,
-    betas: tuple[float, float] = (0.9, 0.99),
+    lr: Positive = 0.1,
+    betas: tuple[Fraction, Fraction] = (0.9, 0.99),
     mode: Literal["fast", "slow"] = "fast",
     label: str | None = None,
 ) -> None:
     """A toy component for these tests."""
 
 
-@toys.register("named_lr")
-def make_named_lr(lr: str = "auto") -> None:
-    """A component whose `lr` is not a number, so the shared bound does not apply."""
+@toys.register("unbounded")
+def make_unbounded(lr: float = 0.1) -> None:
+    """A component whose `lr` declares no bound: another's bound on its `lr` is not its own."""
 
 
 @toys.register("clashing")
@@ -50,8 +54,8 @@ def test_parameters_come_from_the_signature_with_defaults() -> None:
 
 
 def test_lists_become_tuples_and_ints_are_numbers() -> None:
-    values = validate({"name": "toy", "size": 3, "betas": [0.5, 1], "lr": 1})
-    assert values["betas"] == (0.5, 1.0)
+    values = validate({"name": "toy", "size": 3, "betas": [0.5, 0], "lr": 1})
+    assert values["betas"] == (0.5, 0.0)
     assert values["lr"] == 1.0
 
 
@@ -62,6 +66,9 @@ def test_lists_become_tuples_and_ints_are_numbers() -> None:
         ({"name": "toy", "size": "3"}, "int_type"),
         ({"name": "toy", "size": 3, "lr": True}, "float_type"),
         ({"name": "toy", "size": 3, "lr": 0}, "greater_than"),
+        ({"name": "toy", "size": 3, "betas": [0.9, 1.0]}, "less_than"),
+        ({"name": "toy", "size": 3, "lr": float("inf")}, "finite_number"),
+        ({"name": "toy", "size": 3, "betas": [float("nan"), 0.5]}, "finite_number"),
         ({"name": "toy", "size": 3, "mode": "medium"}, "literal_error"),
         ({"name": "toy", "size": 3, "speed": 1}, "extra_forbidden"),
         ({"name": "other", "size": 3}, "literal_error"),
@@ -73,11 +80,17 @@ def test_bad_values_are_rejected(values: dict[str, object], error_type: str) -> 
     assert [error["type"] for error in caught.value.errors()] == [error_type]
 
 
-def test_shared_bounds_apply_to_numeric_parameters_only() -> None:
-    assert validate({"name": "named_lr", "lr": "auto"}, "named_lr") == {
-        "name": "named_lr",
-        "lr": "auto",
+def test_bounds_belong_to_the_signature_that_declares_them() -> None:
+    assert validate({"name": "unbounded", "lr": -1.0}, "unbounded") == {
+        "name": "unbounded",
+        "lr": -1.0,
     }
+
+
+def test_every_number_must_be_finite_even_without_a_bound() -> None:
+    with pytest.raises(ValidationError) as caught:
+        validate({"name": "unbounded", "lr": float("-inf")}, "unbounded")
+    assert [error["type"] for error in caught.value.errors()] == ["finite_number"]
 
 
 def test_the_data_section_adds_loading_keys() -> None:
@@ -111,3 +124,20 @@ def test_a_parameter_named_like_a_loading_key_is_a_programming_error() -> None:
 )
 def test_types_are_described_as_a_config_writer_reads_them(annotation: object, text: str) -> None:
     assert describe_type(annotation) == text
+
+
+DISCOVERY = """
+import sys
+from gradtrain import registry
+assert registry.losses.names() == [], "the registry imported its registrants"
+assert "gradtrain.nn" not in sys.modules
+from gradtrain.config.components import registry_for
+print(" ".join(registry_for("loss").names()))
+"""
+
+
+def test_the_registry_is_a_leaf_and_the_config_layer_discovers_the_components() -> None:
+    found = subprocess.run(
+        [sys.executable, "-c", DISCOVERY], capture_output=True, text=True, check=True
+    )
+    assert found.stdout.split() == ["bce_with_logits", "cross_entropy", "huber", "l1", "mse", "nll"]

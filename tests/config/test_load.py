@@ -183,3 +183,11 @@ def test_problem_text_has_the_location_then_the_path() -> None:
     assert str(Problem("override 'a=1'", None, None, "a", "unknown key 'a'")) == (
         "override 'a=1': a: unknown key 'a'"
     )
+
+
+def test_a_value_of_a_union_is_judged_by_the_member_of_its_shape() -> None:
+    # min_lr is a number or a list of them: a list with a bad item is about that item only.
+    assert problems(None, "scheduler={name: plateau, min_lr: [0.1, -1]}") == [
+        "override 'scheduler={name: plateau, min_lr: [0.1, -1]}': scheduler.min_lr[1]: "
+        "must be >= 0, got -1"
+    ]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from gradtrain.config.errors import ConfigError
-from gradtrain.config.overrides import apply_overrides, looks_like_config, parse_override
+from gradtrain.config.overrides import apply_overrides, parse_override
 
 
 @pytest.mark.parametrize(
@@ -70,14 +70,3 @@ def test_a_key_below_a_scalar_is_a_problem_of_the_token() -> None:
         "'value'; set seed itself instead"
     )
     assert data == {"seed": 0}
-
-
-def test_config_paths_are_told_from_overrides(tmp_path: Any) -> None:
-    existing = tmp_path / "odd=name"
-    existing.write_text("")
-    assert looks_like_config("configs/linreg.yaml")
-    assert looks_like_config("missing.yml")
-    assert looks_like_config(str(existing))
-    assert not looks_like_config("optimizer.lr=0.1")
-    assert not looks_like_config("optimizer.lr")
-    assert not looks_like_config("data.path=data/x.csv")

@@ -11,6 +11,7 @@ import pytest
 import gradtrain as gt
 from gradtrain import nn
 from gradtrain.autograd import gradcheck
+from gradtrain.bounds import Probability
 from gradtrain.nn import functional as F
 from gradtrain.registry import losses
 
@@ -229,5 +230,5 @@ def test_losses_are_registered_with_their_options() -> None:
     params = {param.name: param for param in entry.params()}
     assert list(params) == ["weight", "ignore_index", "reduction", "label_smoothing"]
     assert params["label_smoothing"].default == 0.0
-    assert params["label_smoothing"].annotation is float
+    assert params["label_smoothing"].annotation == Probability
     assert [param.name for param in losses.get("huber").params()] == ["reduction", "delta"]

@@ -152,11 +152,19 @@ def test_construction_records_initial_lr_once() -> None:
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda o: lr_scheduler.StepLR(o, step_size=0), "step_size must be a positive"),
-        (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=0), "T_max must be a positive"),
-        (lambda o: lr_scheduler.LinearLR(o, start_factor=0.0), "start_factor must be in"),
-        (lambda o: lr_scheduler.LinearLR(o, end_factor=1.5), "end_factor must be in"),
-        (lambda o: lr_scheduler.ReduceLROnPlateau(o, factor=1.0), "factor should be < 1.0"),
+        (lambda o: lr_scheduler.StepLR(o, step_size=0), "step_size must be >= 1, not 0"),
+        (lambda o: lr_scheduler.StepLR(o, 1, gamma=-0.5), "gamma must be >= 0, not -0.5"),
+        (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=0), "T_max must be >= 1, not 0"),
+        (
+            lambda o: lr_scheduler.LinearLR(o, start_factor=0.0),
+            r"start_factor must be > 0 and <= 1, not 0.0",
+        ),
+        (lambda o: lr_scheduler.LinearLR(o, end_factor=1.5), "end_factor must be >= 0 and <= 1"),
+        (lambda o: lr_scheduler.ReduceLROnPlateau(o, factor=1.0), "factor must be >= 0 and < 1"),
+        (
+            lambda o: lr_scheduler.ReduceLROnPlateau(o, min_lr=[0.1, -1]),
+            r"min_lr\[1\] must be >= 0, not -1",
+        ),
         (lambda o: lr_scheduler.ReduceLROnPlateau(o, mode="up"), "mode must be"),
         (lambda o: lr_scheduler.ReduceLROnPlateau(o, min_lr=[0.1]), "expected 2 min_lrs"),
     ],

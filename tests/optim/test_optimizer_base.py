@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import gradtrain as gt
+from gradtrain.bounds import Fraction, NonNegative
 from gradtrain.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from gradtrain.registry import optimizers
 
@@ -195,11 +196,12 @@ def test_registered_with_typed_parameters_params_injected(name: str, target: typ
     assert entry.target is target and entry.description
     params = {p.name: p for p in entry.params()}
     assert "params" not in params
-    assert params["lr"].annotation is float and not params["lr"].required
+    # The bound as the signature declares it: PyTorch's lr >= 0 (SGD takes lr=0).
+    assert params["lr"].annotation == NonNegative and not params["lr"].required
 
 
 def test_adam_betas_are_a_pair_of_floats_in_the_schema() -> None:
     params = {p.name: p for p in optimizers.get("adam").params()}
-    assert params["betas"].annotation == tuple[float, float]
+    assert params["betas"].annotation == tuple[Fraction, Fraction]
     assert params["betas"].default == (0.9, 0.999)
     assert {p.name: p.default for p in optimizers.get("adamw").params()}["weight_decay"] == 0.01

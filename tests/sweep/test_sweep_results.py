@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 import yaml
+from typer.testing import CliRunner
 
+from gradtrain.cli import app
 from gradtrain.sweep import find_run_dirs, leaderboards, load_run, write_csv
 from gradtrain.sweep.render import render_leaderboards
-from gradtrain.sweep.results import ResultsError, monitor_of
+from gradtrain.sweep.results import DamagedRunError, ResultsError, monitor_of
 from gradtrain.train.records import DamagedFileWarning
 
 CONFIG: dict[str, Any] = {
@@ -168,6 +170,19 @@ def test_the_monitor_follows_early_stopping_then_the_validation_split() -> None:
     assert monitor_of({**CONFIG, "data": {"val_fraction": 0.0}}) == ("train_loss", "min")
     stopping = {"monitor": "val_loss", "patience": 3, "mode": "min"}
     assert monitor_of({**CONFIG, "train": {"early_stopping": stopping}}) == ("val_loss", "min")
+
+
+def test_a_config_that_names_no_known_loss_is_left_out_naming_its_file(tmp_path: Path) -> None:
+    run = make_run(tmp_path / "odd", 0.1, 0, 0.9)
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    config["loss"] = {"name": "mystery"}
+    (run / "config.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(DamagedRunError, match=r"odd/config\.yaml: no monitored metric: unknown"):
+        load_run(run)
+    with pytest.warns(DamagedFileWarning, match="no monitored metric: unknown loss 'mystery'"):
+        shown = CliRunner().invoke(app, ["results", str(run)])
+    assert shown.exit_code == 2
+    assert "Traceback" not in shown.output
 
 
 def test_configs_with_different_monitors_get_a_leaderboard_each(tmp_path: Path) -> None:

@@ -1,28 +1,8 @@
-"""Validation metrics and the tracker behind early stopping."""
+"""The tracker behind early stopping."""
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-
-from gradtrain.train.metrics import MetricTracker, accuracy, r2_score
-
-
-def test_accuracy_of_class_scores_takes_the_argmax() -> None:
-    scores = np.array([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [0.0, 0.0, 1.0], [5.0, 0.0, 0.0]])
-    assert accuracy(scores, np.array([0, 1, 1, 0])) == 0.75
-
-
-def test_accuracy_of_binary_logits_thresholds_at_zero() -> None:
-    logits = np.array([[1.5], [-0.5], [0.2], [-2.0]])
-    assert accuracy(logits, np.array([[1.0], [0.0], [0.0], [0.0]])) == 0.75
-
-
-def test_r2_is_one_for_perfect_and_zero_for_the_mean() -> None:
-    targets = np.array([[1.0], [2.0], [3.0], [4.0]])
-    assert r2_score(targets.copy(), targets) == 1.0
-    assert r2_score(np.full((4, 1), 2.5), targets) == 0.0
-    assert r2_score(np.array([[1.0], [2.0], [3.0], [5.0]]), targets) == pytest.approx(0.8)
+from gradtrain.train.metrics import MetricTracker
 
 
 def test_tracker_counts_epochs_without_improvement_by_min_delta() -> None:

@@ -10,17 +10,16 @@ import pytest
 
 import gradtrain as gt
 from gradtrain import nn, optim
-from gradtrain.train import (
-    EarlyStopping,
-    Event,
-    RunDirectory,
-    RunEnded,
-    Trainer,
-    TrainSettings,
-)
+from gradtrain.config import EarlyStopping, TrainSettings
+from gradtrain.data import DataLoader, TensorDataset
+from gradtrain.train import Event, RunDirectory, RunEnded, Trainer
 
 X = np.arange(11, dtype=np.float32).reshape(-1, 1)
 Y = 2 * X + 1
+
+
+def batches(x: np.ndarray, y: np.ndarray, batch_size: int | None = None) -> DataLoader:
+    return DataLoader(TensorDataset(x, y), batch_size=batch_size or len(x))
 
 
 def seed_trainer(epochs: int = 50, zero_grad: bool = True, **options: Any) -> Trainer:
@@ -32,7 +31,7 @@ def seed_trainer(epochs: int = 50, zero_grad: bool = True, **options: Any) -> Tr
         nn.MSELoss(),
         optim.SGD(model.parameters(), lr=0.01),
         TrainSettings(epochs=epochs, zero_grad=zero_grad),
-        (X, Y),
+        batches(X, Y),
         **options,
     )
 
@@ -64,8 +63,8 @@ def test_non_finite_loss_stops_naming_epoch_and_batch() -> None:
         model,
         nn.MSELoss(),
         optim.SGD(model.parameters(), lr=1e30),
-        TrainSettings(epochs=10, batch_size=4),
-        (X, Y),
+        TrainSettings(epochs=10),
+        batches(X, Y, batch_size=4),
     )
     result = trainer.fit()
     assert result.status == "failed"
@@ -85,8 +84,13 @@ def classification_trainer(
         model,
         nn.CrossEntropyLoss(),
         optimizer,
-        TrainSettings(epochs=epochs, batch_size=16, shuffle=True, **settings),
-        (features[:100], labels[:100]),
+        TrainSettings(epochs=epochs, **settings),
+        DataLoader(
+            TensorDataset(features[:100], labels[:100]),
+            batch_size=16,
+            shuffle=True,
+            generator=np.random.default_rng(0),
+        ),
         (features[100:], labels[100:]),
         task="classification",
         scheduler=optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5),
@@ -107,7 +111,8 @@ def test_validation_metrics_and_scheduler_in_the_records(tmp_path: Path) -> None
     ]  # fmt: skip
     assert [r["lr"] for r in records] == [0.05, 0.05, 0.025, 0.025]
     assert records[-1]["val_accuracy"] >= 0.9
-    assert result.summary["best"]["monitor"] == "val_loss"
+    # The monitored metric is the task's validation score, as sweep results rank it.
+    assert result.summary["best"]["monitor"] == "val_accuracy"
 
 
 def test_resumed_run_repeats_the_uninterrupted_metrics(tmp_path: Path) -> None:
@@ -128,7 +133,7 @@ def test_resumed_run_repeats_the_uninterrupted_metrics(tmp_path: Path) -> None:
 def test_early_stopping_after_patience_epochs() -> None:
     events: list[Event] = []
     trainer = classification_trainer(
-        50, early_stopping=EarlyStopping("val_accuracy", patience=2, mode="max")
+        50, early_stopping=EarlyStopping(monitor="val_accuracy", patience=2)
     )
     trainer.listeners.append(events.append)
     result = trainer.fit()
@@ -140,9 +145,9 @@ def test_early_stopping_after_patience_epochs() -> None:
 
 def test_early_stopping_refuses_an_unmeasured_monitor() -> None:
     model = nn.Linear(1, 1)
-    settings = TrainSettings(epochs=1, early_stopping=EarlyStopping("val_loss", patience=1))
+    settings = TrainSettings(epochs=1, early_stopping=EarlyStopping(monitor="val_loss", patience=1))
     with pytest.raises(ValueError, match=r"it measures: train_loss$"):
-        Trainer(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), settings, (X, Y))
+        Trainer(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), settings, batches(X, Y))
 
 
 def test_grad_clip_limits_the_step_but_reports_the_raw_norm() -> None:

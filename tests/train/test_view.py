@@ -6,8 +6,9 @@ import io
 
 import pytest
 
+from gradtrain.display import wants_plain
 from gradtrain.train.events import BatchEnded, EpochEnded, RunEnded, RunStarted
-from gradtrain.train.view import PlainView, RichView, make_view, wants_plain
+from gradtrain.train.view import PlainView, RichView, make_view
 
 STARTED = RunStarted("linreg", 2, 1, 1, "regression", None, "runs/linreg/20240101-000000")
 FIRST = {"epoch": 1, "train_loss": 197.6164, "lr": 0.01, "grad_norm": 30.5, "seconds": 0.002}

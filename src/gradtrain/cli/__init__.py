@@ -1,17 +1,13 @@
-"""The gradtrain command line: one thin Typer command per job, each calling the layers below."""
+"""The gradtrain command line: one thin Typer command per job, each calling the layers below.
+
+The app and what the commands share live in `toolkit`; each command module adds its commands
+to the app and keeps its heavy imports inside the command bodies, so `gradtrain --help`
+starts in a blink.
+"""
 
 from __future__ import annotations
 
-import typer
+from . import config_commands, explain_commands, run_commands, sweep_commands
+from .toolkit import app
 
-app = typer.Typer(
-    name="gradtrain",
-    help="Train models from YAML experiment configs on gradtrain's own autograd engine.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-# Each module adds its commands to `app`; keep their heavy imports inside the command bodies,
-# so `gradtrain --help` starts in a blink.
-from . import config_commands, explain_commands, run_commands, sweep_commands  # noqa: E402, F401
+__all__ = ["app", "config_commands", "explain_commands", "run_commands", "sweep_commands"]

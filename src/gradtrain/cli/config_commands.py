@@ -2,36 +2,32 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gradtrain.cli import app
+from gradtrain.registry import REGISTRIES
+
+from . import toolkit
+from .toolkit import (
+    EXIT_BAD_INPUT,
+    app,
+    config_files,
+    echo_problems,
+    exit_with,
+    fail,
+    looks_like_config,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from gradtrain.registry import Entry
 
-KINDS = ("models", "losses", "optimizers", "schedulers", "datasets")
-# `gradtrain list optimizer` works as well as `gradtrain list optimizers`.
-KIND_ALIASES = {
-    "model": "models",
-    "loss": "losses",
-    "optimizer": "optimizers",
-    "scheduler": "schedulers",
-    "dataset": "datasets",
-    "data": "datasets",
-}
-
-
-def _fail(lines: list[str]) -> typer.Exit:
-    for line in lines:
-        typer.echo(line, err=True)
-    return typer.Exit(2)
+KINDS = tuple(REGISTRIES)
+# `gradtrain list optimizer` and `gradtrain list data` work as well as `gradtrain list optimizers`.
+KIND_ALIASES = {registry.kind: kind for kind, registry in REGISTRIES.items()} | {"data": "datasets"}
 
 
 @app.command()
@@ -56,29 +52,27 @@ def validate(
     Every problem prints as FILE:LINE:COLUMN: key.path: what is wrong. Exit code 2 if any
     config is invalid.
     """
-    from gradtrain.config.overrides import looks_like_config
+    from gradtrain.display import plural
 
     tokens = configs or []
-    overrides = [token for token in tokens if not looks_like_config(token)]
-    files: list[str | None] = [
-        file for token in tokens if looks_like_config(token) for file in _config_files(token)
-    ]
-    invalid = sum(not _validate_one(file, overrides, print_config) for file in files or [None])
+    named: list[str] = []
+    overrides: list[str] = []
+    for index, token in enumerate(tokens):
+        (named if looks_like_config(token, first=index == 0) else overrides).append(token)
+    files, problems = config_files(named)
+    for problem in problems:
+        typer.echo(problem, err=True)
+    checked: list[Path | None] = list(files) if named else [None]
+    invalid = len(problems) + sum(
+        not _validate_one(file, overrides, print_config) for file in checked
+    )
     if invalid:
-        total = len(files) or 1
-        raise _fail([f"{invalid} of {total} config{'s' if total != 1 else ''} invalid"])
+        total = len(checked) + len(problems) if named else 1
+        typer.echo(f"{invalid} of {plural(total, 'config')} invalid", err=True)
+        exit_with(EXIT_BAD_INPUT)
 
 
-def _config_files(token: str) -> list[str]:
-    """A file as itself, a folder as its .yaml/.yml files (or itself when it has none)."""
-    folder = Path(token)
-    if not folder.is_dir():
-        return [token]
-    found = sorted(str(path) for path in folder.iterdir() if path.suffix in (".yaml", ".yml"))
-    return found or [token]
-
-
-def _validate_one(path: str | None, overrides: list[str], print_config: bool) -> bool:
+def _validate_one(path: Path | None, overrides: list[str], print_config: bool) -> bool:
     """Load and build one config; print OK (and the resolved config) or every problem."""
     from gradtrain.config import ConfigError, build_experiment, load_config
 
@@ -86,8 +80,7 @@ def _validate_one(path: str | None, overrides: list[str], print_config: bool) ->
         config = load_config(path, overrides)
         experiment = build_experiment(config)
     except ConfigError as error:
-        for problem in error.problems:
-            typer.echo(str(problem), err=True)
+        echo_problems(error)
         return False
     val_rows = len(experiment.val_x) if experiment.val_x is not None else 0
     features = experiment.train_x.shape[1]
@@ -123,19 +116,15 @@ def _parameters(entry: Entry) -> list[str]:
     return lines
 
 
-def _use_plain_output() -> bool:
-    return not sys.stdout.isatty() or "NO_COLOR" in os.environ
-
-
 def print_plain(kinds: list[str]) -> None:
     """The registry as plain text: one block per component, parameters indented below."""
-    from gradtrain import registry
+    from gradtrain.config.components import registries
 
     for index, kind in enumerate(kinds):
         if index:
             typer.echo("")
         typer.echo(f"{kind}:")
-        for entry in registry.REGISTRIES[kind].entries():
+        for entry in registries()[kind].entries():
             typer.echo(f"  {entry.name}: {entry.description}")
             for line in _parameters(entry) or ["(no parameters)"]:
                 typer.echo(f"      {line}")
@@ -145,14 +134,14 @@ def print_tables(kinds: list[str], console: Console) -> None:
     """The registry as rich tables, one per kind."""
     from rich.table import Table
 
-    from gradtrain import registry
+    from gradtrain.config.components import registries
 
     for kind in kinds:
         table = Table(title=kind, title_justify="left", show_lines=True)
         table.add_column("name", style="bold cyan", no_wrap=True)
         table.add_column("parameters")
         table.add_column("description")
-        for entry in registry.REGISTRIES[kind].entries():
+        for entry in registries()[kind].entries():
             table.add_row(entry.name, "\n".join(_parameters(entry)) or "-", entry.description)
         console.print(table)
 
@@ -170,8 +159,8 @@ def list_components(
     elif kind in KINDS or kind in KIND_ALIASES:
         kinds = [KIND_ALIASES.get(kind, kind)]
     else:
-        raise _fail([f"unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}"])
-    if _use_plain_output():
+        fail(f"unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}")
+    if toolkit.wants_plain():
         print_plain(kinds)
     else:
         from rich.console import Console

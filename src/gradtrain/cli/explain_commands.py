@@ -7,31 +7,30 @@ text in a pipe or with NO_COLOR, or JSON with --json. Heavy imports stay inside 
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gradtrain.cli import app
-from gradtrain.cli.arguments import ConfigArgument, OverridesArgument
-from gradtrain.cli.run_commands import (
+from . import toolkit
+from .toolkit import (
     EXIT_FAILED,
+    ConfigArgument,
+    JsonOption,
+    OverridesArgument,
+    app,
+    build,
     fail,
+    load,
+    print_json,
     report_config_error,
-    split_config_and_overrides,
 )
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from gradtrain.config import Experiment, ExperimentConfig
     from gradtrain.explain.graph import LossGraph
     from gradtrain.explain.tables import TextTable
-
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print every number as JSON (structure in the README).")
-]
 
 
 class GraphFormat(str, Enum):
@@ -134,45 +133,12 @@ def gradcheck(
         raise typer.Exit(EXIT_FAILED)
 
 
-# ---- shared by the commands ---------------------------------------------------------------
-
-
-def load(config: str | None, overrides: list[str] | None) -> ExperimentConfig:
-    """The config with its overrides; located problems and exit code 2 if it is invalid."""
-    from gradtrain.config import ConfigError, load_config
-
-    path, tokens = split_config_and_overrides(config, overrides or [])
-    try:
-        return load_config(path, tokens)
-    except ConfigError as error:
-        report_config_error(error)
-
-
-def build(config: ExperimentConfig) -> Experiment:
-    """The experiment's parts; located problems and exit code 2 if the data does not fit."""
-    from gradtrain.config import ConfigError, build_experiment
-
-    try:
-        return build_experiment(config)
-    except ConfigError as error:
-        report_config_error(error)
-
-
-def wants_plain() -> bool:
-    from gradtrain.train.view import wants_plain as stream_wants_plain
-
-    return stream_wants_plain(sys.stdout)
-
-
-def print_json(document: dict[str, Any]) -> None:
-    import json
-
-    typer.echo(json.dumps(document, indent=2, allow_nan=False))
+# ---- how the explain commands print --------------------------------------------------------
 
 
 def show(tables: list[TextTable], notes: list[str]) -> None:
     """Tables, then notes: rich on a terminal, plain lines otherwise."""
-    if wants_plain():
+    if toolkit.wants_plain():
         for table in tables:
             typer.echo("\n".join(table.plain_lines()))
             typer.echo("")
@@ -212,7 +178,7 @@ TREE_STYLES = {"op": "bold", "parameter": "cyan", "data": "yellow", "constant": 
 def show_tree(found: LossGraph) -> None:
     """The graph as a tree: plain lines, or on a terminal the same lines coloured by kind."""
     rows = found.tree_rows()
-    if wants_plain():
+    if toolkit.wants_plain():
         typer.echo(found.caption)
         for row in rows:
             typer.echo(row.text())

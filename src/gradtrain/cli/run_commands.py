@@ -9,18 +9,27 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gradtrain.cli import app
-from gradtrain.cli.arguments import ConfigArgument, OverridesArgument
+from .toolkit import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    ConfigArgument,
+    OverridesArgument,
+    app,
+    config_and_overrides,
+    config_files,
+    exit_with,
+    fail,
+    report_config_error,
+)
 
 if TYPE_CHECKING:
-    from gradtrain.config import ConfigError
     from gradtrain.train import RunDirectory, Trainer
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 EXIT_CODES = {"finished": EXIT_OK, "early_stopped": EXIT_OK, "failed": EXIT_FAILED}
 
@@ -50,7 +59,7 @@ def run(
     ] = False,
 ) -> None:
     """Train an experiment and record it in runs/<name>/<timestamp>/."""
-    config_path, tokens = split_config_and_overrides(config, overrides or [])
+    config_path, tokens = config_and_overrides(config, overrides or [])
     try:
         if smoke:
             exit_with(smoke_one(config_path, tokens))
@@ -76,28 +85,18 @@ def smoke(
     ] = None,
 ) -> None:
     """Validate, build and briefly train each config, for CI; exit 1 if any fails."""
-    from gradtrain.train.smoke import SmokeInputError, collect_configs, junit_xml, smoke_test
+    from gradtrain.train.smoke import junit_xml, smoke_test
     from gradtrain.train.view import render_smoke
 
-    try:
-        configs = collect_configs(paths or [Path("configs")])
-    except SmokeInputError as error:
-        fail(str(error))
+    configs, problems = config_files(paths or [Path("configs")])
+    if problems:
+        fail(*problems)
     results = [smoke_test(path) for path in configs]
     render_smoke(results, sys.stdout)
     if junit is not None:
         junit.parent.mkdir(parents=True, exist_ok=True)
         junit.write_text(junit_xml(results), encoding="utf-8")
     exit_with(EXIT_OK if all(result.passed for result in results) else EXIT_FAILED)
-
-
-def split_config_and_overrides(
-    config: str | None, overrides: Sequence[str]
-) -> tuple[Path | None, list[str]]:
-    """`run lr=0.1` has no CONFIG: a first argument with '=' that is no file is an override."""
-    if config is not None and "=" in config and not Path(config).exists():
-        return None, [config, *overrides]
-    return (None if config is None else Path(config)), list(overrides)
 
 
 def train(
@@ -139,7 +138,7 @@ def train(
 
 def resume_into(trainer: Trainer, run_dir: RunDirectory, config_yaml: str) -> None:
     """Load the run's checkpoint into `trainer`, then record the config it goes on with."""
-    from gradtrain.train import CheckpointError
+    from gradtrain.serialization import CheckpointError
 
     try:
         state = run_dir.load_checkpoint()
@@ -165,17 +164,3 @@ def smoke_one(config_path: Path | None, overrides: Sequence[str]) -> int:
         return EXIT_OK
     return EXIT_FAILED if result.stage == "train" else EXIT_BAD_INPUT
 
-
-def report_config_error(error: ConfigError) -> NoReturn:
-    for problem in error.problems:
-        typer.echo(str(problem), err=True)
-    exit_with(EXIT_BAD_INPUT)
-
-
-def fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    exit_with(EXIT_BAD_INPUT)
-
-
-def exit_with(code: int) -> NoReturn:
-    raise typer.Exit(code)

@@ -16,17 +16,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gradtrain.cli import app
-from gradtrain.cli.arguments import ConfigArgument
-
-from .run_commands import (
+from .toolkit import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    ConfigArgument,
+    app,
+    config_and_overrides,
     exit_with,
     fail,
     report_config_error,
-    split_config_and_overrides,
 )
 
 if TYPE_CHECKING:
@@ -99,7 +98,7 @@ def sweep(
     trials' resolved configs: the same command finds the same folder, and runs only the
     trials its journal does not record as done. Exit 1 if any trial failed.
     """
-    config_path, tokens = split_config_and_overrides(config, grid or [])
+    config_path, tokens = config_and_overrides(config, grid or [])
     if address is not None and launcher is not LauncherName.ray:
         fail("--address is for --launcher ray")
     exit_with(
@@ -180,7 +179,7 @@ def run_sweep(
 
 
 def _plan_line(state: SweepState, launcher: LauncherName, workers: int, address: str | None) -> str:
-    from gradtrain.train.view import plural
+    from gradtrain.display import plural
 
     total, to_run = len(state.plan.trials), len(state.pending)
     before = f", {len(state.done)} done before" if state.done else ""

@@ -3,7 +3,7 @@
 from .build import Experiment, build_experiment
 from .errors import ConfigError, Problem
 from .load import default_config_path, load_config
-from .schema import ComponentSpec, DataSpec, EarlyStopping, ExperimentConfig, TrainSpec
+from .schema import ComponentSpec, DataSpec, EarlyStopping, ExperimentConfig, TrainSettings
 
 __all__ = [
     "ComponentSpec",
@@ -13,7 +13,7 @@ __all__ = [
     "Experiment",
     "ExperimentConfig",
     "Problem",
-    "TrainSpec",
+    "TrainSettings",
     "build_experiment",
     "default_config_path",
     "load_config",

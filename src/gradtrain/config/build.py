@@ -5,20 +5,20 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-import gradtrain
+from gradtrain.bounds import OutOfBounds
 from gradtrain.data import DataError, Standardizer, Table, split_indices
 from gradtrain.nn import Module
 from gradtrain.optim import Optimizer
+from gradtrain.random import manual_seed
+from gradtrain.tasks import Task
 
-from .components import registry_for
+from .components import facts_of, names_with, registry_for
 from .errors import ConfigError, Problem
 from .schema import ExperimentConfig
-
-INDEX_TARGET_LOSSES = frozenset({"cross_entropy", "nll"})
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Experiment:
     loss: Module
     optimizer: Optimizer
     scheduler: Any | None
-    task: Literal["classification", "regression"]
+    task: Task
     train_x: np.ndarray
     train_y: np.ndarray
     val_x: np.ndarray | None
@@ -38,6 +38,11 @@ class Experiment:
     feature_names: list[str]
     target_name: str
     standardizer: Standardizer | None
+
+
+def _either(names: list[str]) -> str:
+    """'mse, l1 or huber'."""
+    return " or ".join(filter(None, [", ".join(names[:-1]), names[-1]]))
 
 
 def _short_list(names: list[str], limit: int = 6) -> str:
@@ -62,7 +67,7 @@ class _Builder:
             return None
         try:
             table: Table = registry_for("data").get(data.name).target(**data.params)
-        except DataError as error:
+        except (DataError, OutOfBounds) as error:
             field = error.field if error.field in data.params else None
             self.problem(("data", field) if field else ("data", "name"), str(error))
             return None
@@ -134,13 +139,15 @@ class _Builder:
             parameter.data[...] = array
 
     def targets(self, table: Table) -> np.ndarray | None:
-        """The target column as the loss wants it; checks labels against the model's outputs."""
+        """The target column as the loss wants it (its registered `target`); checks labels
+        against the model's outputs."""
         loss = self.config.loss.name
+        kind = facts_of("loss", loss)["target"]
         params = self.config.model.params
         output_key = "out_features" if "out_features" in params else "num_classes"
         outputs = params.get(output_key)
         target = table.target
-        if loss in INDEX_TARGET_LOSSES or loss == "bce_with_logits":
+        if kind in ("index", "binary"):
             labels = np.unique(target)
             bad = labels[(labels != np.round(labels)) | (labels < 0)]
             if bad.size:
@@ -149,16 +156,16 @@ class _Builder:
                     ("loss", "name"),
                     f"{loss} needs class labels 0, 1, 2, ... as the target, but "
                     f"{table.target_name!r} has values such as {examples}; "
-                    "for a numeric target use mse, l1 or huber",
+                    f"for a numeric target use {_either(names_with('loss', target='value'))}",
                 )
                 return None
             classes = int(labels.max()) + 1
-            if loss == "bce_with_logits":
+            if kind == "binary":
                 if classes > 2:
                     self.problem(
                         ("loss", "name"),
-                        f"bce_with_logits is for two classes (0 and 1), but the data has "
-                        f"{classes}; use cross_entropy",
+                        f"{loss} is for two classes (0 and 1), but the data has "
+                        f"{classes}; use {_either(names_with('loss', target='index'))}",
                     )
                     return None
                 return target.astype(self.dtype).reshape(-1, 1)
@@ -202,7 +209,7 @@ class _Builder:
 
 def build_experiment(config: ExperimentConfig) -> Experiment:
     """Build every part of an experiment; ConfigError with positions for data that does not fit."""
-    gradtrain.manual_seed(config.seed)
+    manual_seed(config.seed)
     builder = _Builder(config)
     table = builder.table()
     model = builder.model(table)

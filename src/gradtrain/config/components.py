@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import types
 import typing
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from gradtrain import registry
+from gradtrain.bounds import describe, limits_of
 from gradtrain.registry import REQUIRED, Entry, Registry
 
 # Config section -> the registry its `name` is looked up in.
@@ -21,57 +23,54 @@ SECTION_KINDS: dict[str, str] = {
     "scheduler": "schedulers",
 }
 
-# Bounds shared by every component parameter of the name, so `lr: -1` is caught while the file
-# is read, with its line, instead of by a constructor later. Only applied to numeric parameters.
-PARAMETER_BOUNDS: dict[str, dict[str, float]] = {
-    "lr": {"gt": 0},
-    "momentum": {"ge": 0},
-    "dampening": {"ge": 0},
-    "weight_decay": {"ge": 0},
-    "eps": {"ge": 0},
-    "alpha": {"ge": 0},
-    "lr_decay": {"ge": 0},
-    "initial_accumulator_value": {"ge": 0},
-    "step_size": {"ge": 1},
-    "gamma": {"gt": 0},
-    "T_max": {"ge": 1},
-    "eta_min": {"ge": 0},
-    "start_factor": {"gt": 0, "le": 1},
-    "end_factor": {"ge": 0, "le": 1},
-    "total_iters": {"ge": 1},
-    "factor": {"gt": 0, "lt": 1},
-    "patience": {"ge": 0},
-    "cooldown": {"ge": 0},
-    "threshold": {"ge": 0},
-    "min_lr": {"ge": 0},
-    "delta": {"gt": 0},
-    "in_features": {"ge": 1},
-    "out_features": {"ge": 1},
-    "num_classes": {"ge": 1},
-    "dropout": {"ge": 0, "lt": 1},
-    "n_samples": {"ge": 1},
-    "n_features": {"ge": 1},
-    "centers": {"ge": 1},
-    "classes": {"ge": 2},
-    "noise": {"ge": 0},
-    "std": {"ge": 0},
-}
+def load_components() -> None:
+    """Import every module that registers components, so that the registries are complete.
+
+    The config layer discovers components where it looks them up, as AllenNLP's commands call
+    `import_plugins`: the registry itself stays a leaf that imports none of its registrants.
+    """
+    import gradtrain.data
+    import gradtrain.models
+    import gradtrain.nn
+    import gradtrain.optim  # noqa: F401  (with optim.lr_scheduler)
+
+
+def registries() -> dict[str, Registry]:
+    """Every registry by kind (models, losses, ...), with all components registered."""
+    load_components()
+    return registry.REGISTRIES
 
 
 def registry_for(section: str) -> Registry:
     """The registry that a section's `name` is looked up in ('optimizer' -> optimizers)."""
-    return registry.REGISTRIES[SECTION_KINDS[section]]
+    return registries()[SECTION_KINDS[section]]
+
+
+def facts_of(section: str, name: str) -> Mapping[str, str]:
+    """What the component `name` of a section stated where it registered (a loss: task, target)."""
+    return registry_for(section).get(name).facts
+
+
+def names_with(section: str, **facts: str) -> list[str]:
+    """The components of a section that state these facts: names_with("loss", task="regression")."""
+    return [
+        entry.name
+        for entry in registry_for(section).entries()
+        if all(entry.facts.get(fact) == value for fact, value in facts.items())
+    ]
 
 
 class StrictParams(BaseModel):
     """Base of every section model: unknown keys are errors, and types are not coerced.
 
     Strict, so `lr: true` or `epochs: "5"` are reported rather than read as 1.0 and 5; YAML
-    already gives numbers, booleans and strings their own types. Lists become tuples first,
-    because YAML has no tuples (`betas: [0.9, 0.999]`).
+    already gives numbers, booleans and strings their own types. Every number of a config must
+    be finite: `lr: .inf` (or an override `optimizer.lr=1e400`) is refused where it stands, as
+    no bound could be kept by it. Lists become tuples first, because YAML has no tuples
+    (`betas: [0.9, 0.999]`).
     """
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -115,11 +114,6 @@ def _union_args(annotation: Any) -> tuple[Any, ...]:
     return ()
 
 
-def _is_numeric(annotation: Any) -> bool:
-    candidates = [arg for arg in _union_args(annotation) if arg is not type(None)] or [annotation]
-    return all(arg in (int, float) for arg in candidates)
-
-
 def describe_type(annotation: Any) -> str:
     """A type hint as a config writer reads it: 'float', 'list[int]', 'relu|tanh', 'int | None'."""
     if annotation is Any:
@@ -130,7 +124,9 @@ def describe_type(annotation: Any) -> str:
     if origin is Literal:
         return "|".join(str(arg) for arg in typing.get_args(annotation))
     if origin is Annotated:
-        return describe_type(typing.get_args(annotation)[0])
+        base, *metadata = typing.get_args(annotation)
+        limits = limits_of(metadata)
+        return describe_type(base) + (f" {describe(limits)}" if limits else "")
     if origin in (typing.Union, types.UnionType):
         return " | ".join(describe_type(arg) for arg in typing.get_args(annotation))
     if origin is not None:
@@ -149,12 +145,9 @@ def section_model(section: str, entry: Entry) -> type[StrictParams]:
         "name": (Literal[entry.name], Field(description=entry.description or entry.name))
     }
     for param in entry.params():
-        annotation = param.annotation
-        bounds = PARAMETER_BOUNDS.get(param.name)
-        if bounds and _is_numeric(annotation):
-            annotation = Annotated[annotation, Field(**bounds)]  # type: ignore[call-overload]
+        # The hint as the signature declares it: pydantic enforces its bounds (lr: NonNegative).
         default = ... if param.default is REQUIRED else param.default
-        fields[param.name] = (annotation, default)
+        fields[param.name] = (param.annotation, default)
     base = DataLoading if section == "data" else StrictParams
     clashes = set(fields) & set(base.model_fields)
     if clashes:

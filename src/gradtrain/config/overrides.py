@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, Problem, join_path, override_source, show_value
@@ -93,10 +91,3 @@ def apply_overrides(data: dict[str, Any], overrides: list[Override]) -> list[Pro
         else:
             node[override.keys[-1]] = override.value
     return problems
-
-
-def looks_like_config(token: str) -> bool:
-    """Whether a command-line token names a config file rather than a `KEY=VALUE` override."""
-    if Path(token).exists():
-        return True
-    return token.endswith((".yaml", ".yml")) or os.sep in token.partition("=")[0]

@@ -8,27 +8,28 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, model_validator
 
-from .components import SECTION_KINDS, StrictParams, registry_for, section_model
+from gradtrain.tasks import METRICS, Metric, Mode, Task, monitored_metric
+
+from .components import SECTION_KINDS, StrictParams, facts_of, registry_for, section_model
 
 if TYPE_CHECKING:
     from .errors import Problem
     from .locator import Locator
     from .yaml_loader import Keys
 
-CLASSIFICATION_LOSSES = frozenset({"cross_entropy", "nll", "bce_with_logits"})
-METRICS_TO_MAXIMIZE = frozenset({"val_accuracy", "val_r2"})
-Monitor = Literal["train_loss", "val_loss", "val_accuracy", "val_r2"]
+# The metrics a run records, by name, as the config's choices (a Literal made from METRICS).
+MetricName: Any = Literal[tuple(METRICS)]
 
 
 class EarlyStopping(StrictParams):
     """Stop when `monitor` has not improved by `min_delta` for `patience` epochs."""
 
-    monitor: Monitor = Field(
+    monitor: MetricName = Field(
         "val_loss", description="the metric to watch, as named in metrics.jsonl"
     )
     patience: int = Field(5, ge=1, description="epochs without improvement before stopping")
     min_delta: float = Field(0.0, ge=0, description="the least change that counts as improvement")
-    mode: Literal["min", "max"] = Field(
+    mode: Mode = Field(
         "min", description="min for losses, max for accuracy and R^2 (the default follows monitor)"
     )
 
@@ -36,13 +37,18 @@ class EarlyStopping(StrictParams):
     @classmethod
     def _mode_follows_monitor(cls, data: Any) -> Any:
         if isinstance(data, dict) and "mode" not in data:
-            maximize = data.get("monitor") in METRICS_TO_MAXIMIZE
-            return {**data, "mode": "max" if maximize else "min"}
+            metric = METRICS.get(data.get("monitor", "val_loss"))
+            return data if metric is None else {**data, "mode": metric.mode}
         return data
 
+    @property
+    def metric(self) -> Metric:
+        """The watched metric, and which way is better."""
+        return Metric(self.monitor, self.mode)
 
-class TrainSpec(StrictParams):
-    """The training loop's settings."""
+
+class TrainSettings(StrictParams):
+    """The training loop's settings: the config's `train` section, and what the Trainer takes."""
 
     epochs: int = Field(ge=1, description="passes over the training set")
     zero_grad: bool = Field(
@@ -76,7 +82,7 @@ class ConfigFile(TopLevel):
     loss: dict[str, Any]
     optimizer: dict[str, Any]
     scheduler: dict[str, Any] | None = None
-    train: TrainSpec
+    train: TrainSettings
     init: dict[str, Any] = Field(default_factory=dict, description=INIT_DESCRIPTION)
 
 
@@ -109,15 +115,23 @@ class ExperimentConfig(BaseModel):
     loss: ComponentSpec
     optimizer: ComponentSpec
     scheduler: ComponentSpec | None
-    train: TrainSpec
+    train: TrainSettings
     init: dict[str, Any]
     source: Path | None = None
     _locator: Locator | None = PrivateAttr(None)
 
     @property
-    def task(self) -> Literal["classification", "regression"]:
-        """Classification iff the loss compares class scores with labels."""
-        return "classification" if self.loss.name in CLASSIFICATION_LOSSES else "regression"
+    def task(self) -> Task:
+        """The task its loss states where it registers: classification or regression."""
+        task: Task = facts_of("loss", self.loss.name)["task"]  # type: ignore[assignment]
+        return task
+
+    @property
+    def monitor(self) -> Metric:
+        """The metric that judges a run of this config (see gradtrain.tasks.monitored_metric)."""
+        stopping = self.train.early_stopping
+        watched = None if stopping is None else stopping.metric
+        return monitored_metric(self.task, self.data.val_fraction > 0, watched)
 
     def problem(self, keys: Keys, message: str) -> Problem:
         """A problem located where `keys` (e.g. ('model', 'in_features')) came from."""
@@ -187,7 +201,7 @@ def config_json_schema() -> dict[str, Any]:
         if section != "scheduler"
     }
     sections["scheduler"] = (Union[_choice_of_components("scheduler"), None], None)  # noqa: UP007
-    sections["train"] = (TrainSpec, ...)
+    sections["train"] = (TrainSettings, ...)
     sections["init"] = (
         dict[str, float | list[Any]],
         Field(default_factory=dict, description=INIT_DESCRIPTION),

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import math
 import re
+import types
 import typing
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from gradtrain.bounds import SYMBOLS, describe, limits_of
 from gradtrain.registry import Registry, UnknownComponentError
+from gradtrain.tasks import VALIDATION_METRICS, measured_metrics
 
 from .components import (
     SECTION_KINDS,
     describe_type,
+    names_with,
     registry_for,
     section_model,
     split_data_section,
@@ -22,7 +27,6 @@ from .components import (
 from .errors import ConfigError, Problem, did_you_mean, show_value
 from .locator import Anchor, Locator
 from .schema import (
-    CLASSIFICATION_LOSSES,
     ComponentSpec,
     ConfigFile,
     DataSpec,
@@ -49,7 +53,6 @@ _EXPECTED = {
     "model_attributes_type": "a mapping",
     "none_required": "null",
 }
-_BOUNDS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
 
 def _contains(node: Any, part: int | str) -> bool:
@@ -87,22 +90,37 @@ def _model_at(model: type[BaseModel], keys: Keys) -> type[BaseModel] | None:
     return current
 
 
-def _number(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def _limits(model: type[BaseModel], keys: Keys) -> dict[str, float]:
+    """Every bound declared at `keys` below `model` (ge=0, lt=1), so that a message gives the
+    whole valid range; the keys may go on into a field's items (betas[0])."""
+    for split in range(len(keys), 0, -1):
+        parent, key = _model_at(model, keys[: split - 1]), str(keys[split - 1])
+        if parent is not None and key in parent.model_fields:
+            field = parent.model_fields[key]
+            within = _limits_within(field.annotation, keys[split:])
+            return within if split < len(keys) else within | limits_of(field.metadata)
+    return {}
 
 
-def _limits(model: type[BaseModel] | None, key: str) -> dict[str, Any]:
-    """Every bound of a field (ge=0, lt=1), so a message gives the whole valid range."""
-    if model is None or key not in model.model_fields:
-        return {}
-    limits: dict[str, Any] = {}
-    for constraint in model.model_fields[key].metadata:
-        for name in _BOUNDS:
-            if getattr(constraint, name, None) is not None:
-                limits[name] = getattr(constraint, name)
-    return limits
+def _limits_within(annotation: Any, keys: Keys) -> dict[str, float]:
+    """The bounds at `keys` inside a type hint: into tuple and list items, across unions."""
+    origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Annotated:
+        inner = _limits_within(arguments[0], keys)
+        return inner if keys else inner | limits_of(arguments[1:])
+    if origin in (typing.Union, types.UnionType):
+        found: dict[str, float] = {}
+        for member in arguments:
+            found |= _limits_within(member, keys)
+        return found
+    if keys and isinstance(keys[0], int) and origin in (tuple, list):
+        items = (
+            arguments
+            if origin is tuple and Ellipsis not in arguments
+            else arguments[:1] * (keys[0] + 1)
+        )
+        return _limits_within(items[keys[0]], keys[1:]) if keys[0] < len(items) else {}
+    return {}
 
 
 def _expected_of(model: type[BaseModel] | None, key: str) -> str:
@@ -137,10 +155,11 @@ def _message(error: ErrorDetails, model: type[BaseModel], keys: Keys, label: str
         return f"expected one of {', '.join(choices)}, got {show_value(value)}" + (
             f";{hint}" if hint else ""
         )
-    if any(name in context for name in _BOUNDS):
-        limits = _limits(_model_at(model, keys[:-1]), str(keys[-1])) or context
-        bounds = [f"{_BOUNDS[name]} {_number(limits[name])}" for name in _BOUNDS if name in limits]
-        return f"must be {' and '.join(bounds)}, got {show_value(value)}"
+    if any(name in context for name in SYMBOLS):
+        limits = _limits(model, keys) or {
+            name: context[name] for name in SYMBOLS if name in context
+        }
+        return f"must be {describe(limits)}, got {show_value(value)}"
     if kind in ("too_short", "too_long"):
         length = context.get("min_length") if kind == "too_short" else context.get("max_length")
         return f"expected {length} items, got {context.get('actual_length')}: {show_value(value)}"
@@ -168,9 +187,14 @@ def _check(
     try:
         return model.model_validate(data)
     except ValidationError as error:
+        found = [(_walk_path(data, d["loc"]), d) for d in error.errors(include_url=False)]
+        # A union member that took the value's shape and failed inside it (min_lr: [-1] as a
+        # list whose item is out of bounds) says more than the members of another type.
+        deeper = {keys[:depth] for keys, _ in found for depth in range(len(keys))}
         seen: set[tuple[Keys, str]] = set()
-        for details in error.errors(include_url=False):
-            keys = _walk_path(data, details["loc"])
+        for keys, details in found:
+            if details["type"] in _EXPECTED and keys in deeper:
+                continue
             message = _message(details, model, keys, label)
             if (keys, message) not in seen:
                 seen.add((keys, message))
@@ -224,7 +248,7 @@ def _check_section(
 def _init_problem(value: Any) -> str | None:
     """Why an `init` value is not a number or a rectangular nested list of numbers, if it is not."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return None
+        return None if math.isfinite(value) else f"expected a finite number, got {value}"
     if not isinstance(value, list) or not value:
         return (
             "expected a number or a nested list of numbers (one list per row), "
@@ -245,38 +269,28 @@ def _shape(value: Any) -> tuple[int, ...]:
 
 
 def _cross_checks(config: ExperimentConfig, locator: Locator) -> list[Problem]:
-    """Checks that span sections: early stopping needs the metric it watches."""
-    stopping = config.train.early_stopping
-    if stopping is None:
+    """Checks that span sections: the run must measure the metric it monitors."""
+    monitor = config.monitor.name  # gradtrain.tasks.monitored_metric, as the trainer asks it
+    if monitor in measured_metrics(config.task, config.data.val_fraction > 0):
         return []
     keys = ("train", "early_stopping", "monitor")
-    if stopping.monitor.startswith("val_") and config.data.val_fraction == 0:
+    if monitor in measured_metrics(config.task, validated=True):
         return [
             locator.problem(
                 keys,
-                f"{stopping.monitor} needs a validation split, but data.val_fraction is 0; "
+                f"{monitor} needs a validation split, but data.val_fraction is 0; "
                 "set data.val_fraction (e.g. 0.2) or monitor train_loss",
             )
         ]
-    classification = config.loss.name in CLASSIFICATION_LOSSES
-    if stopping.monitor == "val_accuracy" and not classification:
-        return [
-            locator.problem(
-                keys,
-                f"val_accuracy needs a classification loss "
-                f"({', '.join(sorted(CLASSIFICATION_LOSSES))}), not {config.loss.name!r}; "
-                "monitor val_r2 or val_loss",
-            )
-        ]
-    if stopping.monitor == "val_r2" and classification:
-        return [
-            locator.problem(
-                keys,
-                f"val_r2 is for regression, but loss {config.loss.name!r} is a classification "
-                "loss; monitor val_accuracy or val_loss",
-            )
-        ]
-    return []
+    task = next(task for task, metric in VALIDATION_METRICS.items() if metric.name == monitor)
+    return [
+        locator.problem(
+            keys,
+            f"{monitor} needs a {task} loss ({', '.join(names_with('loss', task=task))}), "
+            f"but loss {config.loss.name!r} is for {config.task}; "
+            f"monitor {VALIDATION_METRICS[config.task].name} or val_loss",
+        )
+    ]
 
 
 def _sorted(problems: Sequence[Problem]) -> list[Problem]:

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 
+from gradtrain.bounds import Bound, Count, NonNegative, NonNegativeInt, checked
 from gradtrain.registry import datasets
 
 from .table import DataError, Table
 
 
 @datasets.register("linear")
-def linear(n_samples: int = 200, n_features: int = 1, noise: float = 0.1, seed: int = 0) -> Table:
+@checked
+def linear(
+    n_samples: Count = 200,
+    n_features: Count = 1,
+    noise: NonNegative = 0.1,
+    seed: NonNegativeInt = 0,
+) -> Table:
     """Regression y = x·w + 1 + noise, x ~ N(0, 1), weights w evenly spaced from 2 to -2."""
-    _check_positive(n_samples=n_samples, n_features=n_features)
-    _check_non_negative(noise=noise)
     rng = np.random.default_rng(seed)
     features = rng.standard_normal((n_samples, n_features))
     weights = np.linspace(2.0, -2.0, n_features)
@@ -22,12 +29,15 @@ def linear(n_samples: int = 200, n_features: int = 1, noise: float = 0.1, seed: 
 
 
 @datasets.register("blobs")
+@checked
 def blobs(
-    n_samples: int = 300, centers: int = 3, n_features: int = 2, std: float = 1.0, seed: int = 0
+    n_samples: Count = 300,
+    centers: Count = 3,
+    n_features: Count = 2,
+    std: NonNegative = 1.0,
+    seed: NonNegativeInt = 0,
 ) -> Table:
     """Gaussian clusters around random centres in [-10, 10]; target is the cluster 0..centers-1."""
-    _check_positive(n_samples=n_samples, centers=centers, n_features=n_features)
-    _check_non_negative(std=std)
     _check_enough(n_samples, centers, "centers")
     rng = np.random.default_rng(seed)
     middles = rng.uniform(-10.0, 10.0, (centers, n_features))
@@ -37,10 +47,9 @@ def blobs(
 
 
 @datasets.register("moons")
-def moons(n_samples: int = 400, noise: float = 0.1, seed: int = 0) -> Table:
+@checked
+def moons(n_samples: Count = 400, noise: NonNegative = 0.1, seed: NonNegativeInt = 0) -> Table:
     """Two interleaving half circles in 2-D, target 0 (upper) or 1 (lower), with Gaussian noise."""
-    _check_positive(n_samples=n_samples)
-    _check_non_negative(noise=noise)
     _check_enough(n_samples, 2, "classes")
     rng = np.random.default_rng(seed)
     labels = _balanced_labels(n_samples, 2)
@@ -54,12 +63,14 @@ def moons(n_samples: int = 400, noise: float = 0.1, seed: int = 0) -> Table:
 
 
 @datasets.register("spirals")
-def spirals(n_samples: int = 600, classes: int = 2, noise: float = 0.1, seed: int = 0) -> Table:
+@checked
+def spirals(
+    n_samples: Count = 600,
+    classes: Annotated[int, Bound(ge=2)] = 2,
+    noise: NonNegative = 0.1,
+    seed: NonNegativeInt = 0,
+) -> Table:
     """Spiral arms in 2-D, one per class, 1.5 turns each; target the arm 0..classes-1."""
-    _check_positive(n_samples=n_samples)
-    if classes < 2:
-        raise DataError(f"classes must be at least 2, not {classes}", field="classes")
-    _check_non_negative(noise=noise)
     _check_enough(n_samples, classes, "classes")
     rng = np.random.default_rng(seed)
     labels = _balanced_labels(n_samples, classes)
@@ -82,18 +93,6 @@ def _shuffled(
     # Rows in a random order, so a loader without shuffle still sees the classes mixed.
     order = rng.permutation(len(labels))
     return Table(features[order], labels[order].astype(np.float64), names, "target")
-
-
-def _check_positive(**values: int) -> None:
-    for name, value in values.items():
-        if value < 1:
-            raise DataError(f"{name} must be at least 1, not {value}", field=name)
-
-
-def _check_non_negative(**values: float) -> None:
-    for name, value in values.items():
-        if value < 0:
-            raise DataError(f"{name} must not be negative, not {value}", field=name)
 
 
 def _check_enough(n_samples: int, classes: int, name: str) -> None:

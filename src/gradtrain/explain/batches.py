@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gradtrain.autograd import Tensor
-from gradtrain.train import Trainer
+from gradtrain.data import DataLoader
+from gradtrain.train import training_loader
 
 if TYPE_CHECKING:
     from gradtrain.config import Experiment
@@ -30,10 +31,10 @@ def training_batches(experiment: Experiment, count: int) -> list[Batch]:
     They come from the trainer's own DataLoader and shuffle generator, so with
     `data.shuffle` they are in the shuffled order of `gradtrain run`, epoch 1 first.
     """
-    return list(itertools.islice(_epochs(Trainer.from_experiment(experiment)), count))
+    return list(itertools.islice(_epochs(training_loader(experiment)), count))
 
 
-def _epochs(trainer: Trainer) -> Iterator[Batch]:
+def _epochs(loader: DataLoader) -> Iterator[Batch]:
     for epoch in itertools.count(1):
-        for index, (inputs, targets) in enumerate(trainer.loader, start=1):
+        for index, (inputs, targets) in enumerate(loader, start=1):
             yield Batch(epoch, index, inputs, targets)

@@ -38,10 +38,11 @@ import numpy as np
 
 from gradtrain.autograd import Tensor
 from gradtrain.autograd.gradcheck import GradientError, gradient_errors
+from gradtrain.display import format_decimals
 from gradtrain.random import get_rng_state, set_rng_state
 
 from .batches import training_batches
-from .tables import TextTable, format_error, format_number, json_ready
+from .tables import TextTable, format_error, json_ready
 
 if TYPE_CHECKING:
     from gradtrain.config import Experiment
@@ -98,8 +99,8 @@ class GradcheckReport:
         for check in self.checks:
             error = check.error
             worst = (
-                f"{list(error.worst)}: {format_number(error.analytic_at_worst)} vs "
-                f"{format_number(error.numerical_at_worst)}"
+                f"{list(error.worst)}: {format_decimals(error.analytic_at_worst)} vs "
+                f"{format_decimals(error.numerical_at_worst)}"
             )
             table.add_row(
                 check.name,

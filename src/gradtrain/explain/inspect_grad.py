@@ -63,10 +63,11 @@ import numpy as np
 from gradtrain.autograd import Tensor
 from gradtrain.autograd.gradcheck import relative_difference
 from gradtrain.config import build_experiment
+from gradtrain.display import format_decimals
 from gradtrain.random import get_rng_state, set_rng_state
 
 from .batches import Batch, training_batches
-from .tables import TextTable, format_array, format_error, format_number, json_ready
+from .tables import TextTable, format_array, format_error, json_ready
 
 if TYPE_CHECKING:
     from gradtrain.config import Experiment, ExperimentConfig
@@ -188,8 +189,8 @@ class Inspection:
                 str(step.batch.epoch),
                 str(step.batch.index),
                 str(len(step.batch.inputs)),
-                format_number(step.loss_a),
-                format_number(step.loss_b),
+                format_decimals(step.loss_a),
+                format_decimals(step.loss_b),
             )
         return table
 
@@ -285,7 +286,7 @@ def first_entry_name(name: str, shape: tuple[int, ...]) -> str:
 
 
 def first_value(array: np.ndarray | None) -> str:
-    return "None" if array is None else format_number(np.asarray(array).reshape(-1)[0])
+    return "None" if array is None else format_decimals(np.asarray(array).reshape(-1)[0])
 
 
 def grad_copy(parameter: Tensor) -> np.ndarray | None:

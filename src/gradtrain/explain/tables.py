@@ -12,19 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from gradtrain.display import format_decimals
+
 # Arrays with more entries than this show as their norm and their first few entries.
 FULL_SIZE = 4
 SHOWN_ENTRIES = 3
-
-
-def format_number(value: float) -> str:
-    """Four decimals for everyday sizes (-166.2116), scientific beyond them (1.2346e-07)."""
-    value = float(value) + 0.0  # + 0.0 turns -0.0 into 0.0
-    if not math.isfinite(value):
-        return str(value)
-    if value == 0 or 1e-3 <= abs(value) < 1e7:
-        return f"{value:.4f}"
-    return f"{value:.4e}"
 
 
 def format_array(array: np.ndarray | None) -> str:
@@ -33,9 +25,9 @@ def format_array(array: np.ndarray | None) -> str:
         return "None"
     flat = np.asarray(array).reshape(-1)
     if flat.size == 1:
-        return format_number(flat[0])
+        return format_decimals(flat[0])
     if flat.size <= FULL_SIZE:
-        return "[" + ", ".join(format_number(v) for v in flat) + "]"
+        return "[" + ", ".join(format_decimals(v) for v in flat) + "]"
     shown = ", ".join(f"{float(v) + 0.0:.4g}" for v in flat[:SHOWN_ENTRIES])
     norm = float(np.linalg.norm(flat.astype(np.float64)))
     return f"norm {norm:.4g} [{shown}, …]"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from ..autograd import Tensor
+from ..bounds import Positive, Probability, checked
 from ..registry import losses
 from . import functional as F
 from .module import Module
@@ -28,7 +29,7 @@ class Loss(Module):
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
 
 
-@losses.register("mse")
+@losses.register("mse", task="regression", target="value")
 class MSELoss(Loss):
     """Mean squared error, for regression."""
 
@@ -36,7 +37,7 @@ class MSELoss(Loss):
         return F.mse_loss(input, target, self.reduction)
 
 
-@losses.register("l1")
+@losses.register("l1", task="regression", target="value")
 class L1Loss(Loss):
     """Mean absolute error, for regression robust to outliers."""
 
@@ -44,11 +45,12 @@ class L1Loss(Loss):
         return F.l1_loss(input, target, self.reduction)
 
 
-@losses.register("huber")
+@losses.register("huber", task="regression", target="value")
 class HuberLoss(Loss):
     """Squared error near the target, absolute error beyond delta: regression with outliers."""
 
-    def __init__(self, reduction: Reduction = "mean", delta: float = 1.0) -> None:
+    @checked
+    def __init__(self, reduction: Reduction = "mean", delta: Positive = 1.0) -> None:
         super().__init__(reduction)
         self.delta = delta
 
@@ -56,16 +58,17 @@ class HuberLoss(Loss):
         return F.huber_loss(input, target, self.reduction, self.delta)
 
 
-@losses.register("cross_entropy")
+@losses.register("cross_entropy", task="classification", target="index")
 class CrossEntropyLoss(Loss):
     """Cross-entropy of logits against class indices, for classification."""
 
+    @checked
     def __init__(
         self,
         weight: list[float] | None = None,
         ignore_index: int = -100,
         reduction: Reduction = "mean",
-        label_smoothing: float = 0.0,
+        label_smoothing: Probability = 0.0,
     ) -> None:
         super().__init__(reduction)
         self.weight = weight
@@ -78,7 +81,7 @@ class CrossEntropyLoss(Loss):
         )
 
 
-@losses.register("nll")
+@losses.register("nll", task="classification", target="index")
 class NLLLoss(Loss):
     """Negative log-likelihood of log-probabilities at class indices."""
 
@@ -96,7 +99,7 @@ class NLLLoss(Loss):
         return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
 
 
-@losses.register("bce_with_logits")
+@losses.register("bce_with_logits", task="classification", target="binary")
 class BCEWithLogitsLoss(Loss):
     """Binary cross-entropy of logits against 0/1 targets, for binary classification."""
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradtrain.bounds import NonNegative
 from gradtrain.registry import optimizers
 
-from .optimizer import Optimizer, ParamGroup, Params, blocks, check_non_negative, effective_grad
+from .optimizer import Optimizer, ParamGroup, Params, blocks, effective_grad
 
 
 @optimizers.register("adagrad")
@@ -20,11 +21,11 @@ class Adagrad(Optimizer):
     def __init__(
         self,
         params: Params,
-        lr: float = 1e-2,
-        lr_decay: float = 0.0,
-        weight_decay: float = 0.0,
-        initial_accumulator_value: float = 0.0,
-        eps: float = 1e-10,
+        lr: NonNegative = 1e-2,
+        lr_decay: NonNegative = 0.0,
+        weight_decay: NonNegative = 0.0,
+        initial_accumulator_value: NonNegative = 0.0,
+        eps: NonNegative = 1e-10,
         *,
         maximize: bool = False,
     ) -> None:
@@ -37,11 +38,6 @@ class Adagrad(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults)
-
-    def check_options(self, group: ParamGroup) -> None:
-        check_non_negative(
-            group, "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"
-        )
 
     def update_group(self, group: ParamGroup) -> None:
         lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradtrain.bounds import Fraction, NonNegative
 from gradtrain.registry import optimizers
 
 from .optimizer import (
@@ -11,7 +12,6 @@ from .optimizer import (
     ParamGroup,
     Params,
     blocks,
-    check_non_negative,
     effective_grad,
     lerp_,
 )
@@ -28,10 +28,10 @@ class Adam(Optimizer):
     def __init__(
         self,
         params: Params,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        lr: NonNegative = 1e-3,
+        betas: tuple[Fraction, Fraction] = (0.9, 0.999),
+        eps: NonNegative = 1e-8,
+        weight_decay: NonNegative = 0.0,
         amsgrad: bool = False,
         *,
         maximize: bool = False,
@@ -47,13 +47,6 @@ class Adam(Optimizer):
             "decoupled_weight_decay": decoupled_weight_decay,
         }
         super().__init__(params, defaults)
-
-    def check_options(self, group: ParamGroup) -> None:
-        check_non_negative(group, "lr", "eps")
-        for index, beta in enumerate(group["betas"]):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
-        check_non_negative(group, "weight_decay")
 
     def update_group(self, group: ParamGroup) -> None:
         lr, eps = float(group["lr"]), float(group["eps"])
@@ -116,10 +109,10 @@ class AdamW(Adam):
     def __init__(
         self,
         params: Params,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
+        lr: NonNegative = 1e-3,
+        betas: tuple[Fraction, Fraction] = (0.9, 0.999),
+        eps: NonNegative = 1e-8,
+        weight_decay: NonNegative = 1e-2,
         amsgrad: bool = False,
         *,
         maximize: bool = False,

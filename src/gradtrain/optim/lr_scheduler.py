@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from gradtrain.bounds import Bound, Count, Fraction, NonNegative, NonNegativeInt, checked
 from gradtrain.registry import schedulers
 
 from .optimizer import Optimizer
@@ -74,9 +75,8 @@ class LRScheduler:
 class StepLR(LRScheduler):
     """Multiply the learning rate by gamma every step_size epochs."""
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        if step_size < 1:
-            raise ValueError(f"step_size must be a positive integer, not {step_size}")
+    @checked
+    def __init__(self, optimizer: Optimizer, step_size: Count, gamma: NonNegative = 0.1) -> None:
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer)
@@ -91,7 +91,10 @@ class StepLR(LRScheduler):
 class MultiStepLR(LRScheduler):
     """Multiply the learning rate by gamma at each epoch listed in milestones."""
 
-    def __init__(self, optimizer: Optimizer, milestones: list[int], gamma: float = 0.1) -> None:
+    @checked
+    def __init__(
+        self, optimizer: Optimizer, milestones: list[NonNegativeInt], gamma: NonNegative = 0.1
+    ) -> None:
         # A milestone listed twice applies gamma twice, as in PyTorch.
         self.milestones = sorted(milestones)
         self.gamma = gamma
@@ -108,7 +111,8 @@ class MultiStepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """Multiply the learning rate by gamma every epoch."""
 
-    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+    @checked
+    def __init__(self, optimizer: Optimizer, gamma: NonNegative) -> None:
         self.gamma = gamma
         super().__init__(optimizer)
 
@@ -125,9 +129,8 @@ class CosineAnnealingLR(LRScheduler):
     Past T_max it rises again, a cosine of period 2 * T_max, as in PyTorch.
     """
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
-        if T_max < 1:
-            raise ValueError(f"T_max must be a positive integer, not {T_max}")
+    @checked
+    def __init__(self, optimizer: Optimizer, T_max: Count, eta_min: NonNegative = 0.0) -> None:
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer)
@@ -153,17 +156,14 @@ class CosineAnnealingLR(LRScheduler):
 class LinearLR(LRScheduler):
     """Scale the learning rate by a factor going linearly from start_factor to end_factor."""
 
+    @checked
     def __init__(
         self,
         optimizer: Optimizer,
-        start_factor: float = 1.0 / 3,
-        end_factor: float = 1.0,
-        total_iters: int = 5,
+        start_factor: Annotated[float, Bound(gt=0, le=1)] = 1.0 / 3,
+        end_factor: Annotated[float, Bound(ge=0, le=1)] = 1.0,
+        total_iters: Count = 5,
     ) -> None:
-        if not 0 < start_factor <= 1:
-            raise ValueError(f"start_factor must be in (0, 1], not {start_factor}")
-        if not 0 <= end_factor <= 1:
-            raise ValueError(f"end_factor must be in [0, 1], not {end_factor}")
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = total_iters
@@ -188,22 +188,21 @@ class ReduceLROnPlateau(LRScheduler):
     step(metric) takes the epoch's metric (e.g. the validation loss, with mode "min").
     """
 
+    @checked
     def __init__(
         self,
         optimizer: Optimizer,
         mode: Literal["min", "max"] = "min",
-        factor: float = 0.1,
-        patience: int = 10,
-        threshold: float = 1e-4,
+        factor: Fraction = 0.1,
+        patience: NonNegativeInt = 10,
+        threshold: NonNegative = 1e-4,
         threshold_mode: Literal["rel", "abs"] = "rel",
-        cooldown: int = 0,
-        min_lr: float | list[float] = 0.0,
-        eps: float = 1e-8,
+        cooldown: NonNegativeInt = 0,
+        min_lr: NonNegative | list[NonNegative] = 0.0,
+        eps: NonNegative = 1e-8,
     ) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        if factor >= 1.0:
-            raise ValueError(f"factor should be < 1.0, not {factor}")
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', not {mode!r}")
         if threshold_mode not in ("rel", "abs"):

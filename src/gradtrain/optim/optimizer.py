@@ -9,6 +9,7 @@ import numpy as np
 
 from gradtrain.autograd import Tensor, enable_grad
 from gradtrain.autograd.function import mark_changed
+from gradtrain.bounds import Violation, first_violation
 
 ParamGroup = dict[str, Any]
 Params = Iterable[Tensor] | Iterable[ParamGroup]
@@ -51,7 +52,12 @@ class Optimizer:
             self.add_param_group(group)
 
     def check_options(self, group: ParamGroup) -> None:
-        """Raise ValueError naming the first invalid hyper-parameter of `group` (none here)."""
+        """Raise PyTorch's ValueError for the first option of `group` outside the bounds that
+        the optimizer's signature declares; subclasses add the checks that span options."""
+        options = {name: group[name] for name in self.defaults if name in group}
+        problem = first_violation(type(self).__init__, options)
+        if problem is not None:
+            raise ValueError(pytorch_wording(problem))
 
     def add_param_group(self, param_group: ParamGroup) -> None:
         """Add a group of parameters with its own options; unset options take the defaults."""
@@ -256,12 +262,13 @@ def effective_grad(grad: Any, param: Any, weight_decay: float, maximize: bool) -
 
 
 # PyTorch's wording for the options it names in full; the others read "Invalid <name> value".
-_OPTION_WORDS = {"lr": "learning rate", "eps": "epsilon value"}
+_OPTION_WORDS = {"lr": "learning rate", "eps": "epsilon value", "betas": "beta parameter"}
 
 
-def check_non_negative(group: ParamGroup, *names: str) -> None:
-    """Raise PyTorch's ValueError for the first of group's options `names` below 0 (or NaN)."""
-    for name in names:
-        value = group[name]
-        if not value >= 0.0:
-            raise ValueError(f"Invalid {_OPTION_WORDS.get(name, name + ' value')}: {value}")
+def pytorch_wording(problem: Violation) -> str:
+    """An option outside its bounds as PyTorch's optimizers say it: 'Invalid learning rate: -1',
+    'Invalid beta parameter at index 0: 1.0'."""
+    words = _OPTION_WORDS.get(problem.name, f"{problem.name} value")
+    if problem.index is not None:
+        return f"Invalid {words} at index {problem.index}: {problem.value}"
+    return f"Invalid {words}: {problem.value}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradtrain.bounds import NonNegative
 from gradtrain.registry import optimizers
 
 from .optimizer import (
@@ -11,7 +12,6 @@ from .optimizer import (
     ParamGroup,
     Params,
     blocks,
-    check_non_negative,
     effective_grad,
     lerp_,
 )
@@ -28,11 +28,11 @@ class RMSprop(Optimizer):
     def __init__(
         self,
         params: Params,
-        lr: float = 1e-2,
-        alpha: float = 0.99,
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        momentum: float = 0.0,
+        lr: NonNegative = 1e-2,
+        alpha: NonNegative = 0.99,
+        eps: NonNegative = 1e-8,
+        weight_decay: NonNegative = 0.0,
+        momentum: NonNegative = 0.0,
         centered: bool = False,
         *,
         maximize: bool = False,
@@ -47,9 +47,6 @@ class RMSprop(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults)
-
-    def check_options(self, group: ParamGroup) -> None:
-        check_non_negative(group, "lr", "eps", "momentum", "weight_decay", "alpha")
 
     def update_group(self, group: ParamGroup) -> None:
         lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradtrain.bounds import NonNegative
 from gradtrain.registry import optimizers
 
-from .optimizer import Optimizer, ParamGroup, Params, blocks, check_non_negative, effective_grad
+from .optimizer import Optimizer, ParamGroup, Params, blocks, effective_grad
 
 
 @optimizers.register("sgd")
@@ -20,10 +21,10 @@ class SGD(Optimizer):
     def __init__(
         self,
         params: Params,
-        lr: float = 1e-3,
-        momentum: float = 0.0,
-        dampening: float = 0.0,
-        weight_decay: float = 0.0,
+        lr: NonNegative = 1e-3,
+        momentum: NonNegative = 0.0,
+        dampening: NonNegative = 0.0,
+        weight_decay: NonNegative = 0.0,
         nesterov: bool = False,
         *,
         maximize: bool = False,
@@ -39,7 +40,7 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def check_options(self, group: ParamGroup) -> None:
-        check_non_negative(group, "lr", "momentum", "weight_decay")
+        super().check_options(group)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeGuard
 
-from gradtrain.train.view import format_number
+from gradtrain.display import format_number
 
 from .results import Run, group_runs
 

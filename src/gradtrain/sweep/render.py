@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import IO, Any
 
-from gradtrain.train.view import format_number, format_seconds, plural, wants_plain
+from gradtrain.display import format_number, format_seconds, plural, wants_plain
 
 from .plan import Trial
 from .results import Combination, Leaderboard

@@ -1,9 +1,10 @@
 """Results of many runs: find run directories, group them by config, rank them by a metric.
 
 Runs whose configs differ only in `seed` form one combination; its figure is the mean and
-standard deviation over those seeds of the monitored metric at the last epoch. The monitored
-metric is the config's early_stopping.monitor if it has one, else the validation metric
-(val_accuracy or val_r2) when there is a validation split, else train_loss.
+standard deviation over those seeds of the monitored metric at the last epoch: the metric the
+trainer monitors (gradtrain.tasks.monitored_metric), the config's early_stopping.monitor if it
+has one, else its task's validation score (val_accuracy or val_r2) when there is a validation
+split, else train_loss.
 """
 
 from __future__ import annotations
@@ -12,18 +13,18 @@ import csv
 import json
 import math
 import statistics
+import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from gradtrain.config.schema import CLASSIFICATION_LOSSES, METRICS_TO_MAXIMIZE
 from gradtrain.files import unreadable_reason
+from gradtrain.tasks import Mode, monitored_metric
 from gradtrain.train.records import warn_damaged
 
 SWEEP_FILE = "sweep.json"
-Mode = Literal["min", "max"]
-MODES = ("min", "max")
+MODES: tuple[str, ...] = typing.get_args(Mode)
 
 
 class ResultsError(Exception):
@@ -32,16 +33,14 @@ class ResultsError(Exception):
 
 @dataclass(frozen=True)
 class Run:
-    """One run directory as results see it: its config, its epochs and how it ended."""
+    """One run directory as results see it: its config, its epochs, how it ended, and the
+    metric that ranks it (name, and whether lower or higher is better)."""
 
     path: Path
     config: dict[str, Any]
     metrics: list[dict[str, Any]]
     status: str  # finished, early_stopped, failed, interrupted, or unfinished without a summary
-
-    @property
-    def monitor(self) -> tuple[str, Mode]:
-        return monitor_of(self.config)
+    monitor: tuple[str, Mode]
 
     @property
     def value(self) -> float | None:
@@ -182,6 +181,11 @@ def load_run(path: Path) -> Run:
 
     directory = RunDirectory(path)
     config = _read_config(directory.config_path)
+    try:
+        monitor = monitor_of(config)
+    except (ValueError, KeyError) as error:
+        reason = f"no monitored metric: {error}"
+        raise DamagedRunError(directory.config_path, None, reason) from None
     status = "unfinished"  # no summary yet: still running, or its process was killed
     try:
         summary = json.loads(directory.summary_path.read_text(encoding="utf-8"))
@@ -198,7 +202,7 @@ def load_run(path: Path) -> Run:
         metrics = directory.metrics()
     except (OSError, UnicodeDecodeError) as error:
         raise DamagedRunError(directory.metrics_path, None, unreadable_reason(error)) from None
-    return Run(path, config, metrics, status)
+    return Run(path, config, metrics, status, monitor)
 
 
 # What results read of a config, and the type each must have where it is given.
@@ -251,17 +255,17 @@ def _read_config(path: Path) -> dict[str, Any]:
 
 
 def monitor_of(config: dict[str, Any]) -> tuple[str, Mode]:
-    """The metric that ranks runs of `config`, and whether lower or higher is better."""
+    """The metric that ranks runs of `config` (a run's resolved config.yaml), and whether lower
+    or higher is better; ValueError or KeyError if the config does not say."""
+    from gradtrain.config import EarlyStopping
+    from gradtrain.config.components import facts_of
+
     stopping = (config.get("train") or {}).get("early_stopping")
-    if isinstance(stopping, dict) and stopping.get("monitor"):
-        monitor = str(stopping["monitor"])
-        mode = stopping.get("mode") or ("max" if monitor in METRICS_TO_MAXIMIZE else "min")
-        return monitor, "max" if mode == "max" else "min"
-    data = config.get("data") or {}
-    if float(data.get("val_fraction") or 0.0) > 0:
-        loss = (config.get("loss") or {}).get("name")
-        return ("val_accuracy" if loss in CLASSIFICATION_LOSSES else "val_r2"), "max"
-    return "train_loss", "min"
+    watched = None if stopping is None else EarlyStopping.model_validate(stopping).metric
+    task = facts_of("loss", str((config.get("loss") or {}).get("name")))["task"]
+    validated = float((config.get("data") or {}).get("val_fraction") or 0.0) > 0
+    metric = monitored_metric(task, validated, watched)
+    return metric.name, metric.mode
 
 
 def group_runs(runs: Iterable[Run]) -> list[Combination]:

@@ -244,7 +244,7 @@ def journal_entry(trial: Trial, outcome: TrialOutcome) -> dict[str, Any]:
 
 
 def _write_plan(plan: SweepPlan, sweep_dir: Path) -> None:
-    from gradtrain.train.checkpoint import atomic_write_text
+    from gradtrain.serialization import atomic_write_text
 
     document = {
         "name": plan.name,

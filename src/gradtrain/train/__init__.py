@@ -1,14 +1,11 @@
-"""Training: the loop (Trainer), its events and views, checkpoints, run directories, smoke tests."""
+"""Training: the loop (Trainer), its events and views, run directories, smoke tests."""
 
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .events import BatchEnded, EpochEnded, Event, Listener, RunEnded, RunStarted
 from .rundir import RunDirectory, RunDirectoryError
-from .trainer import EarlyStopping, NonFiniteLoss, RunResult, Trainer, TrainSettings
+from .trainer import NonFiniteLoss, RunResult, Trainer, training_loader
 
 __all__ = [
     "BatchEnded",
-    "CheckpointError",
-    "EarlyStopping",
     "EpochEnded",
     "Event",
     "Listener",
@@ -18,8 +15,6 @@ __all__ = [
     "RunEnded",
     "RunResult",
     "RunStarted",
-    "TrainSettings",
     "Trainer",
-    "load_checkpoint",
-    "save_checkpoint",
+    "training_loader",
 ]

@@ -1,37 +1,17 @@
-"""Validation metrics (accuracy, R^2) and the tracker behind early stopping."""
+"""MetricTracker: the best value of the monitored metric so far, behind early stopping."""
 
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
-
-
-def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
-    """Fraction of correct predictions: argmax of class scores, or logit > 0 for one column."""
-    if outputs.ndim == 2 and outputs.shape[1] > 1:
-        predicted = outputs.argmax(axis=1)
-        return float(np.mean(predicted == targets.reshape(-1)))
-    predicted_positive = outputs.reshape(-1) > 0
-    return float(np.mean(predicted_positive == (targets.reshape(-1) > 0.5)))
-
-
-def r2_score(predictions: np.ndarray, targets: np.ndarray) -> float:
-    """Coefficient of determination, 1 - SS_res / SS_tot, over all outputs together."""
-    predictions = predictions.reshape(targets.shape).astype(np.float64)
-    targets = targets.astype(np.float64)
-    residual = float(np.sum((targets - predictions) ** 2))
-    total = float(np.sum((targets - targets.mean(axis=0)) ** 2))
-    if total == 0.0:
-        return 1.0 if residual == 0.0 else 0.0
-    return 1.0 - residual / total
+from gradtrain.tasks import Mode
 
 
 class MetricTracker:
     """Tracks the best value of a monitored metric and how many epochs since it improved."""
 
-    def __init__(self, monitor: str, mode: Literal["min", "max"], min_delta: float = 0.0) -> None:
+    def __init__(self, monitor: str, mode: Mode, min_delta: float = 0.0) -> None:
         self.monitor = monitor
         self.mode = mode
         self.min_delta = min_delta

@@ -13,7 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import CheckpointError, atomic_write_text, load_checkpoint, save_checkpoint
+from gradtrain import serialization
+from gradtrain.serialization import CheckpointError, atomic_write_text
+
 from .lock import FolderLock, lock_folder
 from .records import append_record, read_records
 
@@ -108,10 +110,10 @@ class RunDirectory:
         atomic_write_text(self.metrics_path, "".join(json.dumps(r) + "\n" for r in kept))
 
     def save_checkpoint(self, state: dict[str, Any]) -> None:
-        save_checkpoint(self.checkpoint_path, state)
+        serialization.save(state, self.checkpoint_path)
 
     def load_checkpoint(self) -> dict[str, Any]:
-        state = load_checkpoint(self.checkpoint_path)
+        state = serialization.load(self.checkpoint_path)
         if not isinstance(state, dict):
             raise CheckpointError(f"{self.checkpoint_path}: not the checkpoint of a run")
         return state

@@ -15,14 +15,9 @@ import numpy as np
 from .events import BatchEnded, Event
 from .trainer import NonFiniteLoss, Trainer
 
-CONFIG_SUFFIXES = (".yaml", ".yml")
 SMOKE_BATCHES = 2
 
 Stage = Literal["validate", "build", "train"]
-
-
-class SmokeInputError(Exception):
-    """A path given to smoke that is neither a config file nor a folder holding some."""
 
 
 @dataclass(frozen=True)
@@ -39,22 +34,6 @@ class SmokeResult:
     @property
     def passed(self) -> bool:
         return self.stage is None
-
-
-def collect_configs(paths: Sequence[Path]) -> list[Path]:
-    """Config files from files and folders (their *.yaml and *.yml, sorted), in given order."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            configs = sorted(p for p in path.iterdir() if p.suffix in CONFIG_SUFFIXES)
-            if not configs:
-                raise SmokeInputError(f"{path}: no *.yaml or *.yml configs in this folder")
-            found.extend(configs)
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise SmokeInputError(f"{path}: no such file or folder")
-    return found
 
 
 def smoke_test(

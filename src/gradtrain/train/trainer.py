@@ -1,19 +1,22 @@
 """The training loop: zero_grad -> forward -> loss -> backward -> (clip) -> step, epoch by epoch.
 
-The trainer owns the loop and the state a resume needs; it reports progress as events and
-leaves printing to the views. With a run directory it writes metrics.jsonl and the checkpoint
-at every epoch end and summary.json at the end.
+`train_step` is the loop's body as the seed article writes it; `train_one_epoch` runs it over
+the loader's batches, and `fit` runs epochs with what surrounds them: the status of the run,
+the snapshot a resume starts from, Ctrl-C. The trainer reports progress as events and leaves
+printing to the views. With a run directory it writes metrics.jsonl and the checkpoint at every
+epoch end and summary.json at the end.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import signal
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,42 +27,18 @@ from gradtrain.nn.utils import clip_grad_norm_
 from gradtrain.optim import Optimizer
 from gradtrain.optim.lr_scheduler import ReduceLROnPlateau
 from gradtrain.random import get_rng_state, set_rng_state
+from gradtrain.tasks import VALIDATION_METRICS, Task, measured_metrics, monitored_metric
 
 from .events import BatchEnded, EpochEnded, Event, Listener, RunEnded, RunStarted, Status
-from .metrics import MetricTracker, accuracy, r2_score
+from .metrics import MetricTracker
 from .rundir import RunDirectory
 
 if TYPE_CHECKING:
-    from gradtrain.config import Experiment
-
-Task = Literal["classification", "regression"]
+    from gradtrain.config import Experiment, TrainSettings
 
 # The shuffle order gets its own generator, a stream apart from the global one that
 # initialisation and dropout draw from, so that changing the model never changes the order.
 _SHUFFLE_STREAM = 1
-
-
-@dataclass(frozen=True)
-class EarlyStopping:
-    """Stop when `monitor` has not improved by `min_delta` for `patience` epochs."""
-
-    monitor: str
-    patience: int
-    min_delta: float = 0.0
-    mode: Literal["min", "max"] = "min"
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """How to train: epochs, batching and the per-step options of the loop."""
-
-    epochs: int
-    batch_size: int | None = None  # None: the whole training split in one batch
-    shuffle: bool = False
-    zero_grad: bool = True
-    grad_clip: float | None = None
-    early_stopping: EarlyStopping | None = None
-    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -83,7 +62,14 @@ class NonFiniteLoss(Exception):
 
 
 class Trainer:
-    """Trains a model on arrays split into training and optional validation data."""
+    """Trains a model on a loader's batches, with optional validation data scored after each epoch.
+
+    `settings` is the config's `train` section (gradtrain.config.TrainSettings). `task` decides
+    the validation score (accuracy or R^2), which is the monitored metric too unless early
+    stopping watches another (gradtrain.tasks.monitored_metric). ReduceLROnPlateau steps on the
+    validation loss (the training loss without validation data), as PyTorch's documentation
+    steps it.
+    """
 
     def __init__(
         self,
@@ -91,7 +77,7 @@ class Trainer:
         loss_fn: Module,
         optimizer: Optimizer,
         settings: TrainSettings,
-        train_data: tuple[np.ndarray, np.ndarray],
+        train_loader: DataLoader,
         val_data: tuple[np.ndarray, np.ndarray] | None = None,
         task: Task = "regression",
         scheduler: Any = None,
@@ -103,19 +89,10 @@ class Trainer:
         self.scheduler = scheduler
         self.settings, self.task, self.name = settings, task, name
         self.listeners, self.run_dir = list(listeners), run_dir
-        self.train_x, self.train_y = train_data
+        self.loader = train_loader
         self.val_x: np.ndarray | None = None if val_data is None else val_data[0]
         self.val_y: np.ndarray | None = None if val_data is None else val_data[1]
-        self.metric = None if val_data is None else self._metric_key()
-        self.shuffle_generator = np.random.default_rng(
-            np.random.SeedSequence(settings.seed, spawn_key=(_SHUFFLE_STREAM,))
-        )
-        self.loader = DataLoader(
-            TensorDataset(self.train_x, self.train_y),
-            batch_size=settings.batch_size or len(self.train_x),
-            shuffle=settings.shuffle,
-            generator=self.shuffle_generator,
-        )
+        self.metric = None if val_data is None else VALIDATION_METRICS[task]
         self.monitor = self._monitor_tracker()
         self.epoch = 0
         self.stopped_early = False
@@ -133,23 +110,6 @@ class Trainer:
     ) -> Trainer:
         """A trainer for an experiment built by gradtrain.config.build_experiment."""
         config = experiment.config
-        stopping = config.train.early_stopping
-        early_stopping = (
-            None
-            if stopping is None
-            else EarlyStopping(
-                stopping.monitor, stopping.patience, stopping.min_delta, stopping.mode
-            )
-        )
-        settings = TrainSettings(
-            epochs=config.train.epochs,
-            batch_size=config.data.batch_size,
-            shuffle=config.data.shuffle,
-            zero_grad=config.train.zero_grad,
-            grad_clip=config.train.grad_clip,
-            early_stopping=early_stopping,
-            seed=config.seed,
-        )
         val_data = None
         if experiment.val_x is not None and experiment.val_y is not None:
             val_data = (experiment.val_x, experiment.val_y)
@@ -157,8 +117,8 @@ class Trainer:
             experiment.model,
             experiment.loss,
             experiment.optimizer,
-            settings,
-            (experiment.train_x, experiment.train_y),
+            config.train,
+            training_loader(experiment),
             val_data,
             task=experiment.task,
             scheduler=experiment.scheduler,
@@ -179,7 +139,7 @@ class Trainer:
                 self.epoch + 1,
                 len(self.loader),
                 self.task,
-                self.metric,
+                None if self.metric is None else self.metric.name,
                 None if self.run_dir is None else str(self.run_dir.path),
             )
         )
@@ -220,26 +180,15 @@ class Trainer:
     def train_one_epoch(self, epoch: int, max_batches: int | None = None) -> dict[str, Any]:
         """One pass over the training data (or its first max_batches); the epoch's figures."""
         started = time.perf_counter()
-        model, loss_fn, optimizer = self.model, self.loss_fn, self.optimizer
-        parameters = [p for group in optimizer.param_groups for p in group["params"]]
-        lr = float(optimizer.param_groups[0]["lr"])
+        lr = float(self.optimizer.param_groups[0]["lr"])
         batches = len(self.loader) if max_batches is None else min(max_batches, len(self.loader))
         loss_sum = norm_sum = 0.0
-        model.train()
-        for batch, (inputs, targets) in enumerate(self.loader, start=1):
-            if self.settings.zero_grad:
-                optimizer.zero_grad()
-            loss = loss_fn(model(inputs), targets)
-            value = float(loss.item())
-            if not math.isfinite(value):
-                raise NonFiniteLoss(epoch, batch, value)
-            loss.backward()
-            norm_sum += self._clip_and_measure(parameters)
-            optimizer.step()
-            loss_sum += value
-            self._emit(BatchEnded(epoch, batch, batches, value))
-            if batch == batches:
-                break
+        self.model.train()
+        for batch, (inputs, targets) in enumerate(itertools.islice(self.loader, batches), 1):
+            loss, grad_norm = self.train_step(inputs, targets, epoch, batch)
+            loss_sum += loss
+            norm_sum += grad_norm
+            self._emit(BatchEnded(epoch, batch, batches, loss))
         record: dict[str, Any] = {"epoch": epoch, "train_loss": loss_sum / batches}
         if self.val_x is not None:
             record.update(self.evaluate())
@@ -248,9 +197,30 @@ class Trainer:
         record["seconds"] = time.perf_counter() - started
         return record
 
+    def train_step(
+        self, inputs: Tensor, targets: Tensor, epoch: int, batch: int
+    ) -> tuple[float, float]:
+        """One step of the loop: zero_grad, forward, loss, backward, clip, step.
+
+        Returns the batch's loss and the gradients' norm before clipping; a non-finite loss
+        raises NonFiniteLoss before it can reach the parameters.
+        """
+        if self.settings.zero_grad:
+            self.optimizer.zero_grad()
+        outputs = self.model(inputs)
+        loss = self.loss_fn(outputs, targets)
+        value = float(loss.item())
+        if not math.isfinite(value):
+            raise NonFiniteLoss(epoch, batch, value)
+        loss.backward()
+        grad_norm = self.clip_gradients()
+        self.optimizer.step()
+        return value, grad_norm
+
     def evaluate(self) -> dict[str, float]:
-        """Validation loss and metric, in eval mode and without recording a graph."""
+        """Validation loss and score, in eval mode and without recording a graph."""
         assert self.val_x is not None and self.val_y is not None and self.metric is not None
+        assert self.metric.score is not None
         self.model.eval()
         try:
             with no_grad():
@@ -258,14 +228,11 @@ class Trainer:
                 loss = float(self.loss_fn(outputs, Tensor(self.val_y)).item())
         finally:
             self.model.train()
-        if self.task == "classification":
-            score = accuracy(outputs.data, self.val_y)
-        else:
-            score = r2_score(outputs.data, self.val_y)
-        return {"val_loss": loss, self.metric: score}
+        return {"val_loss": loss, self.metric.name: self.metric.score(outputs.data, self.val_y)}
 
-    def _clip_and_measure(self, parameters: list[Tensor]) -> float:
-        """The gradients' total L2 norm before clipping, clipping them to grad_clip if set."""
+    def clip_gradients(self) -> float:
+        """The gradients' total L2 norm before clipping; clips them to train.grad_clip if set."""
+        parameters = [p for group in self.optimizer.param_groups for p in group["params"]]
         if self.settings.grad_clip is not None:
             total = clip_grad_norm_(parameters, self.settings.grad_clip)
             return float(total.item() if isinstance(total, Tensor) else total)
@@ -277,13 +244,11 @@ class Trainer:
         return math.sqrt(squares)
 
     def _end_epoch(self, epoch: int, record: dict[str, Any]) -> None:
-        monitored = record[self.monitor.monitor]
         self.monitor.update(record)
-        if self.scheduler is not None:
-            if isinstance(self.scheduler, ReduceLROnPlateau):
-                self.scheduler.step(monitored)
-            else:
-                self.scheduler.step()
+        if isinstance(self.scheduler, ReduceLROnPlateau):
+            self.scheduler.step(record["val_loss" if self.val_x is not None else "train_loss"])
+        elif self.scheduler is not None:
+            self.scheduler.step()
         stopping = self.settings.early_stopping
         if stopping is not None and self.monitor.epochs_without_improvement >= stopping.patience:
             self.stopped_early = True
@@ -298,13 +263,14 @@ class Trainer:
 
     def state_dict(self) -> dict[str, Any]:
         """Everything a resume needs to continue exactly where this epoch ended."""
+        generator = self.loader.generator
         return {
             "epoch": self.epoch,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
             "rng": get_rng_state(),
-            "shuffle_rng": self.shuffle_generator.bit_generator.state,
+            "shuffle_rng": None if generator is None else generator.bit_generator.state,
             "monitor": self.monitor.state_dict(),
             "stopped_early": self.stopped_early,
             "last_record": self.last_record,
@@ -323,7 +289,8 @@ class Trainer:
         if self.scheduler is not None and state["scheduler"] is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         set_rng_state(state["rng"])
-        self.shuffle_generator.bit_generator.state = state["shuffle_rng"]
+        if self.loader.generator is not None and state["shuffle_rng"] is not None:
+            self.loader.generator.bit_generator.state = state["shuffle_rng"]
         self.monitor.load_state_dict(state["monitor"])
         self.epoch = int(state["epoch"])
         self.stopped_early = bool(state["stopped_early"])
@@ -365,20 +332,22 @@ class Trainer:
 
     # ---- helpers --------------------------------------------------------------------
 
-    def _metric_key(self) -> str:
-        return "val_accuracy" if self.task == "classification" else "val_r2"
-
     def _monitor_tracker(self) -> MetricTracker:
+        """Tracks the run's monitored metric (gradtrain.tasks.monitored_metric)."""
         stopping = self.settings.early_stopping
-        available = ["train_loss"] + ([] if self.metric is None else ["val_loss", self.metric])
-        if stopping is not None:
-            if stopping.monitor not in available:
-                raise ValueError(
-                    f"early stopping monitors {stopping.monitor!r}, which this run does not "
-                    f"measure; it measures: {', '.join(available)}"
-                )
-            return MetricTracker(stopping.monitor, stopping.mode, stopping.min_delta)
-        return MetricTracker(available[1] if self.metric is not None else "train_loss", "min")
+        validated = self.val_x is not None
+        monitor = monitored_metric(
+            self.task, validated, None if stopping is None else stopping.metric
+        )
+        measured = measured_metrics(self.task, validated)
+        if monitor.name not in measured:
+            raise ValueError(
+                f"early stopping monitors {monitor.name!r}, which this run does not "
+                f"measure; it measures: {', '.join(measured)}"
+            )
+        return MetricTracker(
+            monitor.name, monitor.mode, 0.0 if stopping is None else stopping.min_delta
+        )
 
     def _emit(self, event: Event) -> None:
         for listener in self.listeners:
@@ -396,3 +365,18 @@ def _sigint_ignored() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def training_loader(experiment: Experiment) -> DataLoader:
+    """The experiment's training batches: data.batch_size rows each (all of them when null),
+    reshuffled every epoch with data.shuffle from the seed's own shuffle stream."""
+    config = experiment.config
+    generator = np.random.default_rng(
+        np.random.SeedSequence(config.seed, spawn_key=(_SHUFFLE_STREAM,))
+    )
+    return DataLoader(
+        TensorDataset(experiment.train_x, experiment.train_y),
+        batch_size=config.data.batch_size or len(experiment.train_x),
+        shuffle=config.data.shuffle,
+        generator=generator,
+    )

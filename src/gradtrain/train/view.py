@@ -6,10 +6,11 @@ rich is imported only when a terminal view is made, which keeps piped runs fast 
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
+
+from gradtrain.display import format_number, format_seconds, plural, wants_plain
 
 from .events import BatchEnded, EpochEnded, Event, Listener, RunEnded, RunStarted
 
@@ -25,14 +26,6 @@ PROGRESS_AFTER_SECONDS = 0.3
 METRIC_LABELS = {"val_accuracy": "val acc", "val_r2": "val R²"}
 
 
-def wants_plain(stream: IO[str]) -> bool:
-    """Plain lines unless `stream` is a terminal and NO_COLOR is unset."""
-    if os.environ.get("NO_COLOR"):
-        return True
-    isatty = getattr(stream, "isatty", None)
-    return not (callable(isatty) and isatty())
-
-
 def make_view(out: IO[str], err: IO[str], quiet: bool = False) -> Listener:
     """The view that suits `out`: RichView on a terminal, PlainView otherwise."""
     if wants_plain(out):
@@ -40,22 +33,6 @@ def make_view(out: IO[str], err: IO[str], quiet: bool = False) -> Listener:
     from rich.console import Console
 
     return RichView(Console(file=out), Console(file=err, stderr=True), quiet)
-
-
-def format_number(value: Any) -> str:
-    """Six significant digits: 197.616, 0.285714, 1.5e-05."""
-    if value is None:
-        return "-"
-    return f"{float(value):.6g}"
-
-
-def format_seconds(seconds: float) -> str:
-    return f"{seconds:.2f}s" if seconds >= 0.01 else f"{seconds * 1000:.1f}ms"
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """'1 epoch', '2 epochs'; plural(3, 'batch', 'batches')."""
-    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def summary_lines(event: RunEnded) -> list[str]:
