@@ -6,6 +6,7 @@ adds a single node to the graph and its backward makes no intermediate arrays it
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from ..autograd import Function
@@ -119,6 +120,10 @@ class BinaryCrossEntropyWithLogits(Function):
         return grad_logits, grad_target, None
 
 
+# What `with` gets where there is nothing to silence; reusable, unlike errstate's cost.
+NOTHING = nullcontext()
+
+
 class ClassLoss(Function):
     """What the losses over class indices share: class weights, ignored rows, reduction.
 
@@ -148,15 +153,19 @@ class ClassLoss(Function):
 
     def select(self, counted: Any, loss: Any) -> Any:
         """Each row's loss where it counts, 0 where ignored (even at a NaN or inf score)."""
-        with xp.errstate(invalid="ignore"):
-            return xp.where(counted, loss, 0)
+        return xp.where(counted, loss, 0)
+
+    def by_zero(self) -> AbstractContextManager[Any]:
+        """Quiet about dividing by 0 where the mean does: every row ignored (or weighing 0)
+        gives 0 / 0, NaN as in PyTorch. Otherwise nothing, as errstate costs 2 us a call."""
+        return NOTHING if self.scale else xp.errstate(divide="ignore", invalid="ignore")
 
     def finish(self, loss: Any) -> Any:
         if self.reduction == "none":
             return loss
         if self.reduction == "sum":
             return loss.sum()
-        with xp.errstate(invalid="ignore"):  # every row ignored: 0 / 0, NaN as in PyTorch
+        with self.by_zero():
             return loss.sum() / self.scale
 
     def row_grad(self, grad: Any, counted: Any) -> Any:
@@ -164,7 +173,7 @@ class ClassLoss(Function):
         rows that do not count: where every row is ignored the mean's 1 / 0 stays out."""
         if self.reduction != "mean":
             return xp.where(counted, grad, 0)
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with self.by_zero():
             return xp.where(counted, grad / self.scale, 0)
 
 
@@ -187,7 +196,7 @@ class NLL(ClassLoss):
     def backward(self, grad: Any) -> Any:
         shape, rows, safe_target, target_weight, counted = self.saved
         grad_log_probs = xp.zeros(shape, dtype=target_weight.dtype)
-        with xp.errstate(invalid="ignore"):  # a counted row of weight 0 when all weigh 0
+        with self.by_zero():  # a counted row of weight 0 when all weigh 0
             hit = -target_weight * self.row_grad(grad, counted)
         if shape[1]:  # with no classes, every row is ignored
             grad_log_probs[rows, safe_target] = hit
@@ -215,7 +224,8 @@ class CrossEntropy(ClassLoss):
         shifted = logits - logits.max(axis=1, keepdims=True, initial=-xp.inf)
         exp = xp.exp(shifted)
         total = exp.sum(axis=1, keepdims=True)
-        with xp.errstate(divide="ignore"):  # no classes: log 0, in rows that are all ignored
+        # Only with no classes is the total 0 (log 0, in rows that are all ignored).
+        with NOTHING if logits.shape[1] else xp.errstate(divide="ignore"):
             log_probs = shifted - xp.log(total)
         rows = xp.arange(len(target))
         loss = self.select(counted, -at_targets(log_probs, rows, safe_target) * target_weight)
@@ -231,7 +241,7 @@ class CrossEntropy(ClassLoss):
     def backward(self, grad: Any) -> Any:
         probs, rows, safe_target, target_weight, counted, weight = self.saved
         row_grad = self.row_grad(grad, counted)
-        with xp.errstate(invalid="ignore"):  # a counted row of weight 0 when all weigh 0
+        with self.by_zero():  # a counted row of weight 0 when all weigh 0
             hit = (1 - self.smoothing) * target_weight * row_grad
             if self.smoothing:
                 classes = probs.shape[1]
