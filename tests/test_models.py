@@ -112,7 +112,7 @@ def test_flat_models_take_in_features_from_an_example_input(name: str) -> None:
 
 def test_an_mlp_learns_a_small_problem() -> None:
     gt.manual_seed(0)
-    x = gt.tensor(np.linspace(-1, 1, 32).reshape(-1, 1))
+    x = gt.tensor(np.linspace(-1, 1, 32).reshape(-1, 1), dtype=gt.float32)
     y = x * x
     model = build("mlp", in_features=1, out_features=1, hidden=[16], activation="tanh")
     optimizer = gt.optim.Adam(model.parameters(), lr=0.05)

@@ -927,6 +927,12 @@ SPECS: dict[str, Spec] = {
     "tanh": Spec(
         elementwise.Tanh, lambda L, a: a.tanh(), [Input(normal, (2, 3))], vary=one_shape()
     ),
+    "tanh_then_log": Spec(  # log's inf at tanh(0) = 0 passes tanh as inf, not inf - inf
+        elementwise.Tanh,
+        lambda L, a: a.tanh().log(),
+        [Input(fixed([0.0, 1.0]), (2,))],
+        smooth=False,
+    ),
     "tanh_saturated": Spec(
         elementwise.Tanh,
         lambda L, a: a.tanh(),
@@ -968,18 +974,140 @@ SPECS: dict[str, Spec] = {
     ),
     "clamp_min": Spec(
         elementwise.Clamp,
-        lambda L, a: a.clamp(min=0.1),
+        lambda L, a: a.clamp(min=0.2),
         [Input(on_odd_grid, (3, 3))],
         vary=one_shape(),
     ),
     "clamp_max": Spec(
         elementwise.Clamp,
-        lambda L, a: a.clamp(max=0.1),
+        lambda L, a: a.clamp(max=-0.2),
         [Input(on_odd_grid, (3, 3))],
         vary=one_shape(),
     ),
     "clamp_numpy_bound": Spec(
         elementwise.Clamp, lambda L, a: a.clamp(np.float64(-0.4)), [Input(on_odd_grid, (3, 3))]
+    ),
+    "clamp_tensor_bounds": Spec(  # each bound takes the gradient where it holds
+        elementwise.Clamp,
+        lambda L, a, low, high: a.clamp(min=low, max=high),
+        [Input(on_odd_grid, (2, 3)), Input(on_even_grid, (3,)), Input(on_even_grid, (2, 1))],
+        vary=broadcastable(3),
+    ),
+    "clamp_tensor_min": Spec(
+        elementwise.Clamp,
+        lambda L, a, low: a.clamp(low),
+        [Input(on_odd_grid, (2, 3)), Input(on_even_grid, (2, 3))],
+        vary=broadcastable(2),
+    ),
+    "clamp_tensor_max": Spec(
+        elementwise.Clamp,
+        lambda L, a, high: L.clamp(a, max=high),
+        [Input(on_odd_grid, (2, 3)), Input(on_even_grid, ())],
+    ),
+    "clamp_bounds_crossed": Spec(  # low > high: high holds everywhere, as in PyTorch
+        elementwise.Clamp,
+        lambda L, a, low, high: a.clamp(low, high),
+        [
+            Input(fixed([-1.0, 0.5, 3.0]), (3,)),
+            Input(fixed([2.0, 2.0, 0.0]), (3,)),
+            Input(fixed([1.0, 1.0, 1.0]), (3,)),
+        ],
+        smooth=False,
+    ),
+    # Masks select, not multiply: sqrt's infinite gradient at 0 must not leak back as nan.
+    "clamp_then_sqrt": Spec(
+        elementwise.Clamp,
+        lambda L, a: a.clamp(min=0).sqrt(),
+        [Input(fixed([-4.0, 0.0, 4.0]), (3,))],
+        smooth=False,
+    ),
+    "clamp_at_nan": Spec(
+        elementwise.Clamp,
+        lambda L, a: a.clamp(-1, 1),
+        [Input(fixed([np.nan, 0.5]), (2,))],
+        smooth=False,
+    ),
+    "relu_then_sqrt": Spec(
+        elementwise.Relu,
+        lambda L, a: a.relu().sqrt(),
+        [Input(fixed([-4.0, 0.0, 4.0]), (3,))],
+        smooth=False,
+    ),
+    "relu_at_nan": Spec(
+        elementwise.Relu, lambda L, a: a.relu(), [Input(fixed([1.0, np.nan]), (2,))], smooth=False
+    ),
+    "maximum_then_sqrt": Spec(
+        elementwise.Maximum,
+        lambda L, a, b: L.maximum(a, b).sqrt(),
+        [Input(fixed([-4.0, 0.0, 4.0]), (3,)), Input(fixed([0.0, 0.0, 0.0]), (3,))],
+        smooth=False,
+    ),
+    "minimum_then_sqrt": Spec(
+        elementwise.Minimum,
+        lambda L, a, b: (-L.minimum(a, b)).sqrt(),
+        [Input(fixed([4.0, 0.0, -4.0]), (3,)), Input(fixed([0.0, 0.0, 0.0]), (3,))],
+        smooth=False,
+    ),
+    "maximum_of_itself_at_nan": Spec(  # both operands take the gradient at a NaN
+        elementwise.Maximum,
+        lambda L, a: L.maximum(a, a),
+        [Input(fixed([1.0, np.nan]), (2,))],
+        smooth=False,
+    ),
+    "minimum_at_nan": Spec(
+        elementwise.Minimum,
+        lambda L, a, b: L.minimum(a, b),
+        [Input(fixed([1.0, np.nan, 2.0]), (3,)), Input(fixed([np.nan, 0.0, 2.0]), (3,))],
+        smooth=False,
+    ),
+    "where_then_sqrt": Spec(
+        elementwise.Where,
+        lambda L, a, b: L.where(a > 0, a, b).sqrt(),
+        [Input(fixed([-4.0, 0.0, 4.0]), (3,)), Input(fixed([0.0, 0.0, 0.0]), (3,))],
+        smooth=False,
+    ),
+    "abs_then_sqrt": Spec(  # abs multiplies by the sign, as PyTorch's: nan at 0
+        elementwise.Abs,
+        lambda L, a: a.abs().sqrt(),
+        [Input(fixed([-4.0, 0.0, 4.0]), (3,))],
+        smooth=False,
+    ),
+    "abs_at_nan": Spec(
+        elementwise.Abs, lambda L, a: a.abs(), [Input(fixed([1.0, np.nan]), (2,))], smooth=False
+    ),
+    "sign": Spec(
+        elementwise.Sign,
+        lambda L, a: a.sign() * a,
+        [Input(away_from_zero, (2, 3))],
+        vary=one_shape(),
+    ),
+    "sign_at_zero_and_nan": Spec(
+        elementwise.Sign,
+        lambda L, a: L.sign(a) + a,
+        [Input(fixed([0.0, np.nan, -2.0]), (3,))],
+        smooth=False,
+    ),
+    "remainder": Spec(
+        elementwise.Remainder,
+        lambda L, a, b: a % b,
+        [Input(on_odd_grid, (2, 3)), Input(fixed([0.7, -0.9, 1.3]), (3,))],
+        vary=broadcastable(2).filter(lambda e: all(e.shapes)),
+        smooth=False,  # a staircase in b for central differences where a / b is near whole
+    ),
+    "remainder_number": Spec(
+        elementwise.Remainder,
+        lambda L, a: L.remainder(a, 0.75),
+        [Input(on_odd_grid, (2, 3))],
+        vary=one_shape(),
+    ),
+    "rmod_number": Spec(
+        elementwise.Remainder,
+        lambda L, a: 2.5 % a,
+        [Input(fixed([0.7, -0.9, 1.3]), (3,))],
+        torch=False,  # PyTorch has no derivative for a number's remainder by a tensor
+    ),
+    "square_method": Spec(
+        elementwise.Pow, lambda L, a: a.square(), [Input(normal, (2, 3))], vary=one_shape()
     ),
     "add_number": Spec(
         elementwise.Add, lambda L, a: 1.5 + a - 2, [Input(normal, (2, 3))], vary=one_shape()
@@ -1031,6 +1159,21 @@ SPECS: dict[str, Spec] = {
     "number_power": Spec(
         elementwise.Pow, lambda L, a: 2.0**a, [Input(normal, (2, 3))], vary=one_shape()
     ),
+    "zero_to_a_tensor_power": Spec(  # d/dy of 0 ** y is -inf for y < 0, 0 for y >= 0
+        elementwise.Pow, lambda L, a: 0.0**a, [Input(fixed([-1.0, 2.0, 0.0]), (3,))], smooth=False
+    ),
+    "power_of_zero_base": Spec(
+        elementwise.Pow,
+        lambda L, a, b: a**b,
+        [Input(fixed([0.0, 0.0, 2.0, 0.0]), (4,)), Input(fixed([-1.0, 2.0, -1.0, 0.0]), (4,))],
+        smooth=False,
+    ),
+    "root_of_minus_infinity": Spec(  # +-0.5 are square roots, as PyTorch computes them
+        elementwise.Pow,
+        lambda L, a: a**-0.5 + a**0.5,
+        [Input(fixed([-np.inf, 4.0, -0.0, np.inf]), (4,))],
+        smooth=False,
+    ),
     "maximum_with_0d_tensor": Spec(
         elementwise.Maximum,
         lambda L, a: L.maximum(a, L.tensor(0.0, dtype=a.dtype)),
@@ -1051,7 +1194,13 @@ SPECS: dict[str, Spec] = {
         torch=False,
     ),
     "clone": Spec(
-        elementwise.Add, lambda L, a: a.clone() * a, [Input(normal, (2, 3))], vary=one_shape()
+        elementwise.Clone, lambda L, a: a.clone() * a, [Input(normal, (2, 3))], vary=one_shape()
+    ),
+    "clone_of_minus_zero": Spec(  # a copy: -0.0 stays -0.0, and 1 / it -inf
+        elementwise.Clone,
+        lambda L, a: 1 / a.clone(),
+        [Input(fixed([-0.0, 0.0, 2.0]), (3,))],
+        smooth=False,
     ),
     # smooth=False: a.float() rounds to float32, a staircase to central differences in float64
     "cast": Spec(
@@ -1080,6 +1229,69 @@ SPECS: dict[str, Spec] = {
         reductions.Sum, lambda L, a: a.sum((0, -1), keepdim=True), [Input(normal, (2, 3, 2))]
     ),
     "sum_empty": Spec(reductions.Sum, lambda L, a: a.sum(0), [Input(normal, (0, 3))]),
+    "sum_dim_list": Spec(
+        reductions.Sum, lambda L, a: a.sum(dim=[0, -1]), [Input(normal, (2, 3, 2))]
+    ),
+    "sum_dim_empty_tuple": Spec(  # dim=() reduces every dim, as in PyTorch
+        reductions.Sum, lambda L, a: a.sum(dim=()), [Input(normal, (2, 3))]
+    ),
+    "sum_in_dtype": Spec(
+        reductions.Sum,
+        lambda L, a: a.sum(1, dtype=L.float64),
+        [Input(normal, (2, 3))],
+        keeps_dtype=False,
+    ),
+    "mean_in_dtype": Spec(  # smooth=False: rounding to float32 is a staircase in float64
+        reductions.Mean,
+        lambda L, a: a.mean(dtype=L.float32),
+        [Input(normal, (2, 3))],
+        keeps_dtype=False,
+        smooth=False,
+    ),
+    "mean_dim_list": Spec(
+        reductions.Mean, lambda L, a: a.mean([1, 0], keepdim=True), [Input(normal, (2, 3, 2))]
+    ),
+    "amax_dim_list": Spec(
+        reductions.Amax, lambda L, a: a.amax([0, 2]), [Input(distinct, (2, 3, 2))]
+    ),
+    "logsumexp_dim_list": Spec(
+        reductions.LogSumExp, lambda L, a: a.logsumexp([0, 1]), [Input(normal, (2, 3, 2))]
+    ),
+    # A 0-d tensor has dim 0 (and -1), as in PyTorch: a reduction along it reduces nothing.
+    "sum_0d_along_dim": Spec(
+        reductions.Sum,
+        lambda L, a, dim, keepdim: a.sum(dim, keepdim=keepdim),
+        [Input(normal, ())],
+        {"dim": 0, "keepdim": False},
+        vary=st.builds(
+            lambda dim, keepdim: Example(((),), {"dim": dim, "keepdim": keepdim}),
+            st.sampled_from([0, -1, (0,), [-1]]),
+            st.booleans(),
+        ),
+    ),
+    "mean_0d_along_dim": Spec(reductions.Mean, lambda L, a: a.mean(-1, True), [Input(normal, ())]),
+    "amax_0d_along_dim": Spec(reductions.Amax, lambda L, a: a.amax((0,)), [Input(normal, ())]),
+    "amin_0d_along_dim": Spec(reductions.Amin, lambda L, a: a.amin(0, True), [Input(normal, ())]),
+    "logsumexp_0d_along_dim": Spec(
+        reductions.LogSumExp, lambda L, a: a.logsumexp(0), [Input(normal, ())]
+    ),
+    "norm_0d_along_dim": Spec(
+        reductions.Norm, lambda L, a: a.norm(dim=0), [Input(away_from_zero, ())]
+    ),
+    "var_0d_along_dim": Spec(  # one element: nan, as in PyTorch
+        reductions.Var, lambda L, a: a.var(0), [Input(normal, ())], smooth=False
+    ),
+    "std_0d_biased": Spec(
+        reductions.Std, lambda L, a: a.std(0, correction=0), [Input(normal, ())], smooth=False
+    ),
+    "softmax_0d": Spec(manipulation.Reshape, lambda L, a: a.softmax(0) * a, [Input(normal, ())]),
+    "log_softmax_0d": Spec(
+        reductions.LogSoftmax, lambda L, a: a.log_softmax(-1) + a, [Input(normal, ())]
+    ),
+    "squeeze_0d": Spec(manipulation.Reshape, lambda L, a: a.squeeze(0) * a, [Input(normal, ())]),
+    "transpose_0d": Spec(
+        manipulation.Reshape, lambda L, a: a.transpose(0, -1) * a, [Input(normal, ())]
+    ),
     "mean_all": Spec(reductions.Mean, lambda L, a: a.mean(), [Input(normal, (2, 3))]),
     "mean": Spec(
         reductions.Mean,
@@ -1116,19 +1328,60 @@ SPECS: dict[str, Spec] = {
         vary=reduced_dims(nonempty=True),
     ),
     "max_all": Spec(
-        reductions.Amax,
+        reductions.MaxAll,
         lambda L, a: a.max(),
         [Input(distinct, (2, 3))],
         vary=one_shape(hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)),
     ),
     "min_all": Spec(
-        reductions.Amin,
+        reductions.MinAll,
         lambda L, a: a.min(),
         [Input(distinct, (2, 3))],
         vary=one_shape(hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)),
     ),
     "max_ties": Spec(
-        reductions.Amax, lambda L, a: a.max(), [Input(fixed([3, 1, 3]), (3,))], smooth=False
+        reductions.MaxAll, lambda L, a: a.max(), [Input(fixed([3, 1, 3]), (3,))], smooth=False
+    ),
+    "max_all_at_nan": Spec(  # the NaN takes the gradient (amax gives NaN everywhere)
+        reductions.MaxAll,
+        lambda L, a: a.max(),
+        [Input(fixed([1.0, np.nan, 3.0, np.nan]), (4,))],
+        smooth=False,
+    ),
+    "min_all_at_nan": Spec(
+        reductions.MinAll,
+        lambda L, a: a.min(),
+        [Input(fixed([1.0, np.nan, 3.0]), (3,))],
+        smooth=False,
+    ),
+    "amax_at_nan": Spec(
+        reductions.Amax,
+        lambda L, a: a.amax(),
+        [Input(fixed([1.0, np.nan, 3.0]), (3,))],
+        smooth=False,
+    ),
+    "max_all_selects": Spec(  # the sqrt's inf at 0 reaches only the maximum
+        reductions.MaxAll,
+        lambda L, a: (a - a.max()).sqrt(),
+        [Input(fixed([1.0, 3.0, 2.0]), (3,))],
+        smooth=False,
+    ),
+    "max_dim_selects": Spec(
+        indexing.Gather,
+        lambda L, a: a.max(1).values.sqrt(),
+        [Input(fixed([0.0, -1.0, 4.0, 2.0]), (2, 2))],
+        smooth=False,
+    ),
+    "max_of_0d_along_dim": Spec(
+        manipulation.Reshape,
+        lambda L, a, dim, keepdim: a.max(dim, keepdim=keepdim).values * 3,
+        [Input(normal, ())],
+        {"dim": 0, "keepdim": False},
+        vary=st.builds(
+            lambda dim, keepdim: Example(((),), {"dim": dim, "keepdim": keepdim}),
+            st.sampled_from([0, -1]),
+            st.booleans(),
+        ),
     ),
     "max_dim": Spec(
         indexing.Gather,
@@ -1147,22 +1400,54 @@ SPECS: dict[str, Spec] = {
         {"dim": 0},
         vary=one_dim(),
     ),
-    "var": Spec(reductions.Mean, lambda L, a: a.var(), [Input(normal, (2, 3))]),
-    "var_dim": Spec(reductions.Mean, lambda L, a: a.var(1, keepdim=True), [Input(normal, (2, 3))]),
+    "var": Spec(reductions.Var, lambda L, a: a.var(), [Input(normal, (2, 3))]),
+    "var_dim": Spec(reductions.Var, lambda L, a: a.var(1, keepdim=True), [Input(normal, (2, 3))]),
     "var_dims_biased": Spec(
-        reductions.Mean, lambda L, a: a.var((0, 1), correction=0), [Input(normal, (2, 3, 2))]
+        reductions.Var, lambda L, a: a.var((0, 1), correction=0), [Input(normal, (2, 3, 2))]
     ),
-    "std": Spec(elementwise.Sqrt, lambda L, a: a.std(), [Input(normal, (2, 3))]),
-    "std_dim": Spec(elementwise.Sqrt, lambda L, a: a.std(0), [Input(normal, (4, 3))]),
+    "var_positional_unbiased": Spec(  # var(dim, unbiased, keepdim), as PyTorch reads them
+        reductions.Var, lambda L, a: a.var(1, False, True), [Input(normal, (2, 3))]
+    ),
+    "var_bare_unbiased": Spec(reductions.Var, lambda L, a: a.var(False), [Input(normal, (2, 3))]),
+    "var_dim_list": Spec(reductions.Var, lambda L, a: a.var([0, 1]), [Input(normal, (2, 3, 2))]),
+    "var_too_few": Spec(  # correction >= N: PyTorch's inf, and nan where x is the mean
+        reductions.Var,
+        lambda L, a: a.var(correction=3),
+        [Input(fixed([1.0, 2.0, 3.0]), (3,))],
+        smooth=False,
+    ),
+    "var_too_few_along_dim": Spec(
+        reductions.Var,
+        lambda L, a: a.var(1, correction=4),
+        [Input(fixed([1.0, 2.0, 4.0, 1.0, 1.0, 1.0]), (2, 3))],
+        smooth=False,
+    ),
+    "var_of_one": Spec(
+        reductions.Var, lambda L, a: a.var(), [Input(fixed([2.0]), (1,))], smooth=False
+    ),
+    "std": Spec(reductions.Std, lambda L, a: a.std(), [Input(normal, (2, 3))]),
+    "std_dim": Spec(reductions.Std, lambda L, a: a.std(0), [Input(normal, (4, 3))]),
+    "std_positional_unbiased": Spec(
+        reductions.Std, lambda L, a: a.std(0, True), [Input(normal, (4, 3))]
+    ),
+    "std_of_no_spread": Spec(  # 0, not nan, where the spread is 0
+        reductions.Std, lambda L, a: a.std(), [Input(fixed([1.5, 1.5, 1.5]), (3,))], smooth=False
+    ),
+    "std_of_no_spread_along_dim": Spec(
+        reductions.Std,
+        lambda L, a: a.std(0),
+        [Input(fixed([1.0, 2.0, 1.0, 2.0]), (2, 2))],
+        smooth=False,
+    ),
     "var_drawn": Spec(
-        reductions.Mean,
+        reductions.Var,
         lambda L, a, dim, keepdim, correction: a.var(dim, keepdim=keepdim, correction=correction),
         [Input(normal, (2, 3))],
         {"dim": 0, "keepdim": True, "correction": 0},
         vary=variances(),
     ),
     "std_drawn": Spec(
-        elementwise.Sqrt,
+        reductions.Std,
         lambda L, a, dim, keepdim, correction: a.std(dim, keepdim=keepdim, correction=correction),
         [Input(normal, (2, 3))],
         {"dim": (0, 1), "keepdim": False, "correction": 1},
@@ -1206,6 +1491,24 @@ SPECS: dict[str, Spec] = {
         [Input(fixed([0.0, -np.inf, 1.0]), (3,))],
         smooth=False,
     ),
+    "softmax_of_infinity": Spec(  # inf - inf: NaN throughout, as in PyTorch
+        reductions.Softmax,
+        lambda L, a: a.softmax(1),
+        [Input(fixed([np.inf, 1.0, -np.inf, -np.inf]), (2, 2))],
+        smooth=False,
+    ),
+    "log_softmax_of_infinity": Spec(
+        reductions.LogSoftmax,
+        lambda L, a: a.log_softmax(1),
+        [Input(fixed([np.inf, 1.0, -np.inf, -np.inf]), (2, 2))],
+        smooth=False,
+    ),
+    "logsumexp_of_infinity": Spec(  # inf, not NaN: an infinite max is not subtracted
+        reductions.LogSumExp,
+        lambda L, a: a.logsumexp(1),
+        [Input(fixed([np.inf, 1.0, -np.inf, -np.inf]), (2, 2))],
+        smooth=False,
+    ),
     "log_softmax": Spec(
         reductions.LogSoftmax,
         lambda L, a, dim: a.log_softmax(dim),
@@ -1243,7 +1546,26 @@ SPECS: dict[str, Spec] = {
         vary=reduced_dims(),
     ),
     "norm_inf": Spec(
-        reductions.Amax, lambda L, a: a.norm(p=float("inf")), [Input(distinct, (2, 3))]
+        reductions.MaxNorm, lambda L, a: a.norm(p=float("inf")), [Input(distinct, (2, 3))]
+    ),
+    "norm_inf_dim": Spec(
+        reductions.MaxNorm,
+        lambda L, a, dim, keepdim: a.norm(p=float("inf"), dim=dim, keepdim=keepdim),
+        [Input(distinct, (2, 3))],
+        {"dim": 1, "keepdim": True},
+        vary=reduced_dims(nonempty=True).filter(lambda e: e.shapes[0] and 0 not in e.shapes[0]),
+    ),
+    "norm_inf_ties_and_nan": Spec(
+        reductions.MaxNorm,
+        lambda L, a: a.norm(p=float("inf"), dim=1),
+        [Input(fixed([1.0, -3.0, 3.0, 1.0, np.nan, 3.0]), (2, 3))],
+        smooth=False,
+    ),
+    "half_over_norm_at_zero": Spec(
+        reductions.Norm,
+        lambda L, a: 0.5 / a.norm(),
+        [Input(fixed([0.0, 0.0]), (2,))],
+        smooth=False,
     ),
     # array manipulation
     "reshape": Spec(
@@ -1576,6 +1898,19 @@ SPECS: dict[str, Spec] = {
         ops.Linear,
         lambda L, x, w, b: L.nn.functional.linear(x, w, b),
         [Input(normal, (4,)), Input(normal, (3, 4)), Input(normal, (3,))],
+    ),
+    "linear_no_features": Spec(  # 0 input features, with batch dims or none
+        ops.Linear,
+        lambda L, x, w, b: L.nn.functional.linear(x, w, b),
+        [Input(normal, (2, 3, 0)), Input(normal, (4, 0)), Input(normal, (4,))],
+        vary=st.sampled_from([(0,), (2, 0), (2, 3, 0), (0, 0)]).map(
+            lambda shape: Example((shape, (4, 0), (4,)))
+        ),
+    ),
+    "linear_no_features_single": Spec(
+        ops.Linear,
+        lambda L, x, w, b: L.nn.functional.linear(x, w, b),
+        [Input(normal, (0,)), Input(normal, (4, 0)), Input(normal, (4,))],
     ),
     "linear_data_input": Spec(
         ops.Linear,

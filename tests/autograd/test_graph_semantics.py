@@ -663,6 +663,27 @@ def test_a_retained_gradient_has_the_tensor_dtype() -> None:
     assert hidden.grad is not None and hidden.grad.dtype == np.float32
 
 
+def test_each_edge_carries_its_tensors_dtype() -> None:
+    """As PyTorch casts each edge's gradient: a float64 tensor's node gets a float64 gradient,
+    though the op that used it (with a float32 tensor) computed its gradient in float32."""
+    received = []
+
+    class Probe(gt.autograd.Function):
+        def forward(self, a: np.ndarray) -> np.ndarray:
+            return a.copy()
+
+        def backward(self, grad: np.ndarray) -> np.ndarray:
+            received.append(grad.dtype)
+            return grad
+
+    scale = Probe.apply(gt.tensor(3.0, dtype=gt.float64, requires_grad=True))
+    x = gt.tensor([0.5, 2.0], requires_grad=True)
+    (x * scale).sum().backward()
+    narrow = Probe.apply(gt.tensor([1.0, 2.0], requires_grad=True))
+    (narrow * gt.tensor([2.0, 3.0], dtype=gt.float64)).sum().backward()
+    assert received == [np.float64, np.float32]
+
+
 def test_a_custom_function_saves_with_save_for_backward_as_in_pytorch() -> None:
     class Cube(gt.autograd.Function):
         def forward(self, a: np.ndarray) -> np.ndarray:

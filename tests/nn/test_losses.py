@@ -129,6 +129,43 @@ def test_class_loss_gradients(reduction: str, options: dict[str, Any]) -> None:
     assert gradcheck(lambda x: F.nll_loss(x, classes, reduction=reduction, **nll_options), [logits])
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.parametrize(
+    "loss",
+    [
+        lambda x, y: F.cross_entropy(x, y),
+        lambda x, y: F.cross_entropy(x, y, label_smoothing=0.2),
+        lambda x, y: F.cross_entropy(x, y, weight=[0.3, 1.0, 2.0]),
+        lambda x, y: F.nll_loss(x.log_softmax(1), y),
+    ],
+    ids=["cross_entropy", "smoothing", "weight", "nll"],
+)
+def test_a_batch_of_ignored_rows_gives_nan_loss_but_zero_gradient(loss: Any) -> None:
+    """As PyTorch: the mean over no rows is 0 / 0, but a padding-only batch moves nothing."""
+    logits = gt.tensor(LOGITS, requires_grad=True)
+    value = loss(logits, gt.tensor([-100] * len(LOGITS)))
+    assert math.isnan(value.item())
+    value.backward()
+    assert logits.grad is not None
+    np.testing.assert_array_equal(logits.grad.data, np.zeros_like(LOGITS))
+
+
+@pytest.mark.parametrize("target", [[-1, 0, 1, 2], [0, 3, 1, 2]], ids=["negative", "too_large"])
+@pytest.mark.parametrize("loss", [F.cross_entropy, F.nll_loss])
+def test_a_class_index_out_of_range_raises_index_error(target: list[int], loss: Any) -> None:
+    """As PyTorch: -1 must not quietly read the last class."""
+    bad = next(value for value in target if not 0 <= value < 3)
+    with pytest.raises(IndexError, match=rf"Target {bad} is out of bounds.*\[0, 3\)"):
+        loss(gt.tensor(LOGITS), gt.tensor(target))
+
+
+def test_ignore_index_may_be_negative_or_a_class() -> None:
+    logits = gt.tensor(LOGITS)
+    assert math.isfinite(F.cross_entropy(logits, gt.tensor([-1, 0, 1, 2]), ignore_index=-1).item())
+    with_class = F.nll_loss(logits, gt.tensor([2, 0, 1, 2]), ignore_index=2)
+    assert with_class.item() == pytest.approx(-(LOGITS[1, 0] + LOGITS[2, 1]) / 2)
+
+
 def test_cross_entropy_is_stable_for_huge_logits() -> None:
     logits = gt.tensor([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4]], requires_grad=True)
     loss = F.cross_entropy(logits, gt.tensor([1, 2]))

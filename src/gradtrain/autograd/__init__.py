@@ -3,6 +3,7 @@
 from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
+from .gradients import grad
 from .tensor import Tensor
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "GradcheckError",
     "Tensor",
     "enable_grad",
+    "grad",
     "gradcheck",
     "is_grad_enabled",
     "no_grad",

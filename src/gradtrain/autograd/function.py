@@ -7,9 +7,10 @@ An op subclasses Function and writes two methods on NumPy arrays:
 
 Inputs are positional and options keyword-only, as in `def forward(self, a, *, axis)`. The
 inputs are the op's operands, tensors or numbers, promoted together as PyTorch promotes them
-(promotion.py); what is data rather than an operand (an axis, an index, a condition, a
-reduction) is an option, passed as it is. An op of one or two inputs and no options gets the
-fastest `apply`.
+(promotion.py), unless the op sets `promotes = False` (matmul, whose factors PyTorch refuses
+to mix, and the class losses, whose integer targets must stay integers); what is data rather
+than an operand (an axis, an index, a condition, a reduction) is an option, passed as it is.
+An op of one or two inputs and no options gets the fastest `apply`.
 
 `Function.apply` does the rest once for every op: unwraps and promotes its inputs, respects
 grad mode, records the node when an input requires grad. `backward` walks the recorded graph
@@ -41,9 +42,10 @@ else:
 
 
 class Clock:
-    """Counts in-place changes of tensors. A node notes the count when it is recorded and a
-    tensor the count of its last change, so backward can tell that an array a node saved
-    was changed after the forward pass (PyTorch's version counter, in one number)."""
+    """Counts the events that can make a recorded node stale: an in-place change of an array
+    and a leaf starting to require grad. A node notes the count when it is recorded; where the
+    count has not moved since, backward has nothing to check (PyTorch's version counters, in
+    one number for the common case)."""
 
     __slots__ = ("now",)
 
@@ -53,11 +55,52 @@ class Clock:
 
 CLOCK = Clock()
 
+# The Clock reading at the last in-place change of each storage, by the id of the array that
+# owns the memory, with a weak reference that removes the entry when that array goes. Views
+# and detached aliases share their base's storage, so a change through any of them (w.T,
+# w[:, :1], y.detach()) is a change of every array a node saved from it, as in PyTorch.
+CHANGES: dict[int, list[Any]] = {}
+
+
+def storage(array: Any) -> Any:
+    """The array that owns `array`'s memory: the array itself, or the base of its view."""
+    base = array.base
+    while isinstance(base, ndarray):  # NumPy keeps this chain one link long, mostly
+        array, base = base, base.base
+    return array
+
 
 def mark_changed(tensor: Tensor) -> None:
-    """Note that tensor's data is about to change in place (an optimizer step, add_, ...)."""
+    """Note that tensor's data was just changed in place (an optimizer step, add_, ...)."""
     CLOCK.now += 1
-    tensor._changed = CLOCK.now
+    owner = storage(tensor.data)
+    key = id(owner)
+    change = CHANGES.get(key)
+    if change is None:
+        CHANGES[key] = [weakref.ref(owner, lambda _: CHANGES.pop(key, None)), CLOCK.now]
+    else:
+        change[1] = CLOCK.now
+
+
+def changed_since(array: Any, clock: int) -> bool:
+    """Whether the storage under `array` was changed in place after the Clock read `clock`."""
+    change = CHANGES.get(id(storage(array)))
+    return change is not None and change[1] > clock
+
+
+def mark_requires_grad(tensor: Tensor) -> None:
+    """Note that a leaf starts to require grad: nodes recorded before give it no gradient.
+
+    In PyTorch a node's edges are fixed when it is recorded, so `y = x * c;
+    c.requires_grad_()` leaves c out of y's graph; the leaf notes the Clock reading instead.
+    """
+    CLOCK.now += 1
+    tensor._grad_since = CLOCK.now
+
+
+def joined_after(tensor: Tensor, fn: Function) -> bool:
+    """Whether leaf `tensor` started to require grad after `fn` was recorded with it."""
+    return getattr(tensor, "_grad_since", 0) > fn.clock  # unset on leaves born requiring it
 
 
 # Non-leaf tensors whose gradient backward keeps (Tensor.retain_grad), by their node. Kept
@@ -108,6 +151,9 @@ class Function:
     pending: Any
     waiting: int
 
+    # Whether apply promotes the operands together (promotion.py) before forward sees them.
+    promotes = True
+
     def forward(self, *arrays: Any, **options: Any) -> Any:
         raise NotImplementedError
 
@@ -127,7 +173,11 @@ class Function:
     def needs_grad(self, index: int) -> bool:
         """Whether input `index` wants a gradient; lets costly backwards skip work."""
         x = self.inputs[index]
-        return isinstance(x, Tensor) and x.requires_grad
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            return False
+        if self.clock == CLOCK.now:  # nothing happened since the node was recorded
+            return True
+        return x.grad_fn is not None or not joined_after(x, self)
 
     def reads_input(self, index: int) -> bool:
         """Whether backward reads the saved array of input `index`; by default, if it saved it.
@@ -177,6 +227,7 @@ def fast_apply(cls: type[Function]) -> Callable[..., Tensor]:
     One tensor, or two of one dtype, need no promotion and skip `unwrap`.
     """
     forward = cls.forward
+    promotes = cls.promotes
 
     def apply(a: Any, b: Any = _ONE_INPUT, /) -> Tensor:
         fn = _new(cls)
@@ -188,7 +239,7 @@ def fast_apply(cls: type[Function]) -> Callable[..., Tensor]:
             if x.dtype is y.dtype:
                 out = forward(fn, x, y)
                 return output(fn, out, (a, b), a.requires_grad or b.requires_grad)
-        operands, record = unwrap((a, b))
+        operands, record = unwrap((a, b), promotes)
         return output(fn, forward(fn, *operands), (a, b), record)
 
     return named_apply(apply, cls)
@@ -197,11 +248,12 @@ def fast_apply(cls: type[Function]) -> Callable[..., Tensor]:
 def general_apply(cls: type[Function]) -> Callable[..., Tensor]:
     """apply for any op: inputs by position, options by keyword."""
     forward = cls.forward
+    promotes = cls.promotes
 
     def apply(*inputs: Any, **options: Any) -> Tensor:
         fn = _new(cls)
         fn.saved = ()
-        operands, record = unwrap(inputs)
+        operands, record = unwrap(inputs, promotes)
         if options:
             options = weak_options(options)
         return output(fn, forward(fn, *operands, **options), inputs, record)
@@ -215,8 +267,9 @@ def named_apply(apply: Callable[..., Tensor], cls: type[Function]) -> Callable[.
     return apply
 
 
-def unwrap(inputs: tuple[Any, ...]) -> tuple[list[Any], bool]:
-    """The inputs' arrays, promoted as PyTorch would, and whether any input requires grad.
+def unwrap(inputs: tuple[Any, ...], promotes: bool = True) -> tuple[list[Any], bool]:
+    """The inputs' arrays, promoted as PyTorch would (if `promotes`), and whether any input
+    requires grad.
 
     Tensors of one dtype (beside None and strings) have nothing to promote: they skip it.
     """
@@ -236,7 +289,7 @@ def unwrap(inputs: tuple[Any, ...]) -> tuple[list[Any], bool]:
         else:
             operands.append(x)
             uniform = uniform and (x is None or isinstance(x, str))
-    return (operands if uniform else promote(operands)), record
+    return (operands if uniform or not promotes else promote(operands)), record
 
 
 def output(fn: Function, out: Any, inputs: tuple[Any, ...], record: bool) -> Tensor:
@@ -345,13 +398,10 @@ def hand_on(
     and any others wait on `ready`.
     """
     inputs = fn.inputs
-    if type(grads) is not tuple:  # a one-input op's backward may return its gradient bare
+    if type(grads) is not tuple:  # per_input(fn, grads), inlined: this runs for every node
         grads = (grads,)
     if len(grads) != len(inputs):
-        raise ValueError(
-            f"{fn.name} has {len(inputs)} inputs, so its backward must return {len(inputs)} "
-            f"gradients (None for an input that takes none), not {len(grads)}"
-        )
+        raise wrong_count(fn, grads)
     first = None
     # Lengths are checked above: zip's strict= would build a keyword dict per node.
     for x, g in zip(inputs, grads):  # noqa: B905
@@ -360,6 +410,8 @@ def hand_on(
         producer = x.grad_fn
         if producer is None:
             if g is not None and x.requires_grad:
+                if fn.clock != CLOCK.now and joined_after(x, fn):
+                    continue
                 pending = leaf_grads.get(x)
                 if pending is None:
                     leaf_grads[x] = [g]
@@ -368,8 +420,12 @@ def hand_on(
                 else:
                     pending.append(g)
             continue
-        if g is not None and g.shape != x.data.shape:
-            g = unbroadcast(g, x.data.shape)
+        if g is not None:  # fit(g, x.data), inlined: this runs for every edge
+            data = x.data
+            if g.shape != data.shape:
+                g = unbroadcast(g, data.shape)
+            if g.dtype is not data.dtype:
+                g = g.astype(data.dtype, copy=False)
         waiting = producer.waiting - 1
         if waiting:  # more consumers to come: keep the sum so far on the node
             producer.waiting = waiting
@@ -388,6 +444,35 @@ def hand_on(
     if first is not None:
         return first, first_grad
     return ready.pop() if ready else (None, None)
+
+
+def per_input(fn: Function, grads: Any) -> tuple[Any, ...]:
+    """What fn's backward returned, as one gradient per input (or ValueError if it is not)."""
+    # A one-input op's backward may return its gradient bare.
+    each: tuple[Any, ...] = grads if type(grads) is tuple else (grads,)
+    if len(each) != len(fn.inputs):
+        raise wrong_count(fn, each)
+    return each
+
+
+def wrong_count(fn: Function, grads: tuple[Any, ...]) -> ValueError:
+    return ValueError(
+        f"{fn.name} has {len(fn.inputs)} inputs, so its backward must return "
+        f"{len(fn.inputs)} gradients (None for an input that takes none), not {len(grads)}"
+    )
+
+
+def fit(grad: Any, data: Any) -> Any:
+    """A gradient for the tensor holding `data`: reduced to its shape, cast to its dtype.
+
+    As PyTorch casts each edge's gradient to its tensor's dtype: a float64 gradient (from a
+    float64 weak operand) must not carry on in float64 through a float32 graph.
+    """
+    if grad.shape != data.shape:
+        grad = unbroadcast(grad, data.shape)
+    if grad.dtype is not data.dtype:
+        grad = grad.astype(data.dtype, copy=False)
+    return grad
 
 
 def finish_leaves(leaf_grads: dict[Tensor, list[Any]], borrowed: set[Tensor]) -> None:
@@ -431,17 +516,117 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
 
 
 def check_unchanged(fn: Function, saved: Any) -> None:
-    """Raise if an input of fn whose array fn saved was changed in place after fn ran."""
+    """Raise if an array fn saved and reads was changed in place after fn was recorded.
+
+    A saved array that is an input's own array is read only if `reads_input` says so; any
+    other (an output, a view of an input) always is.
+    """
     arrays = saved if isinstance(saved, tuple) else (saved,)
-    for index, x in enumerate(fn.inputs):
-        if (
-            isinstance(x, Tensor)
-            and getattr(x, "_changed", 0) > fn.clock  # unset until its first change
-            and any(x.data is array for array in arrays)
-            and fn.reads_input(index)
-        ):
-            message = CHANGED_MESSAGE.format(shape=x.shape, dtype=x.dtype, node=fn.name)
+    for array in arrays:
+        if isinstance(array, ndarray) and changed_since(array, fn.clock) and reads(fn, array):
+            message = CHANGED_MESSAGE.format(shape=array.shape, dtype=array.dtype, node=fn.name)
             raise RuntimeError(message)
+
+
+def reads(fn: Function, array: Any) -> bool:
+    """Whether fn's backward reads the saved `array`."""
+    for index, x in enumerate(fn.inputs):
+        if isinstance(x, Tensor) and x.data is array:
+            return fn.reads_input(index)
+    return True
+
+
+# ---- the gradients of chosen tensors: backward(inputs=...) and autograd.grad -------------
+
+
+def gradients_of(
+    roots: list[Tensor], seeds: list[Any], targets: list[Tensor], retain_graph: bool
+) -> list[Any]:
+    """d(roots, weighted by seeds)/d(target) for each target, leaf or not; None where none
+    reaches it. Nothing goes into any .grad here (retain_grad's aside); the caller decides.
+
+    As in PyTorch, only the nodes from which a target can be reached run (and free what they
+    saved); a non-leaf target's gradient is the sum its node receives.
+    """
+    wanted_leaves = {target for target in targets if target.grad_fn is None}
+    wanted_nodes = {target.grad_fn: target for target in targets if target.grad_fn is not None}
+    tops = [root.grad_fn for root in roots if root.grad_fn is not None]
+    leads = leading_to(tops, wanted_leaves, wanted_nodes)
+    receives = {fn for fn, lead in leads.items() if lead or fn in wanted_nodes}
+    for fn in leads:
+        fn.waiting, fn.pending = 0, None
+    for fn in receives:
+        if leads[fn]:
+            for x in fn.inputs:
+                if isinstance(x, Tensor) and x.grad_fn in receives:
+                    x.grad_fn.waiting += 1
+    found: dict[Tensor, list[Any]] = {}
+    for root, seed in zip(roots, seeds, strict=True):
+        if root.grad_fn is None:
+            if root in wanted_leaves:
+                found.setdefault(root, []).append(seed)
+        elif root.grad_fn in receives:
+            top = root.grad_fn
+            top.pending = seed if top.pending is None else top.pending + seed
+    ready = list({top: None for top in tops if top in receives and not top.waiting})
+    while ready:
+        fn = ready.pop()
+        grad, fn.pending = fn.pending, None
+        if fn in wanted_nodes and grad is not None:
+            found[wanted_nodes[fn]] = [grad]
+        if not leads[fn]:
+            continue
+        grads = per_input(fn, run_node(fn, grad, retain_graph))
+        for x, g in zip(fn.inputs, grads, strict=True):
+            if not isinstance(x, Tensor):
+                continue
+            producer = x.grad_fn
+            if producer is None:
+                if g is not None and x in wanted_leaves and not joined_after(x, fn):
+                    found.setdefault(x, []).append(g)
+                continue
+            if producer not in receives:
+                continue
+            if g is not None:
+                g = fit(g, x.data)
+                producer.pending = g if producer.pending is None else producer.pending + g
+            producer.waiting -= 1
+            if not producer.waiting:
+                ready.append(producer)
+    return [total_of(found.get(target), target) for target in targets]
+
+
+def leading_to(
+    tops: list[Function], leaves: set[Tensor], nodes: dict[Function, Tensor]
+) -> dict[Function, bool]:
+    """For every node below `tops`, whether a wanted leaf or node lies below it (post-order)."""
+    leads: dict[Function, bool] = {}
+    stack = [(top, False) for top in tops]
+    while stack:
+        fn, children_done = stack.pop()
+        if children_done:
+            leads[fn] = any(
+                x in leaves if x.grad_fn is None else (x.grad_fn in nodes or leads[x.grad_fn])
+                for x in fn.inputs
+                if isinstance(x, Tensor)
+            )
+            continue
+        if fn in leads:
+            continue
+        leads[fn] = False  # seen; its answer comes once its inputs' are known
+        stack.append((fn, True))
+        for x in fn.inputs:
+            if isinstance(x, Tensor) and x.grad_fn is not None and x.grad_fn not in leads:
+                stack.append((x.grad_fn, False))
+    return leads
+
+
+def total_of(grads: list[Any] | None, target: Tensor) -> Any:
+    """A target's gradients summed into one fresh array of its shape and dtype, or None."""
+    if not grads:
+        return None
+    total = sum_arrays([fit(g, target.data) for g in grads]) if len(grads) > 1 else grads[0]
+    return xp.array(fit(total, target.data), copy=True)
 
 
 def sum_arrays(arrays: list[Any]) -> Any:

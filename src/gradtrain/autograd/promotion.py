@@ -12,10 +12,13 @@ category, where a number stands for its category's default dtype:
     int64 tensor * 0-d float64 tensor    -> float64
     float32 tensor * float64 tensor      -> float64  (tensors with dimensions promote as usual)
 
-NumPy ranks 0-d arrays and its own scalars as arrays, and a Python float with integer arrays
-gives float64, so `promote` adjusts exactly those operands and leaves the rest to NumPy, which
-then computes in PyTorch's dtype. Arrays with dimensions of different categories (floats and
-an integer class-index target) are left to NumPy.
+    float32 tensor * int64 tensor        -> float32  (the higher category's dtype decides)
+
+NumPy ranks 0-d arrays and its own scalars as arrays, a Python float with integer arrays
+gives float64, and float32 with int64 arrays float64, so `promote` adjusts exactly those
+operands and leaves the rest to NumPy, which then computes in PyTorch's dtype. An op whose
+integer data must stay integers (a loss's class-index target) is not promoted at all
+(Function.promotes).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ def promote(operands: list[Any]) -> list[Any]:
     """
     dimensioned = zero_dim = None  # (category, dtype) of each tier's highest category
     numbers = -1  # the highest category among the numbers
+    lowest_dimensioned = 3  # the lowest category among arrays with dimensions
     for index, value in enumerate(operands):
         if isinstance(value, ndarray):
             category = CATEGORY.get(value.dtype.kind)
@@ -46,6 +50,8 @@ def promote(operands: list[Any]) -> list[Any]:
                 continue
             if value.ndim:
                 dimensioned = highest(dimensioned, category, value.dtype)
+                if category < lowest_dimensioned:
+                    lowest_dimensioned = category
             else:
                 zero_dim = highest(zero_dim, category, value.dtype)
             continue
@@ -55,10 +61,14 @@ def promote(operands: list[Any]) -> list[Any]:
             numbers = max(numbers, number_category(value))
     result = max([numbers, *(tier[0] for tier in (dimensioned, zero_dim) if tier is not None)])
     if dimensioned is not None and dimensioned[0] == result:
-        if zero_dim is None:
+        if zero_dim is None and lowest_dimensioned == result:
             return operands
         dtype = dimensioned[1]
-        return [x.astype(dtype) if is_zero_dim(x) and x.dtype != dtype else x for x in operands]
+        to_cast = [is_zero_dim(x) or category_of(x) < result for x in operands]
+        return [
+            x.astype(dtype) if cast and x.dtype != dtype else x
+            for x, cast in zip(operands, to_cast, strict=True)
+        ]
     if result < 0:  # nothing to promote: no arrays, no numbers
         return operands
     dtype = zero_dim[1] if zero_dim is not None and zero_dim[0] == result else DEFAULT_DTYPE[result]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple, TypeVar, cast
@@ -13,14 +14,22 @@ import numpy as np
 from ..random import default_generator
 from . import function
 from .backend import ndarray, xp
+from .function import (
+    accumulate_grad,
+    gradients_of,
+    mark_changed,
+    mark_requires_grad,
+    retain,
+    retained_by,
+)
 from .function import backward as run_backward
-from .function import mark_changed, retain, retained_by
 from .grad_mode import is_grad_enabled
 from .ops import elementwise, indexing, linalg, manipulation, reductions
+from .promotion import promote
 
 __all__ = ["Tensor"]
 
-Dim = int | tuple[int, ...] | None
+Dim = int | Sequence[int] | None
 Number = float  # in the class body `float` names the Tensor.float method
 
 # Device types PyTorch code may name in .to(); only the CPU is available.
@@ -117,12 +126,13 @@ class MaxResult(NamedTuple):
 class Tensor:
     """An n-dimensional array that can record the operations made on it and backpropagate."""
 
-    # _changed: the CLOCK reading at its last in-place change, unset before one (function.Clock)
-    __slots__ = ("__weakref__", "_changed", "_grad", "data", "grad_fn", "requires_grad")
+    # _grad_since: the Clock reading when requires_grad_() turned it on, unset on a leaf
+    # made requiring grad (function.mark_requires_grad)
+    __slots__ = ("__weakref__", "_grad", "_grad_since", "data", "grad_fn", "requires_grad")
     # NumPy defers to our reflected operators: ndarray * Tensor gives a Tensor.
     __array_ufunc__ = None
 
-    _changed: int
+    _grad_since: int
     data: Any
     grad_fn: Any
     requires_grad: bool
@@ -133,7 +143,8 @@ class Tensor:
         self.grad_fn = None
         self.requires_grad = False
         if requires_grad:
-            self.requires_grad_()
+            check_can_require_grad(self.data)
+            self.requires_grad = True  # new, so in no graph yet: nothing to mark
 
     # ---- attributes -----------------------------------------------------------------
 
@@ -195,8 +206,27 @@ class Tensor:
 
     # ---- autograd -------------------------------------------------------------------
 
-    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's .grad, weighted by `gradient`."""
+    def backward(
+        self, gradient: Any = None, retain_graph: bool = False, inputs: Any = None
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's .grad, weighted by `gradient`.
+
+        With `inputs` (a tensor or a sequence of them, leaves or not), into those tensors'
+        .grad only, and only the part of the graph that leads to them runs, as in PyTorch.
+        """
+        seed = self._seed(gradient)
+        if inputs is None:
+            run_backward(self, seed, retain_graph)
+            return
+        targets = differentiated(inputs, "backward")
+        for target, grad in zip(
+            targets, gradients_of([self], [seed], targets, retain_graph), strict=True
+        ):
+            if grad is not None:
+                accumulate_grad(target, grad)
+
+    def _seed(self, gradient: Any) -> Any:
+        """The gradient backward starts from at self: `gradient`, or 1 for a one-element self."""
         if not self.requires_grad:
             raise RuntimeError(
                 "element 0 of tensors does not require grad and does not have a grad_fn"
@@ -204,14 +234,13 @@ class Tensor:
         if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            gradient = xp.array(1, self.data.dtype).reshape(self.data.shape)
-        else:
-            gradient = as_array(gradient, self.dtype)
-            if gradient.shape != self.shape:
-                raise RuntimeError(
-                    f"gradient has shape {gradient.shape} but the tensor has shape {self.shape}"
-                )
-        run_backward(self, gradient, retain_graph)
+            return xp.array(1, self.data.dtype).reshape(self.data.shape)
+        gradient = as_array(gradient, self.dtype)
+        if gradient.shape != self.shape:
+            raise RuntimeError(
+                f"gradient has shape {gradient.shape} but the tensor has shape {self.shape}"
+            )
+        return gradient
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph: records nothing and requires no grad."""
@@ -225,6 +254,8 @@ class Tensor:
             )
         if requires_grad:
             check_can_require_grad(self.data)
+            if not self.requires_grad:
+                mark_requires_grad(self)
         self.requires_grad = requires_grad
         return self
 
@@ -284,7 +315,7 @@ class Tensor:
 
     @toplevel
     def clone(self) -> Tensor:
-        return elementwise.Add.apply(self, xp.zeros((), dtype=self.dtype))
+        return elementwise.Clone.apply(self)
 
     def contiguous(self) -> Tensor:
         return self
@@ -322,7 +353,12 @@ class Tensor:
     # ---- in-place changes (never recorded) ------------------------------------------
 
     def _check_inplace(self) -> None:
-        """Refuse an in-place change PyTorch would refuse; note one that may go ahead."""
+        """Refuse an in-place change PyTorch would refuse, or NumPy cannot make.
+
+        Each in-place op calls mark_changed after its write succeeds: a graph that saved
+        this storage is stale from then on, and not before (a write that fails changes
+        nothing).
+        """
         if self.requires_grad and is_grad_enabled():
             if self.grad_fn is None:
                 raise RuntimeError(
@@ -332,26 +368,34 @@ class Tensor:
                 "in-place operations on tensors recorded in the graph are not supported; "
                 "use the out-of-place form (x = x + y)"
             )
-        mark_changed(self)
+        if not self.data.flags.writeable:
+            raise RuntimeError(
+                "this tensor is a broadcast view (from expand or broadcasting), whose elements "
+                "share memory, so it cannot be changed in place: change a clone() of it"
+            )
 
     def zero_(self) -> Tensor:
         self._check_inplace()
         self.data[...] = 0
+        mark_changed(self)
         return self
 
     def fill_(self, value: Number) -> Tensor:
         self._check_inplace()
         self.data[...] = value
+        mark_changed(self)
         return self
 
     def copy_(self, source: Any) -> Tensor:
         self._check_inplace()
         self.data[...] = as_array(source)
+        mark_changed(self)
         return self
 
     def add_(self, other: Any, alpha: Number = 1) -> Tensor:
         self._check_inplace()
         self.data += as_array(other) * alpha if alpha != 1 else as_array(other)
+        mark_changed(self)
         return self
 
     def sub_(self, other: Any, alpha: Number = 1) -> Tensor:
@@ -360,16 +404,19 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         self._check_inplace()
         self.data *= as_array(other)
+        mark_changed(self)
         return self
 
     def div_(self, other: Any) -> Tensor:
         self._check_inplace()
         self.data /= as_array(other)
+        mark_changed(self)
         return self
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_inplace()
         self.data[unwrap_index(index)] = as_array(value)
+        mark_changed(self)
 
     __iadd__ = add_
     __isub__ = sub_
@@ -407,6 +454,17 @@ class Tensor:
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return linalg.MatMul.apply(other, self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return self.floor_divide(other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return Tensor(elementwise.floor_divide(*promote([operand(other), self.data])))
+
+    __mod__ = elementwise.Remainder.apply
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return elementwise.Remainder.apply(other, self)
 
     __neg__ = elementwise.Neg.apply
 
@@ -452,32 +510,55 @@ class Tensor:
     erf = toplevel(elementwise.Erf.apply)
     maximum = toplevel(elementwise.Maximum.apply)
     minimum = toplevel(elementwise.Minimum.apply)
+    sign = toplevel(elementwise.Sign.apply)
+    remainder = toplevel(elementwise.Remainder.apply)
 
     @toplevel
-    def clamp(self, min: Number | None = None, max: Number | None = None) -> Tensor:
+    def square(self) -> Tensor:
+        return elementwise.Pow.apply(self, 2)
+
+    @toplevel
+    def floor_divide(self, other: Any) -> Tensor:
+        """self // other, rounded down; outside the graph, as its derivative is 0 or undefined
+        everywhere (PyTorch records it, then refuses to differentiate it)."""
+        return Tensor(elementwise.floor_divide(*promote([self.data, operand(other)])))
+
+    @toplevel
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
+        """Each element limited to [min, max]; a bound may be a number or a tensor (with a
+        gradient of its own), and one of them None."""
         if min is None and max is None:
             raise ValueError("clamp needs at least one of min and max")
-        return elementwise.Clamp.apply(self, min=min, max=max)
+        return elementwise.Clamp.apply(self, min, max)
 
     clip = toplevel(clamp)
 
     # ---- reductions -----------------------------------------------------------------
 
     @toplevel
-    def sum(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
-        return reductions.Sum.apply(self, axis=dim, keepdims=keepdim)
+    def sum(self, dim: Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        """The sum over dim (an int, a sequence, or None or () for all), in `dtype` if given."""
+        source = self if dtype is None else self.to(dtype)
+        return reductions.Sum.apply(source, axis=reduction_axes(dim, self.ndim), keepdims=keepdim)
 
     @toplevel
-    def mean(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
-        return reductions.Mean.apply(self, axis=dim, keepdims=keepdim)
+    def mean(self, dim: Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        """The mean over dim, of a floating tensor or in a floating `dtype`, as in PyTorch."""
+        source = self if dtype is None else self.to(dtype)
+        if not xp.issubdtype(source.dtype, xp.floating):
+            raise RuntimeError(
+                f"mean(): could not infer output dtype. Input dtype must be floating point, "
+                f"not {source.dtype}: call .float() first, or pass dtype=gt.float32"
+            )
+        return reductions.Mean.apply(source, axis=reduction_axes(dim, self.ndim), keepdims=keepdim)
 
     @toplevel
     def amax(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
-        return reductions.Amax.apply(self, axis=dim, keepdims=keepdim)
+        return reductions.Amax.apply(self, axis=reduction_axes(dim, self.ndim), keepdims=keepdim)
 
     @toplevel
     def amin(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
-        return reductions.Amin.apply(self, axis=dim, keepdims=keepdim)
+        return reductions.Amin.apply(self, axis=reduction_axes(dim, self.ndim), keepdims=keepdim)
 
     @toplevel
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
@@ -485,8 +566,8 @@ class Tensor:
         if isinstance(dim, Tensor):
             return self.maximum(dim)
         if dim is None:
-            return self.amax()
-        return self._select(self.data.argmax(axis=dim, keepdims=True), dim, keepdim)
+            return reductions.MaxAll.apply(self)
+        return self._select(True, dim, keepdim)
 
     @toplevel
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
@@ -494,69 +575,115 @@ class Tensor:
         if isinstance(dim, Tensor):
             return self.minimum(dim)
         if dim is None:
-            return self.amin()
-        return self._select(self.data.argmin(axis=dim, keepdims=True), dim, keepdim)
+            return reductions.MinAll.apply(self)
+        return self._select(False, dim, keepdim)
 
-    def _select(self, indices: Any, dim: int, keepdim: bool) -> MaxResult:
-        values = indexing.Gather.apply(self, index=indices, axis=dim)
+    def _select(self, largest: bool, dim: int, keepdim: bool) -> MaxResult:
+        """max(dim) or min(dim): the values where the arg-extremes are, and those indices."""
+        axis = check_dim(dim, self.ndim)
+        if self.ndim == 0:  # the one value is its own extreme, at index 0
+            return MaxResult(self.reshape(()), Tensor(xp.zeros((), xp.int64)))
+        data = self.data
+        indices = (data.argmax if largest else data.argmin)(axis=axis, keepdims=True)
+        values = indexing.Gather.apply(self, index=indices, axis=axis)
         if not keepdim:
-            return MaxResult(values.squeeze(dim), Tensor(indices.squeeze(dim)))
+            return MaxResult(values.squeeze(axis), Tensor(indices.squeeze(axis)))
         return MaxResult(values, Tensor(indices))
 
     @toplevel
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return Tensor(self.data.argmax(axis=dim, keepdims=keepdim))
+        return self._arg_extreme(self.data.argmax, dim, keepdim)
 
     @toplevel
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return Tensor(self.data.argmin(axis=dim, keepdims=keepdim))
+        return self._arg_extreme(self.data.argmin, dim, keepdim)
+
+    def _arg_extreme(self, find: Callable[..., Any], dim: int | None, keepdim: bool) -> Tensor:
+        if dim is not None:
+            dim = check_dim(dim, self.ndim)
+            if self.ndim == 0:
+                return Tensor(xp.zeros((), xp.int64))
+        return Tensor(xp.asarray(find(axis=dim, keepdims=keepdim)))
 
     @toplevel
-    def var(self, dim: Dim = None, keepdim: bool = False, correction: int = 1) -> Tensor:
-        """Variance, unbiased by default (correction=1) as in PyTorch."""
-        deviation = self - self.mean(dim, keepdim=True)
-        count = self.numel() if dim is None else math.prod(self.shape[d] for d in _dims(dim))
-        return (deviation * deviation).sum(dim, keepdim=keepdim) / max(0, count - correction)
+    def var(
+        self,
+        dim: Any = None,
+        unbiased: bool | None = None,
+        keepdim: bool = False,
+        *,
+        correction: Number | None = None,
+    ) -> Tensor:
+        """The variance over dim: unbiased (correction=1) by default, biased with
+        unbiased=False or correction=0; var(dim, unbiased, keepdim) by position, as PyTorch."""
+        return reductions.Var.apply(self, **self._spread(dim, unbiased, keepdim, correction))
 
     @toplevel
-    def std(self, dim: Dim = None, keepdim: bool = False, correction: int = 1) -> Tensor:
-        return self.var(dim, keepdim=keepdim, correction=correction).sqrt()
+    def std(
+        self,
+        dim: Any = None,
+        unbiased: bool | None = None,
+        keepdim: bool = False,
+        *,
+        correction: Number | None = None,
+    ) -> Tensor:
+        """The standard deviation, with var's arguments; where it is 0 its gradient is 0."""
+        return reductions.Std.apply(self, **self._spread(dim, unbiased, keepdim, correction))
+
+    def _spread(
+        self, dim: Any, unbiased: bool | None, keepdim: bool, correction: Number | None
+    ) -> dict[str, Any]:
+        """var's and std's options for the op, from their PyTorch signature."""
+        if isinstance(dim, bool):  # var(False) is var(unbiased=False), as in PyTorch
+            dim, unbiased = None, dim
+        if unbiased is not None and correction is not None:
+            raise RuntimeError("var and std take unbiased or correction, not both")
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        axis = reduction_axes(dim, self.ndim)
+        return {"axis": axis, "keepdims": keepdim, "correction": correction}
 
     @toplevel
     def logsumexp(self, dim: Dim, keepdim: bool = False) -> Tensor:
-        return reductions.LogSumExp.apply(self, axis=dim, keepdims=keepdim)
+        axis = reduction_axes(dim, self.ndim)
+        return reductions.LogSumExp.apply(self, axis=axis, keepdims=keepdim)
 
     @toplevel
     def softmax(self, dim: int) -> Tensor:
-        return reductions.Softmax.apply(self, axis=dim)
+        if self.ndim == 0:  # one element along its only dim: 1
+            return self.reshape(1).softmax(check_dim(dim, 0)).reshape(())
+        return reductions.Softmax.apply(self, axis=check_dim(dim, self.ndim))
 
     @toplevel
     def log_softmax(self, dim: int) -> Tensor:
-        return reductions.LogSoftmax.apply(self, axis=dim)
+        if self.ndim == 0:
+            return self.reshape(1).log_softmax(check_dim(dim, 0)).reshape(())
+        return reductions.LogSoftmax.apply(self, axis=check_dim(dim, self.ndim))
 
     @toplevel
     def gather(self, dim: int, index: Any) -> Tensor:
-        return indexing.Gather.apply(self, index=as_array(index), axis=dim)
+        return indexing.Gather.apply(self, index=as_array(index), axis=check_dim(dim, self.ndim))
 
     @toplevel
     def norm(self, p: Any = "fro", dim: Dim = None, keepdim: bool = False) -> Tensor:
         """The 2-norm (p=2 or "fro", the default), 1-norm (p=1) or max-norm (p=inf)."""
+        axis = reduction_axes(dim, self.ndim)
         if p == 2 or p == "fro":
-            return reductions.Norm.apply(self, axis=dim, keepdims=keepdim)
+            return reductions.Norm.apply(self, axis=axis, keepdims=keepdim)
         if p == 1:
             return self.abs().sum(dim, keepdim=keepdim)
         if p == math.inf:
-            return self.abs().amax(dim, keepdim=keepdim)
+            return reductions.MaxNorm.apply(self, axis=axis, keepdims=keepdim)
         raise ValueError(f"norm supports p=2 (or 'fro'), p=1 and p=inf, not p={p!r}")
 
     # any() and all() give boolean tensors outside the graph, as comparisons do.
     @toplevel
     def all(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
-        return Tensor(self.data.all(axis=dim, keepdims=keepdim))
+        return Tensor(self.data.all(axis=reduction_axes(dim, self.ndim), keepdims=keepdim))
 
     @toplevel
     def any(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
-        return Tensor(self.data.any(axis=dim, keepdims=keepdim))
+        return Tensor(self.data.any(axis=reduction_axes(dim, self.ndim), keepdims=keepdim))
 
     # ---- shape ----------------------------------------------------------------------
 
@@ -566,11 +693,16 @@ class Tensor:
 
     view = reshape
 
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
     @toplevel
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        start, end = check_dim(start_dim, self.ndim), check_dim(end_dim, self.ndim)
+        if start > end:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
         shape = self.shape
         # The merged size is spelled out, not -1, which is ambiguous for empty tensors.
         merged = math.prod(shape[start : end + 1])
@@ -578,20 +710,21 @@ class Tensor:
 
     @toplevel
     def squeeze(self, dim: Dim = None) -> Tensor:
-        if dim is None:
-            shape = tuple(size for size in self.shape if size != 1)
-        else:
-            drop = {d % self.ndim for d in _dims(dim) if self.shape[d] == 1}
-            shape = tuple(size for i, size in enumerate(self.shape) if i not in drop)
-        return self.reshape(shape)
+        """Without the size-1 dims among dim (all of them for None); others stay."""
+        axes = range(self.ndim) if dim is None else reduction_axes(dim, self.ndim) or ()
+        drop = {axis for axis in axes if self.shape[axis] == 1}
+        return self.reshape(tuple(size for i, size in enumerate(self.shape) if i not in drop))
 
     @toplevel
     def unsqueeze(self, dim: int) -> Tensor:
-        position = dim if dim >= 0 else self.ndim + dim + 1
+        position = check_dim(dim, self.ndim + 1)
         return self.reshape((*self.shape[:position], 1, *self.shape[position:]))
 
     @toplevel
     def transpose(self, dim0: int, dim1: int) -> Tensor:
+        dim0, dim1 = check_dim(dim0, self.ndim), check_dim(dim1, self.ndim)
+        if self.ndim == 0:
+            return self.reshape(())
         return manipulation.Transpose.apply(self, dim0=dim0, dim1=dim1)
 
     @toplevel
@@ -606,7 +739,9 @@ class Tensor:
     @toplevel
     def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
         """Pieces along dim of split_size each (the last may be shorter), or of listed sizes."""
-        size = self.shape[dim]
+        if self.ndim == 0:
+            raise RuntimeError("split expects at least a 1-dimensional tensor")
+        size = self.shape[check_dim(dim, self.ndim)]
         if isinstance(split_size, int):
             if split_size <= 0 and size:
                 raise RuntimeError(f"split_size must be positive, got {split_size}")
@@ -628,7 +763,9 @@ class Tensor:
         """At most `chunks` pieces of equal size along dim, the last perhaps smaller."""
         if chunks <= 0:
             raise RuntimeError(f"chunk expects chunks to be greater than 0, got {chunks}")
-        size = self.shape[dim]
+        if self.ndim == 0:
+            raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+        size = self.shape[check_dim(dim, self.ndim)]
         if size == 0:
             return tuple(self._narrow(dim, 0, 0) for _ in range(chunks))
         return self.split(-(-size // chunks), dim)
@@ -636,23 +773,56 @@ class Tensor:
     @toplevel
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
         """The slices along dim, each without it."""
-        position = dim % self.ndim
-        return tuple(self[(slice(None),) * position + (i,)] for i in range(self.shape[dim]))
+        if self.ndim == 0:
+            raise RuntimeError("unbind expects at least a 1-dimensional tensor")
+        position = check_dim(dim, self.ndim)
+        return tuple(self[(slice(None),) * position + (i,)] for i in range(self.shape[position]))
 
     def _narrow(self, dim: int, start: int, length: int) -> Tensor:
         return self[(slice(None),) * (dim % self.ndim) + (slice(start, start + length),)]
 
     @toplevel
     def permute(self, *dims: Any) -> Tensor:
-        return manipulation.Permute.apply(self, dims=shape_arg(dims))
+        order = shape_arg(dims)
+        if len(order) != self.ndim:
+            raise RuntimeError(
+                f"permute(): the order {order} must name each of the tensor's {self.ndim} dims"
+            )
+        axes = tuple(check_dim(dim, self.ndim) for dim in order)
+        if len(set(axes)) != len(axes):
+            raise RuntimeError("permute(): duplicate dims are not allowed.")
+        return manipulation.Permute.apply(self, dims=axes)
 
     def expand(self, *sizes: Any) -> Tensor:
+        """A view stretched to sizes: size-1 dims to any size, -1 keeping one, new dims first."""
         sizes = shape_arg(sizes)
         offset = len(sizes) - self.ndim
+        if offset < 0:
+            raise RuntimeError(
+                f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal "
+                f"to the number of dimensions in the tensor ({self.ndim})"
+            )
+        for index, size in enumerate(sizes[:offset]):
+            if size < 0:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({size}) isn't allowed in a leading, "
+                    f"non-existing dimension {index}"
+                )
         shape = tuple(
-            self.shape[i - offset] if size == -1 else size for i, size in enumerate(sizes)
+            self.shape[i - offset] if size == -1 and i >= offset else size
+            for i, size in enumerate(sizes)
         )
+        for index, (old, new) in enumerate(zip(self.shape, shape[offset:], strict=True)):
+            if old != new and old != 1:
+                raise RuntimeError(
+                    f"The expanded size of the tensor ({new}) must match the existing size "
+                    f"({old}) at non-singleton dimension {index + offset}.  Target sizes: "
+                    f"{list(sizes)}.  Tensor sizes: {list(self.shape)}"
+                )
         return manipulation.Expand.apply(self, shape=shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
 
     def __getitem__(self, index: Any) -> Tensor:
         return indexing.GetItem.apply(self, index=unwrap_index(index))
@@ -789,6 +959,18 @@ class Tensor:
         return Tensor(draw_categories(self.data, num_samples, replacement, generator))
 
 
+    # Last in the class body, as from here on `int` and `bool` name these methods, not the
+    # types, for mypy: methods added to Tensor go above.
+    def _as_int32(self) -> Tensor:
+        return self.to(xp.int32)
+
+    def _as_bool(self) -> Tensor:
+        return self.to(xp.bool_)
+
+    int = _as_int32
+    bool = _as_bool
+
+
 def sort_order(a: Any, axis: int, descending: bool) -> Any:
     """The stable order of a's values along axis; NaN counts as the largest, as in PyTorch."""
     if a.ndim == 0:
@@ -853,6 +1035,24 @@ def shape_arg(args: Sequence[Any]) -> tuple[int, ...]:
     return tuple(args)
 
 
+def differentiated(inputs: Any, function: str) -> list[Tensor]:
+    """The tensors a gradient is wanted for: one or a sequence, each requiring grad."""
+    targets = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not targets:
+        raise RuntimeError(f"`inputs` argument to `{function}()` cannot be empty.")
+    for target in targets:
+        if not isinstance(target, Tensor):
+            raise TypeError(f"{function}(): inputs must be Tensors, not {type(target).__name__}")
+        if not target.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    return targets
+
+
+def operand(value: Any) -> Any:
+    """An operand as an op receives it: a tensor's array, anything else as it is."""
+    return value.data if isinstance(value, Tensor) else value
+
+
 def tensor_argument(value: Any, function: str, name: str = "input") -> Tensor:
     """value, if it is a Tensor; PyTorch's TypeError for function's argument `name` if not."""
     if not isinstance(value, Tensor):
@@ -862,8 +1062,35 @@ def tensor_argument(value: Any, function: str, name: str = "input") -> Tensor:
     return value
 
 
-def _dims(dim: int | tuple[int, ...]) -> tuple[int, ...]:
-    return dim if isinstance(dim, tuple) else (dim,)
+def check_dim(dim: Any, ndim: int) -> int:
+    """dim as an index among ndim dims (negative ones count from the end), or PyTorch's
+    IndexError; a 0-d tensor takes dim 0 and -1, as in PyTorch."""
+    size = max(ndim, 1)
+    index = operator.index(dim)
+    if not -size <= index < size:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-size}, {size - 1}], "
+            f"but got {index})"
+        )
+    return index % size
+
+
+def reduction_axes(dim: Any, ndim: int) -> tuple[int, ...] | None:
+    """The axes a reduction over `dim` runs along, for NumPy: None for every one.
+
+    dim is an int or a sequence of them, each checked; None and () mean every dim, as in
+    PyTorch. On a 0-d tensor dim 0 (or -1) reduces nothing: the axes are ().
+    """
+    if dim is None:
+        return None
+    dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    if not dims:
+        return None
+    axes = tuple(check_dim(d, ndim) for d in dims)
+    if len(set(axes)) != len(axes):
+        repeated = next(axis for axis in axes if axes.count(axis) > 1)
+        raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
+    return axes if ndim else ()
 
 
 def unwrap_index(index: Any) -> Any:

@@ -409,7 +409,7 @@ def _class_weight(weight: Any, input: Tensor) -> Any:
     return array
 
 
-def _class_target(input: Tensor, target: Any, what: str) -> Any:
+def _class_target(input: Tensor, target: Any, ignore_index: int, what: str) -> Any:
     indices = np.asarray(target.data if isinstance(target, Tensor) else target)
     if input.ndim != 2:
         raise ValueError(f"{what} expects input of shape (N, C), got {input.shape}")
@@ -418,6 +418,14 @@ def _class_target(input: Tensor, target: Any, what: str) -> Any:
     if indices.shape != input.shape[:1]:
         raise ValueError(
             f"{what} expects a target of shape ({input.shape[0]},), got {indices.shape}"
+        )
+    classes = input.shape[1]
+    outside = ((indices < 0) | (indices >= classes)) & (indices != ignore_index)
+    if outside.any():
+        # PyTorch's IndexError: a negative index must not read a class from the end.
+        raise IndexError(
+            f"Target {indices[outside][0]} is out of bounds: {what} takes class indices in "
+            f"[0, {classes}), or ignore_index ({ignore_index}) for a row that does not count"
         )
     return indices
 
@@ -434,7 +442,7 @@ def cross_entropy(
     _check_reduction(reduction)
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0, not {label_smoothing}")
-    indices = _class_target(input, target, "cross_entropy")
+    indices = _class_target(input, target, ignore_index, "cross_entropy")
     return loss_ops.CrossEntropy.apply(
         input,
         indices,
@@ -454,7 +462,7 @@ def nll_loss(
 ) -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C) at class indices (N,)."""
     _check_reduction(reduction)
-    indices = _class_target(input, target, "nll_loss")
+    indices = _class_target(input, target, ignore_index, "nll_loss")
     return loss_ops.NLL.apply(
         input,
         indices,

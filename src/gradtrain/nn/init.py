@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..autograd import Tensor
+from ..autograd.function import mark_changed
 from ..autograd.ops.special import erfinv
 from ..random import default_generator
 
@@ -34,8 +35,10 @@ LINEAR_GAIN = (
 
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
-    # Writing into .data changes the values without recording anything, as under no_grad.
+    # Writing into .data changes the values without recording anything, as under no_grad;
+    # a graph that saved the old values is stale, as in PyTorch.
     tensor.data[...] = values
+    mark_changed(tensor)
     return tensor
 
 

@@ -6,10 +6,12 @@ adds a single node to the graph and its backward makes no intermediate arrays it
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from ..autograd import Function
 from ..autograd.backend import xp
+from ..autograd.ops.elementwise import sign
 
 
 def reduce(loss: Any, reduction: str) -> Any:
@@ -69,7 +71,7 @@ class L1(Pointwise):
         return xp.abs(diff)
 
     def slope(self, diff: Any, scale: Any) -> Any:
-        return scale * xp.sign(diff)
+        return scale * sign(diff)  # 0 at a NaN difference, as PyTorch's sgn
 
 
 class Huber(Pointwise):
@@ -118,10 +120,21 @@ class BinaryCrossEntropyWithLogits(Function):
         return grad_logits, grad_target, None
 
 
+# What `with` gets where there is nothing to silence; reusable, unlike errstate's cost.
+NOTHING = nullcontext()
+
+
 class ClassLoss(Function):
-    """What the losses over class indices share: class weights, ignored rows, reduction."""
+    """What the losses over class indices share: class weights, ignored rows, reduction.
+
+    The operands are not promoted together: the integer target must stay integers (the
+    class weights come in the scores' dtype). Ignored rows are selected out of the gradient,
+    not multiplied by 0, so a batch of padding alone gives gradient 0 (and loss NaN), as in
+    PyTorch.
+    """
 
     __slots__ = ("reduction", "scale")
+    promotes = False
 
     def setup(
         self, scores: Any, target: Any, weight: Any, ignore_index: int, reduction: str
@@ -138,14 +151,30 @@ class ClassLoss(Function):
         self.scale = target_weight.sum() if reduction == "mean" else 1
         return safe_target, target_weight, counted
 
+    def select(self, counted: Any, loss: Any) -> Any:
+        """Each row's loss where it counts, 0 where ignored (even at a NaN or inf score)."""
+        return xp.where(counted, loss, 0)
+
+    def by_zero(self) -> AbstractContextManager[Any]:
+        """Quiet about dividing by 0 where the mean does: every row ignored (or weighing 0)
+        gives 0 / 0, NaN as in PyTorch. Otherwise nothing, as errstate costs 2 us a call."""
+        return NOTHING if self.scale else xp.errstate(divide="ignore", invalid="ignore")
+
     def finish(self, loss: Any) -> Any:
         if self.reduction == "none":
             return loss
-        return loss.sum() / self.scale if self.reduction == "mean" else loss.sum()
+        if self.reduction == "sum":
+            return loss.sum()
+        with self.by_zero():
+            return loss.sum() / self.scale
 
-    def row_grad(self, grad: Any) -> Any:
-        """The incoming gradient per row: one entry per row for reduction="none"."""
-        return grad / self.scale if self.reduction == "mean" else grad
+    def row_grad(self, grad: Any, counted: Any) -> Any:
+        """The incoming gradient per row (one entry per row for reduction="none"), 0 in the
+        rows that do not count: where every row is ignored the mean's 1 / 0 stays out."""
+        if self.reduction != "mean":
+            return xp.where(counted, grad, 0)
+        with self.by_zero():
+            return xp.where(counted, grad / self.scale, 0)
 
 
 class NLL(ClassLoss):
@@ -156,17 +185,21 @@ class NLL(ClassLoss):
     def forward(
         self, log_probs: Any, target: Any, weight: Any, ignore_index: int, reduction: str
     ) -> Any:
-        safe_target, target_weight, _ = self.setup(
+        safe_target, target_weight, counted = self.setup(
             log_probs, target, weight, ignore_index, reduction
         )
         rows = xp.arange(len(target))
-        self.saved = (log_probs.shape, rows, safe_target, target_weight)
-        return self.finish(-log_probs[rows, safe_target] * target_weight)
+        self.saved = (log_probs.shape, rows, safe_target, target_weight, counted)
+        picked = at_targets(log_probs, rows, safe_target)
+        return self.finish(self.select(counted, -picked * target_weight))
 
     def backward(self, grad: Any) -> Any:
-        shape, rows, safe_target, target_weight = self.saved
+        shape, rows, safe_target, target_weight, counted = self.saved
         grad_log_probs = xp.zeros(shape, dtype=target_weight.dtype)
-        grad_log_probs[rows, safe_target] = -target_weight * self.row_grad(grad)
+        with self.by_zero():  # a counted row of weight 0 when all weigh 0
+            hit = -target_weight * self.row_grad(grad, counted)
+        if shape[1]:  # with no classes, every row is ignored
+            grad_log_probs[rows, safe_target] = hit
         return grad_log_probs, None, None
 
 
@@ -188,34 +221,49 @@ class CrossEntropy(ClassLoss):
             logits, target, weight, ignore_index, reduction
         )
         self.smoothing = label_smoothing
-        shifted = logits - logits.max(axis=1, keepdims=True)
+        shifted = logits - logits.max(axis=1, keepdims=True, initial=-xp.inf)
         exp = xp.exp(shifted)
         total = exp.sum(axis=1, keepdims=True)
-        log_probs = shifted - xp.log(total)
+        # Only with no classes is the total 0 (log 0, in rows that are all ignored).
+        with NOTHING if logits.shape[1] else xp.errstate(divide="ignore"):
+            log_probs = shifted - xp.log(total)
         rows = xp.arange(len(target))
-        loss = -log_probs[rows, safe_target] * target_weight
+        loss = self.select(counted, -at_targets(log_probs, rows, safe_target) * target_weight)
         if label_smoothing:
             # The smoothed part spreads label_smoothing evenly over the classes (weighted).
             weighted = log_probs if weight is None else log_probs * weight
-            spread = -weighted.sum(axis=1) * counted
-            classes = logits.shape[1]
-            loss = (1 - label_smoothing) * loss + (label_smoothing / classes) * spread
+            spread = self.select(counted, -weighted.sum(axis=1))
+            loss = (1 - label_smoothing) * loss + smoothing_share(self.smoothing, logits) * spread
         exp /= total  # now the probabilities, kept for backward
         self.saved = (exp, rows, safe_target, target_weight, counted, weight)
         return self.finish(loss)
 
     def backward(self, grad: Any) -> Any:
         probs, rows, safe_target, target_weight, counted, weight = self.saved
-        row_grad = self.row_grad(grad)
-        hit = (1 - self.smoothing) * target_weight * row_grad
-        if self.smoothing:
-            classes = probs.shape[1]
-            class_weight = xp.ones(classes, probs.dtype) if weight is None else weight
-            row_spread = (self.smoothing / classes) * counted.astype(probs.dtype) * row_grad
-            spread = row_spread[:, None] * class_weight
-            # d/dz of -sum_c q_c log p_c is p * sum(q) - q, for the row's target weights q.
-            grad_logits = probs * (hit + spread.sum(axis=1))[:, None] - spread
-        else:
-            grad_logits = probs * hit[:, None]
-        grad_logits[rows, safe_target] -= hit
+        row_grad = self.row_grad(grad, counted)
+        with self.by_zero():  # a counted row of weight 0 when all weigh 0
+            hit = (1 - self.smoothing) * target_weight * row_grad
+            if self.smoothing:
+                classes = probs.shape[1]
+                class_weight = xp.ones(classes, probs.dtype) if weight is None else weight
+                spread = (smoothing_share(self.smoothing, probs) * row_grad)[:, None] * class_weight
+                # d/dz of -sum_c q_c log p_c is p * sum(q) - q, for the row's target weights q.
+                grad_logits = probs * (hit + spread.sum(axis=1))[:, None] - spread
+            else:
+                grad_logits = probs * hit[:, None]
+        if probs.shape[1]:  # with no classes, every row is ignored
+            grad_logits[rows, safe_target] -= hit
         return grad_logits, None, None
+
+
+def smoothing_share(smoothing: float, scores: Any) -> float:
+    """What label smoothing gives each class: smoothing / classes (0 with no classes)."""
+    classes = scores.shape[1]
+    return smoothing / classes if classes else 0.0
+
+
+def at_targets(scores: Any, rows: Any, targets: Any) -> Any:
+    """Each row's score at its target class (0 where there are no classes at all)."""
+    if not scores.shape[1]:
+        return xp.zeros(len(rows), dtype=scores.dtype)
+    return scores[rows, targets]

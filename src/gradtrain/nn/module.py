@@ -9,6 +9,7 @@ from typing import Any, NamedTuple, cast
 import numpy as np
 
 from ..autograd import Tensor
+from ..autograd.function import mark_changed
 from ..autograd.tensor import requested_dtype
 
 
@@ -19,9 +20,8 @@ class Parameter(Tensor):
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         # Like torch.nn.Parameter, wrapping a tensor shares its data rather than copying it.
-        super().__init__(np.empty(0, dtype=np.float32) if data is None else data)
-        if requires_grad:
-            self.requires_grad_()
+        data = np.empty(0, dtype=np.float32) if data is None else data
+        super().__init__(data, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
@@ -438,6 +438,7 @@ class Module:
                 own[name].data = value
             else:
                 np.copyto(own[name].data, value, casting="same_kind")
+            mark_changed(own[name])  # a graph that saved the old values is stale, as in PyTorch
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing -------------------------------------------------------------------

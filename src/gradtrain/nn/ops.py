@@ -7,6 +7,7 @@ from typing import Any
 
 from ..autograd import Function
 from ..autograd.backend import xp
+from ..autograd.ops.linalg import check_same_dtype
 from ..autograd.ops.special import erf
 
 SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
@@ -33,8 +34,13 @@ class Linear(Function):
     """
 
     __slots__ = ()
+    promotes = False  # the input, weight and bias must share a dtype, as in PyTorch
 
     def forward(self, x: Any, weight: Any, bias: Any) -> Any:
+        if x.dtype is not weight.dtype:
+            check_same_dtype(x, weight)
+        if bias is not None and bias.dtype is not weight.dtype:
+            check_same_dtype(bias, weight)
         self.saved = (x, weight)
         out = as_rows(x) @ weight.T
         if bias is not None:

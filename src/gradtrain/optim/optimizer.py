@@ -174,7 +174,8 @@ class Optimizer:
         for group, saved in zip(self.param_groups, saved_groups, strict=True):
             restored = {key: like(value, group.get(key)) for key, value in saved.items()}
             restored["params"] = group["params"]
-            self.check_options(restored)
+            # Not checked again, as in PyTorch: the options are the optimizer's own, and a
+            # schedule may have rounded the lr just below 0 (LinearLR to end_factor=0).
             groups.append(restored)
         self.state = state
         self.param_groups = groups

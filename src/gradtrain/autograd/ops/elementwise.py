@@ -15,6 +15,18 @@ def is_integer(x: Any) -> bool:
     return isinstance(x, int) or (getattr(x, "dtype", None) is not None and x.dtype.kind in "biu")
 
 
+ONES: dict[Any, Any] = {}
+
+
+def one(dtype: Any) -> Any:
+    """A 0-d array holding 1 in `dtype`: `one(dtype) - x` skips the conversion a Python 1
+    costs NumPy on every call (a third of a small Tanh backward), with x's dtype kept."""
+    value = ONES.get(dtype)
+    if value is None:
+        value = ONES[dtype] = xp.ones((), dtype)
+    return value
+
+
 class Add(Function):
     __slots__ = ()
 
@@ -66,33 +78,81 @@ class Div(Function):
         return grad_a, -grad_a * out
 
 
-class Pow(Function):
-    """a ** b, for a tensor or number exponent."""
+def floor_divide(a: Any, b: Any) -> Any:
+    """a // b rounded down, as PyTorch's floor_divide; integers divided by 0 raise as there."""
+    check_divisor(a, b)
+    return xp.floor_divide(a, b)
+
+
+def check_divisor(a: Any, b: Any) -> None:
+    if is_integer(a) and is_integer(b) and xp.any(xp.equal(b, 0)):
+        raise ZeroDivisionError("integer division by zero")
+
+
+class Remainder(Function):
+    """a % b with the sign of b, as Python's and PyTorch's remainder: a - b * floor(a / b)."""
 
     __slots__ = ()
 
     def forward(self, a: Any, b: Any) -> Any:
-        out = a**b
+        check_divisor(a, b)
+        self.saved = (a, b)
+        out = xp.remainder(a, b)
+        if out.dtype.kind == "f":  # a zero takes a's sign (fmod's), as PyTorch's, not b's
+            out = xp.where(out == 0, xp.copysign(out, a), out)
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        a, b = self.saved
+        grad_b = -grad * xp.floor_divide(a, b) if self.needs_grad(1) else None
+        return grad, grad_b
+
+    def reads_input(self, index: int) -> bool:
+        return self.needs_grad(1)  # both only for the divisor's gradient
+
+
+def power(a: Any, exponent: Any) -> Any:
+    """a ** exponent as PyTorch computes it: a number exponent of +-0.5 is a square root.
+
+    The two differ only where IEEE's pow and sqrt do: (-inf) ** 0.5 is inf but sqrt(-inf)
+    nan, and (-0.0) ** -0.5 is inf but 1 / sqrt(-0.0) -inf.
+    """
+    if type(exponent) is float:
+        if exponent == 0.5:
+            return xp.sqrt(a)
+        if exponent == -0.5:
+            with xp.errstate(divide="ignore"):
+                return 1 / xp.sqrt(a)
+    return a**exponent
+
+
+class Pow(Function):
+    """a ** b, for a tensor or number exponent (or base)."""
+
+    __slots__ = ()
+
+    def forward(self, a: Any, b: Any) -> Any:
+        out = power(a, b)
         self.saved = (a, b, out)
         return out
 
     def backward(self, grad: Any) -> Any:
         a, b, out = self.saved
         if isinstance(b, (int, float)):
+            if b == 0:  # as PyTorch: 0, not 0 * a ** -1 (nan at a = 0), whatever grad is
+                return xp.zeros_like(grad), None
             if b == 2:  # the common square, without a power
-                grad_a = grad * 2 * a
-            elif b == 0:  # as PyTorch: 0, not 0 * a ** -1 (nan at a = 0)
-                grad_a = xp.zeros_like(grad)
-            else:
-                grad_a = grad * b * a ** (b - 1)
-            return grad_a, None
+                return grad * (2 * a), None
+            return grad * (b * power(a, b - 1)), None
+        grad_a = grad_b = None
         with xp.errstate(divide="ignore", invalid="ignore"):
-            grad_a = grad * xp.where(b == 0, 0, b * a ** (b - 1))
-            if not self.needs_grad(1):
-                return grad_a, None
-            # As PyTorch: the exponent's gradient is 0 where the base is 0.
-            safe_log = xp.log(xp.where(a == 0, 1, a))
-        return grad_a, grad * out * safe_log
+            if self.needs_grad(0):
+                # Selected, not multiplied: an exponent of 0 gives 0 even for an infinite grad.
+                grad_a = xp.where(b == 0, 0, grad * (b * power(a, b - 1)))
+            if self.needs_grad(1):
+                # As PyTorch: 0 at a base of 0 with b >= 0; with b < 0 it is inf * log(0), -inf.
+                grad_b = grad * xp.where((a == 0) & (b >= 0), 0, out * xp.log(a))
+        return grad_a, grad_b
 
 
 class Neg(Function):
@@ -105,6 +165,23 @@ class Neg(Function):
         return -grad
 
 
+def sign(a: Any) -> Any:
+    """-1, 0 or 1 by the sign of each element, and 0 at NaN, as PyTorch's sign."""
+    return xp.where(xp.isnan(a), 0, xp.sign(a)) if a.dtype.kind == "f" else xp.sign(a)
+
+
+class Sign(Function):
+    """sign(a), whose gradient is 0 everywhere (PyTorch's convention at the jump, too)."""
+
+    __slots__ = ()
+
+    def forward(self, a: Any) -> Any:
+        return sign(a)
+
+    def backward(self, grad: Any) -> Any:
+        return xp.zeros_like(grad)
+
+
 class Abs(Function):
     __slots__ = ()
 
@@ -113,7 +190,7 @@ class Abs(Function):
         return xp.abs(a)
 
     def backward(self, grad: Any) -> Any:
-        return grad * xp.sign(self.saved[0])
+        return grad * sign(self.saved[0])
 
 
 class Exp(Function):
@@ -183,7 +260,8 @@ class Tanh(Function):
 
     def backward(self, grad: Any) -> Any:
         out = self.saved[0]
-        return grad - grad * out * out  # grad * (1 - out**2), without a slow scalar op
+        # Not grad - grad * out * out, which is inf - inf (nan) for an infinite grad.
+        return grad * (one(out.dtype) - out * out)
 
 
 class Sigmoid(Function):
@@ -204,12 +282,14 @@ class Relu(Function):
     __slots__ = ()
 
     def forward(self, a: Any) -> Any:
-        out = xp.maximum(a, 0)
+        out = xp.maximum(0, a)  # a at a tie, as PyTorch: relu(-0.0) is -0.0
         self.saved = (out,)  # the output, as PyTorch saves: the input may change in place
         return out
 
     def backward(self, grad: Any) -> Any:
-        return grad * (self.saved[0] > 0)
+        # Selected, not multiplied: an inf or nan gradient at an input <= 0 stops here, and
+        # one at a NaN input passes (PyTorch's threshold_backward).
+        return xp.where(self.saved[0] <= 0, 0, grad)
 
 
 class LeakyRelu(Function):
@@ -237,11 +317,20 @@ class Erf(Function):
 
 
 class Clamp(Function):
+    """a limited to [low, high]; either bound may be None, a number or a tensor.
+
+    Each gradient is selected, as PyTorch's: a gets it inside the bounds, a tensor bound
+    where it is the one that holds (low where a < low < high, high where a > high or
+    high < low, since high applies last).
+    """
+
     __slots__ = ()
 
-    def forward(self, a: Any, *, min: float | None, max: float | None) -> Any:
-        self.saved = (a, min, max)
-        return xp.clip(a, min, max)
+    def forward(self, a: Any, low: Any, high: Any) -> Any:
+        self.saved = (a, low, high)
+        # max then min, each keeping a at a tie, as PyTorch: clamp(-0.0, min=0) is -0.0.
+        out = a if low is None else xp.maximum(low, a)
+        return out if high is None else xp.minimum(high, out)
 
     def backward(self, grad: Any) -> Any:
         a, low, high = self.saved
@@ -250,21 +339,35 @@ class Clamp(Function):
             inside = a >= low
         if high is not None:
             inside = inside & (a <= high)
-        return grad * inside
+        grad_a = xp.where(inside, grad, 0) if self.needs_grad(0) else None
+        grad_low = grad_high = None
+        if self.needs_grad(1):
+            below = a < low if high is None else (a < low) & (low < high)
+            grad_low = xp.where(below, grad, 0)
+        if self.needs_grad(2):
+            above = a > high if low is None else (a > high) | (high < low)
+            grad_high = xp.where(above, grad, 0)
+        return grad_a, grad_low, grad_high
 
 
 class Maximum(Function):
+    """Ties split the gradient in half, as PyTorch's; otherwise the larger input takes it all.
+
+    Selected, not multiplied: the other input gets 0 even for an infinite gradient, and both
+    get all of it where either is NaN (neither is the smaller).
+    """
+
     __slots__ = ()
 
     def forward(self, a: Any, b: Any) -> Any:
         self.saved = (a, b)
-        return xp.maximum(a, b)
+        # NumPy returns its second argument at a tie, PyTorch its first: the sign of a zero
+        # (maximum(-0.0, 0.0) is -0.0) is PyTorch's this way round.
+        return xp.maximum(b, a)
 
     def backward(self, grad: Any) -> Any:
         a, b = self.saved
-        # Ties split the gradient in half, as PyTorch does.
-        share = (a > b) + 0.5 * (a == b)
-        return grad * share, grad * (1 - share)
+        return split_between(self, grad, a < b, a > b, a == b)
 
 
 class Minimum(Function):
@@ -272,12 +375,19 @@ class Minimum(Function):
 
     def forward(self, a: Any, b: Any) -> Any:
         self.saved = (a, b)
-        return xp.minimum(a, b)
+        return xp.minimum(b, a)  # as maximum: a at a tie
 
     def backward(self, grad: Any) -> Any:
         a, b = self.saved
-        share = (a < b) + 0.5 * (a == b)
-        return grad * share, grad * (1 - share)
+        return split_between(self, grad, a > b, a < b, a == b)
+
+
+def split_between(fn: Function, grad: Any, a_loses: Any, b_loses: Any, tie: Any) -> Any:
+    """maximum's or minimum's gradients: each input's where it does not lose, halved at a tie."""
+    share = xp.where(tie, grad * 0.5, grad)
+    grad_a = xp.where(a_loses, 0, share) if fn.needs_grad(0) else None
+    grad_b = xp.where(b_loses, 0, share) if fn.needs_grad(1) else None
+    return grad_a, grad_b
 
 
 class Where(Function):
@@ -292,6 +402,18 @@ class Where(Function):
     def backward(self, grad: Any) -> Any:
         condition = self.saved[0]
         return xp.where(condition, grad, 0), xp.where(condition, 0, grad)
+
+
+class Clone(Function):
+    """A copy of a, its gradient passed through unchanged (a + 0 would make -0.0 into 0.0)."""
+
+    __slots__ = ()
+
+    def forward(self, a: Any) -> Any:
+        return a.copy()
+
+    def backward(self, grad: Any) -> Any:
+        return grad
 
 
 class Cast(Function):

@@ -8,10 +8,28 @@ from ..backend import xp
 from ..function import Function, unbroadcast
 
 
+def check_same_dtype(a: Any, b: Any) -> None:
+    """Refuse factors of two dtypes, as PyTorch does, rather than compute in the wider one.
+
+    Called where `a.dtype is not b.dtype`, the cheap test that every product makes first.
+    """
+    if getattr(a, "dtype", None) != getattr(b, "dtype", None):
+        raise RuntimeError(
+            f"expected both operands of a matrix product to have the same dtype, but got "
+            f"{getattr(a, 'dtype', type(a).__name__)} and {getattr(b, 'dtype', type(b).__name__)}"
+            ": convert one with .float() or .double() (or .to(other.dtype))"
+        )
+
+
 class MatMul(Function):
+    """a @ b with NumPy's broadcasting of batch dims; the factors must share a dtype."""
+
     __slots__ = ()
+    promotes = False
 
     def forward(self, a: Any, b: Any) -> Any:
+        if getattr(a, "dtype", None) is not getattr(b, "dtype", None):
+            check_same_dtype(a, b)
         self.saved = (a, b)
         return a @ b
 
