@@ -59,8 +59,16 @@ from hypothesis.extra import numpy as hnp
 
 import gradtrain as gt
 from gradtrain.autograd import Function
-from gradtrain.autograd.ops import elementwise, indexing, linalg, manipulation, reductions
+from gradtrain.autograd.ops import (
+    elementwise,
+    indexing,
+    linalg,
+    manipulation,
+    recurrent,
+    reductions,
+)
 from gradtrain.nn import loss_ops, ops
+from gradtrain.nn.recurrent import GATES, run_layer
 
 Shape = tuple[int, ...]
 
@@ -349,6 +357,78 @@ def matmul_shapes(draw: st.DrawFn) -> Example:
 def reductions_of(*names: str) -> st.SearchStrategy[Example]:
     """The fixed shapes with each loss reduction."""
     return st.sampled_from(names).map(lambda reduction: Example((), {"reduction": reduction}))
+
+
+# ---- recurrent layers: one layer in one direction, as a vector ------------------------
+
+
+def recurrent_inputs(
+    mode: str, length: int, batch: int, features: int, hidden: int, bias: bool = True
+) -> list[Input]:
+    """x (T, batch, features), weight_ih, weight_hh, [bias_ih, bias_hh], h0, [c0]."""
+    gates = GATES[mode] * hidden
+    inputs = [
+        Input(normal, (length, batch, features)),
+        Input(normal, (gates, features)),
+        Input(normal, (gates, hidden)),
+    ]
+    if bias:
+        inputs += [Input(normal, (gates,)), Input(normal, (gates,))]
+    inputs.append(Input(normal, (batch, hidden)))
+    if mode == "LSTM":
+        inputs.append(Input(normal, (batch, hidden)))
+    return inputs
+
+
+@st.composite
+def recurrent_shapes(draw: st.DrawFn, mode: str, bias: bool = True) -> Example:
+    """Sequences of 1 to 4 steps, batches of 1 to 3, sizes of 1 to 3."""
+    sizes = [draw(st.integers(1, top)) for top in (4, 3, 3, 3)]
+    return Example(tuple(x.shape for x in recurrent_inputs(mode, *sizes, bias=bias)))
+
+
+def recurrent_layer(mode: str, reverse: bool = False, bias: bool = True) -> Callable[..., Any]:
+    """gradtrain's run_layer: every output, then the last h (and c), as one vector."""
+
+    def call(L: Any, x: Any, w_ih: Any, w_hh: Any, *rest: Any) -> Any:
+        b_ih, b_hh, *states = rest if bias else (None, None, *rest)
+        h0, c0 = (states[0], states[1]) if mode == "LSTM" else (states[0], None)
+        out, state = run_layer(mode, x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse)
+        return L.cat([out.reshape(-1), state.reshape(-1)])
+
+    return call
+
+
+def torch_recurrent_layer(
+    mode: str, reverse: bool = False, bias: bool = True
+) -> Callable[..., Any]:
+    """The same through torch's own kernels (torch.lstm, torch.gru, torch.rnn_tanh, ...)."""
+
+    def call(L: Any, x: Any, w_ih: Any, w_hh: Any, *rest: Any) -> Any:
+        weights = [w_ih, w_hh, *rest[:2]] if bias else [w_ih, w_hh]
+        states = [state.unsqueeze(0) for state in (rest[2:] if bias else rest)]
+        kernel = getattr(L, mode.lower())
+        if reverse:
+            x = L.flip(x, [0])
+        hx = tuple(states) if mode == "LSTM" else states[0]
+        out, *finals = kernel(x, hx, weights, bias, 1, 0.0, False, False, False)
+        if reverse:
+            out = L.flip(out, [0])
+        return L.cat([out.reshape(-1), L.cat([f[0] for f in finals], -1).reshape(-1)])
+
+    return call
+
+
+def recurrent_spec(
+    op: type[Function], mode: str, length: int = 3, reverse: bool = False, bias: bool = True
+) -> Spec:
+    return Spec(
+        op,
+        recurrent_layer(mode, reverse, bias),
+        recurrent_inputs(mode, length, 2, 3, 2, bias),
+        vary=recurrent_shapes(mode, bias),
+        reference=torch_recurrent_layer(mode, reverse, bias),
+    )
 
 
 # ---- values used by several entries ---------------------------------------------------
@@ -1352,4 +1432,18 @@ SPECS: dict[str, Spec] = {
         {"reduction": "mean"},
         vary=reductions_of("mean", "sum", "none"),
     ),
+    # recurrent: one layer, one direction, through its chain of step nodes
+    "lstm_layer": recurrent_spec(recurrent.Step, "LSTM"),
+    "lstm_layer_reverse": recurrent_spec(recurrent.Step, "LSTM", reverse=True),
+    "lstm_layer_no_bias": recurrent_spec(recurrent.Step, "LSTM", bias=False),
+    "lstm_one_step": recurrent_spec(recurrent.FirstStep, "LSTM", length=1),
+    "gru_layer": recurrent_spec(recurrent.Step, "GRU"),
+    "gru_layer_reverse": recurrent_spec(recurrent.Step, "GRU", reverse=True),
+    "gru_layer_no_bias": recurrent_spec(recurrent.Step, "GRU", bias=False),
+    "gru_one_step": recurrent_spec(recurrent.FirstStep, "GRU", length=1),
+    "rnn_tanh_layer": recurrent_spec(recurrent.Outputs, "RNN_TANH"),
+    "rnn_tanh_layer_reverse": recurrent_spec(recurrent.Step, "RNN_TANH", reverse=True),
+    "rnn_relu_layer": recurrent_spec(recurrent.Step, "RNN_RELU"),
+    "rnn_relu_layer_no_bias": recurrent_spec(recurrent.Step, "RNN_RELU", bias=False),
+    "rnn_tanh_one_step": recurrent_spec(recurrent.Outputs, "RNN_TANH", length=1),
 }
