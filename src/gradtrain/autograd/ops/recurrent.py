@@ -117,24 +117,31 @@ class Recurrence:
         self.grad_gates = self.grad_outputs = None
 
 
-# sigmoid(x) = (1 + tanh(x / 2)) / 2: one tanh over all the gates, scaled per gate, gives
-# the sigmoids and the tanh together in three array operations.
+# sigmoid(x) = 1 / (1 + exp(-x)) and tanh(x) = 2 * sigmoid(2x) - 1: one exp over all the
+# gates, scaled per gate, gives the sigmoids and the tanh together (NumPy's exp is about
+# twice as fast as its tanh).
 
 
-def gate_scales(kinds: str, hidden: int, dtype: Any) -> tuple[Any, Any]:
-    """Per column of the gates: the scale before and after the tanh, and the offset after
-    it, for gates that are sigmoids ("s") or tanh ("t")."""
-    scale = xp.repeat(xp.array([0.5 if kind == "s" else 1.0 for kind in kinds], dtype), hidden)
-    offset = xp.repeat(xp.array([0.5 if kind == "s" else 0.0 for kind in kinds], dtype), hidden)
-    return scale, offset
+def gate_scales(kinds: str, hidden: int, dtype: Any) -> Any:
+    """Per column of the gates, the factor that goes into the exp: -1 where the gate is a
+    sigmoid ("s"), -2 where it is a tanh ("t")."""
+    return xp.repeat(xp.array([-1.0 if kind == "s" else -2.0 for kind in kinds], dtype), hidden)
 
 
-def activate(gates: Any, scale: Any, offset: Any) -> None:
-    """Apply each gate's sigmoid or tanh in place (gate_scales)."""
+def activate(gates: Any, scale: Any, tanh_gates: slice | None = None) -> None:
+    """Apply each gate's sigmoid in place, and tanh to the columns `tanh_gates` (gate_scales).
+
+    exp overflows to inf for very negative inputs, where 1 / (1 + inf) is the right 0.
+    """
     gates *= scale
-    xp.tanh(gates, out=gates)
-    gates *= scale
-    gates += offset
+    with xp.errstate(over="ignore"):
+        xp.exp(gates, out=gates)
+    gates += 1
+    xp.reciprocal(gates, out=gates)
+    if tanh_gates is not None:
+        tanh = gates[:, tanh_gates]
+        tanh *= 2
+        tanh -= 1
 
 
 class LSTMRecurrence(Recurrence):
@@ -146,10 +153,11 @@ class LSTMRecurrence(Recurrence):
     def allocate(self, length: int, batch: int, hidden: int, dtype: Any) -> None:
         self.activations = xp.empty((length, batch, 4 * hidden), dtype=dtype)
         self.tanh_cells = xp.empty((length, batch, hidden), dtype=dtype)
-        self.scale, self.offset = gate_scales("ssts", hidden, dtype)
+        self.scale = gate_scales("ssts", hidden, dtype)
+        self.tanh_gates = slice(2 * hidden, 3 * hidden)
         # The derivative of each activation a is (a - low) * (1 - a): a(1 - a) for the
         # sigmoids, (1 + a)(1 - a) for the tanh.
-        self.low = self.offset * 2 - 1
+        self.low = xp.where(self.scale == -2, -1, 0).astype(dtype)
 
     def forward_step(self, step: int) -> Any:
         time, previous, new = self.slots(step)
@@ -159,7 +167,7 @@ class LSTMRecurrence(Recurrence):
         gates += self.gates_x[time]
         if self.bias_hh is not None:
             gates += self.bias_hh
-        activate(gates, self.scale, self.offset)
+        activate(gates, self.scale, self.tanh_gates)
         i, f, g, o = (gates[:, k * hidden : (k + 1) * hidden] for k in range(4))
         cell = states[new, :, hidden:]
         xp.multiply(f, states[previous, :, hidden:], out=cell)
@@ -196,7 +204,7 @@ class GRURecurrence(Recurrence):
     def allocate(self, length: int, batch: int, hidden: int, dtype: Any) -> None:
         self.activations = xp.empty((length, batch, 3 * hidden), dtype=dtype)  # r, z, n
         self.recurrent_n = xp.empty((length, batch, hidden), dtype=dtype)  # W_hn h + b_hn
-        self.scale, self.offset = gate_scales("ss", hidden, dtype)
+        self.scale = gate_scales("ss", hidden, dtype)
 
     def allocate_grad(self) -> None:
         # The recurrent part's gradient differs from the gates' in n, by the factor r.
@@ -216,7 +224,7 @@ class GRURecurrence(Recurrence):
         gates, gates_x = self.activations[time], self.gates_x[time]
         reset_update = gates[:, : 2 * hidden]
         xp.add(gates_x[:, : 2 * hidden], recurrent[:, : 2 * hidden], out=reset_update)
-        activate(reset_update, self.scale, self.offset)
+        activate(reset_update, self.scale)
         r, z, n = gates[:, :hidden], gates[:, hidden : 2 * hidden], gates[:, 2 * hidden :]
         self.recurrent_n[time] = recurrent[:, 2 * hidden :]
         xp.multiply(r, self.recurrent_n[time], out=n)
