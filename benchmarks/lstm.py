@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from harness import Train, compare
+from training import training_loop
 
 CASES: dict[str, dict[str, Any]] = {
     "lstm": {"input": 128, "hidden": 256, "layers": 2, "length": 64, "batch": 32, "steps": 5},
@@ -92,15 +93,7 @@ def build(case: str, framework: str) -> Train:
     x, y = library.from_numpy(x_array), library.from_numpy(y_array)
     loss_fn = nn.CrossEntropyLoss()
     optimizer = optim.Adam(model.parameters(), lr=1e-3)
-
-    def train(steps: int) -> None:
-        for _ in range(steps):
-            optimizer.zero_grad()
-            loss = loss_fn(model(x), y)
-            loss.backward()
-            optimizer.step()
-
-    return train
+    return training_loop(model, loss_fn, optimizer, x, y)
 
 
 if __name__ == "__main__":
