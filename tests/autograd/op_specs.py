@@ -70,10 +70,12 @@ from gradtrain.autograd.ops import (
     normalization,
     padding,
     pooling,
+    recurrent,
     reductions,
 )
 from gradtrain.autograd.ops import embedding as embedding_ops
 from gradtrain.nn import loss_ops, ops
+from gradtrain.nn.recurrent import GATES, run_layer
 
 Shape = tuple[int, ...]
 
@@ -664,6 +666,85 @@ def embedding(
 ) -> Any:
     return L.nn.functional.embedding(
         L.tensor(indices), weight, padding_idx=padding_idx, scale_grad_by_freq=scale
+    )
+
+
+# ---- recurrent layers: one layer in one direction, as a vector ------------------------
+
+
+def recurrent_inputs(
+    mode: str, length: int, batch: int, features: int, hidden: int, bias: bool = True
+) -> list[Input]:
+    """x (T, batch, features), weight_ih, weight_hh, [bias_ih, bias_hh], h0, [c0]."""
+    gates = GATES[mode] * hidden
+    inputs = [
+        Input(normal, (length, batch, features)),
+        Input(normal, (gates, features)),
+        Input(normal, (gates, hidden)),
+    ]
+    if bias:
+        inputs += [Input(normal, (gates,)), Input(normal, (gates,))]
+    inputs.append(Input(normal, (batch, hidden)))
+    if mode == "LSTM":
+        inputs.append(Input(normal, (batch, hidden)))
+    return inputs
+
+
+@st.composite
+def recurrent_shapes(draw: st.DrawFn, mode: str, bias: bool = True) -> Example:
+    """Sequences of 1 to 3 steps, batches of 1 or 2, input and hidden sizes of 1 or 2."""
+    sizes = [draw(st.integers(1, top)) for top in (3, 2, 2, 2)]
+    return Example(tuple(x.shape for x in recurrent_inputs(mode, *sizes, bias=bias)))
+
+
+def recurrent_layer(mode: str, reverse: bool = False, bias: bool = True) -> Callable[..., Any]:
+    """gradtrain's run_layer: every output, then the last h (and c), as one vector."""
+
+    def call(L: Any, x: Any, w_ih: Any, w_hh: Any, *rest: Any) -> Any:
+        b_ih, b_hh, *states = rest if bias else (None, None, *rest)
+        h0, c0 = (states[0], states[1]) if mode == "LSTM" else (states[0], None)
+        out, state = run_layer(mode, x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse)
+        return L.cat([out.reshape(-1), state.reshape(-1)])
+
+    return call
+
+
+def torch_recurrent_layer(
+    mode: str, reverse: bool = False, bias: bool = True
+) -> Callable[..., Any]:
+    """The same through torch's own kernels (torch.lstm, torch.gru, torch.rnn_tanh, ...)."""
+
+    def call(L: Any, x: Any, w_ih: Any, w_hh: Any, *rest: Any) -> Any:
+        weights = [w_ih, w_hh, *rest[:2]] if bias else [w_ih, w_hh]
+        states = [state.unsqueeze(0) for state in (rest[2:] if bias else rest)]
+        kernel = getattr(L, mode.lower())
+        if reverse:
+            x = L.flip(x, [0])
+        hx = tuple(states) if mode == "LSTM" else states[0]
+        out, *finals = kernel(x, hx, weights, bias, 1, 0.0, False, False, False)
+        if reverse:
+            out = L.flip(out, [0])
+        return L.cat([out.reshape(-1), L.cat([f[0] for f in finals], -1).reshape(-1)])
+
+    return call
+
+
+def recurrent_spec(
+    op: type[Function],
+    mode: str,
+    length: int = 3,
+    reverse: bool = False,
+    bias: bool = True,
+    vary: bool = False,
+) -> Spec:
+    """A layer's entry. Only the plain one of each mode draws more shapes: central
+    differences over a whole layer are slow, and the variants run the same code."""
+    return Spec(
+        op,
+        recurrent_layer(mode, reverse, bias),
+        recurrent_inputs(mode, length, 2, 3, 2, bias),
+        vary=recurrent_shapes(mode, bias) if vary else None,
+        reference=torch_recurrent_layer(mode, reverse, bias),
     )
 
 
@@ -2658,4 +2739,18 @@ SPECS: dict[str, Spec] = {
             Input(normal, (4, 4), grad=False),  # the weights do not depend on out_proj
         ],
     ),
+    # recurrent: one layer, one direction, through its chain of step nodes
+    "lstm_layer": recurrent_spec(recurrent.Step, "LSTM", vary=True),
+    "lstm_layer_reverse": recurrent_spec(recurrent.Step, "LSTM", reverse=True),
+    "lstm_layer_no_bias": recurrent_spec(recurrent.Step, "LSTM", bias=False),
+    "lstm_one_step": recurrent_spec(recurrent.FirstStep, "LSTM", length=1),
+    "gru_layer": recurrent_spec(recurrent.Step, "GRU", vary=True),
+    "gru_layer_reverse": recurrent_spec(recurrent.Step, "GRU", reverse=True),
+    "gru_layer_no_bias": recurrent_spec(recurrent.Step, "GRU", bias=False),
+    "gru_one_step": recurrent_spec(recurrent.FirstStep, "GRU", length=1),
+    "rnn_tanh_layer": recurrent_spec(recurrent.Outputs, "RNN_TANH", vary=True),
+    "rnn_tanh_layer_reverse": recurrent_spec(recurrent.Step, "RNN_TANH", reverse=True),
+    "rnn_relu_layer": recurrent_spec(recurrent.Step, "RNN_RELU"),
+    "rnn_relu_layer_no_bias": recurrent_spec(recurrent.Step, "RNN_RELU", bias=False),
+    "rnn_tanh_one_step": recurrent_spec(recurrent.Outputs, "RNN_TANH", length=1),
 }
