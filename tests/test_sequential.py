@@ -72,7 +72,8 @@ def test_a_layer_entry_lists_its_input_size_as_optional() -> None:
 
 
 def build(specs: list[dict[str, Any]], *shape: int) -> LayerSequence:
-    model: LayerSequence = models.get("sequential").target(np.zeros((2, *shape)), specs)
+    example = np.zeros((2, *shape), dtype=np.float32)  # the default dtype, as a config gives
+    model: LayerSequence = models.get("sequential").target(example, specs)
     return model
 
 

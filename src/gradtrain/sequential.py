@@ -164,6 +164,8 @@ def build_layers(specs: Sequence[Mapping[str, Any]], example_input: np.ndarray) 
             layer: Module = entry.target(**arguments)
         except (TypeError, ValueError) as error:
             raise ComponentError(f"{where}: {error}", (index,)) from None
+        if np.issubdtype(example_input.dtype, np.floating):
+            layer.to(example_input.dtype)  # the data's float type, as the whole model will be
         before = "the layer before" if index else "the data"
         try:
             with no_grad():

@@ -35,11 +35,11 @@ def test_an_mlp_row_by_row_with_totals() -> None:
 def test_summarizing_leaves_the_model_as_it_was() -> None:
     model = models.get("mlp").target(in_features=3, out_features=1, dropout=0.5)
     model.train()
-    summarize(model, np.zeros((1, 3)))
+    summarize(model, np.zeros((1, 3), dtype=np.float32))
     assert all(module.training for module in model.modules())
     assert all("forward" not in module.__dict__ for module in model.modules())
     model.eval()
-    summarize(model, np.zeros((1, 3)))
+    summarize(model, np.zeros((1, 3), dtype=np.float32))
     assert not any(module.training for module in model.modules())
 
 
