@@ -113,6 +113,9 @@ def compare(
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cases", default=",".join(cases))
     parser.add_argument(
+        "--threads", default=",".join(map(str, THREADS)), help="thread counts to compare at"
+    )
+    parser.add_argument(
         "--child", nargs=3, metavar=("CASE", "FRAMEWORK", "THREADS"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
@@ -122,8 +125,9 @@ def compare(
         return
     if importlib.util.find_spec("torch") is None:
         sys.exit("this benchmark compares against PyTorch: pip install torch==2.13.0")
+    counts = [int(count) for count in args.threads.split(",")]
     header = f"{'case':10s}"
-    for threads in THREADS:
+    for threads in counts:
         header += (
             f" {f'ours@{threads}/s':>10s} {f'torch@{threads}/s':>11s} {'speed':>7s}"
             f" {'ours MiB':>9s} {'torch MiB':>9s} {'memory':>7s}"
@@ -131,7 +135,7 @@ def compare(
     print(header)
     for case in args.cases.split(","):
         row = f"{case:10s}"
-        for threads in THREADS:
+        for threads in counts:
             ours = spawn(script, case, "gradtrain", threads, args.repeats)
             theirs = spawn(script, case, "torch", threads, args.repeats)
             row += (
