@@ -44,7 +44,8 @@ def test_value_and_gradient_match_torch(name: str, dtype: type) -> None:
     cotangent = np.random.default_rng(0).standard_normal(reference.shape).astype(reference.dtype)
     expected_out, expected_grads = run(torch, spec, arrays, cotangent)
     out, grads = run(gt, spec, arrays, cotangent)
-    tolerance = TOLERANCE[dtype]
+    # An output cast to float32 (mean(dtype=float32) of float64) is as exact as float32 is.
+    tolerance = max(TOLERANCE[dtype], TOLERANCE.get(expected_out.dtype.type, 0.0))
     assert out.dtype == expected_out.dtype
     assert out.shape == expected_out.shape
     np.testing.assert_allclose(out, expected_out, rtol=tolerance, atol=tolerance)

@@ -365,7 +365,7 @@ def test_rms_norm_eps_none_is_the_machine_epsilon_of_the_input() -> None:
 def test_running_statistics_survive_a_save_and_load(tmp_path: Any) -> None:
     model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
     for _ in range(3):
-        model(gt.tensor(normal(5, 3)))
+        model(gt.tensor(normal(5, 3)).float())
     gt.save(model.state_dict(), tmp_path / "model.npz")
     fresh = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
     fresh.load_state_dict(gt.load(tmp_path / "model.npz"))
