@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 from pathlib import Path
 
 
@@ -92,7 +91,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     fails (a full disk), `path` is left as it was and WriteError names it and the cause.
     """
     while True:
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        # os.urandom, not secrets: importing secrets (hashlib, hmac) costs every command 10 ms
+        temporary = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
         try:
             descriptor = create_exclusive(temporary)
         except FileExistsError:
