@@ -108,7 +108,7 @@ def compare(
 ) -> None:
     """The command line of a benchmark script: every case, gradtrain against torch at 1 and 2
     threads each, one table row per case. `after_case(case, ours, repeats)` may print more
-    (`ours` is the 2-thread measurement)."""
+    (`ours` is the measurement at the last of --threads)."""
     parser = argparse.ArgumentParser(description=(description or "").split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cases", default=",".join(cases))
