@@ -50,7 +50,8 @@ def test_classification_data_is_split_standardised_on_train_and_labelled() -> No
     assert experiment.train_y.dtype == np.int64 and experiment.train_y.shape == (120,)
     np.testing.assert_allclose(experiment.train_x.mean(axis=0), 0, atol=1e-6)
     np.testing.assert_allclose(experiment.train_x.std(axis=0), 1, atol=1e-6)
-    assert experiment.standardizer is not None
+    [step] = experiment.preprocessing
+    assert step.name == "standardize" and step.mean.shape == (4,)
     assert not np.allclose(experiment.val_x.mean(axis=0), 0, atol=1e-3)
 
 

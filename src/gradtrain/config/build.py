@@ -13,6 +13,7 @@ import numpy as np
 from gradtrain.autograd import Tensor, no_grad
 from gradtrain.bounds import OutOfBounds
 from gradtrain.data import DataError, Standardizer, Table, split_indices
+from gradtrain.data.preprocess import Affine, Preprocessing
 from gradtrain.models import parameter_count
 from gradtrain.nn import Module
 from gradtrain.optim import Optimizer
@@ -42,7 +43,7 @@ class Experiment:
     val_y: np.ndarray | None
     feature_names: list[str]
     target_name: str
-    standardizer: Standardizer | None
+    preprocessing: Preprocessing  # fitted on the training rows; applied to train_x and val_x
 
 
 def _either(names: list[str]) -> str:
@@ -316,10 +317,13 @@ def build_experiment(config: ExperimentConfig) -> Experiment:
     assert model is not None and loss is not None and optimizer is not None
     train_rows, val_rows = rows
     features = table.features
-    standardizer = Standardizer().fit(features[train_rows]) if config.data.standardize else None
-    if standardizer is not None:
-        features = standardizer.transform(features)
-    features = features.astype(builder.dtype)
+    steps = []
+    if config.data.standardize:
+        standardizer = Standardizer().fit(features[train_rows])
+        assert standardizer.mean is not None and standardizer.std is not None
+        steps.append(Affine("standardize", standardizer.mean, standardizer.std))
+    preprocessing = Preprocessing(steps)
+    features = preprocessing(features).astype(builder.dtype)
     return Experiment(
         config=config,
         model=model,
@@ -333,5 +337,5 @@ def build_experiment(config: ExperimentConfig) -> Experiment:
         val_y=target[val_rows] if val_rows is not None else None,
         feature_names=list(table.feature_names),
         target_name=table.target_name,
-        standardizer=standardizer,
+        preprocessing=preprocessing,
     )

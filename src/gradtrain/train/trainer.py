@@ -20,6 +20,7 @@ import numpy as np
 
 from gradtrain.autograd import Tensor, no_grad
 from gradtrain.data import DataLoader, TensorDataset
+from gradtrain.data.preprocess import Preprocessing
 from gradtrain.files import WriteError
 from gradtrain.interrupts import stopping_signals_ignored
 from gradtrain.nn import Module
@@ -84,8 +85,12 @@ class Trainer:
         name: str = "run",
         listeners: Sequence[Listener] = (),
         run_dir: RunDirectory | None = None,
+        preprocessing: Preprocessing | None = None,
     ) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        # Kept in every checkpoint, so that whatever uses the model later scales its inputs
+        # exactly as training did (gradtrain.data.preprocess).
+        self.preprocessing = preprocessing if preprocessing is not None else Preprocessing()
         self.scheduler = scheduler
         self.settings, self.task, self.name = settings, task, name
         self.listeners, self.run_dir = list(listeners), run_dir
@@ -125,6 +130,7 @@ class Trainer:
             name=config.name,
             listeners=listeners,
             run_dir=run_dir,
+            preprocessing=experiment.preprocessing,
         )
 
     # ---- the loop -------------------------------------------------------------------
@@ -291,6 +297,7 @@ class Trainer:
             "stopped_early": self.stopped_early,
             "last_record": self.last_record,
             "seconds": self.seconds,
+            "preprocessing": self.preprocessing.state_dict(),
         }
 
     @property
