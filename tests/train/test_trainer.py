@@ -194,3 +194,11 @@ def test_plateau_scheduler_gets_the_monitored_metric() -> None:
     assert rates[:5] == [0.01] * 5
     assert rates[-1] < 0.001
     assert rates == sorted(rates, reverse=True)
+
+
+def test_the_checkpoint_keeps_the_class_names_and_preprocessing(tmp_path: Path) -> None:
+    run_dir = RunDirectory.create(tmp_path, "named", "seed: 0\n")
+    seed_trainer(epochs=1, run_dir=run_dir, class_names=["cat", "dog"]).fit()
+    state = run_dir.load_checkpoint()
+    assert state["class_names"] == ["cat", "dog"]
+    assert state["preprocessing"] == []

@@ -43,6 +43,7 @@ class Experiment:
     val_y: np.ndarray | None
     feature_names: list[str]
     target_name: str
+    class_names: list[str] | None  # the name of each class index, where the data names them
     preprocessing: Preprocessing  # fitted on the training rows; applied to train_x and val_x
 
 
@@ -337,5 +338,6 @@ def build_experiment(config: ExperimentConfig) -> Experiment:
         val_y=target[val_rows] if val_rows is not None else None,
         feature_names=list(table.feature_names),
         target_name=table.target_name,
+        class_names=table.class_names,
         preprocessing=preprocessing,
     )

@@ -18,7 +18,9 @@ class DataError(ValueError):
 @dataclass
 class Table:
     """Features (N, F) or samples of any shape (N, C, H, W), and target (N,), both float64,
-    with the names of the features (F of them, or one per element of a sample, in C order).
+    with the names of the features (F of them, or one per element of a sample, in C order)
+    and, for classes that have names (an image folder's subfolders), the name of each class
+    index, which predictions show in place of the index.
 
     Every value is finite, whichever source made the table: a NaN or an infinity would pass
     for data and surface epochs later as a diverged loss, blamed on the learning rate.
@@ -28,6 +30,7 @@ class Table:
     target: np.ndarray
     feature_names: list[str]
     target_name: str
+    class_names: list[str] | None = None
 
     def __post_init__(self) -> None:
         for values, names in (

@@ -86,11 +86,13 @@ class Trainer:
         listeners: Sequence[Listener] = (),
         run_dir: RunDirectory | None = None,
         preprocessing: Preprocessing | None = None,
+        class_names: Sequence[str] | None = None,
     ) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         # Kept in every checkpoint, so that whatever uses the model later scales its inputs
         # exactly as training did (gradtrain.data.preprocess).
         self.preprocessing = preprocessing if preprocessing is not None else Preprocessing()
+        self.class_names = None if class_names is None else list(class_names)
         self.scheduler = scheduler
         self.settings, self.task, self.name = settings, task, name
         self.listeners, self.run_dir = list(listeners), run_dir
@@ -131,6 +133,7 @@ class Trainer:
             listeners=listeners,
             run_dir=run_dir,
             preprocessing=experiment.preprocessing,
+            class_names=experiment.class_names,
         )
 
     # ---- the loop -------------------------------------------------------------------
@@ -298,6 +301,7 @@ class Trainer:
             "last_record": self.last_record,
             "seconds": self.seconds,
             "preprocessing": self.preprocessing.state_dict(),
+            "class_names": self.class_names,
         }
 
     @property
