@@ -121,8 +121,10 @@ class Registry:
     """The components of one kind, by name.
 
     `injected` are the constructor arguments the builder passes (an optimizer's params), not the
-    config; `facts` the facts every entry must state when it registers, with their valid values;
-    `inferred` the parameters the builder fills from the input when a config leaves them out.
+    config; `facts` the facts every entry must state when it registers, with their valid values,
+    except the `optional` ones, which an entry states only where they apply (a text source's
+    task); `inferred` the parameters the builder fills from the input when a config leaves
+    them out.
     """
 
     def __init__(
@@ -131,11 +133,13 @@ class Registry:
         injected: tuple[str, ...] = (),
         facts: Mapping[str, tuple[str, ...]] | None = None,
         inferred: tuple[str, ...] = (),
+        optional: tuple[str, ...] = (),
     ) -> None:
         self.kind = kind
         self.injected = injected
         self.facts = dict(facts or {})
         self.inferred = inferred
+        self.optional = optional
         self._entries: dict[str, Entry] = {}
 
     def register(self, name: str, description: str | None = None, **facts: str) -> Callable[[T], T]:
@@ -166,7 +170,7 @@ class Registry:
                     f"{self.kind} {name!r}: {fact} must be one of "
                     f"{', '.join(self.facts[fact])}, not {value!r}"
                 )
-        missing = [fact for fact in self.facts if fact not in facts]
+        missing = [fact for fact in self.facts if fact not in facts and fact not in self.optional]
         if missing:
             raise TypeError(
                 f"{self.kind} {name!r} must state {', '.join(missing)} when it "
@@ -192,7 +196,8 @@ layers = Registry("layer", inferred=tuple(INPUT_SIZES))
 losses = Registry("loss", facts={"task": TASKS, "target": TARGETS})
 optimizers = Registry("optimizer", injected=("params",))
 schedulers = Registry("scheduler", injected=("optimizer",))
-datasets = Registry("dataset")
+# A source of text states task="language_model": the data, not the loss, makes a language model.
+datasets = Registry("dataset", facts={"task": TASKS}, optional=("task",))
 
 REGISTRIES: dict[str, Registry] = {
     "models": models,

@@ -4,14 +4,16 @@ A loss states its task and target where it registers::
 
     @losses.register("cross_entropy", task="classification", target="index")
 
-and everything else follows from here: the metric a validation split is scored by, which way
-each metric is better, and the one metric a run monitors (its best epoch, early stopping,
+and everything else follows from here: the metrics a validation split is scored by, which
+way each metric is better, and the one metric a run monitors (its best epoch, early stopping,
 the rank of its sweep), which the trainer, the config checks and sweep results all ask
-`monitored_metric` for.
+`monitored_metric` for. A language model is the one task the data decides: a text source
+registers with task="language_model", and its loss scores every next token.
 """
 
 from __future__ import annotations
 
+import math
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     import numpy as np
 
-Task = Literal["classification", "regression"]
+Task = Literal["classification", "regression", "language_model"]
 # What a loss compares its input with: class indices 0..C-1 (int64, one per row), 0/1 labels
 # in one float column, or numbers in one float column.
 Target = Literal["index", "binary", "value"]
@@ -56,16 +58,36 @@ def r2_score(predictions: np.ndarray, targets: np.ndarray) -> float:
     return 1.0 - residual / total
 
 
+def perplexity(mean_loss: float) -> float:
+    """exp of the mean next-token cross-entropy (in nats): the model is as unsure as a fair
+    choice among that many tokens."""
+    return math.exp(min(mean_loss, 700.0))  # beyond e^700 a float overflows; it means "lost"
+
+
+def bits_per_token(mean_loss: float) -> float:
+    """The mean cross-entropy in bits (nats / ln 2): bits per character for a char tokenizer."""
+    return mean_loss / math.log(2)
+
+
 Score = Callable[["np.ndarray", "np.ndarray"], float]
 
 
 @dataclass(frozen=True)
 class Metric:
-    """A column of metrics.jsonl, whether lower or higher is better, and how it is scored."""
+    """A column of metrics.jsonl, whether lower or higher is better, and how it is scored:
+    from the outputs and targets (`score`), or from the split's mean loss (`of_loss`)."""
 
     name: str
     mode: Mode
     score: Score | None = None  # outputs, targets -> value; None for the losses
+    of_loss: Callable[[float], float] | None = None
+
+    def value(self, outputs: np.ndarray, targets: np.ndarray, mean_loss: float) -> float:
+        """This metric of a validation split."""
+        if self.of_loss is not None:
+            return self.of_loss(mean_loss)
+        assert self.score is not None, f"{self.name} is a loss, not a score"
+        return self.score(outputs, targets)
 
 
 METRICS: dict[str, Metric] = {
@@ -75,25 +97,44 @@ METRICS: dict[str, Metric] = {
         Metric("val_loss", "min"),
         Metric("val_accuracy", "max", accuracy),
         Metric("val_r2", "max", r2_score),
+        Metric("val_perplexity", "min", of_loss=perplexity),
+        Metric("val_bpc", "min", of_loss=bits_per_token),
     )
 }
-# The metric that scores a validation split, beside its loss, for each task.
-VALIDATION_METRICS: dict[str, Metric] = {
+# The metrics that score a validation split, beside its loss, for each task; bits per character
+# only where a token is a character (`per_character`).
+VALIDATION_METRICS: dict[str, tuple[Metric, ...]] = {
+    "classification": (METRICS["val_accuracy"],),
+    "regression": (METRICS["val_r2"],),
+    "language_model": (METRICS["val_perplexity"], METRICS["val_bpc"]),
+}
+# The metric a validated run of each task monitors unless early stopping watches another: a
+# language model's loss, as nanoGPT keeps the checkpoint of the best validation loss.
+MONITORED: dict[str, Metric] = {
     "classification": METRICS["val_accuracy"],
     "regression": METRICS["val_r2"],
+    "language_model": METRICS["val_loss"],
 }
 
 
-def measured_metrics(task: str, validated: bool) -> list[str]:
-    """The metrics a run of `task` records each epoch: the losses, and its task's score."""
+def validation_metrics(task: str, per_character: bool = True) -> list[Metric]:
+    """The scores of a validation split of `task` beside its loss."""
+    return [
+        metric for metric in VALIDATION_METRICS[task] if per_character or metric.name != "val_bpc"
+    ]
+
+
+def measured_metrics(task: str, validated: bool, per_character: bool = True) -> list[str]:
+    """The metrics a run of `task` records each epoch: the losses, and its task's scores."""
     if not validated:
         return ["train_loss"]
-    return ["train_loss", "val_loss", VALIDATION_METRICS[task].name]
+    scores = [metric.name for metric in validation_metrics(task, per_character)]
+    return ["train_loss", "val_loss", *scores]
 
 
 def monitored_metric(task: str, validated: bool, watched: Metric | None = None) -> Metric:
-    """The metric that judges a run: `watched` (early stopping's), else the task's validation
-    score when there is a validation split, else the training loss."""
+    """The metric that judges a run: `watched` (early stopping's), else the task's monitored
+    validation metric when there is a validation split, else the training loss."""
     if watched is not None:
         return watched
-    return VALIDATION_METRICS[task] if validated else METRICS["train_loss"]
+    return MONITORED[task] if validated else METRICS["train_loss"]

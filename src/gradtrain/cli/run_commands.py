@@ -152,6 +152,8 @@ def train(
             except OSError as error:
                 fail(f"cannot create a run directory under {output_dir}: {error}")
             lock = hold(trainer.run_dir)
+            if experiment.tokenizer is not None:  # `gradtrain sample` reads it back
+                trainer.run_dir.write_tokenizer(experiment.tokenizer.to_json())
         else:
             assert saved is not None
             resume_into(trainer, run_dir, saved, config)

@@ -14,8 +14,10 @@ from gradtrain.autograd import Tensor, no_grad
 from gradtrain.bounds import OutOfBounds
 from gradtrain.data import DataError, Standardizer, Table, split_indices
 from gradtrain.data.preprocess import Affine, Preprocessing
+from gradtrain.data.text import TextCorpus, Tokenizer, split_tail, windows
 from gradtrain.models import parameter_count
 from gradtrain.nn import Module
+from gradtrain.nn.losses import PerToken
 from gradtrain.optim import Optimizer
 from gradtrain.random import manual_seed
 from gradtrain.registry import ComponentError
@@ -45,6 +47,8 @@ class Experiment:
     target_name: str
     class_names: list[str] | None  # the name of each class index, where the data names them
     preprocessing: Preprocessing  # fitted on the training rows; applied to train_x and val_x
+    # A language model's: train_x and val_x are windows of token ids, views of one array.
+    tokenizer: Tokenizer | None = None
 
 
 def _either(names: list[str]) -> str:
@@ -94,12 +98,13 @@ class _Builder:
     def problem(self, keys: Keys, message: str) -> None:
         self.problems.append(self.config.problem(keys, message))
 
-    def table(self) -> Table | None:
+    def table(self) -> Table | TextCorpus | None:
+        """What the data source gives: a table of rows, or a text source's corpus of tokens."""
         data = self.config.data
         if self._missing_file():
             return None
         try:
-            table: Table = registry_for("data").get(data.name).target(**data.params)
+            table: Table | TextCorpus = registry_for("data").get(data.name).target(**data.params)
         except (DataError, OutOfBounds) as error:
             field = error.field if error.field in data.params else None
             self.problem(("data", field) if field else ("data", "name"), str(error))
@@ -119,11 +124,13 @@ class _Builder:
         self.problem(("data", "path"), f"no such file {path!r}; looked in {places}")
         return True
 
-    def construct(self, section: str, *injected: Any) -> Any:
+    def construct(self, section: str, *injected: Any, **inferred: Any) -> Any:
+        """The section's component from its params, with `inferred` filling those left out."""
         spec = getattr(self.config, section)
         entry = registry_for(section).get(spec.name)
+        filled = {key: value for key, value in inferred.items() if spec.params.get(key) is None}
         try:
-            return entry.target(*injected, **spec.params)
+            return entry.target(*injected, **{**spec.params, **filled})
         except ComponentError as error:
             # Located where it lies in the section, e.g. model.layers[5].in_features.
             self.problem((section, *error.keys), str(error))
@@ -304,6 +311,8 @@ def build_experiment(config: ExperimentConfig) -> Experiment:
     manual_seed(config.seed)
     builder = _Builder(config)
     table = builder.table()
+    if isinstance(table, TextCorpus):
+        return _language_model(builder, table)
     model = builder.model(table)
     loss = builder.construct("loss")
     optimizer = builder.construct("optimizer", model.parameters()) if model is not None else None
@@ -340,4 +349,122 @@ def build_experiment(config: ExperimentConfig) -> Experiment:
         target_name=table.target_name,
         class_names=table.class_names,
         preprocessing=preprocessing,
+    )
+
+
+def inferred_vocabulary(model: str, tokenizer: Tokenizer) -> dict[str, int]:
+    """{"vocab_size": the tokenizer's} for a model that takes a vocab_size (a config may leave
+    it out, as in_features), else nothing."""
+    takes = any(param.name == "vocab_size" for param in registry_for("model").get(model).params())
+    return {"vocab_size": tokenizer.vocab_size} if takes else {}
+
+
+class _TextBuilder:
+    """The parts of a language model that differ from a table's: the model sized by the
+    tokenizer, a next-token loss at every position, and the corpus split at its tail."""
+
+    def __init__(self, builder: _Builder, corpus: TextCorpus) -> None:
+        self.builder, self.corpus = builder, corpus
+
+    def model(self) -> Module | None:
+        builder, corpus = self.builder, self.corpus
+        vocab_size = corpus.tokenizer.vocab_size
+        given = builder.config.model.params.get("vocab_size")
+        if isinstance(given, int) and given < vocab_size:
+            builder.problem(
+                ("model", "vocab_size"),
+                f"is {given}, but the {corpus.tokenizer.kind} tokenizer of {corpus.source} has "
+                f"{vocab_size} tokens; leave vocab_size out or set it to {vocab_size} or more",
+            )
+            return None
+        # Two windows, as the model will receive them: int64 token ids [2, block_size].
+        example_input = np.ascontiguousarray(windows(corpus.tokens, corpus.block_size)[0][:2])
+        inferred = inferred_vocabulary(builder.config.model.name, corpus.tokenizer)
+        model: Module | None = builder.construct("model", example_input, **inferred)
+        if model is None:
+            return None
+        model.to(builder.dtype)
+        builder.initial_values(model)
+        outputs = output_size(model, example_input)
+        if outputs is None or outputs < vocab_size:
+            gives = "no scores" if outputs is None else f"{outputs} scores"
+            builder.problem(
+                ("model",),
+                f"gives {gives} per token, but the {corpus.tokenizer.kind} tokenizer of "
+                f"{corpus.source} has {vocab_size} tokens; its last layer must give {vocab_size}",
+            )
+        return model
+
+    def loss(self) -> Module | None:
+        builder = self.builder
+        name = builder.config.loss.name
+        if facts_of("loss", name)["target"] != "index":
+            builder.problem(
+                ("loss", "name"),
+                f"text data trains a language model, whose loss scores the next token's index; "
+                f"{name} is for {facts_of('loss', name)['task']}: use "
+                f"{_either(names_with('loss', target='index'))}",
+            )
+            return None
+        loss = builder.construct("loss")
+        return None if loss is None else PerToken(loss)
+
+    def split(self) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """Training and validation tokens, the validation split the corpus's tail."""
+        builder, corpus = self.builder, self.corpus
+        data = builder.config.data
+        if data.standardize:
+            builder.problem(
+                ("data", "standardize"),
+                "standardizes numeric features, but text gives token ids; set it to false",
+            )
+        if data.val_fraction == 0:
+            return corpus.tokens, None
+        train, val = split_tail(corpus.tokens, data.val_fraction)
+        needed = corpus.block_size + 1
+        for part, tokens in (("validation", val), ("training", train)):
+            if len(tokens) < needed:
+                builder.problem(
+                    ("data", "val_fraction"),
+                    f"{data.val_fraction} of {len(corpus)} tokens leaves {len(tokens)} for "
+                    f"{part}, fewer than the {needed} one window of block_size "
+                    f"{corpus.block_size} and its next token need",
+                )
+                return None
+        return train, val
+
+
+def _language_model(builder: _Builder, corpus: TextCorpus) -> Experiment:
+    """A text source's experiment: windows of tokens in, the next token of each out."""
+    config = builder.config
+    text = _TextBuilder(builder, corpus)
+    model = text.model()
+    loss = text.loss()
+    optimizer = builder.construct("optimizer", model.parameters()) if model is not None else None
+    scheduler = None
+    if config.scheduler is not None and optimizer is not None:
+        scheduler = builder.construct("scheduler", optimizer)
+    split = text.split()
+    if builder.problems:
+        raise ConfigError(builder.problems)
+    assert model is not None and loss is not None and optimizer is not None and split is not None
+    train_tokens, val_tokens = split
+    train_x, train_y = windows(train_tokens, corpus.block_size)
+    val_x, val_y = (None, None) if val_tokens is None else windows(val_tokens, corpus.block_size)
+    return Experiment(
+        config=config,
+        model=model,
+        loss=loss,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        task=config.task,
+        train_x=train_x,
+        train_y=train_y,
+        val_x=val_x,
+        val_y=val_y,
+        feature_names=[f"token {position}" for position in range(corpus.block_size)],
+        target_name="next token",
+        class_names=None,
+        preprocessing=Preprocessing(),
+        tokenizer=corpus.tokenizer,
     )

@@ -33,7 +33,8 @@ def load_components() -> None:
     import gradtrain.models
     import gradtrain.nn
     import gradtrain.optim  # with optim.lr_scheduler
-    import gradtrain.sequential  # noqa: F401  (the layers registry and the sequential model)
+    import gradtrain.sequential  # (the layers registry and the sequential model)
+    import gradtrain.text_models  # noqa: F401
 
 
 def registries() -> dict[str, Registry]:

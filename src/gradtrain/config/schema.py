@@ -131,9 +131,16 @@ class ExperimentConfig(BaseModel):
 
     @property
     def task(self) -> Task:
-        """The task its loss states where it registers: classification or regression."""
-        task: Task = facts_of("loss", self.loss.name)["task"]  # type: ignore[assignment]
-        return task
+        """The task its data states where it registers (a text source: language_model), else
+        the one its loss states: classification or regression."""
+        stated = facts_of("data", self.data.name).get("task")
+        task = stated if stated is not None else facts_of("loss", self.loss.name)["task"]
+        return task  # type: ignore[return-value]
+
+    @property
+    def per_character(self) -> bool:
+        """Whether a token is a character (a char tokenizer): its bits are bits per character."""
+        return bool(self.data.params.get("tokenizer", "char") == "char")
 
     @property
     def monitor(self) -> Metric:

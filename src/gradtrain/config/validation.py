@@ -15,7 +15,7 @@ from pydantic_core import ErrorDetails
 
 from gradtrain.bounds import SYMBOLS, describe, limits_of
 from gradtrain.registry import Entry, Registry, UnknownComponentError
-from gradtrain.tasks import VALIDATION_METRICS, measured_metrics
+from gradtrain.tasks import VALIDATION_METRICS, measured_metrics, validation_metrics
 
 from .components import (
     SECTION_KINDS,
@@ -359,10 +359,11 @@ def _shape(value: Any) -> tuple[int, ...]:
 def _cross_checks(config: ExperimentConfig, locator: Locator) -> list[Problem]:
     """Checks that span sections: the run must measure the metric it monitors."""
     monitor = config.monitor.name  # gradtrain.tasks.monitored_metric, as the trainer asks it
-    if monitor in measured_metrics(config.task, config.data.val_fraction > 0):
+    per_character = config.per_character
+    if monitor in measured_metrics(config.task, config.data.val_fraction > 0, per_character):
         return []
     keys = ("train", "early_stopping", "monitor")
-    if monitor in measured_metrics(config.task, validated=True):
+    if monitor in measured_metrics(config.task, validated=True, per_character=per_character):
         return [
             locator.problem(
                 keys,
@@ -370,13 +371,30 @@ def _cross_checks(config: ExperimentConfig, locator: Locator) -> list[Problem]:
                 "set data.val_fraction (e.g. 0.2) or monitor train_loss",
             )
         ]
-    task = next(task for task, metric in VALIDATION_METRICS.items() if metric.name == monitor)
+    scores = ", ".join(metric.name for metric in validation_metrics(config.task, per_character))
+    if monitor == "val_bpc" and config.task == "language_model":
+        return [
+            locator.problem(
+                keys,
+                "val_bpc (bits per character) needs data.tokenizer: char; with bytes as "
+                f"tokens monitor {scores} or val_loss",
+            )
+        ]
+    task = next(
+        task
+        for task, metrics in VALIDATION_METRICS.items()
+        if monitor in (metric.name for metric in metrics)
+    )
+    needs = (
+        "text data (a data source such as text or tinyshakespeare)"
+        if task == "language_model"
+        else f"a {task} loss ({', '.join(names_with('loss', task=task))})"
+    )
     return [
         locator.problem(
             keys,
-            f"{monitor} needs a {task} loss ({', '.join(names_with('loss', task=task))}), "
-            f"but loss {config.loss.name!r} is for {config.task}; "
-            f"monitor {VALIDATION_METRICS[config.task].name} or val_loss",
+            f"{monitor} needs {needs}, but this config is for {config.task}; "
+            f"monitor {scores} or val_loss",
         )
     ]
 

@@ -1,4 +1,4 @@
-"""Data from CSV files: any file by path, and the real data sets bundled with gradtrain."""
+"""Data from files: CSV and UTF-8 text by path, and the real data sets bundled with gradtrain."""
 
 from __future__ import annotations
 
@@ -7,20 +7,39 @@ from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Literal
 
+from gradtrain.bounds import Count
 from gradtrain.registry import datasets
 
 from .csv_file import read_csv
 from .table import DataError, Table
+from .text import TextCorpus, TokenizerKind, corpus_of, read_text
+
+
+def _existing_file(path: str) -> Path:
+    file = Path(path)
+    if not file.is_file():
+        problem = "not a file" if file.exists() else "no such file"
+        raise DataError(f"{problem}: {path}", field="path")
+    return file
 
 
 @datasets.register("csv")
 def csv(path: str, target: str, features: list[str] | None = None) -> Table:
     """A CSV file with a header row: the target column and feature columns (default: the rest)."""
-    file = Path(path)
-    if not file.is_file():
-        problem = "not a file" if file.exists() else "no such file"
-        raise DataError(f"{problem}: {path}", field="path")
-    return read_csv(file, path, target, features)
+    return read_csv(_existing_file(path), path, target, features)
+
+
+@datasets.register("text", task="language_model")
+def text(path: str, tokenizer: TokenizerKind = "char", block_size: Count = 64) -> TextCorpus:
+    """A UTF-8 text file for a language model: windows of block_size tokens, next-token targets."""
+    return corpus_of(read_text(_existing_file(path), path), path, tokenizer, block_size)
+
+
+@datasets.register("tinyshakespeare", task="language_model")
+def tinyshakespeare(tokenizer: TokenizerKind = "char", block_size: Count = 64) -> TextCorpus:
+    """Tiny Shakespeare (karpathy/char-rnn): 1,115,394 characters of the plays, 65 distinct."""
+    resource = files("gradtrain") / "datasets" / "tinyshakespeare.txt"
+    return corpus_of(resource.read_text(encoding="utf-8"), "tinyshakespeare", tokenizer, block_size)
 
 
 def _bundled(name: str, target: str, features: list[str] | None) -> Table:

@@ -117,3 +117,24 @@ class BCEWithLogitsLoss(Loss):
         return F.binary_cross_entropy_with_logits(
             input, target, self.weight, self.reduction, self.pos_weight
         )
+
+
+class PerToken(Module):
+    """A class-index loss at every position of a sequence, as nanoGPT scores a GPT: outputs
+    (N, T, C) and targets (N, T) become (N*T, C) and (N*T,), so the mean is over all tokens
+    and ignore_index, weights and label smoothing act per token as in `loss`. With reduction
+    "none" the losses come back as (N, T)."""
+
+    def __init__(self, loss: Module) -> None:
+        super().__init__()
+        self.loss = loss
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        indices = target.data if isinstance(target, Tensor) else target
+        if input.ndim != 3 or tuple(indices.shape) != tuple(input.shape[:2]):
+            raise ValueError(
+                f"a per-token loss takes outputs (N, T, C) and targets (N, T), not "
+                f"{tuple(input.shape)} and {tuple(indices.shape)}"
+            )
+        losses: Tensor = self.loss(input.reshape(-1, input.shape[-1]), indices.reshape(-1))
+        return losses.reshape(indices.shape) if losses.ndim == 1 else losses

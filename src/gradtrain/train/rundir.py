@@ -24,6 +24,8 @@ CONFIG_FILE = "config.yaml"
 METRICS_FILE = "metrics.jsonl"
 SUMMARY_FILE = "summary.json"
 CHECKPOINT_FILE = "checkpoints/last.npz"
+BEST_CHECKPOINT_FILE = "checkpoints/best.npz"
+TOKENIZER_FILE = "tokenizer.json"  # a language model's vocabulary (gradtrain.data.text)
 LOCK_FILE = "run.lock"  # held by the process that writes the run (train/lock.py)
 
 
@@ -80,6 +82,17 @@ class RunDirectory:
     @property
     def checkpoint_path(self) -> Path:
         return self.path / CHECKPOINT_FILE
+
+    @property
+    def best_checkpoint_path(self) -> Path:
+        return self.path / BEST_CHECKPOINT_FILE
+
+    @property
+    def tokenizer_path(self) -> Path:
+        return self.path / TOKENIZER_FILE
+
+    def write_tokenizer(self, tokenizer_json: str) -> None:
+        atomic_write_text(self.tokenizer_path, tokenizer_json)
 
     @property
     def summary_path(self) -> Path:

@@ -28,7 +28,7 @@ from gradtrain.nn.utils import clip_grad_norm_
 from gradtrain.optim import Optimizer
 from gradtrain.optim.lr_scheduler import ReduceLROnPlateau
 from gradtrain.random import get_rng_state, set_rng_state
-from gradtrain.tasks import VALIDATION_METRICS, Task, measured_metrics, monitored_metric
+from gradtrain.tasks import Task, measured_metrics, monitored_metric, validation_metrics
 
 from .events import BatchEnded, EpochEnded, Event, Listener, RunEnded, RunStarted, Status
 from .metrics import MetricTracker
@@ -87,6 +87,7 @@ class Trainer:
         run_dir: RunDirectory | None = None,
         preprocessing: Preprocessing | None = None,
         class_names: Sequence[str] | None = None,
+        per_character: bool = True,
     ) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         # Kept in every checkpoint, so that whatever uses the model later scales its inputs
@@ -99,7 +100,9 @@ class Trainer:
         self.loader = train_loader
         self.val_x: np.ndarray | None = None if val_data is None else val_data[0]
         self.val_y: np.ndarray | None = None if val_data is None else val_data[1]
-        self.metric = None if val_data is None else VALIDATION_METRICS[task]
+        # A language model's bits per token are bits per character only with a char tokenizer.
+        self.per_character = per_character
+        self.metrics = [] if val_data is None else validation_metrics(task, per_character)
         self.monitor = self._monitor_tracker()
         self.epoch = 0
         self.stopped_early = False
@@ -134,6 +137,7 @@ class Trainer:
             run_dir=run_dir,
             preprocessing=experiment.preprocessing,
             class_names=experiment.class_names,
+            per_character=config.per_character,
         )
 
     # ---- the loop -------------------------------------------------------------------
@@ -148,7 +152,7 @@ class Trainer:
                 self.epoch + 1,
                 len(self.loader),
                 self.task,
-                None if self.metric is None else self.metric.name,
+                self.metrics[0].name if self.metrics else None,
                 None if self.run_dir is None else str(self.run_dir.path),
             )
         )
@@ -243,9 +247,8 @@ class Trainer:
         return value, grad_norm
 
     def evaluate(self) -> dict[str, float]:
-        """Validation loss and score, in eval mode and without recording a graph."""
-        assert self.val_x is not None and self.val_y is not None and self.metric is not None
-        assert self.metric.score is not None
+        """Validation loss and scores, in eval mode and without recording a graph."""
+        assert self.val_x is not None and self.val_y is not None
         self.model.eval()
         try:
             with no_grad():
@@ -253,7 +256,8 @@ class Trainer:
                 loss = float(self.loss_fn(outputs, Tensor(self.val_y)).item())
         finally:
             self.model.train()
-        return {"val_loss": loss, self.metric.name: self.metric.score(outputs.data, self.val_y)}
+        scores = {m.name: m.value(outputs.data, self.val_y, loss) for m in self.metrics}
+        return {"val_loss": loss, **scores}
 
     def clip_gradients(self) -> float:
         """The gradients' total L2 norm before clipping; clips them to train.grad_clip if set."""
@@ -391,7 +395,7 @@ class Trainer:
         monitor = monitored_metric(
             self.task, validated, None if stopping is None else stopping.metric
         )
-        measured = measured_metrics(self.task, validated)
+        measured = measured_metrics(self.task, validated, self.per_character)
         if monitor.name not in measured:
             raise ValueError(
                 f"early stopping monitors {monitor.name!r}, which this run does not "
