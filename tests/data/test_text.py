@@ -1,0 +1,154 @@
+"""Text data: tokenizers, windows as views of one token array, the tail as validation, and the
+bundled tinyshakespeare; bad files exit 2 with a located message."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from gradtrain.cli import app
+from gradtrain.config import build_experiment, load_config
+from gradtrain.data import DataError
+from gradtrain.data.sources import text, tinyshakespeare
+from gradtrain.data.text import Tokenizer, read_text, split_tail, windows
+
+runner = CliRunner()
+
+
+def test_a_char_tokenizer_numbers_the_sorted_characters_and_round_trips() -> None:
+    tokenizer = Tokenizer.fit("char", "hello, wörld\n")
+    assert tokenizer.characters == "\n ,dehlorwö"
+    ids = tokenizer.encode("hello wörld")
+    assert ids.dtype == np.int64
+    assert ids[:2].tolist() == [tokenizer.characters.index("h"), tokenizer.characters.index("e")]
+    assert tokenizer.decode(ids) == "hello wörld"
+    assert Tokenizer.from_json(tokenizer.to_json()) == tokenizer
+
+
+def test_a_char_tokenizer_names_characters_outside_its_vocabulary() -> None:
+    tokenizer = Tokenizer.fit("char", "abc")
+    assert tokenizer.unknown("abxcyx") == ["x", "y"]
+    with pytest.raises(ValueError, match="characters 'x' and 'y' are not in the vocabulary"):
+        tokenizer.encode("abxcyx")
+
+
+def test_a_byte_tokenizer_takes_any_text_as_utf8_bytes() -> None:
+    tokenizer = Tokenizer.fit("byte", "whatever")
+    assert tokenizer.vocab_size == 256
+    ids = tokenizer.encode("é!")
+    assert ids.tolist() == [0xC3, 0xA9, ord("!")]
+    assert tokenizer.decode(ids) == "é!"
+    assert tokenizer.decode([0xC3]) == "\ufffd"  # half a character, as sampling may give
+    assert Tokenizer.from_json(tokenizer.to_json()) == tokenizer
+
+
+def test_windows_are_views_of_the_tokens_with_next_token_targets() -> None:
+    tokens = np.arange(1_000_000, dtype=np.int64)
+    inputs, targets = windows(tokens, 64)
+    assert inputs.shape == targets.shape == (1_000_000 - 64, 64)
+    # Views, not a materialised (N, T) copy: 8 MB of tokens, not 512 MB of windows.
+    assert np.shares_memory(inputs, tokens) and np.shares_memory(targets, tokens)
+    assert inputs.base is not None and not inputs.flags.writeable
+    np.testing.assert_array_equal(inputs[10], np.arange(10, 74))
+    np.testing.assert_array_equal(targets[10], np.arange(11, 75))
+
+
+def test_the_validation_split_is_the_tail_and_no_training_window_reaches_it() -> None:
+    tokens = np.arange(1000, dtype=np.int64)
+    train, val = split_tail(tokens, 0.1)
+    assert len(val) == 100 and val[0] == 900
+    train_x, train_y = windows(train, 16)
+    assert train_x.max() < 900 and train_y.max() < 900  # targets too stay before the tail
+    val_x, _ = windows(val, 16)
+    assert val_x.min() == 900
+
+
+def test_tinyshakespeare_is_the_bundled_corpus() -> None:
+    resource = files("gradtrain") / "datasets" / "tinyshakespeare.txt"
+    digest = hashlib.sha256(resource.read_bytes()).hexdigest()
+    assert digest == "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
+    corpus = tinyshakespeare(block_size=64)
+    assert len(corpus) == 1_115_394 and corpus.tokenizer.vocab_size == 65
+    assert corpus.tokenizer.decode(corpus.tokens[:14]) == "First Citizen:"
+
+
+def test_the_repository_data_folder_holds_the_same_file() -> None:
+    here = Path(__file__).resolve().parents[2] / "data" / "tinyshakespeare.txt"
+    resource = files("gradtrain") / "datasets" / "tinyshakespeare.txt"
+    assert here.read_bytes() == resource.read_bytes()
+
+
+def test_a_file_that_is_not_utf8_is_located_at_its_first_bad_byte(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("line one\ncafé\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"byte 0xe9 at line 2, column 4 \(byte 12\)") as raised:
+        read_text(path, str(path))
+    assert raised.value.field == "path"
+
+
+def test_a_file_shorter_than_a_window_and_its_next_token_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "short.txt"
+    path.write_text("abcdefgh", encoding="utf-8")
+    with pytest.raises(DataError, match="has 8 tokens .* block_size 8 needs at least 9") as raised:
+        text(str(path), block_size=8)
+    assert raised.value.field == "block_size"
+    assert len(text(str(path), block_size=7)) == 8
+
+
+CONFIG = """\
+name: little
+data: {{name: text, path: {path}, block_size: {block}, batch_size: 4, val_fraction: {val}}}
+model: {{name: gpt, n_layer: 1, n_head: 2, n_embd: 8, block_size: 16}}
+loss: {{name: {loss}}}
+optimizer: {{name: adamw, lr: 0.001}}
+train: {{epochs: 1}}
+"""
+
+
+def write_config(folder: Path, corpus: str = "to be or not to be\n" * 20, **fields: object) -> Path:
+    (folder / "corpus.txt").write_bytes(corpus.encode("utf-8") if isinstance(corpus, str) else corpus)
+    values = {"path": "corpus.txt", "block": 8, "val": 0.1, "loss": "cross_entropy", **fields}
+    path = folder / "little.yaml"
+    path.write_text(CONFIG.format(**values), encoding="utf-8")
+    return path
+
+
+def test_a_text_experiment_feeds_windows_and_holds_out_the_tail(tmp_path: Path) -> None:
+    experiment = build_experiment(load_config(write_config(tmp_path)))
+    corpus_tokens = 19 * 20
+    assert experiment.task == "language_model"
+    assert experiment.tokenizer is not None and experiment.tokenizer.characters == "\n benort"
+    assert experiment.train_x.shape == (corpus_tokens - 38 - 8, 8)
+    assert experiment.val_x is not None and experiment.val_x.shape == (38 - 8, 8)
+    assert experiment.train_x.dtype == np.int64
+    assert np.shares_memory(experiment.train_x, experiment.train_y)
+
+
+@pytest.mark.parametrize(
+    ("corpus", "fields", "where", "message"),
+    [
+        (b"abc\xff" * 10, {}, "2 data.path", "not UTF-8 text: byte 0xff at line 1, column 4"),
+        ("abcdef", {}, "2 data.block_size", "has 6 tokens"),
+        ("ab" * 40, {"val": 0.05}, "2 data.val_fraction", "leaves 4 for validation"),
+        ("ab" * 40, {"loss": "mse"}, "4 loss.name", "use cross_entropy or nll"),
+        ("ab" * 40, {"block": 32}, "3 model.block_size", "set model.block_size: 32"),
+        ("ab" * 40, {"path": "missing.txt"}, "2 data.path", "no such file 'missing.txt'"),
+    ],
+)
+def test_bad_text_data_exits_2_located(
+    tmp_path: Path, corpus: str | bytes, fields: dict[str, object], where: str, message: str
+) -> None:
+    config = write_config(tmp_path, corpus, **fields)
+    result = runner.invoke(app, ["run", str(config), "-o", str(tmp_path / "runs"), "-q"])
+    assert result.exit_code == 2, result.output
+    line, key = where.split()
+    assert re.search(rf"little\.yaml:{line}:\d+: {re.escape(key)}: ", result.output), result.output
+    assert message in result.output, result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "runs").exists()
