@@ -37,3 +37,29 @@ def test_a_run_measures_its_losses_and_with_a_validation_split_its_score() -> No
     assert measured_metrics("classification", False) == ["train_loss"]
     assert measured_metrics("classification", True) == ["train_loss", "val_loss", "val_accuracy"]
     assert measured_metrics("regression", True) == ["train_loss", "val_loss", "val_r2"]
+
+
+def test_a_language_model_measures_perplexity_and_bits_per_character() -> None:
+    assert measured_metrics("language_model", True) == [
+        "train_loss",
+        "val_loss",
+        "val_perplexity",
+        "val_bpc",
+    ]
+    # Bits per token are bits per character only where a token is one character.
+    assert measured_metrics("language_model", True, per_character=False) == [
+        "train_loss",
+        "val_loss",
+        "val_perplexity",
+    ]
+    assert monitored_metric("language_model", True) == METRICS["val_loss"]
+    assert monitored_metric("language_model", False) == METRICS["train_loss"]
+
+
+def test_perplexity_and_bits_follow_from_the_mean_loss_in_nats() -> None:
+    uniform = float(np.log(65))  # a model that knows nothing of 65 characters
+    nothing = np.zeros((1, 1))
+    assert METRICS["val_perplexity"].value(nothing, nothing, uniform) == pytest.approx(65)
+    assert METRICS["val_bpc"].value(nothing, nothing, uniform) == pytest.approx(np.log2(65))
+    assert METRICS["val_bpc"].value(nothing, nothing, 1.0) == pytest.approx(1.4426950408889634)
+    assert METRICS["val_perplexity"].value(nothing, nothing, 1e6) > 1e300  # not an overflow
