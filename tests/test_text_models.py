@@ -193,7 +193,7 @@ def test_gpt_initialisation_is_nanogpts() -> None:
 
 def test_gpt_refuses_windows_longer_than_its_block_size_at_block_size() -> None:
     windows = np.zeros((2, 64), dtype=np.int64)
-    with pytest.raises(ComponentError, match="set model.block_size: 64") as raised:
+    with pytest.raises(ComponentError, match=r"set model\.block_size: 64") as raised:
         gpt(windows, vocab_size=65, block_size=32)
     assert raised.value.keys == ("block_size",)
     assert gpt(windows, vocab_size=65, block_size=128).block_size == 128

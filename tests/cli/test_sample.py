@@ -16,7 +16,9 @@ from gradtrain.cli import app
 
 runner = CliRunner()
 
-CORPUS = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n" * 8
+CORPUS = (
+    "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n" * 8
+)
 
 CONFIG = """\
 name: {name}

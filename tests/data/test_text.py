@@ -95,7 +95,7 @@ def test_a_file_that_is_not_utf8_is_located_at_its_first_bad_byte(tmp_path: Path
 def test_a_file_shorter_than_a_window_and_its_next_token_says_so(tmp_path: Path) -> None:
     path = tmp_path / "short.txt"
     path.write_text("abcdefgh", encoding="utf-8")
-    with pytest.raises(DataError, match="has 8 tokens .* block_size 8 needs at least 9") as raised:
+    with pytest.raises(DataError, match=r"has 8 tokens .* block_size 8 needs at least 9") as raised:
         text(str(path), block_size=8)
     assert raised.value.field == "block_size"
     assert len(text(str(path), block_size=7)) == 8
@@ -111,8 +111,11 @@ train: {{epochs: 1}}
 """
 
 
-def write_config(folder: Path, corpus: str = "to be or not to be\n" * 20, **fields: object) -> Path:
-    (folder / "corpus.txt").write_bytes(corpus.encode("utf-8") if isinstance(corpus, str) else corpus)
+def write_config(
+    folder: Path, corpus: str | bytes = "to be or not to be\n" * 20, **fields: object
+) -> Path:
+    data = corpus.encode("utf-8") if isinstance(corpus, str) else corpus
+    (folder / "corpus.txt").write_bytes(data)
     values = {"path": "corpus.txt", "block": 8, "val": 0.1, "loss": "cross_entropy", **fields}
     path = folder / "little.yaml"
     path.write_text(CONFIG.format(**values), encoding="utf-8")
