@@ -78,3 +78,53 @@ def test_json_lists_the_batch_dimension_as_null() -> None:
         "multiply_adds": 8,
     }
     assert document["total"]["parameters"] == 10 and document["total"]["multiply_adds"] == 8
+
+
+def test_an_lstms_multiply_adds_are_its_matrices_times_the_time_steps() -> None:
+    lstm = nn.LSTM(8, 16, num_layers=2, batch_first=True)
+    # Per step: layer 0 has 4 gates of 16 from 8 inputs and 16 states, layer 1 from 16 and 16.
+    per_step = 4 * 16 * (8 + 16) + 4 * 16 * (16 + 16)
+    found = summarize(nn.Sequential(lstm), np.zeros((1, 5, 8), dtype=np.float32))
+    assert [(row.kind, row.output_shape, row.multiply_adds) for row in found.layers] == [
+        ("LSTM", (1, 5, 16), 5 * per_step)
+    ]
+
+
+def test_a_gru_counts_three_gates_and_time_comes_first_without_batch_first() -> None:
+    gru = nn.GRU(4, 6, bidirectional=True)
+    # [T=7, N, 2 * 6]: each direction 3 gates of 6 from 4 inputs and 6 states, every step.
+    assert multiply_adds(gru, (7, 1, 12)) == 7 * 2 * 3 * 6 * (4 + 6)
+    assert multiply_adds(nn.GRUCell(4, 6), (1, 6)) == 3 * 6 * (4 + 6)
+
+
+def test_self_attention_counts_its_projections_and_its_two_products() -> None:
+    attention = nn.MultiheadAttention(16, 2, batch_first=True)
+
+    class SelfAttention(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.attention = attention
+
+        def forward(self, x: gt.Tensor) -> gt.Tensor:
+            output: gt.Tensor = self.attention(x, x, x)[0]
+            return output
+
+    found = summarize(SelfAttention(), np.zeros((1, 5, 16), dtype=np.float32))
+    # One row: torch's MultiheadAttention multiplies by out_proj's weight without calling it.
+    (row,) = found.layers
+    # q, k, v and out of 16 from 16 at 5 positions; scores 5 x 5 x 16, as many for the values.
+    assert row.multiply_adds == 5 * 4 * 16 * 16 + 2 * 5 * 5 * 16
+    assert row.parameters == 4 * 16 * 16 + 4 * 16 == found.parameters
+
+
+def test_a_gpts_multiply_adds_by_hand() -> None:
+    from gradtrain.text_models import GPT
+
+    model = GPT(vocab_size=10, block_size=8, n_layer=2, n_head=2, n_embd=16)
+    found = summarize(model, np.zeros((1, 8), dtype=np.int64), "gpt")
+    T, C = 8, 16
+    block = T * C * 3 * C + 2 * T * T * C + T * C * C + T * C * 4 * C + T * 4 * C * C
+    assert found.multiply_adds == 2 * block + T * C * 10
+    attention = [row for row in found.layers if row.kind == "CausalSelfAttention"]
+    assert [row.multiply_adds for row in attention] == [2 * T * T * C] * 2
+    assert all(row.output_bytes == 0 and row.parameters == 0 for row in attention)
