@@ -492,7 +492,9 @@ def test_schema_is_json_that_describes_the_shipped_config() -> None:
     assert sgd["lr"]["minimum"] == 0  # PyTorch's bound: SGD takes lr=0
     assert sgd["name"]["const"] == "sgd"
     train = _resolve(schema, schema["properties"]["train"])
-    assert train["properties"]["epochs"]["minimum"] == 1
+    epochs = train["properties"]["epochs"]["anyOf"]
+    assert {"type": "integer", "minimum": 1} in epochs and {"type": "null"} in epochs
+    assert train["oneOf"] == [{"required": ["epochs"]}, {"required": ["max_steps"]}]
 
 
 def test_schema_validates_configs_with_jsonschema() -> None:

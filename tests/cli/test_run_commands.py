@@ -90,7 +90,8 @@ def test_repo_linreg_config_gives_the_seed_numbers(tmp_path: Path) -> None:
     records = metrics(only_run_dir(tmp_path))
     assert records[0]["train_loss"] == pytest.approx(197.6164, abs=1e-4)
     assert records[-1]["train_loss"] == pytest.approx(0.285714, abs=1e-6)
-    assert set(records[0]) == {"epoch", "train_loss", "lr", "grad_norm", "seconds"}
+    assert set(records[0]) == {"epoch", "step", "train_loss", "lr", "grad_norm", "seconds"}
+    assert [record["step"] for record in records] == list(range(1, len(records) + 1))
 
 
 def test_without_zero_grad_the_losses_show_the_accumulation(tmp_path: Path) -> None:

@@ -100,6 +100,7 @@ def test_the_data_section_adds_loading_keys() -> None:
     assert params == {"size": 2, "lr": 0.1, "betas": (0.9, 0.99), "mode": "fast", "label": None}
     assert loading == {
         "batch_size": None,
+        "eval_batch_size": 1024,
         "shuffle": False,
         "val_fraction": 0.0,
         "standardize": False,

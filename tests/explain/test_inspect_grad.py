@@ -83,10 +83,7 @@ def losses_of_the_trainer(config_path: Path, zero_grad: bool, steps: int) -> lis
             losses.append(event.loss)
 
     trainer = Trainer.from_experiment(build_experiment(config), listeners=[record])
-    epoch = 0
-    while len(losses) < steps:
-        epoch += 1
-        trainer.train_one_epoch(epoch, max_batches=steps - len(losses))
+    trainer.train_steps(steps, validate=False)
     return losses
 
 

@@ -21,4 +21,9 @@ def test_tracker_in_max_mode_and_its_state_round_trip() -> None:
     tracker.update({"epoch": 2, "val_accuracy": 0.4})
     restored = MetricTracker("val_accuracy", "max")
     restored.load_state_dict(tracker.state_dict())
-    assert restored.state_dict() == {"best": 0.5, "best_epoch": 1, "epochs_without_improvement": 1}
+    assert restored.state_dict() == {
+        "best": 0.5,
+        "best_epoch": 1,
+        "best_step": None,
+        "epochs_without_improvement": 1,
+    }

@@ -107,7 +107,7 @@ def test_validation_metrics_and_scheduler_in_the_records(tmp_path: Path) -> None
     result = classification_trainer(4, run_dir).fit()
     records = run_dir.metrics()
     assert list(records[0]) == [
-        "epoch", "train_loss", "val_loss", "val_accuracy", "lr", "grad_norm", "seconds"
+        "epoch", "step", "train_loss", "val_loss", "val_accuracy", "lr", "grad_norm", "seconds"
     ]  # fmt: skip
     assert [r["lr"] for r in records] == [0.05, 0.05, 0.025, 0.025]
     assert records[-1]["val_accuracy"] >= 0.9

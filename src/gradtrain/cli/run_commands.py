@@ -206,31 +206,38 @@ def resume_into(
     except (ValueError, TypeError, AttributeError, RuntimeError) as error:
         fail(f"{run_dir.checkpoint_path}: the checkpoint does not fit the config: {error}")
     apply_optimizer_options(options, trainer.optimizer, trainer.scheduler)
-    refuse_finished(trainer, run_dir, ("train", "epochs") in changed)
+    length_key = ("train", "max_steps" if trainer.settings.step_based else "epochs")
+    refuse_finished(trainer, run_dir, length_key in changed)
     # Only now, with the checkpoint loaded and the changes possible, does the run change.
-    run_dir.truncate_metrics(trainer.epoch)
+    run_dir.truncate_metrics(trainer.epoch, trainer.step if trainer.settings.step_based else None)
     run_dir.write_config(config.to_yaml())
     trainer.run_dir = run_dir
 
 
-def refuse_finished(trainer: Trainer, run_dir: RunDirectory, epochs_given: bool) -> None:
-    """Exit 2 if the resumed run has nothing left to do: all its epochs done, or stopped early."""
-    done, epochs = trainer.epoch, trainer.settings.epochs
+def refuse_finished(trainer: Trainer, run_dir: RunDirectory, length_given: bool) -> None:
+    """Exit 2 if the resumed run has nothing left to do: all its epochs (or steps) done, or
+    stopped early."""
+    settings = trainer.settings
+    if settings.max_steps is not None:
+        done, planned, unit, key = trainer.step, settings.max_steps, "step", "train.max_steps"
+    else:
+        assert settings.epochs is not None
+        done, planned, unit, key = trainer.epoch, settings.epochs, "epoch", "train.epochs"
     if trainer.stopped_early:
         fail(
-            f"{run_dir.path} stopped early at epoch {done}; it has ended. To train on, give "
+            f"{run_dir.path} stopped early at {unit} {done}; it has ended. To train on, give "
             "a larger train.early_stopping.patience, or start a new run"
         )
-    if done < epochs:
+    if done < planned:
         return
-    if epochs_given:
+    if length_given:
         fail(
-            f"train.epochs={epochs}: the run in {run_dir.path} has done {done} epochs "
+            f"{key}={planned}: the run in {run_dir.path} has done {done} {unit}s "
             f"already; give more than {done} to train on"
         )
     fail(
-        f"{run_dir.path} has finished all its {done} epochs; to train on, resume it with "
-        f"train.epochs=N for an N above {done}"
+        f"{run_dir.path} has finished all its {done} {unit}s; to train on, resume it with "
+        f"{key}=N for an N above {done}"
     )
 
 

@@ -86,11 +86,21 @@ class StrictParams(BaseModel):
         return converted
 
 
+# Rows per validation batch unless data.eval_batch_size says otherwise: large enough that small
+# splits are one batch, small enough that a sequence model's activations stay modest.
+EVAL_BATCH_SIZE = 1024
+
+
 class DataLoading(StrictParams):
     """How the rows are fed to training, next to the source's own parameters in `data`."""
 
     batch_size: int | None = Field(
         None, ge=1, description="rows per batch; null for the whole training set in one batch"
+    )
+    eval_batch_size: int = Field(
+        EVAL_BATCH_SIZE,
+        ge=1,
+        description="rows per batch of validation (never the whole split in one array)",
     )
     shuffle: bool = Field(False, description="reshuffle the training rows every epoch")
     val_fraction: float = Field(

@@ -6,12 +6,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from gradtrain.registry import Entry, Registry
 from gradtrain.tasks import METRICS, Metric, Mode, Task, monitored_metric
 
 from .components import (
+    EVAL_BATCH_SIZE,
     SECTION_KINDS,
     StrictParams,
     component_list_kind,
@@ -57,9 +67,35 @@ class EarlyStopping(StrictParams):
 
 
 class TrainSettings(StrictParams):
-    """The training loop's settings: the config's `train` section, and what the Trainer takes."""
+    """The training loop's settings: the config's `train` section, and what the Trainer takes.
 
-    epochs: int = Field(ge=1, description="passes over the training set")
+    A run is as long as `epochs` (passes over the training set, validated after each) or as
+    `max_steps` (optimizer steps, validated every `eval_every` of them): exactly one of the two.
+    """
+
+    # Editors learn the rule from the JSON Schema: a train section names one of the lengths.
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["epochs"]}, {"required": ["max_steps"]}]}
+    )
+
+    epochs: int | None = Field(
+        None, ge=1, description="passes over the training set (or give max_steps instead)"
+    )
+    max_steps: int | None = Field(
+        None, ge=1, description="optimizer steps to train (instead of epochs), across epochs"
+    )
+    eval_every: int | None = Field(
+        None,
+        ge=1,
+        description="with max_steps: validate and record every this many steps "
+        "(null: ten times over the run)",
+    )
+    eval_batches: int | None = Field(
+        None,
+        ge=1,
+        description="estimate the validation figures on this many random batches of "
+        "data.eval_batch_size rows (null: the whole validation split)",
+    )
     zero_grad: bool = Field(
         True, description="call optimizer.zero_grad() before each backward; false accumulates"
     )
@@ -67,6 +103,53 @@ class TrainSettings(StrictParams):
         None, gt=0, description="clip the total gradient norm to this value; null for no clipping"
     )
     early_stopping: EarlyStopping | None = None
+
+    @field_validator("max_steps")
+    @classmethod
+    def _not_with_epochs(cls, max_steps: int | None, info: ValidationInfo) -> int | None:
+        epochs = info.data.get("epochs")
+        if max_steps is not None and epochs is not None:
+            raise ValueError(
+                f"give train.epochs or train.max_steps, not both: keep epochs: {epochs} to "
+                f"train for passes over the data, or max_steps: {max_steps} to train for "
+                "optimizer steps"
+            )
+        return max_steps
+
+    @model_validator(mode="after")
+    def _one_length(self) -> TrainSettings:
+        if self.epochs is None and self.max_steps is None:
+            raise ValueError(
+                "needs how long to train: train.epochs (passes over the training set) "
+                "or train.max_steps (optimizer steps)"
+            )
+        if self.eval_every is not None and self.max_steps is None:
+            raise ValueError(
+                "train.eval_every counts optimizer steps and goes with train.max_steps; "
+                "a run of train.epochs validates at the end of each epoch: remove eval_every, "
+                "or give max_steps instead of epochs"
+            )
+        return self
+
+    @property
+    def step_based(self) -> bool:
+        """Whether the run is as long as max_steps (else as long as epochs)."""
+        return self.max_steps is not None
+
+    @property
+    def evaluation_interval(self) -> int | None:
+        """Steps between validations of a max_steps run; None for a run of epochs."""
+        if self.max_steps is None:
+            return None
+        return self.eval_every or -(-self.max_steps // 10)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The section in the file's shape: the one of epochs and max_steps that is set."""
+        values = self.model_dump()
+        for key in ("epochs", "max_steps"):
+            if values[key] is None:
+                del values[key]
+        return values
 
 
 INIT_DESCRIPTION = (
@@ -106,6 +189,7 @@ class DataSpec(ComponentSpec):
     """The data source (`name`, `params`) and how its rows are split and fed to training."""
 
     batch_size: int | None = None
+    eval_batch_size: int = EVAL_BATCH_SIZE
     shuffle: bool = False
     val_fraction: float = 0.0
     standardize: bool = False
@@ -161,6 +245,7 @@ class ExperimentConfig(BaseModel):
         data = {"name": self.data.name, **self.data.params}
         data.update(
             batch_size=self.data.batch_size,
+            eval_batch_size=self.data.eval_batch_size,
             shuffle=self.data.shuffle,
             val_fraction=self.data.val_fraction,
             standardize=self.data.standardize,
@@ -171,7 +256,7 @@ class ExperimentConfig(BaseModel):
             spec: ComponentSpec | None = getattr(self, section)
             if spec is not None:
                 result[section] = {"name": spec.name, **spec.params}
-        result["train"] = self.train.model_dump()
+        result["train"] = self.train.to_dict()
         if self.init:
             result["init"] = dict(self.init)
         plain: dict[str, Any] = _plain(result)

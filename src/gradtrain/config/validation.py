@@ -393,10 +393,18 @@ def _cross_checks(config: ExperimentConfig, locator: Locator) -> list[Problem]:
     return [
         locator.problem(
             keys,
-            f"{monitor} needs {needs}, but this config is for {config.task}; "
+            f"{monitor} needs {needs}, but {_what_decides(config)} is for "
+            f"{config.task.replace('_', ' ')}; "
             f"monitor {scores} or val_loss",
         )
     ]
+
+
+def _what_decides(config: ExperimentConfig) -> str:
+    """What gives the config its task, as a message names it: its text data, or its loss."""
+    if config.task == "language_model":
+        return f"data {config.data.name!r}"
+    return f"loss {config.loss.name!r}"
 
 
 def _sorted(problems: Sequence[Problem]) -> list[Problem]:

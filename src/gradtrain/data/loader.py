@@ -44,6 +44,15 @@ class DataLoader:
         return -(-len(self.dataset) // self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
+        return self.batches_from(0)
+
+    def batches_from(self, start: int) -> Iterator[tuple[Tensor, ...]]:
+        """An epoch's batches from batch number `start` (0-based) on: the epoch's order is
+        drawn as `iter(loader)` draws it, and the first `start` batches are skipped unbuilt.
+
+        Restoring the generator's state from before an epoch began, then calling this with
+        the number of batches done, goes on with that epoch exactly where it stopped.
+        """
         # The order is drawn here, not lazily at the first batch, so the generator's state
         # just before `iter(loader)` determines the whole epoch.
         size = len(self.dataset)
@@ -55,10 +64,9 @@ class DataLoader:
         found = _tensor_columns(self.dataset)
         if found is not None and found[1] is not None:
             order = found[1][order]
-        batches = [
-            order[start : start + self.batch_size]
-            for start in range(0, len(self) * self.batch_size, self.batch_size)
-        ]
+        size = self.batch_size
+        starts = range(start * size, len(self) * size, size)
+        batches = [order[first : first + size] for first in starts]
         if found is None:
             return (collate([self.dataset[int(i)] for i in batch]) for batch in batches)
         # One fancy index per array and batch: no per-sample work.

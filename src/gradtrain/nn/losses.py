@@ -129,6 +129,11 @@ class PerToken(Module):
         super().__init__()
         self.loss = loss
 
+    @property
+    def reduction(self) -> str:
+        """The wrapped loss's reduction, which decides how batches of tokens add up."""
+        return str(getattr(self.loss, "reduction", "mean"))
+
     def forward(self, input: Tensor, target: Any) -> Tensor:
         indices = target.data if isinstance(target, Tensor) else target
         if input.ndim != 3 or tuple(indices.shape) != tuple(input.shape[:2]):

@@ -11,34 +11,45 @@ Status = Literal["finished", "early_stopped", "failed", "interrupted"]
 
 @dataclass(frozen=True)
 class RunStarted:
-    """Training begins (or resumes) at `start_epoch`, running to `epochs`."""
+    """Training begins (or resumes) at `start_epoch` and `start_step`, running to `epochs` or,
+    in a run of `max_steps` (then `epochs` is None), to that many optimizer steps."""
 
     name: str
-    epochs: int
+    epochs: int | None
     start_epoch: int
     batches_per_epoch: int
     task: str
     metric: str | None
     run_dir: str | None
+    max_steps: int | None = None
+    start_step: int = 0  # the optimizer steps done before this session
+    eval_every: int | None = None  # steps between records of a max_steps run
+    rows_per_step: int = 0  # training samples an optimizer step takes (for samples/s)
+    tokens_per_row: int = 1  # positions per sample: a sequence's length (for tokens/s)
 
 
 @dataclass(frozen=True)
 class BatchEnded:
-    """One optimizer step of an epoch is done, with its batch's loss (for progress bars)."""
+    """One optimizer step is done, with its batch's loss (for progress bars); `step` counts the
+    run's optimizer steps so far."""
 
     epoch: int
     batch: int
     batches: int
     loss: float
+    step: int = 0
 
 
 @dataclass(frozen=True)
 class EpochEnded:
-    """An epoch is done; `record` is what metrics.jsonl gets for it."""
+    """A record is made: `record` is what metrics.jsonl gets for it, at the end of an epoch, or
+    in a run of `max_steps` at an evaluation (every eval_every steps and at the last)."""
 
     epoch: int
-    epochs: int
+    epochs: int | None
     record: dict[str, Any]
+    step: int = 0
+    max_steps: int | None = None
 
 
 @dataclass(frozen=True)

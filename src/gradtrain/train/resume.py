@@ -4,8 +4,10 @@ A resumed run goes on from its checkpoint, so what the checkpoint holds (the mod
 weights, the data and its split, the loss, the kind of optimizer and scheduler, the seed) stays
 as the run began. What a PyTorch user changes when they resume by hand may change here too:
 
-- `train.epochs` (more than the run has done), `train.grad_clip`, `train.zero_grad`,
-  `train.early_stopping.patience` and `.min_delta`, and `data.batch_size`: the loop reads
+- `train.epochs` or `train.max_steps` (more than the run has done), `train.eval_every`,
+  `train.eval_batches`, `train.grad_clip`, `train.zero_grad`,
+  `train.early_stopping.patience` and `.min_delta`, `data.batch_size` and
+  `data.eval_batch_size`: the loop reads
   them as it goes;
 - the optimizer's hyperparameters (`optimizer.lr`, `optimizer.momentum`, ...): set in every
   param group after the optimizer's state is loaded, as `group["lr"] = 0.001` would, and made
@@ -27,15 +29,20 @@ KeyPath = tuple[str, ...]
 # The keys a resume may change besides the optimizer's hyperparameters, by path.
 LOOP_KEYS: tuple[KeyPath, ...] = (
     ("train", "epochs"),
+    ("train", "max_steps"),
+    ("train", "eval_every"),
+    ("train", "eval_batches"),
     ("train", "grad_clip"),
     ("train", "zero_grad"),
     ("train", "early_stopping", "patience"),
     ("train", "early_stopping", "min_delta"),
     ("data", "batch_size"),
+    ("data", "eval_batch_size"),
 )
 RESUMABLE = (
-    "train.epochs, train.grad_clip, train.zero_grad, train.early_stopping.patience, "
-    "train.early_stopping.min_delta, data.batch_size and the optimizer's hyperparameters "
+    "train.epochs, train.max_steps, train.eval_every, train.eval_batches, train.grad_clip, "
+    "train.zero_grad, train.early_stopping.patience, train.early_stopping.min_delta, "
+    "data.batch_size, data.eval_batch_size and the optimizer's hyperparameters "
     "(optimizer.lr, ...)"
 )
 

@@ -118,9 +118,13 @@ class RunDirectory:
         # Appending rather than rewriting keeps each epoch's cost flat however long the run.
         append_record(self.metrics_path, record)
 
-    def truncate_metrics(self, last_epoch: int) -> None:
-        """Keep the records up to `last_epoch`: a resume redoes the epochs its checkpoint lacks."""
-        kept = [record for record in self.metrics() if record["epoch"] <= last_epoch]
+    def truncate_metrics(self, last_epoch: int, last_step: int | None = None) -> None:
+        """Keep the records up to `last_epoch` (up to `last_step` where given, for a run of
+        max_steps): a resume redoes the evaluations its checkpoint lacks."""
+        if last_step is None:
+            kept = [record for record in self.metrics() if record["epoch"] <= last_epoch]
+        else:
+            kept = [record for record in self.metrics() if record.get("step", 0) <= last_step]
         atomic_write_text(self.metrics_path, "".join(json.dumps(r) + "\n" for r in kept))
 
     def save_checkpoint(self, state: dict[str, Any]) -> None:

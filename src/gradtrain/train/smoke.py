@@ -39,7 +39,8 @@ class SmokeResult:
 def smoke_test(
     path: Path | None, overrides: Sequence[str] = (), batches: int = SMOKE_BATCHES
 ) -> SmokeResult:
-    """Validate and build one config, train `batches` batches and run a validation pass."""
+    """Validate and build one config, train `batches` steps and run a validation pass (on at most
+    as many validation batches, random ones where the split is larger)."""
     from gradtrain.config import ConfigError, build_experiment, load_config
 
     label = "(embedded default)" if path is None else str(path)
@@ -63,7 +64,11 @@ def smoke_test(
         trainer = Trainer.from_experiment(experiment, listeners=[record_loss])
         stage = "train"
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            record = trainer.train_one_epoch(1, max_batches=batches)
+            record = trainer.train_steps(min(batches, len(trainer.loader)), validate=False)
+            if trainer.val_x is not None:
+                # A validation pass as brief as the training: a large split is estimated.
+                small = len(trainer.val_x) <= batches * trainer.eval_batch_size
+                record.update(trainer.evaluate(None if small else batches))
     except ConfigError as error:
         return result(stage, "\n".join(str(problem) for problem in error.problems))
     except NonFiniteLoss as error:

@@ -1,24 +1,27 @@
-"""The training loop: zero_grad -> forward -> loss -> backward -> (clip) -> step, epoch by epoch.
+"""The training loop: zero_grad -> forward -> loss -> backward -> (clip) -> step, step by step.
 
-`train_step` is the loop's body as the seed article writes it; `train_one_epoch` runs it over
-the loader's batches, and `fit` runs epochs with what surrounds them: the status of the run,
-the snapshot a resume starts from, Ctrl-C. The trainer reports progress as events and leaves
-printing to the views. With a run directory it writes metrics.jsonl and the checkpoint at every
-epoch end and summary.json at the end.
+`train_step` is the loop's body as the seed article writes it; `train_steps` runs it over the
+loader's batches, going on from epoch to epoch, up to the next evaluation; and `fit` runs those
+periods with what surrounds them: the status of the run, the snapshot a resume starts from,
+Ctrl-C. A run of `train.epochs` evaluates at each epoch's end; a run of `train.max_steps` every
+`train.eval_every` steps and at the last, wherever in an epoch that falls. The trainer reports
+progress as events and leaves printing to the views. With a run directory it writes a record
+to metrics.jsonl and the checkpoint at every evaluation, and summary.json at the end.
 """
 
 from __future__ import annotations
 
-import itertools
+import copy
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gradtrain.autograd import Tensor, no_grad
+from gradtrain.config.components import EVAL_BATCH_SIZE
 from gradtrain.data import DataLoader, TensorDataset
 from gradtrain.data.preprocess import Preprocessing
 from gradtrain.files import WriteError
@@ -40,6 +43,9 @@ if TYPE_CHECKING:
 # The shuffle order gets its own generator, a stream apart from the global one that
 # initialisation and dropout draw from, so that changing the model never changes the order.
 _SHUFFLE_STREAM = 1
+# The validation estimate (train.eval_batches) draws its rows from a stream of its own as well,
+# so that evaluating never changes the training's random numbers.
+_EVALUATION_STREAM = 2
 
 
 @dataclass(frozen=True)
@@ -63,13 +69,16 @@ class NonFiniteLoss(Exception):
 
 
 class Trainer:
-    """Trains a model on a loader's batches, with optional validation data scored after each epoch.
+    """Trains a model on a loader's batches, with optional validation data scored at each
+    evaluation (an epoch's end, or every eval_every steps of a max_steps run).
 
     `settings` is the config's `train` section (gradtrain.config.TrainSettings). `task` decides
     the validation score (accuracy or R^2), which is the monitored metric too unless early
-    stopping watches another (gradtrain.tasks.monitored_metric). ReduceLROnPlateau steps on the
-    validation loss (the training loss without validation data), as PyTorch's documentation
-    steps it.
+    stopping watches another (gradtrain.tasks.monitored_metric). Validation runs in batches of
+    `eval_batch_size` rows; with train.eval_batches, on that many batches of random rows drawn
+    from `eval_generator`. ReduceLROnPlateau steps on the validation loss (the training loss
+    without validation data) at each evaluation, as PyTorch's documentation steps it; other
+    schedulers step at each epoch's end.
     """
 
     def __init__(
@@ -88,6 +97,8 @@ class Trainer:
         preprocessing: Preprocessing | None = None,
         class_names: Sequence[str] | None = None,
         per_character: bool = True,
+        eval_batch_size: int = EVAL_BATCH_SIZE,
+        eval_generator: np.random.Generator | None = None,
     ) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         # Kept in every checkpoint, so that whatever uses the model later scales its inputs
@@ -103,8 +114,17 @@ class Trainer:
         # A language model's bits per token are bits per character only with a char tokenizer.
         self.per_character = per_character
         self.metrics = [] if val_data is None else validation_metrics(task, per_character)
+        self.eval_batch_size = eval_batch_size
+        self.eval_generator = eval_generator or _stream(0, _EVALUATION_STREAM)
         self.monitor = self._monitor_tracker()
-        self.epoch = 0
+        self.epoch = 0  # epochs completed
+        self.step = 0  # optimizer steps taken
+        # Where the loader stands: the batches done of the epoch in progress, that epoch's
+        # batches still to come, and the shuffle generator's state from before the epoch drew
+        # its order (which, with the count, is what a checkpoint between epoch ends holds).
+        self.batch_in_epoch = 0
+        self._batches: Iterator[tuple[Tensor, ...]] | None = None
+        self._epoch_order_state: Any = None
         self.stopped_early = False
         self.last_record: dict[str, Any] | None = None
         self._seconds_before = 0.0  # spent by earlier sessions of a resumed run
@@ -138,24 +158,16 @@ class Trainer:
             preprocessing=experiment.preprocessing,
             class_names=experiment.class_names,
             per_character=config.per_character,
+            eval_batch_size=config.data.eval_batch_size,
+            eval_generator=_stream(config.seed, _EVALUATION_STREAM),
         )
 
     # ---- the loop -------------------------------------------------------------------
 
     def fit(self) -> RunResult:
-        """Train from the current epoch to settings.epochs; never raises for a failed run."""
+        """Train to settings.epochs or settings.max_steps; never raises for a failed run."""
         self._started = time.perf_counter()
-        self._emit(
-            RunStarted(
-                self.name,
-                self.settings.epochs,
-                self.epoch + 1,
-                len(self.loader),
-                self.task,
-                self.metrics[0].name if self.metrics else None,
-                None if self.run_dir is None else str(self.run_dir.path),
-            )
-        )
+        self._emit(self._started_event())
         status: Status = "finished"
         message = ""
         unwritten = False  # a file could not be written: the message says so already
@@ -165,8 +177,9 @@ class Trainer:
             # Overflow is no warning here: it makes the loss non-finite, which stops the run
             # with a message naming the epoch and batch.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                while self.epoch < self.settings.epochs and not self.stopped_early:
-                    self._end_epoch(self.epoch + 1, self.train_one_epoch(self.epoch + 1))
+                while not self.finished:
+                    record = self.train_steps(self.steps_to_evaluation())
+                    self._end_period(record)
         except NonFiniteLoss as failure:
             status, message = "failed", str(failure)
         except WriteError as failure:
@@ -178,20 +191,20 @@ class Trainer:
             status = "interrupted"
             self._back_to_snapshot()
             try:
-                saved_epoch = self._save_snapshot_uninterrupted()
+                self._save_snapshot_uninterrupted()
             except WriteError as failure:
                 message, unwritten = self._unwritten(failure), True
             else:
-                message = (
-                    f"interrupted during epoch {saved_epoch + 1}; "
-                    f"saved the checkpoint of epoch {saved_epoch}"
-                )
+                message = self._interrupted_message()
         else:
             if self.stopped_early:
                 status = "early_stopped"
+                at, counted = self._position_name(), "epochs"
+                if self.settings.step_based:
+                    counted = "evaluations"
                 message = (
-                    f"stopped early at epoch {self.epoch}: {self.monitor.monitor} has not improved "
-                    f"for {self.monitor.epochs_without_improvement} epochs"
+                    f"stopped early at {at}: {self.monitor.monitor} has not improved "
+                    f"for {self.monitor.epochs_without_improvement} {counted}"
                 )
         self._seconds_before, self._started = self.seconds, None
         summary = self.summary(status, message)
@@ -206,23 +219,50 @@ class Trainer:
         self._emit(RunEnded(status, message, summary, run_dir))
         return RunResult(status, message, summary)
 
-    def train_one_epoch(self, epoch: int, max_batches: int | None = None) -> dict[str, Any]:
-        """One pass over the training data (or its first max_batches); the epoch's figures."""
+    @property
+    def finished(self) -> bool:
+        """Whether the run has done all its epochs or steps, or has stopped early."""
+        if self.stopped_early:
+            return True
+        if self.settings.max_steps is not None:
+            return self.step >= self.settings.max_steps
+        assert self.settings.epochs is not None
+        return self.epoch >= self.settings.epochs
+
+    def steps_to_evaluation(self) -> int:
+        """Optimizer steps from here to the next evaluation: the rest of this epoch, or in a
+        max_steps run to the next multiple of eval_every (the last step at most)."""
+        interval = self.settings.evaluation_interval
+        if interval is None or self.settings.max_steps is None:
+            return len(self.loader) - self.batch_in_epoch
+        next_evaluation = (self.step // interval + 1) * interval
+        return min(next_evaluation, self.settings.max_steps) - self.step
+
+    def train_steps(self, steps: int, validate: bool = True) -> dict[str, Any]:
+        """Train `steps` optimizer steps from where the loader stands, on into the next epoch
+        when one ends; their record, with the validation figures unless `validate` is false."""
         started = time.perf_counter()
         lr = float(self.optimizer.param_groups[0]["lr"])
-        batches = len(self.loader) if max_batches is None else min(max_batches, len(self.loader))
         loss_sum = norm_sum = 0.0
         self.model.train()
-        for batch, (inputs, targets) in enumerate(itertools.islice(self.loader, batches), 1):
-            loss, grad_norm = self.train_step(inputs, targets, epoch, batch)
+        for _ in range(steps):
+            inputs, targets = self._next_batch()
+            loss, grad_norm = self.train_step(inputs, targets, self.epoch + 1, self.batch_in_epoch)
+            self.step += 1
             loss_sum += loss
             norm_sum += grad_norm
-            self._emit(BatchEnded(epoch, batch, batches, loss))
-        record: dict[str, Any] = {"epoch": epoch, "train_loss": loss_sum / batches}
-        if self.val_x is not None:
+            self._emit(
+                BatchEnded(self.epoch + 1, self.batch_in_epoch, len(self.loader), loss, self.step)
+            )
+            if self.batch_in_epoch == len(self.loader):
+                self._end_epoch()
+        # The epoch the last step belongs to: the one just ended, or the one in progress.
+        epoch = self.epoch + (self.batch_in_epoch > 0)
+        record: dict[str, Any] = {"epoch": epoch, "step": self.step, "train_loss": loss_sum / steps}
+        if validate and self.val_x is not None:
             record.update(self.evaluate())
         record["lr"] = lr
-        record["grad_norm"] = norm_sum / batches
+        record["grad_norm"] = norm_sum / steps
         record["seconds"] = time.perf_counter() - started
         return record
 
@@ -246,18 +286,54 @@ class Trainer:
         self.optimizer.step()
         return value, grad_norm
 
-    def evaluate(self) -> dict[str, float]:
-        """Validation loss and scores, in eval mode and without recording a graph."""
+    def evaluate(self, batches: int | None = None) -> dict[str, float]:
+        """Validation loss and scores, in eval mode, without recording a graph, in batches of
+        eval_batch_size rows: over the whole split, or estimated on `batches` batches of random
+        rows (train.eval_batches when None and set), as nanoGPT's estimate_loss does.
+
+        The whole split's figures are the ones a single batch of it would give: each batch's
+        mean loss weighted by its rows (summed for a loss that sums), the scores over every
+        batch's outputs together (kept only for a score of outputs: a language model's follow
+        from its loss).
+        """
         assert self.val_x is not None and self.val_y is not None
+        count = batches if batches is not None else self.settings.eval_batches
+        keep_outputs = any(metric.score is not None for metric in self.metrics)
+        loss_total, rows_seen = 0.0, 0
+        outputs: list[np.ndarray] = []
+        targets: list[np.ndarray] = []
         self.model.eval()
         try:
             with no_grad():
-                outputs = self.model(Tensor(self.val_x))
-                loss = float(self.loss_fn(outputs, Tensor(self.val_y)).item())
+                for rows in self._validation_rows(count):
+                    x, y = self.val_x[rows], self.val_y[rows]
+                    output = self.model(Tensor(x))
+                    loss = float(self.loss_fn(output, Tensor(y)).item())
+                    summed = getattr(self.loss_fn, "reduction", "mean") == "sum"
+                    loss_total += loss if summed else loss * len(x)
+                    rows_seen += len(x)
+                    if keep_outputs:
+                        outputs.append(output.data)
+                        targets.append(y)
         finally:
             self.model.train()
-        scores = {m.name: m.value(outputs.data, self.val_y, loss) for m in self.metrics}
+        summed = getattr(self.loss_fn, "reduction", "mean") == "sum"
+        loss = loss_total if summed else loss_total / rows_seen
+        all_outputs = np.concatenate(outputs) if keep_outputs else np.empty(0)
+        all_targets = np.concatenate(targets) if keep_outputs else np.empty(0)
+        scores = {m.name: m.value(all_outputs, all_targets, loss) for m in self.metrics}
         return {"val_loss": loss, **scores}
+
+    def _validation_rows(self, batches: int | None) -> Iterator[slice | np.ndarray]:
+        """The rows of each validation batch: the split in order, or `batches` random draws."""
+        assert self.val_x is not None
+        size, total = self.eval_batch_size, len(self.val_x)
+        if batches is None:
+            for start in range(0, total, size):
+                yield slice(start, start + size)
+            return
+        for _ in range(batches):
+            yield self.eval_generator.integers(0, total, size=min(size, total))
 
     def clip_gradients(self) -> float:
         """The gradients' total L2 norm before clipping; clips them to train.grad_clip if set."""
@@ -272,34 +348,68 @@ class Trainer:
                 squares += float(np.vdot(grad.data, grad.data))
         return math.sqrt(squares)
 
-    def _end_epoch(self, epoch: int, record: dict[str, Any]) -> None:
+    def _next_batch(self) -> tuple[Tensor, ...]:
+        """The loader's next batch; an epoch not begun draws its order first."""
+        if self._batches is None:
+            generator = self.loader.generator
+            # Kept until the epoch ends: a checkpoint within it holds this and the batches done.
+            self._epoch_order_state = (
+                None if generator is None else copy.deepcopy(generator.bit_generator.state)
+            )
+            self._batches = self.loader.batches_from(self.batch_in_epoch)
+        batch = next(self._batches)
+        self.batch_in_epoch += 1
+        return batch
+
+    def _end_epoch(self) -> None:
+        """An epoch's last batch is done: count it, and step a scheduler that steps by epochs."""
+        self.epoch += 1
+        self.batch_in_epoch, self._batches = 0, None
+        if self.scheduler is not None and not isinstance(self.scheduler, ReduceLROnPlateau):
+            self.scheduler.step()
+
+    def _end_period(self, record: dict[str, Any]) -> None:
+        """An evaluation: judge the record, then write it and the checkpoint, then tell."""
         self.monitor.update(record)
         if isinstance(self.scheduler, ReduceLROnPlateau):
             self.scheduler.step(record["val_loss" if self.val_x is not None else "train_loss"])
-        elif self.scheduler is not None:
-            self.scheduler.step()
         stopping = self.settings.early_stopping
         if stopping is not None and self.monitor.epochs_without_improvement >= stopping.patience:
             self.stopped_early = True
-        self.epoch, self.last_record = epoch, record
+        self.last_record = record
         if self.run_dir is not None:
             self.run_dir.append_metrics(record)
         # Metrics first, then the checkpoint: a resume drops metrics past its checkpoint.
         self._take_snapshot()
-        self._emit(EpochEnded(epoch, self.settings.epochs, record))
+        self._emit(
+            EpochEnded(
+                record["epoch"],
+                self.settings.epochs,
+                record,
+                self.step,
+                self.settings.max_steps,
+            )
+        )
 
     # ---- state ----------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
-        """Everything a resume needs to continue exactly where this epoch ended."""
+        """Everything a resume needs to continue exactly where this evaluation left the run:
+        within an epoch, the shuffle state its order was drawn from and the batches done."""
         generator = self.loader.generator
+        shuffle_state: Any = None if generator is None else generator.bit_generator.state
+        if self.batch_in_epoch > 0:
+            shuffle_state = self._epoch_order_state
         return {
             "epoch": self.epoch,
+            "step": self.step,
+            "batch_in_epoch": self.batch_in_epoch,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
             "rng": get_rng_state(),
-            "shuffle_rng": None if generator is None else generator.bit_generator.state,
+            "shuffle_rng": copy.deepcopy(shuffle_state),
+            "eval_rng": self.eval_generator.bit_generator.state,
             "monitor": self.monitor.state_dict(),
             "stopped_early": self.stopped_early,
             "last_record": self.last_record,
@@ -322,8 +432,13 @@ class Trainer:
         set_rng_state(state["rng"])
         if self.loader.generator is not None and state["shuffle_rng"] is not None:
             self.loader.generator.bit_generator.state = state["shuffle_rng"]
+        if state.get("eval_rng") is not None:
+            self.eval_generator.bit_generator.state = state["eval_rng"]
         self.monitor.load_state_dict(state["monitor"])
         self.epoch = int(state["epoch"])
+        # Checkpoints from before step counting were all taken at an epoch's end.
+        self.step = int(state.get("step", self.epoch * len(self.loader)))
+        self.batch_in_epoch, self._batches = int(state.get("batch_in_epoch", 0)), None
         stopping = self.settings.early_stopping
         # A run that stopped early goes on if a resume gave it more patience than it ran out of.
         self.stopped_early = bool(state["stopped_early"]) and (
@@ -340,10 +455,13 @@ class Trainer:
             "message": message,
             "epochs_completed": self.epoch,
             "epochs": self.settings.epochs,
+            "steps_completed": self.step,
+            "max_steps": self.settings.max_steps,
             "best": {
                 "monitor": self.monitor.monitor,
                 "value": self.monitor.best,
                 "epoch": self.monitor.best_epoch,
+                "step": self.monitor.best_step,
             },
             "final": self.last_record,
             "seconds": self.seconds,
@@ -359,9 +477,11 @@ class Trainer:
 
     def _back_to_snapshot(self) -> None:
         """The counters of the last checkpoint written, for a summary that agrees with it."""
-        # A stop between an epoch's end and its checkpoint leaves the epoch to the resume.
+        # A stop between an evaluation and its checkpoint leaves the period to the resume.
         if self._snapshot is not None:
             self.epoch = int(self._snapshot["epoch"])
+            self.step = int(self._snapshot["step"])
+            self.batch_in_epoch, self._batches = int(self._snapshot["batch_in_epoch"]), None
             self.last_record = self._snapshot["last_record"]
             self.monitor.load_state_dict(self._snapshot["monitor"])
             self.stopped_early = bool(self._snapshot["stopped_early"])
@@ -370,21 +490,53 @@ class Trainer:
         """The message of a run stopped by a file it could not write (a full disk, say)."""
         if self._snapshot is None or self.run_dir is None:
             return f"{failure}; nothing was trained"
-        epoch = int(self._snapshot["epoch"])
         return (
-            f"{failure}; the run's files are whole up to the checkpoint of epoch {epoch}: "
+            f"{failure}; the run's files are whole up to the checkpoint of "
+            f"{self._position_name(self._snapshot)}: "
             f"make room, then go on with `gradtrain run --resume {self.run_dir.path}`"
         )
 
-    def _save_snapshot_uninterrupted(self) -> int:
-        """Write the state of the last epoch end again; return that epoch."""
+    def _position_name(self, state: dict[str, Any] | None = None) -> str:
+        """'epoch 3' in a run of epochs, 'step 200' in a run of max_steps: where `state`
+        (the trainer's own by default) stands."""
+        if self.settings.step_based:
+            return f"step {self.step if state is None else int(state['step'])}"
+        return f"epoch {self.epoch if state is None else int(state['epoch'])}"
+
+    def _interrupted_message(self) -> str:
+        assert self._snapshot is not None
+        saved = self._position_name(self._snapshot)
+        if self.settings.step_based:
+            return f"interrupted after {saved}; saved the checkpoint of {saved}"
+        return (
+            f"interrupted during epoch {int(self._snapshot['epoch']) + 1}; "
+            f"saved the checkpoint of {saved}"
+        )
+
+    def _started_event(self) -> RunStarted:
+        return RunStarted(
+            self.name,
+            self.settings.epochs,
+            self.epoch + 1,
+            len(self.loader),
+            self.task,
+            self.metrics[0].name if self.metrics else None,
+            None if self.run_dir is None else str(self.run_dir.path),
+            max_steps=self.settings.max_steps,
+            start_step=self.step,
+            eval_every=self.settings.evaluation_interval,
+            rows_per_step=self.loader.batch_size,
+            tokens_per_row=_tokens_per_row(self.loader),
+        )
+
+    def _save_snapshot_uninterrupted(self) -> None:
+        """Write the state of the last evaluation again."""
         assert self._snapshot is not None
         # Writing it again makes sure the checkpoint on disk is whole even if Ctrl-C arrived
         # in the middle of an earlier write; a second Ctrl-C or a SIGTERM cannot cut it short.
         if self.run_dir is not None:
             with stopping_signals_ignored():
                 self.run_dir.save_checkpoint(self._snapshot)
-        return int(self._snapshot["epoch"])
 
     # ---- helpers --------------------------------------------------------------------
 
@@ -410,16 +562,30 @@ class Trainer:
             listener(event)
 
 
+def _stream(seed: int, stream: int) -> np.random.Generator:
+    """A generator of its own for one use of the seed (shuffling, the validation estimate)."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream,)))
+
+
+def _tokens_per_row(loader: DataLoader) -> int:
+    """Positions per training sample: a sequence's length where the targets are sequences of
+    class indices (a language model's next tokens), else 1."""
+    columns = getattr(loader.dataset, "tensors", None)
+    if not columns or len(columns) < 2:
+        return 1
+    targets = columns[1].data
+    if targets.ndim == 2 and np.issubdtype(targets.dtype, np.integer):
+        return int(targets.shape[1])
+    return 1
+
+
 def training_loader(experiment: Experiment) -> DataLoader:
     """The experiment's training batches: data.batch_size rows each (all of them when null),
     reshuffled every epoch with data.shuffle from the seed's own shuffle stream."""
     config = experiment.config
-    generator = np.random.default_rng(
-        np.random.SeedSequence(config.seed, spawn_key=(_SHUFFLE_STREAM,))
-    )
     return DataLoader(
         TensorDataset(experiment.train_x, experiment.train_y),
         batch_size=config.data.batch_size or len(experiment.train_x),
         shuffle=config.data.shuffle,
-        generator=generator,
+        generator=_stream(config.seed, _SHUFFLE_STREAM),
     )

@@ -38,18 +38,20 @@ def make_view(out: IO[str], err: IO[str], quiet: bool = False) -> Listener:
 def summary_lines(event: RunEnded) -> list[str]:
     """The run's outcome in a few lines, the last one naming the run directory."""
     summary = event.summary
-    done = summary.get("epochs_completed", 0)
+    by_steps = summary.get("max_steps") is not None
+    unit = "step" if by_steps else "epoch"
+    done = summary.get("steps_completed" if by_steps else "epochs_completed", 0)
     seconds = format_seconds(summary.get("seconds", 0.0))
     status = event.status.replace("_", " ")
-    lines = [f"{status}: {summary.get('name', 'run')} after {plural(done, 'epoch')} in {seconds}"]
+    lines = [f"{status}: {summary.get('name', 'run')} after {plural(done, unit)} in {seconds}"]
     final = summary.get("final")
     if final:
-        keys = [k for k in final if k not in ("epoch", "seconds", "lr", "grad_norm")]
+        keys = [k for k in final if k not in ("epoch", "step", "seconds", "lr", "grad_norm")]
         lines.append("final: " + "  ".join(f"{k} {format_number(final[k])}" for k in keys))
     best = summary.get("best") or {}
     if best.get("value") is not None:
         lines.append(
-            f"best: {best['monitor']} {format_number(best['value'])} at epoch {best['epoch']}"
+            f"best: {best['monitor']} {format_number(best['value'])} at {unit} {best[unit]}"
         )
     if event.run_dir is not None:
         lines.append(f"run directory: {event.run_dir}")
@@ -84,20 +86,43 @@ class PlainView:
 
 def started_line(event: RunStarted) -> str:
     where = f"; run directory {event.run_dir}" if event.run_dir else ""
+    batches = plural(event.batches_per_epoch, "batch", "batches")
+    if event.max_steps is not None:
+        if event.start_step > 0:
+            return (
+                f"resuming {event.name} at step {event.start_step + 1} of {event.max_steps}"
+                f"{where}"
+            )
+        evaluations = f", evaluating every {event.eval_every}" if event.eval_every else ""
+        steps = plural(event.max_steps, "step")
+        return f"training {event.name}: {steps}{evaluations} (epochs of {batches}){where}"
+    assert event.epochs is not None
     if event.start_epoch > 1:
         return f"resuming {event.name} at epoch {event.start_epoch} of {event.epochs}{where}"
-    epochs = plural(event.epochs, "epoch")
-    batches = plural(event.batches_per_epoch, "batch", "batches")
-    return f"training {event.name}: {epochs} of {batches}{where}"
+    return f"training {event.name}: {plural(event.epochs, 'epoch')} of {batches}{where}"
+
+
+def record_label(event: EpochEnded) -> tuple[str, str]:
+    """What a record's row is numbered by: ('epoch', '3/50'), ('step', '200/2000')."""
+    if event.max_steps is not None:
+        width = len(str(event.max_steps))
+        return "step", f"{event.step:>{width}}/{event.max_steps}"
+    width = len(str(event.epochs))
+    return "epoch", f"{event.epoch:>{width}}/{event.epochs}"
+
+
+def shown_keys(event: EpochEnded) -> list[str]:
+    """The record's keys a row shows besides its label and time: a max_steps run's rows show
+    the epoch they fall in, an epoch run's rows not the step count."""
+    hidden = ("step", "seconds") if event.max_steps is not None else ("epoch", "step", "seconds")
+    return [key for key in event.record if key not in hidden]
 
 
 def epoch_line(event: EpochEnded) -> str:
     record = event.record
-    width = len(str(event.epochs))
-    parts = [f"epoch {event.epoch:>{width}}/{event.epochs}"]
-    for key, value in record.items():
-        if key not in ("epoch", "seconds"):
-            parts.append(f"{key} {format_number(value)}")
+    parts = [" ".join(record_label(event))]
+    for key in shown_keys(event):
+        parts.append(f"{key} {format_number(record[key])}")
     parts.append(format_seconds(record["seconds"]))
     return "  ".join(parts)
 
@@ -160,17 +185,18 @@ class RichView:
 
         record = event.record
         if not self.columns:
-            self.columns = [k for k in record if k not in ("epoch", "seconds")]
+            self.columns = shown_keys(event)
+        label, number = record_label(event)
         # One small table per row with fixed widths, so the rows line up like one table
-        # while each epoch still prints the moment it ends.
+        # while each record still prints the moment it is made.
         table = Table(box=None, show_header=self.rows_printed == 0, header_style="bold")
-        table.add_column("epoch", justify="right", width=max(5, len(str(event.epochs)) * 2 + 1))
+        table.add_column(label, justify="right", width=max(5, len(number)))
         for key in self.columns:
             label = METRIC_LABELS.get(key, key.replace("_", " "))
             table.add_column(label, justify="right", width=max(11, len(label)))
         table.add_column("time", justify="right", width=8)
         cells = [format_number(record.get(key)) for key in self.columns]
-        table.add_row(f"{event.epoch}/{event.epochs}", *cells, format_seconds(record["seconds"]))
+        table.add_row(number.strip(), *cells, format_seconds(record["seconds"]))
         self.console.print(table)
         self.rows_printed += 1
 
