@@ -4,6 +4,7 @@ bundled tinyshakespeare; bad files exit 2 with a located message."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from importlib.resources import files
 from pathlib import Path
@@ -155,3 +156,38 @@ def test_bad_text_data_exits_2_located(
     assert message in result.output, result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    ("tokenizer", "monitor", "message"),
+    [
+        ("char", "val_accuracy", "val_accuracy needs a classification loss"),
+        ("byte", "val_bpc", "val_bpc (bits per character) needs data.tokenizer: char"),
+    ],
+)
+def test_a_language_model_monitors_only_what_it_measures(
+    tmp_path: Path, tokenizer: str, monitor: str, message: str
+) -> None:
+    config = write_config(tmp_path)
+    text_of = config.read_text(encoding="utf-8")
+    text_of = text_of.replace("name: text,", f"name: text, tokenizer: {tokenizer},")
+    text_of = text_of.replace(
+        "train: {epochs: 1}", f"train: {{epochs: 1, early_stopping: {{monitor: {monitor}}}}}"
+    )
+    config.write_text(text_of, encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(config)])
+    assert result.exit_code == 2
+    assert message in result.output and "train.early_stopping.monitor" in result.output
+    assert "monitor val_perplexity" in result.output
+
+
+def test_a_byte_model_measures_perplexity_without_bits_per_character(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "naïve café\n" * 30)
+    result = runner.invoke(
+        app, ["run", str(config), "data.tokenizer=byte", "-o", str(tmp_path / "runs"), "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    (run_dir,) = (tmp_path / "runs").glob("*/*")
+    record = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()][-1]
+    assert "val_perplexity" in record and "val_bpc" not in record
+    assert json.loads((run_dir / "tokenizer.json").read_text())["vocab_size"] == 256
