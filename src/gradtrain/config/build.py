@@ -144,6 +144,15 @@ class _Builder:
             )
         return None
 
+    def optimization(self, model: Module | None) -> tuple[Optimizer | None, Any]:
+        """The optimizer over the model's parameters, and the scheduler over it (or None)."""
+        if model is None:
+            return None, None
+        optimizer: Optimizer | None = self.construct("optimizer", model.parameters())
+        if self.config.scheduler is None or optimizer is None:
+            return optimizer, None
+        return optimizer, self.construct("scheduler", optimizer)
+
     def model(self, table: Table | None) -> Module | None:
         spec = self.config.model
         if table is None:
@@ -315,10 +324,7 @@ def build_experiment(config: ExperimentConfig) -> Experiment:
         return _language_model(builder, table)
     model = builder.model(table)
     loss = builder.construct("loss")
-    optimizer = builder.construct("optimizer", model.parameters()) if model is not None else None
-    scheduler = None
-    if config.scheduler is not None and optimizer is not None:
-        scheduler = builder.construct("scheduler", optimizer)
+    optimizer, scheduler = builder.optimization(model)
     target = builder.targets(table) if table is not None else None
     rows = builder.split(table) if table is not None else None
     if builder.problems:
@@ -440,10 +446,7 @@ def _language_model(builder: _Builder, corpus: TextCorpus) -> Experiment:
     text = _TextBuilder(builder, corpus)
     model = text.model()
     loss = text.loss()
-    optimizer = builder.construct("optimizer", model.parameters()) if model is not None else None
-    scheduler = None
-    if config.scheduler is not None and optimizer is not None:
-        scheduler = builder.construct("scheduler", optimizer)
+    optimizer, scheduler = builder.optimization(model)
     split = text.split()
     if builder.problems:
         raise ConfigError(builder.problems)
