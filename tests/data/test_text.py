@@ -191,3 +191,16 @@ def test_a_byte_model_measures_perplexity_without_bits_per_character(tmp_path: P
     record = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()][-1]
     assert "val_perplexity" in record and "val_bpc" not in record
     assert json.loads((run_dir / "tokenizer.json").read_text())["vocab_size"] == 256
+
+
+def test_the_same_text_config_and_seed_give_the_same_metrics(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    texts = []
+    for output in ("first", "second"):
+        result = runner.invoke(app, ["run", str(config), "-o", str(tmp_path / output), "-q"])
+        assert result.exit_code == 0, result.output
+        (run_dir,) = (tmp_path / output).glob("*/*")
+        lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+        records = [json.loads(line) for line in lines]
+        texts.append([{k: v for k, v in r.items() if k != "seconds"} for r in records])
+    assert texts[0] == texts[1]

@@ -73,7 +73,8 @@ class Trainer:
     evaluation (an epoch's end, or every eval_every steps of a max_steps run).
 
     `settings` is the config's `train` section (gradtrain.config.TrainSettings). `task` decides
-    the validation score (accuracy or R^2), which is the monitored metric too unless early
+    the validation scores (accuracy; R^2; a language model's perplexity and, with
+    `per_character` tokens, bits per character) and the monitored metric, unless early
     stopping watches another (gradtrain.tasks.monitored_metric). Validation runs in batches of
     `eval_batch_size` rows; with train.eval_batches, on that many batches of random rows drawn
     from `eval_generator`. ReduceLROnPlateau steps on the validation loss (the training loss
