@@ -99,6 +99,12 @@ class TrainSettings(StrictParams):
     zero_grad: bool = Field(
         True, description="call optimizer.zero_grad() before each backward; false accumulates"
     )
+    accumulate: int = Field(
+        1,
+        ge=1,
+        description="batches per optimizer step (gradient accumulation): each batch's loss "
+        "is weighted by its share of the step's rows, one zero_grad() and one step() per step",
+    )
     grad_clip: float | None = Field(
         None, gt=0, description="clip the total gradient norm to this value; null for no clipping"
     )
