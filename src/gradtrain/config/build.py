@@ -17,6 +17,7 @@ from gradtrain.data.preprocess import Affine, Preprocessing
 from gradtrain.models import parameter_count
 from gradtrain.nn import Module
 from gradtrain.optim import Optimizer
+from gradtrain.optim.groups import weight_decay_groups
 from gradtrain.random import manual_seed
 from gradtrain.registry import ComponentError
 from gradtrain.tasks import Task
@@ -228,6 +229,23 @@ class _Builder:
             return keys, self.output_size
         return ("model",), self.output_size
 
+    def param_groups(self, model: Module) -> list[Any]:
+        """The model's parameters for the optimizer: one group, or with optimizer.no_decay the
+        decayed parameters and the undecayed ones (gradtrain.optim.groups)."""
+        no_decay = self.config.optimizer.no_decay
+        if not no_decay:
+            return list(model.parameters())
+        name = self.config.optimizer.name
+        entry = registry_for("optimizer").get(name)
+        if "weight_decay" not in {param.name for param in entry.params()}:
+            self.problem(
+                ("optimizer", "no_decay"),
+                f"optimizer {name!r} has no weight_decay to leave out; remove no_decay, or "
+                "use an optimizer with weight_decay (sgd, adam, adamw, ...)",
+            )
+            return list(model.parameters())
+        return weight_decay_groups(model, no_decay)
+
     def targets(self, table: Table) -> np.ndarray | None:
         """The target column as the loss wants it (its registered `target`); checks labels
         against the model's outputs."""
@@ -306,7 +324,7 @@ def build_experiment(config: ExperimentConfig) -> Experiment:
     table = builder.table()
     model = builder.model(table)
     loss = builder.construct("loss")
-    optimizer = builder.construct("optimizer", model.parameters()) if model is not None else None
+    optimizer = builder.construct("optimizer", builder.param_groups(model)) if model else None
     scheduler = None
     if config.scheduler is not None and optimizer is not None:
         scheduler = builder.construct("scheduler", optimizer)

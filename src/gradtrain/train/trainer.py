@@ -78,7 +78,8 @@ class Trainer:
     `eval_batch_size` rows; with train.eval_batches, on that many batches of random rows drawn
     from `eval_generator`. ReduceLROnPlateau steps on the validation loss (the training loss
     without validation data) at each evaluation, as PyTorch's documentation steps it; other
-    schedulers step at each epoch's end.
+    schedulers at each epoch's end or after each optimizer step (`scheduler_interval`: the
+    config's scheduler.interval, else the scheduler's own `interval`).
     """
 
     def __init__(
@@ -98,6 +99,7 @@ class Trainer:
         class_names: Sequence[str] | None = None,
         eval_batch_size: int = EVAL_BATCH_SIZE,
         eval_generator: np.random.Generator | None = None,
+        scheduler_interval: str | None = None,
     ) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         # Kept in every checkpoint, so that whatever uses the model later scales its inputs
@@ -105,6 +107,8 @@ class Trainer:
         self.preprocessing = preprocessing if preprocessing is not None else Preprocessing()
         self.class_names = None if class_names is None else list(class_names)
         self.scheduler = scheduler
+        # "epoch", "step" or "evaluation": the config's scheduler.interval, else the scheduler's.
+        self.scheduler_interval = scheduler_interval or getattr(scheduler, "interval", "epoch")
         self.settings, self.task, self.name = settings, task, name
         self.listeners, self.run_dir = list(listeners), run_dir
         self.loader = train_loader
@@ -156,6 +160,7 @@ class Trainer:
             class_names=experiment.class_names,
             eval_batch_size=config.data.eval_batch_size,
             eval_generator=_stream(config.seed, _EVALUATION_STREAM),
+            scheduler_interval=None if config.scheduler is None else config.scheduler.stepping,
         )
 
     # ---- the loop -------------------------------------------------------------------
@@ -251,6 +256,7 @@ class Trainer:
             batches = self._next_batches()
             loss, grad_norm = self.train_step(batches, self.epoch + 1, first_batch)
             self.step += 1
+            self._step_scheduler("step")
             loss_sum += loss
             norm_sum += grad_norm
             self._emit(
@@ -388,7 +394,12 @@ class Trainer:
         """An epoch's last batch is done: count it, and step a scheduler that steps by epochs."""
         self.epoch += 1
         self.batch_in_epoch, self._batches = 0, None
-        if self.scheduler is not None and not isinstance(self.scheduler, ReduceLROnPlateau):
+        self._step_scheduler("epoch")
+
+    def _step_scheduler(self, moment: str) -> None:
+        """Step the scheduler if it steps at `moment` ("epoch" end or optimizer "step")."""
+        plateau = isinstance(self.scheduler, ReduceLROnPlateau)  # steps at evaluations only
+        if self.scheduler is not None and self.scheduler_interval == moment and not plateau:
             self.scheduler.step()
 
     def _end_period(self, record: dict[str, Any]) -> None:
