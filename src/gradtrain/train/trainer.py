@@ -559,7 +559,7 @@ class Trainer:
             max_steps=self.settings.max_steps,
             start_step=self.step,
             eval_every=self.settings.evaluation_interval,
-            rows_per_step=self.loader.batch_size,
+            rows_per_step=self.loader.batch_size * self.settings.accumulate,
             tokens_per_row=_tokens_per_row(self.loader),
         )
 
