@@ -8,7 +8,7 @@ import pytest
 
 from gradtrain.display import wants_plain
 from gradtrain.train.events import BatchEnded, EpochEnded, RunEnded, RunStarted
-from gradtrain.train.view import PlainView, RichView, make_view
+from gradtrain.train.view import Pace, PlainView, RichView, make_view
 
 STARTED = RunStarted("linreg", 2, 1, 1, "regression", None, "runs/linreg/20240101-000000")
 FIRST = {"epoch": 1, "train_loss": 197.6164, "lr": 0.01, "grad_norm": 30.5, "seconds": 0.002}
@@ -158,3 +158,15 @@ def test_rich_view_shows_step_loss_rate_elapsed_and_eta() -> None:
     assert task.fields["status"] == "loss 1.5  1.54k tokens/s  elapsed 5s  ETA 20s"
     view.progress.refresh()
     assert "step 10/100" in out.getvalue() and "ETA 20s" in out.getvalue()
+
+
+def test_the_eta_of_an_epoch_counts_its_batches_also_when_steps_take_several() -> None:
+    clock = FakeClock()
+    pace = Pace(clock)
+    pace.start(RunStarted("digits", 3, 1, 45, "classification", None, None, rows_per_step=128))
+    for step, batch in enumerate((4, 8, 12), start=1):  # train.accumulate: 4
+        clock.now += 1.0
+        pace.advance(BatchEnded(1, batch, 45, 0.5, step))
+    # 12 batches in 3 s: the 33 left take 8.25 s.
+    assert pace.eta() == "8s"
+    assert pace.line() == "epoch 1 batch 12/45  loss 0.5  128 samples/s  elapsed 3s  ETA 8s"

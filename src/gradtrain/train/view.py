@@ -81,6 +81,8 @@ class Pace:
     started: RunStarted | None = None
     period_started: float = field(default=0.0)
     steps_done: int = 0  # in this period
+    units_done: int = 0  # of the period's bar (batches of an epoch, or steps), this session
+    bar_position: int = 0  # where the bar stood at the last step
     loss: float | None = None
     step: int = 0
     epoch: int = 0
@@ -90,14 +92,21 @@ class Pace:
     def start(self, event: RunStarted) -> None:
         self.started, self.step = event, event.start_step
         self.new_period()
+        if event.max_steps is not None and event.eval_every:
+            self.bar_position = event.start_step % event.eval_every  # a resume within a period
 
     def new_period(self) -> None:
         self.period_started, self.steps_done = self.clock(), 0
+        self.units_done = self.bar_position = 0
 
     def advance(self, event: BatchEnded) -> None:
         self.steps_done += 1
         self.loss, self.step, self.epoch = event.loss, event.step, event.epoch
         self.batch, self.batches = event.batch, event.batches
+        done, _ = self.period()
+        # A step moves the bar by its batches (train.accumulate of them in an epoch's bar).
+        self.units_done += done - self.bar_position if done > self.bar_position else done
+        self.bar_position = done
 
     @property
     def elapsed(self) -> float:
@@ -125,10 +134,9 @@ class Pace:
     def eta(self) -> str:
         """The time to the period's end at the pace so far."""
         done, total = self.period()
-        if self.steps_done == 0 or done <= 0:
+        if self.units_done <= 0:
             return "-"
-        seconds_per_step = self.elapsed / self.steps_done
-        return format_duration(seconds_per_step * (total - done))
+        return format_duration(self.elapsed / self.units_done * (total - done))
 
     def line(self) -> str:
         """'step 120/2000  loss 1.234  812 samples/s  elapsed 30s  ETA 1m05s'."""
