@@ -315,7 +315,9 @@ class RichView:
         # One small table per row with fixed widths, so the rows line up like one table
         # while each record still prints the moment it is made.
         table = Table(box=None, show_header=self.rows_printed == 0, header_style="bold")
-        table.add_column(label, justify="right", width=max(5, len(number)))
+        width = max(5, len(number))
+        # The row's number is never shrunk away on a narrow terminal, as metrics may be.
+        table.add_column(label, justify="right", min_width=width, no_wrap=True)
         for key in self.columns:
             label = METRIC_LABELS.get(key, key.replace("_", " "))
             table.add_column(label, justify="right", width=max(11, len(label)))
