@@ -480,7 +480,7 @@ class Trainer:
         )
         self.last_record = state["last_record"]
         self._seconds_before = float(state["seconds"])
-        self._snapshot = state
+        self._snapshot = {**state, "step": self.step, "batch_in_epoch": self.batch_in_epoch}
 
     def summary(self, status: Status, message: str) -> dict[str, Any]:
         return {
