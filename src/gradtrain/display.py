@@ -50,6 +50,24 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds:.2f}s" if seconds >= 0.01 else f"{seconds * 1000:.1f}ms"
 
 
+def format_duration(seconds: float) -> str:
+    """A wall time as a clock reads it: 42s, 3m05s, 1h02m."""
+    whole = max(0, round(seconds))
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+
+
+def format_rate(per_second: float, unit: str) -> str:
+    """A throughput in three digits: '812 samples/s', '12.3k tokens/s'."""
+    for prefix, size in (("M", 1e6), ("k", 1e3)):
+        if per_second >= size:
+            return f"{per_second / size:.3g}{prefix} {unit}/s"
+    return f"{per_second:.3g} {unit}/s"
+
+
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     """'1 epoch', '2 epochs'; plural(3, 'batch', 'batches')."""
     return f"{count} {noun if count == 1 else nouns or noun + 's'}"

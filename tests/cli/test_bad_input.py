@@ -245,7 +245,7 @@ def test_swapping_a_component_by_name_says_its_keys_belong_to_the_name(tmp_path:
     assert done.stderr == (
         f"{config}:5:34: optimizer.momentum: unknown key 'momentum' for optimizer 'adam'; "
         "valid keys: name, lr, betas, eps, weight_decay, amsgrad, maximize, "
-        "decoupled_weight_decay. The keys of a component belong to its name: "
+        "decoupled_weight_decay, no_decay. The keys of a component belong to its name: "
         "optimizer.name=adam keeps the file's other optimizer keys; to swap the optimizer, "
         "give the whole section: 'optimizer={name: adam, lr: 0.01}'\n"
     )

@@ -88,13 +88,13 @@ def test_resume_skips_damaged_metrics_lines_and_goes_on_from_its_checkpoint(
     ("edit", "line", "problem"),
     [
         (lambda text: "- a list\n", 1, "not a config (a mapping of name, data, model, ...)"),
-        (lambda text: text.replace("train:\n", "train: 5\nx:\n"), 29, "train is 5; expected "
+        (lambda text: text.replace("train:\n", "train: 5\nx:\n"), 30, "train is 5; expected "
          "a mapping"),
-        (lambda text: text.replace("  name: mse", "  name: [mse]"), 19, "loss.name is ['mse']; "
+        (lambda text: text.replace("  name: mse", "  name: [mse]"), 20, "loss.name is ['mse']; "
          "expected a name"),
-        (lambda text: text + "data: {}\n", 36, "duplicate key 'data' (first defined at line 4, "
+        (lambda text: text + "data: {}\n", 40, "duplicate key 'data' (first defined at line 4, "
          "column 1); keep one of them"),
-        (lambda text: text + "\tseed: 1\n", 36, "a tab character; YAML indentation must use "
+        (lambda text: text + "\tseed: 1\n", 40, "a tab character; YAML indentation must use "
          "spaces, not tabs"),
     ],
 )  # fmt: skip

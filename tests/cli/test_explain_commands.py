@@ -113,6 +113,27 @@ def test_inspect_grad_summarises_large_parameters_and_json_has_them_whole() -> N
     assert rows[0][4] == format_array(np.array(weight["b_grad"], dtype=np.float32))
 
 
+def test_inspect_grad_with_accumulate_shows_the_loop_call_by_call() -> None:
+    iris = REPO / "configs" / "iris_logistic.yaml"
+    result = gradtrain("inspect-grad", iris, "train.accumulate=3", "--steps", "2")
+    assert result.exit_code == 0, result.output
+    rows = table_rows(result.output, "the loop, call by call")
+    one_step = ["zero_grad()", "backward 1 of 3", "backward 2 of 3", "backward 3 of 3", "step()"]
+    assert [row[1] for row in rows] == one_step * 2
+    assert rows[0][1:] == ["zero_grad()", ".grad = zeros", "-"]
+    assert rows[1][1:] == [
+        "backward 1 of 3", "1.1", "onto zeros: 1 batch in .grad", "adds to .grad: 1 batch in .grad"
+    ]  # fmt: skip
+    assert rows[7][3:] == ["adds to .grad: 2 batches in .grad", "adds to .grad: 5 batches in .grad"]
+    assert rows[9][1:] == ["step()", "on the sum of this step's 3 batches", "on the sum of all 6"]
+    document = json.loads(
+        gradtrain("inspect-grad", iris, "train.accumulate=3", "--steps", "2", "--json").output
+    )
+    assert document["accumulate"] == 3 and document["steps"] == 2 and document["passed"]
+    marks = [(e["zero_grad_before"], e["step_after"]) for e in document["history"]]
+    assert marks == [(True, False), (False, False), (False, True)] * 2
+
+
 def test_inspect_grad_takes_overrides() -> None:
     result = gradtrain("inspect-grad", "optimizer.lr=0.001", "--json")
     assert result.exit_code == 0, result.output

@@ -354,3 +354,22 @@ def test_run_smoke_checks_one_config_without_a_run_directory(
     assert passed.stdout.startswith(f"PASS  {LINREG}  first loss 197.616")
     assert gradtrain("run", LINREG, "--smoke", "optimizer.lr=abc").exit_code == 2
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_max_steps_run_in_a_pipe_prints_a_plain_line_per_evaluation(tmp_path: Path) -> None:
+    from console import run_gradtrain
+
+    steps = ["train.epochs=null", "train.max_steps=30", "train.eval_every=10"]
+    config = REPO / "configs" / "digits_mlp.yaml"
+    done = run_gradtrain("run", config, *steps, "-o", tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("training digits_mlp: 30 steps, evaluating every 10 (epochs of 45")
+    evaluations = ["step 10/30", "step 20/30", "step 30/30"]
+    assert [line.split("  ")[0] for line in lines[1:4]] == evaluations
+    assert all("epoch 1  train_loss " in line for line in lines[1:4])
+    assert lines[4] == "finished: digits_mlp after 30 steps in " + lines[4].rsplit(" ", 1)[1]
+    assert "\x1b[" not in done.stdout
+    in_process = gradtrain("run", config, *steps, "-o", tmp_path / "again")
+    assert in_process.exit_code == 0, in_process.output
+    assert [line.split("  ")[0] for line in in_process.output.splitlines()[1:4]] == evaluations

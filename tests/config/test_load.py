@@ -76,7 +76,7 @@ def test_overriding_a_component_name_validates_against_the_new_component() -> No
     assert problems(None, "optimizer.name=adam", "optimizer.nesterov=true") == [
         "override 'optimizer.nesterov=true': optimizer.nesterov: unknown key 'nesterov' for "
         "optimizer 'adam'; valid keys: name, lr, betas, eps, weight_decay, amsgrad, maximize, "
-        "decoupled_weight_decay"
+        "decoupled_weight_decay, no_decay"
     ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -122,12 +123,15 @@ def test_json_holds_every_number_in_the_documented_structure(seed: Inspection) -
     assert [entry["step"] for entry in document["history"]] == [1, 2, 3]
     step2 = document["history"][1]
     assert (step2["epoch"], step2["batch"], step2["rows"]) == (2, 1, 11)
+    assert (step2["backward"], step2["backwards"]) == (1, 1) and document["accumulate"] == 1
+    assert step2["zero_grad_before"] is True and step2["step_after"] is True
     weight = step2["gradients"]["linear.weight"]
     assert set(weight) == {
         "a_before_zero_grad",
         "a_after_zero_grad",
         "fresh_a",
         "a_grad",
+        "a_running_sum",
         "fresh_b",
         "b_grad",
         "b_running_sum",
@@ -155,3 +159,37 @@ def test_relative_difference() -> None:
     assert relative_difference(np.array([2.0, -4.4]), reference) == pytest.approx(0.1)
     assert relative_difference(None, np.zeros(2)) == 0
     assert relative_difference(np.ones(2), np.zeros(2)) == float("inf")
+
+
+def test_accumulate_marks_where_zero_grad_and_step_fall(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gradtrain.explain import inspect_grad
+
+    config = load_config(REPO / "configs" / "iris_logistic.yaml", ["train.accumulate=3"])
+    trained: dict[str, np.ndarray] = {}
+    record = inspect_grad._record
+
+    def keeping_run_a(config: Any, run_a: Any, *rest: Any) -> Inspection:
+        inspection = record(config, run_a, *rest)
+        model = run_a.experiment.model
+        trained.update({name: p.data.copy() for name, p in model.named_parameters()})
+        return inspection
+
+    monkeypatch.setattr(inspect_grad, "_record", keeping_run_a)
+    inspection = inspect_gradients(config, steps=2)
+    assert inspection.passed
+    assert [step.label for step in inspection.history] == ["1.1", "1.2", "1.3", "2.1", "2.2", "2.3"]
+    assert [step.zero_grad_before for step in inspection.history] == [True, False, False] * 2
+    assert [step.step_after for step in inspection.history] == [False, False, True] * 2
+    # Within a step A's .grad adds up its batches' gradients; zero_grad() clears it at the next.
+    for step in inspection.history:
+        for p in step.parameters:
+            assert relative_difference(p.a_grad, p.a_running_sum) <= 1e-6
+    third, next_first = inspection.history[2], inspection.history[3]
+    for before, after in zip(third.parameters, next_first.parameters, strict=True):
+        np.testing.assert_array_equal(after.a_before_zero_grad, before.a_grad)
+        np.testing.assert_array_equal(after.a_grad, after.fresh_a)
+    # Run A's two steps are the trainer's two steps with train.accumulate: 3.
+    trainer = Trainer.from_experiment(build_experiment(config))
+    trainer.train_steps(2, validate=False)
+    for name, parameter in trainer.model.named_parameters():
+        np.testing.assert_allclose(parameter.data, trained[name], rtol=1e-6, atol=1e-7)

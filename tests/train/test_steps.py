@@ -239,3 +239,17 @@ def test_smoke_trains_a_max_steps_config_briefly() -> None:
     result = smoke_test(DIGITS, ["train.epochs=null", "train.max_steps=2000"])
     assert result.passed, result.reason
     assert result.first_loss is not None
+
+
+def test_a_checkpoint_from_before_steps_resumes_at_its_epochs_steps(tmp_path: Path) -> None:
+    run_dir = RunDirectory.create(tmp_path, "old", "")
+    trainer_for(DIGITS, ["train.epochs=2"], run_dir).fit()
+    state = run_dir.load_checkpoint()
+    for key in ("step", "batch_in_epoch", "eval_rng"):
+        del state[key]  # as a checkpoint written before step counting
+    resumed = trainer_for(DIGITS, ["train.epochs=3"])
+    resumed.load_state_dict(state)
+    assert (resumed.epoch, resumed.step, resumed.batch_in_epoch) == (2, 90, 0)
+    assert resumed._interrupted_message().endswith("saved the checkpoint of epoch 2")
+    resumed.fit()
+    assert resumed.last_record is not None and resumed.last_record["step"] == 135

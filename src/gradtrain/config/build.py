@@ -19,6 +19,7 @@ from gradtrain.models import parameter_count
 from gradtrain.nn import Module
 from gradtrain.nn.losses import PerToken
 from gradtrain.optim import Optimizer
+from gradtrain.optim.groups import weight_decay_groups
 from gradtrain.random import manual_seed
 from gradtrain.registry import ComponentError
 from gradtrain.tasks import Task
@@ -148,7 +149,7 @@ class _Builder:
         """The optimizer over the model's parameters, and the scheduler over it (or None)."""
         if model is None:
             return None, None
-        optimizer: Optimizer | None = self.construct("optimizer", model.parameters())
+        optimizer: Optimizer | None = self.construct("optimizer", self.param_groups(model))
         if self.config.scheduler is None or optimizer is None:
             return optimizer, None
         return optimizer, self.construct("scheduler", optimizer)
@@ -243,6 +244,23 @@ class _Builder:
             keys = (*last, "out_features") if "out_features" in layers[-1] else last
             return keys, self.output_size
         return ("model",), self.output_size
+
+    def param_groups(self, model: Module) -> list[Any]:
+        """The model's parameters for the optimizer: one group, or with optimizer.no_decay the
+        decayed parameters and the undecayed ones (gradtrain.optim.groups)."""
+        no_decay = self.config.optimizer.no_decay
+        if not no_decay:
+            return list(model.parameters())
+        name = self.config.optimizer.name
+        entry = registry_for("optimizer").get(name)
+        if "weight_decay" not in {param.name for param in entry.params()}:
+            self.problem(
+                ("optimizer", "no_decay"),
+                f"optimizer {name!r} has no weight_decay to leave out; remove no_decay, or "
+                "use an optimizer with weight_decay (sgd, adam, adamw, ...)",
+            )
+            return list(model.parameters())
+        return weight_decay_groups(model, no_decay)
 
     def targets(self, table: Table) -> np.ndarray | None:
         """The target column as the loss wants it (its registered `target`); checks labels

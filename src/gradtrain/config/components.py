@@ -113,6 +113,37 @@ class DataLoading(StrictParams):
 
 LOADING_KEYS = tuple(DataLoading.model_fields)
 
+Interval = Literal["epoch", "step"]
+NoDecay = Literal["bias", "norm"]
+
+
+class SchedulerStepping(StrictParams):
+    """When the scheduler steps, next to its own parameters in `scheduler`."""
+
+    interval: Interval | None = Field(
+        None,
+        description="step the schedule at each epoch's end or after each optimizer step "
+        "(null: the scheduler's own default, step for warmup_cosine, else epoch)",
+    )
+
+
+class ParameterGrouping(StrictParams):
+    """Which parameters the weight decay leaves out, next to the optimizer's own parameters."""
+
+    no_decay: tuple[NoDecay, ...] = Field(
+        (),
+        description="parameters without weight decay: bias (every *.bias) and norm (the "
+        "parameters of LayerNorm, BatchNorm, GroupNorm and RMSNorm layers)",
+    )
+
+
+# The config keys a section takes besides its component's parameters, by section.
+SECTION_KEYS: dict[str, type[StrictParams]] = {
+    "data": DataLoading,
+    "scheduler": SchedulerStepping,
+    "optimizer": ParameterGrouping,
+}
+
 
 def _is_tuple(annotation: Any) -> bool:
     if typing.get_origin(annotation) is tuple:
@@ -168,7 +199,8 @@ def component_list_kind(annotation: Any) -> str | None:
 def section_model(section: str, entry: Entry) -> type[StrictParams]:
     """The model of one config section naming `entry`: `name` plus the component's parameters.
 
-    The data section also takes the loading keys (batch_size, shuffle, ...).
+    The data section also takes the loading keys (batch_size, shuffle, ...), the scheduler
+    section `interval`, the optimizer section `no_decay` (SECTION_KEYS).
     """
     fields: dict[str, Any] = {
         "name": (Literal[entry.name], Field(description=entry.description or entry.name))
@@ -177,18 +209,26 @@ def section_model(section: str, entry: Entry) -> type[StrictParams]:
         # The hint as the signature declares it: pydantic enforces its bounds (lr: NonNegative).
         default = ... if param.default is REQUIRED else param.default
         fields[param.name] = (param.annotation, default)
-    base = DataLoading if section == "data" else StrictParams
-    clashes = set(fields) & set(base.model_fields)
+    own = SECTION_KEYS[section].model_fields if section in SECTION_KEYS else {}
+    clashes = set(fields) & set(own)
     if clashes:
         raise TypeError(
             f"{entry.kind} {entry.name!r} has parameters named like config keys: {clashes}"
         )
+    # The section's own keys after the component's, as messages and `gradtrain list` show them.
+    fields.update({name: (field.annotation, field) for name, field in own.items()})
     model_name = f"{section}_{entry.name}".replace("-", "_")
-    return create_model(model_name, __base__=base, **fields)
+    return create_model(model_name, __base__=StrictParams, **fields)
 
 
 def split_data_section(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """A validated data section's (source parameters, loading keys); `name` is in neither."""
-    params = {k: v for k, v in values.items() if k != "name" and k not in LOADING_KEYS}
-    loading = {k: v for k, v in values.items() if k in LOADING_KEYS}
-    return params, loading
+    return split_section("data", values)
+
+
+def split_section(section: str, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A validated section's (component parameters, the section's own keys); `name` in neither."""
+    own = tuple(SECTION_KEYS[section].model_fields) if section in SECTION_KEYS else ()
+    params = {k: v for k, v in values.items() if k != "name" and k not in own}
+    keys = {k: v for k, v in values.items() if k in own}
+    return params, keys

@@ -99,6 +99,12 @@ class TrainSettings(StrictParams):
     zero_grad: bool = Field(
         True, description="call optimizer.zero_grad() before each backward; false accumulates"
     )
+    accumulate: int = Field(
+        1,
+        ge=1,
+        description="batches per optimizer step (gradient accumulation): each batch's loss "
+        "is weighted by its share of the step's rows, one zero_grad() and one step() per step",
+    )
     grad_clip: float | None = Field(
         None, gt=0, description="clip the total gradient norm to this value; null for no clipping"
     )
@@ -185,6 +191,31 @@ class ComponentSpec(BaseModel):
     params: dict[str, Any]
 
 
+class SchedulerSpec(ComponentSpec):
+    """The scheduler (`name`, `params`) and when it steps: `interval` as the config gives it."""
+
+    interval: str | None = None
+
+    @property
+    def stepping(self) -> str:
+        """'epoch', 'step' or 'evaluation' (ReduceLROnPlateau): the config's interval, else the
+        scheduler's own (its class's `interval`)."""
+        return self.interval if self.interval is not None else own_interval(self.name)
+
+
+def own_interval(scheduler: str) -> str:
+    """When a scheduler steps unless the config says: its class's `interval` ('epoch' for one
+    that does not say)."""
+    interval: str = getattr(registry_for("scheduler").get(scheduler).target, "interval", "epoch")
+    return interval
+
+
+class OptimizerSpec(ComponentSpec):
+    """The optimizer (`name`, `params`) and the parameters its weight decay leaves out."""
+
+    no_decay: tuple[str, ...] = ()
+
+
 class DataSpec(ComponentSpec):
     """The data source (`name`, `params`) and how its rows are split and fed to training."""
 
@@ -206,8 +237,8 @@ class ExperimentConfig(BaseModel):
     data: DataSpec
     model: ComponentSpec
     loss: ComponentSpec
-    optimizer: ComponentSpec
-    scheduler: ComponentSpec | None
+    optimizer: OptimizerSpec
+    scheduler: SchedulerSpec | None
     train: TrainSettings
     init: dict[str, Any]
     source: Path | None = None
@@ -256,6 +287,10 @@ class ExperimentConfig(BaseModel):
             spec: ComponentSpec | None = getattr(self, section)
             if spec is not None:
                 result[section] = {"name": spec.name, **spec.params}
+        if self.optimizer.no_decay:
+            result["optimizer"]["no_decay"] = list(self.optimizer.no_decay)
+        if self.scheduler is not None and self.scheduler.interval is not None:
+            result["scheduler"]["interval"] = self.scheduler.interval
         result["train"] = self.train.to_dict()
         if self.init:
             result["init"] = dict(self.init)

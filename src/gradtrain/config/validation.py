@@ -26,6 +26,7 @@ from .components import (
     registry_for,
     section_model,
     split_data_section,
+    split_section,
 )
 from .errors import ConfigError, Problem, did_you_mean, show_value
 from .locator import Anchor, Locator
@@ -34,6 +35,9 @@ from .schema import (
     ConfigFile,
     DataSpec,
     ExperimentConfig,
+    OptimizerSpec,
+    SchedulerSpec,
+    own_interval,
 )
 from .yaml_loader import Keys
 
@@ -356,6 +360,22 @@ def _shape(value: Any) -> tuple[int, ...]:
     return (len(value), *_shape(value[0])) if isinstance(value, list) else ()
 
 
+def _scheduler_checks(config: ExperimentConfig, locator: Locator) -> list[Problem]:
+    """A scheduler that steps on the validation metric (plateau) takes no interval."""
+    scheduler = config.scheduler
+    if scheduler is None or scheduler.interval is None:
+        return []
+    if own_interval(scheduler.name) != "evaluation":
+        return []
+    return [
+        locator.problem(
+            ("scheduler", "interval"),
+            f"scheduler {scheduler.name!r} steps on the validation loss at each evaluation "
+            "(an epoch's end, or every train.eval_every steps); remove scheduler.interval",
+        )
+    ]
+
+
 def _cross_checks(config: ExperimentConfig, locator: Locator) -> list[Problem]:
     """Checks that span sections: the run must measure the metric it monitors."""
     monitor = config.monitor.name  # gradtrain.tasks.monitored_metric, as the trainer asks it
@@ -440,6 +460,7 @@ def validate_config(data: Any, locator: Locator) -> ExperimentConfig:
     config = _assemble(top, sections)
     config._locator = locator
     problems.extend(_cross_checks(config, locator))
+    problems.extend(_scheduler_checks(config, locator))
     if problems:
         raise ConfigError(_sorted(problems))
     return config
@@ -458,6 +479,15 @@ def _assemble(top: ConfigFile, sections: dict[str, BaseModel | None]) -> Experim
     values = data_section.model_dump()
     params, loading = split_data_section(values)
     scheduler = sections.get("scheduler")
+    optimizer = sections["optimizer"]
+    assert optimizer is not None
+    optimizer_params, grouping = split_section("optimizer", optimizer.model_dump())
+    scheduling: SchedulerSpec | None = None
+    if scheduler is not None:
+        scheduler_params, stepping = split_section("scheduler", scheduler.model_dump())
+        scheduling = SchedulerSpec(
+            name=scheduler.model_dump()["name"], params=scheduler_params, **stepping
+        )
     return ExperimentConfig(
         name=top.name,
         seed=top.seed,
@@ -465,8 +495,10 @@ def _assemble(top: ConfigFile, sections: dict[str, BaseModel | None]) -> Experim
         data=DataSpec(name=values["name"], params=params, **loading),
         model=_component(sections["model"]),
         loss=_component(sections["loss"]),
-        optimizer=_component(sections["optimizer"]),
-        scheduler=_component(scheduler) if scheduler is not None else None,
+        optimizer=OptimizerSpec(
+            name=optimizer.model_dump()["name"], params=optimizer_params, **grouping
+        ),
+        scheduler=scheduling,
         train=top.train,
         init=dict(top.init),
     )

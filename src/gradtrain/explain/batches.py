@@ -34,6 +34,21 @@ def training_batches(experiment: Experiment, count: int) -> list[Batch]:
     return list(itertools.islice(_epochs(training_loader(experiment)), count))
 
 
+def training_steps(experiment: Experiment, count: int) -> list[list[Batch]]:
+    """The batches of the first `count` optimizer steps, grouped as the trainer groups them:
+    train.accumulate batches a step, the last step of an epoch taking what is left of it."""
+    accumulate = experiment.config.train.accumulate
+    steps: list[list[Batch]] = []
+    for batch in _epochs(training_loader(experiment)):
+        current = steps[-1] if steps else None
+        if current is None or len(current) == accumulate or current[-1].epoch != batch.epoch:
+            if len(steps) == count:
+                break
+            steps.append([])
+        steps[-1].append(batch)
+    return steps
+
+
 def _epochs(loader: DataLoader) -> Iterator[Batch]:
     for epoch in itertools.count(1):
         for index, (inputs, targets) in enumerate(loader, start=1):

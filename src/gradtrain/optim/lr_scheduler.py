@@ -17,7 +17,13 @@ class LRScheduler:
     Schedules are computed in PyTorch's recursive form, from the groups' current lrs, so the
     sequence is PyTorch's value for value. Constructing a scheduler records each group's lr as
     its "initial_lr" (unless already there) and makes the first step, to epoch 0.
+
+    `interval` is when a training run steps it unless its config says (`scheduler.interval`):
+    at each epoch's end ("epoch"), after each optimizer step ("step"), or, for a schedule
+    that follows the validation loss, at each evaluation ("evaluation").
     """
+
+    interval = "epoch"
 
     def __init__(self, optimizer: Optimizer) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -181,12 +187,57 @@ class LinearLR(LRScheduler):
         return [lr * factor for lr in self.current_lrs()]
 
 
+@schedulers.register("warmup_cosine")
+class WarmupCosineLR(LRScheduler):
+    """Warm up linearly over warmup_steps, then decay along a cosine to min_lr at max_steps.
+
+    nanoGPT's get_lr, step by step: at step t (from 0) the lr is base * (t + 1) /
+    (warmup_steps + 1) while t < warmup_steps; min_lr past max_steps; in between
+    min_lr + (base - min_lr) * (1 + cos(pi * (t - warmup_steps) / (max_steps -
+    warmup_steps))) / 2. It steps after every optimizer step unless scheduler.interval says.
+    """
+
+    interval = "step"
+
+    @checked
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_steps: Count,
+        warmup_steps: NonNegativeInt = 0,
+        min_lr: NonNegative = 0.0,
+    ) -> None:
+        if warmup_steps >= max_steps:
+            raise ValueError(
+                f"warmup_steps ({warmup_steps}) must be below max_steps ({max_steps}): the "
+                "cosine decays between them"
+            )
+        self.max_steps = max_steps
+        self.warmup_steps = warmup_steps
+        self.min_lr = min_lr
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        return [self.lr_at(self.last_epoch, base_lr) for base_lr in self.base_lrs]
+
+    def lr_at(self, step: int, base_lr: float) -> float:
+        """The lr of optimizer step `step` (counted from 0) for a group whose lr is base_lr."""
+        if step < self.warmup_steps:
+            return base_lr * (step + 1) / (self.warmup_steps + 1)
+        if step > self.max_steps:
+            return self.min_lr
+        progress = (step - self.warmup_steps) / (self.max_steps - self.warmup_steps)
+        return self.min_lr + (base_lr - self.min_lr) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
 @schedulers.register("plateau")
 class ReduceLROnPlateau(LRScheduler):
     """Multiply the learning rate by factor when a metric has stopped improving for patience epochs.
 
     step(metric) takes the epoch's metric (e.g. the validation loss, with mode "min").
     """
+
+    interval = "evaluation"
 
     @checked
     def __init__(

@@ -5,7 +5,7 @@ weights, the data and its split, the loss, the kind of optimizer and scheduler, 
 as the run began. What a PyTorch user changes when they resume by hand may change here too:
 
 - `train.epochs` or `train.max_steps` (more than the run has done), `train.eval_every`,
-  `train.eval_batches`, `train.grad_clip`, `train.zero_grad`,
+  `train.eval_batches`, `train.grad_clip`, `train.zero_grad`, `train.accumulate`,
   `train.early_stopping.patience` and `.min_delta`, `data.batch_size` and
   `data.eval_batch_size`: the loop reads
   them as it goes;
@@ -34,6 +34,7 @@ LOOP_KEYS: tuple[KeyPath, ...] = (
     ("train", "eval_batches"),
     ("train", "grad_clip"),
     ("train", "zero_grad"),
+    ("train", "accumulate"),
     ("train", "early_stopping", "patience"),
     ("train", "early_stopping", "min_delta"),
     ("data", "batch_size"),
@@ -41,9 +42,9 @@ LOOP_KEYS: tuple[KeyPath, ...] = (
 )
 RESUMABLE = (
     "train.epochs, train.max_steps, train.eval_every, train.eval_batches, train.grad_clip, "
-    "train.zero_grad, train.early_stopping.patience, train.early_stopping.min_delta, "
-    "data.batch_size, data.eval_batch_size and the optimizer's hyperparameters "
-    "(optimizer.lr, ...)"
+    "train.zero_grad, train.accumulate, train.early_stopping.patience, "
+    "train.early_stopping.min_delta, data.batch_size, data.eval_batch_size and the "
+    "optimizer's hyperparameters (optimizer.lr, ...)"
 )
 
 

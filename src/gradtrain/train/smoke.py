@@ -64,7 +64,8 @@ def smoke_test(
         trainer = Trainer.from_experiment(experiment, listeners=[record_loss])
         stage = "train"
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            record = trainer.train_steps(min(batches, len(trainer.loader)), validate=False)
+            steps = min(batches, trainer.steps_left_in_epoch())
+            record = trainer.train_steps(steps, validate=False)
             if trainer.val_x is not None:
                 # A validation pass as brief as the training: a large split is estimated.
                 small = len(trainer.val_x) <= batches * trainer.eval_batch_size

@@ -79,7 +79,8 @@ class Trainer:
     `eval_batch_size` rows; with train.eval_batches, on that many batches of random rows drawn
     from `eval_generator`. ReduceLROnPlateau steps on the validation loss (the training loss
     without validation data) at each evaluation, as PyTorch's documentation steps it; other
-    schedulers step at each epoch's end.
+    schedulers at each epoch's end or after each optimizer step (`scheduler_interval`: the
+    config's scheduler.interval, else the scheduler's own `interval`).
     """
 
     def __init__(
@@ -100,6 +101,7 @@ class Trainer:
         per_character: bool = True,
         eval_batch_size: int = EVAL_BATCH_SIZE,
         eval_generator: np.random.Generator | None = None,
+        scheduler_interval: str | None = None,
     ) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         # Kept in every checkpoint, so that whatever uses the model later scales its inputs
@@ -107,6 +109,8 @@ class Trainer:
         self.preprocessing = preprocessing if preprocessing is not None else Preprocessing()
         self.class_names = None if class_names is None else list(class_names)
         self.scheduler = scheduler
+        # "epoch", "step" or "evaluation": the config's scheduler.interval, else the scheduler's.
+        self.scheduler_interval = scheduler_interval or getattr(scheduler, "interval", "epoch")
         self.settings, self.task, self.name = settings, task, name
         self.listeners, self.run_dir = list(listeners), run_dir
         self.loader = train_loader
@@ -161,6 +165,7 @@ class Trainer:
             per_character=config.per_character,
             eval_batch_size=config.data.eval_batch_size,
             eval_generator=_stream(config.seed, _EVALUATION_STREAM),
+            scheduler_interval=None if config.scheduler is None else config.scheduler.stepping,
         )
 
     # ---- the loop -------------------------------------------------------------------
@@ -235,9 +240,14 @@ class Trainer:
         max_steps run to the next multiple of eval_every (the last step at most)."""
         interval = self.settings.evaluation_interval
         if interval is None or self.settings.max_steps is None:
-            return len(self.loader) - self.batch_in_epoch
+            return self.steps_left_in_epoch()
         next_evaluation = (self.step // interval + 1) * interval
         return min(next_evaluation, self.settings.max_steps) - self.step
+
+    def steps_left_in_epoch(self) -> int:
+        """Optimizer steps to this epoch's end: its batches left, train.accumulate a step (the
+        last step of an epoch takes what is left of it)."""
+        return -(-(len(self.loader) - self.batch_in_epoch) // self.settings.accumulate)
 
     def train_steps(self, steps: int, validate: bool = True) -> dict[str, Any]:
         """Train `steps` optimizer steps from where the loader stands, on into the next epoch
@@ -247,9 +257,11 @@ class Trainer:
         loss_sum = norm_sum = 0.0
         self.model.train()
         for _ in range(steps):
-            inputs, targets = self._next_batch()
-            loss, grad_norm = self.train_step(inputs, targets, self.epoch + 1, self.batch_in_epoch)
+            first_batch = self.batch_in_epoch + 1
+            batches = self._next_batches()
+            loss, grad_norm = self.train_step(batches, self.epoch + 1, first_batch)
             self.step += 1
+            self._step_scheduler("step")
             loss_sum += loss
             norm_sum += grad_norm
             self._emit(
@@ -268,24 +280,45 @@ class Trainer:
         return record
 
     def train_step(
-        self, inputs: Tensor, targets: Tensor, epoch: int, batch: int
+        self, batches: Sequence[tuple[Tensor, ...]], epoch: int, batch: int
     ) -> tuple[float, float]:
         """One step of the loop: zero_grad, forward, loss, backward, clip, step.
 
-        Returns the batch's loss and the gradients' norm before clipping; a non-finite loss
-        raises NonFiniteLoss before it can reach the parameters.
+        `batches` are the step's batches (one, or train.accumulate of them, the first being
+        batch number `batch` of `epoch`): forward, loss and backward run on each in turn and
+        .grad adds them up, before the one step(). Returns the step's loss and the gradients'
+        norm before clipping; a non-finite loss raises NonFiniteLoss before it can reach the
+        parameters.
         """
         if self.settings.zero_grad:
             self.optimizer.zero_grad()
-        outputs = self.model(inputs)
-        loss = self.loss_fn(outputs, targets)
-        value = float(loss.item())
-        if not math.isfinite(value):
-            raise NonFiniteLoss(epoch, batch, value)
-        loss.backward()
+        loss = self.accumulate_gradients(batches, epoch, batch)
         grad_norm = self.clip_gradients()
         self.optimizer.step()
-        return value, grad_norm
+        return loss, grad_norm
+
+    def accumulate_gradients(
+        self, batches: Sequence[tuple[Tensor, ...]], epoch: int, batch: int
+    ) -> float:
+        """forward, loss and backward of each batch, adding into .grad; the step's loss.
+
+        Each loss is weighted by its batch's share of the step's rows (1/K for K batches of
+        one size), so that the gradients and the loss add up to those of one batch of all the
+        rows, for a loss that averages over its rows; a loss that sums adds up unweighted.
+        """
+        rows = sum(len(inputs) for inputs, _ in batches)
+        summed = getattr(self.loss_fn, "reduction", "mean") == "sum"
+        total = 0.0
+        for number, (inputs, targets) in enumerate(batches, start=batch):
+            outputs = self.model(inputs)
+            loss = self.loss_fn(outputs, targets)
+            value = float(loss.item())
+            if not math.isfinite(value):
+                raise NonFiniteLoss(epoch, number, value)
+            share = 1.0 if summed else len(inputs) / rows
+            (loss if share == 1.0 else loss * share).backward()
+            total += value * share
+        return total
 
     def evaluate(self, batches: int | None = None) -> dict[str, float]:
         """Validation loss and scores, in eval mode, without recording a graph, in batches of
@@ -349,8 +382,9 @@ class Trainer:
                 squares += float(np.vdot(grad.data, grad.data))
         return math.sqrt(squares)
 
-    def _next_batch(self) -> tuple[Tensor, ...]:
-        """The loader's next batch; an epoch not begun draws its order first."""
+    def _next_batches(self) -> list[tuple[Tensor, ...]]:
+        """The loader's batches for one step: train.accumulate of them, fewer where the epoch
+        ends first. An epoch not begun draws its order first."""
         if self._batches is None:
             generator = self.loader.generator
             # Kept until the epoch ends: a checkpoint within it holds this and the batches done.
@@ -358,15 +392,21 @@ class Trainer:
                 None if generator is None else copy.deepcopy(generator.bit_generator.state)
             )
             self._batches = self.loader.batches_from(self.batch_in_epoch)
-        batch = next(self._batches)
-        self.batch_in_epoch += 1
-        return batch
+        count = min(self.settings.accumulate, len(self.loader) - self.batch_in_epoch)
+        batches = [next(self._batches) for _ in range(count)]
+        self.batch_in_epoch += count
+        return batches
 
     def _end_epoch(self) -> None:
         """An epoch's last batch is done: count it, and step a scheduler that steps by epochs."""
         self.epoch += 1
         self.batch_in_epoch, self._batches = 0, None
-        if self.scheduler is not None and not isinstance(self.scheduler, ReduceLROnPlateau):
+        self._step_scheduler("epoch")
+
+    def _step_scheduler(self, moment: str) -> None:
+        """Step the scheduler if it steps at `moment` ("epoch" end or optimizer "step")."""
+        plateau = isinstance(self.scheduler, ReduceLROnPlateau)  # steps at evaluations only
+        if self.scheduler is not None and self.scheduler_interval == moment and not plateau:
             self.scheduler.step()
 
     def _end_period(self, record: dict[str, Any]) -> None:
@@ -447,7 +487,7 @@ class Trainer:
         )
         self.last_record = state["last_record"]
         self._seconds_before = float(state["seconds"])
-        self._snapshot = state
+        self._snapshot = {**state, "step": self.step, "batch_in_epoch": self.batch_in_epoch}
 
     def summary(self, status: Status, message: str) -> dict[str, Any]:
         return {
@@ -526,7 +566,7 @@ class Trainer:
             max_steps=self.settings.max_steps,
             start_step=self.step,
             eval_every=self.settings.evaluation_interval,
-            rows_per_step=self.loader.batch_size,
+            rows_per_step=self.loader.batch_size * self.settings.accumulate,
             tokens_per_row=_tokens_per_row(self.loader),
         )
 

@@ -7,10 +7,18 @@ rich is imported only when a terminal view is made, which keeps piped runs fast 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
-from gradtrain.display import format_number, format_seconds, plural, wants_plain
+from gradtrain.display import (
+    format_duration,
+    format_number,
+    format_rate,
+    format_seconds,
+    plural,
+    wants_plain,
+)
 
 from .events import BatchEnded, EpochEnded, Event, Listener, RunEnded, RunStarted
 
@@ -22,6 +30,9 @@ if TYPE_CHECKING:
 
 # An epoch that has run this long gets a progress bar (on a terminal) for the rest of it.
 PROGRESS_AFTER_SECONDS = 0.3
+# Off a terminal, a run that has printed nothing for this long prints where it stands, so that
+# a log never sits silent for a minute however far apart its evaluations are.
+HEARTBEAT_SECONDS = 30.0
 
 METRIC_LABELS = {"val_accuracy": "val acc", "val_r2": "val R²"}
 
@@ -58,17 +69,117 @@ def summary_lines(event: RunEnded) -> list[str]:
     return lines
 
 
-class PlainView:
-    """One line per epoch, then the summary; messages of failures go to `err`."""
+@dataclass
+class Pace:
+    """Where a run stands between two records: its steps, the latest loss, the rate, the ETA.
 
-    def __init__(self, out: IO[str], err: IO[str], quiet: bool = False) -> None:
+    A period is an epoch, or in a max_steps run the steps up to the next evaluation; the
+    rate is of samples (tokens, for sequences) since the period began.
+    """
+
+    clock: Callable[[], float] = time.perf_counter
+    started: RunStarted | None = None
+    period_started: float = field(default=0.0)
+    steps_done: int = 0  # in this period
+    units_done: int = 0  # of the period's bar (batches of an epoch, or steps), this session
+    bar_position: int = 0  # where the bar stood at the last step
+    loss: float | None = None
+    step: int = 0
+    epoch: int = 0
+    batch: int = 0
+    batches: int = 0
+
+    def start(self, event: RunStarted) -> None:
+        self.started, self.step = event, event.start_step
+        self.new_period()
+        if event.max_steps is not None and event.eval_every:
+            self.bar_position = event.start_step % event.eval_every  # a resume within a period
+
+    def new_period(self) -> None:
+        self.period_started, self.steps_done = self.clock(), 0
+        self.units_done = self.bar_position = 0
+
+    def advance(self, event: BatchEnded) -> None:
+        self.steps_done += 1
+        self.loss, self.step, self.epoch = event.loss, event.step, event.epoch
+        self.batch, self.batches = event.batch, event.batches
+        done, _ = self.period()
+        # A step moves the bar by its batches (train.accumulate of them in an epoch's bar).
+        self.units_done += done - self.bar_position if done > self.bar_position else done
+        self.bar_position = done
+
+    @property
+    def elapsed(self) -> float:
+        return self.clock() - self.period_started
+
+    def period(self) -> tuple[int, int]:
+        """Steps done in the period and its length: batches of an epoch, or steps between
+        evaluations."""
+        started = self.started
+        if started is None or started.max_steps is None or not started.eval_every:
+            return self.batch, self.batches
+        last_record = (self.step - 1) // started.eval_every * started.eval_every
+        end = min(started.max_steps, last_record + started.eval_every)
+        return self.step - last_record, end - last_record
+
+    def rate(self) -> str:
+        started = self.started
+        if started is None or self.elapsed <= 0 or not started.rows_per_step:
+            return ""
+        per_second = self.steps_done * started.rows_per_step / self.elapsed
+        if started.tokens_per_row > 1:
+            return format_rate(per_second * started.tokens_per_row, "tokens")
+        return format_rate(per_second, "samples")
+
+    def eta(self) -> str:
+        """The time to the period's end at the pace so far."""
+        done, total = self.period()
+        if self.units_done <= 0:
+            return "-"
+        return format_duration(self.elapsed / self.units_done * (total - done))
+
+    def line(self) -> str:
+        """'step 120/2000  loss 1.234  812 samples/s  elapsed 30s  ETA 1m05s'."""
+        started = self.started
+        if started is not None and started.max_steps is not None:
+            where = f"step {self.step}/{started.max_steps}"
+        else:
+            where = f"epoch {self.epoch} batch {self.batch}/{self.batches}"
+        parts = [where, f"loss {format_number(self.loss)}", self.rate()]
+        parts += [f"elapsed {format_duration(self.elapsed)}", f"ETA {self.eta()}"]
+        return "  ".join(part for part in parts if part)
+
+
+class PlainView:
+    """One line per epoch (per evaluation of a max_steps run), then the summary; a heartbeat
+    line when nothing has been printed for HEARTBEAT_SECONDS; failures' messages go to `err`."""
+
+    def __init__(
+        self,
+        out: IO[str],
+        err: IO[str],
+        quiet: bool = False,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
         self.out, self.err, self.quiet = out, err, quiet
+        self.pace = Pace(clock)
+        self.clock = clock
+        self.printed_at = clock()
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, RunStarted) and not self.quiet:
-            self._print(self.out, started_line(event))
-        elif isinstance(event, EpochEnded) and not self.quiet:
-            self._print(self.out, epoch_line(event))
+        if isinstance(event, RunStarted):
+            self.pace.start(event)
+            self.printed_at = self.clock()
+            if not self.quiet:
+                self._print(self.out, started_line(event))
+        elif isinstance(event, BatchEnded):
+            self.pace.advance(event)
+            if not self.quiet and self.clock() - self.printed_at >= HEARTBEAT_SECONDS:
+                self._print(self.out, self.pace.line())
+        elif isinstance(event, EpochEnded):
+            self.pace.new_period()
+            if not self.quiet:
+                self._print(self.out, epoch_line(event))
         elif isinstance(event, RunEnded):
             if event.status in ("failed", "interrupted"):
                 self._print(self.err, f"error: {event.message}")
@@ -77,11 +188,11 @@ class PlainView:
             for line in summary_lines(event):
                 self._print(self.out, line)
 
-    @staticmethod
-    def _print(stream: IO[str], line: str) -> None:
+    def _print(self, stream: IO[str], line: str) -> None:
         stream.write(line + "\n")
         # Flush every line: a watcher of a pipe or log sees each epoch as it ends.
         stream.flush()
+        self.printed_at = self.clock()
 
 
 def started_line(event: RunStarted) -> str:
@@ -130,11 +241,17 @@ def epoch_line(event: EpochEnded) -> str:
 class RichView:
     """A table row per epoch, a progress bar inside long epochs, and a coloured summary."""
 
-    def __init__(self, console: Console, error_console: Console, quiet: bool = False) -> None:
+    def __init__(
+        self,
+        console: Console,
+        error_console: Console,
+        quiet: bool = False,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
         self.console, self.error_console, self.quiet = console, error_console, quiet
         self.columns: list[str] = []
         self.rows_printed = 0
-        self.epoch_started = time.perf_counter()
+        self.pace = Pace(clock)
         self.progress: Progress | None = None
         self.task: TaskID | None = None
 
@@ -142,38 +259,46 @@ class RichView:
         from rich.text import Text
 
         if isinstance(event, RunStarted):
-            self.epoch_started = time.perf_counter()
+            self.pace.start(event)
             if not self.quiet:
                 self.console.print(Text(started_line(event), style="bold"))
         elif isinstance(event, BatchEnded):
+            self.pace.advance(event)
             if not self.quiet:
-                self._advance(event)
+                self._advance()
         elif isinstance(event, EpochEnded):
             self._stop_progress()
             if not self.quiet:
                 self._print_row(event)
-            self.epoch_started = time.perf_counter()
+            self.pace.new_period()
         elif isinstance(event, RunEnded):
             self._stop_progress()
             self._print_summary(event)
 
-    def _advance(self, event: BatchEnded) -> None:
+    def _advance(self) -> None:
+        """The bar of the period (an epoch, or the steps to the next evaluation): where the
+        run stands, the latest loss, samples (or tokens) per second, elapsed time and ETA."""
+        done, total = self.pace.period()
         if self.progress is None:
-            if time.perf_counter() - self.epoch_started < PROGRESS_AFTER_SECONDS:
+            if self.pace.elapsed < PROGRESS_AFTER_SECONDS:
                 return
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
             self.progress = Progress(
-                TextColumn(f"epoch {event.epoch}"),
+                TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
+                TextColumn("{task.fields[status]}"),
                 console=self.console,
                 transient=True,
             )
             self.progress.start()
-            self.task = self.progress.add_task("batches", total=event.batches)
+            self.task = self.progress.add_task("", total=total, status="")
         assert self.task is not None
-        self.progress.update(self.task, completed=event.batch)
+        where, *status = self.pace.line().split("  ")
+        self.progress.update(
+            self.task, completed=done, total=total, description=where, status="  ".join(status)
+        )
 
     def _stop_progress(self) -> None:
         if self.progress is not None:
@@ -190,7 +315,9 @@ class RichView:
         # One small table per row with fixed widths, so the rows line up like one table
         # while each record still prints the moment it is made.
         table = Table(box=None, show_header=self.rows_printed == 0, header_style="bold")
-        table.add_column(label, justify="right", width=max(5, len(number)))
+        width = max(5, len(number))
+        # The row's number is never shrunk away on a narrow terminal, as metrics may be.
+        table.add_column(label, justify="right", min_width=width, no_wrap=True)
         for key in self.columns:
             label = METRIC_LABELS.get(key, key.replace("_", " "))
             table.add_column(label, justify="right", width=max(11, len(label)))
