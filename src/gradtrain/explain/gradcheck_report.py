@@ -143,7 +143,9 @@ def check_experiment(
     batch = training_batches(experiment, 1)[0]
     model = copy.deepcopy(experiment.model).double()
     model.train()
-    inputs = Tensor(batch.inputs.data.astype(np.float64))
+    inputs = batch.inputs  # token ids stay integers
+    if np.issubdtype(inputs.dtype, np.floating):
+        inputs = Tensor(inputs.data.astype(np.float64))
     targets = batch.targets
     if np.issubdtype(targets.dtype, np.floating):
         targets = Tensor(targets.data.astype(np.float64))
