@@ -32,6 +32,7 @@ from gradtrain.tasks import VALIDATION_METRICS, Task, measured_metrics, monitore
 
 from .events import BatchEnded, EpochEnded, Event, Listener, RunEnded, RunStarted, Status
 from .metrics import MetricTracker
+from .parallel import OneProcess, OutOfSync
 from .rundir import RunDirectory
 
 if TYPE_CHECKING:
@@ -69,7 +70,8 @@ class Trainer:
     the validation score (accuracy or R^2), which is the monitored metric too unless early
     stopping watches another (gradtrain.tasks.monitored_metric). ReduceLROnPlateau steps on the
     validation loss (the training loss without validation data), as PyTorch's documentation
-    steps it.
+    steps it. `parallel` is the data parallelism the run is one process of (train/parallel.py):
+    each process computes its rows of every batch, and their gradients are summed before the step.
     """
 
     def __init__(
@@ -87,8 +89,10 @@ class Trainer:
         run_dir: RunDirectory | None = None,
         preprocessing: Preprocessing | None = None,
         class_names: Sequence[str] | None = None,
+        parallel: OneProcess | None = None,
     ) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.parallel = parallel if parallel is not None else OneProcess()
         # Kept in every checkpoint, so that whatever uses the model later scales its inputs
         # exactly as training did (gradtrain.data.preprocess).
         self.preprocessing = preprocessing if preprocessing is not None else Preprocessing()
@@ -114,6 +118,7 @@ class Trainer:
         experiment: Experiment,
         listeners: Sequence[Listener] = (),
         run_dir: RunDirectory | None = None,
+        parallel: OneProcess | None = None,
     ) -> Trainer:
         """A trainer for an experiment built by gradtrain.config.build_experiment."""
         config = experiment.config
@@ -134,6 +139,7 @@ class Trainer:
             run_dir=run_dir,
             preprocessing=experiment.preprocessing,
             class_names=experiment.class_names,
+            parallel=parallel,
         )
 
     # ---- the loop -------------------------------------------------------------------
@@ -163,7 +169,7 @@ class Trainer:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 while self.epoch < self.settings.epochs and not self.stopped_early:
                     self._end_epoch(self.epoch + 1, self.train_one_epoch(self.epoch + 1))
-        except NonFiniteLoss as failure:
+        except (NonFiniteLoss, OutOfSync) as failure:
             status, message = "failed", str(failure)
         except WriteError as failure:
             status, message, unwritten = "failed", self._unwritten(failure), True
@@ -228,36 +234,50 @@ class Trainer:
         """One step of the loop: zero_grad, forward, loss, backward, clip, step.
 
         Returns the batch's loss and the gradients' norm before clipping; a non-finite loss
-        raises NonFiniteLoss before it can reach the parameters.
+        raises NonFiniteLoss before it can reach the parameters. Data-parallel, this process
+        computes its rows of the batch and the gradients of all rows are summed before the clip.
         """
         if self.settings.zero_grad:
             self.optimizer.zero_grad()
-        outputs = self.model(inputs)
-        loss = self.loss_fn(outputs, targets)
-        value = float(loss.item())
+        with self.parallel.local_batch(inputs, targets) as (inputs, targets, share):
+            value = self._forward_backward(inputs, targets, share) if share else 0.0
+        parameters = self._parameters()
+        value = self.parallel.reduce(parameters, value, not self.settings.zero_grad)
         if not math.isfinite(value):
             raise NonFiniteLoss(epoch, batch, value)
-        loss.backward()
         grad_norm = self.clip_gradients()
         self.optimizer.step()
+        self.parallel.check_in_sync(parameters)
         return value, grad_norm
+
+    def _forward_backward(self, inputs: Tensor, targets: Tensor, share: float) -> float:
+        """Forward and backward of these rows, weighted by their `share` of the batch's rows
+        (a summed loss is not); the weighted loss."""
+        outputs = self.model(inputs)
+        loss = self.loss_fn(outputs, targets)
+        weight = share if getattr(self.loss_fn, "reduction", "mean") == "mean" else 1.0
+        loss.backward(None if weight == 1 else np.full(loss.shape, weight))
+        return float(loss.item()) * weight
 
     def evaluate(self) -> dict[str, float]:
         """Validation loss and score, in eval mode and without recording a graph."""
         assert self.val_x is not None and self.val_y is not None and self.metric is not None
         assert self.metric.score is not None
+        rows = len(self.val_x)
+        start, stop = self.parallel.row_range(rows)
         self.model.eval()
         try:
             with no_grad():
-                outputs = self.model(Tensor(self.val_x))
-                loss = float(self.loss_fn(outputs, Tensor(self.val_y)).item())
+                local = self.model(Tensor(self.val_x[start:stop])).data
+                outputs = self.parallel.gather_rows(local, rows)
+                loss = float(self.loss_fn(Tensor(outputs), Tensor(self.val_y)).item())
         finally:
             self.model.train()
-        return {"val_loss": loss, self.metric.name: self.metric.score(outputs.data, self.val_y)}
+        return {"val_loss": loss, self.metric.name: self.metric.score(outputs, self.val_y)}
 
     def clip_gradients(self) -> float:
         """The gradients' total L2 norm before clipping; clips them to train.grad_clip if set."""
-        parameters = [p for group in self.optimizer.param_groups for p in group["params"]]
+        parameters = self._parameters()
         if self.settings.grad_clip is not None:
             total = clip_grad_norm_(parameters, self.settings.grad_clip)
             return float(total.item() if isinstance(total, Tensor) else total)
@@ -344,6 +364,7 @@ class Trainer:
             "final": self.last_record,
             "seconds": self.seconds,
             "run_dir": None if self.run_dir is None else str(self.run_dir.path),
+            "world_size": self.parallel.world_size,
         }
 
     def _take_snapshot(self) -> None:
@@ -400,6 +421,9 @@ class Trainer:
         return MetricTracker(
             monitor.name, monitor.mode, 0.0 if stopping is None else stopping.min_delta
         )
+
+    def _parameters(self) -> list[Any]:
+        return [p for group in self.optimizer.param_groups for p in group["params"]]
 
     def _emit(self, event: Event) -> None:
         for listener in self.listeners:
