@@ -131,7 +131,7 @@ def launch(
     """`run --nproc N`: check everything here, so that bad input exits 2 once, then train as
     an MPI job of N ranks (gradtrain.distributed.launch); exit 1 naming a rank that failed."""
     from gradtrain.distributed import launched_by_mpi
-    from gradtrain.distributed.launch import LaunchError, require_mpi, run_job
+    from gradtrain.distributed.launch import LaunchError, gradtrain_program, require_mpi, run_job
 
     if launched_by_mpi():
         fail("--nproc starts an MPI job of its own; inside one (under mpiexec), leave it out")
@@ -144,7 +144,7 @@ def launch(
     arguments += ["--quiet"] if quiet else []
     arguments += [] if resume is None else ["--resume", str(resume)]
     arguments += [] if config_path is None else [str(config_path)]
-    end = run_job(mpiexec, nproc, [*arguments, *overrides])
+    end = run_job(mpiexec, nproc, gradtrain_program(*arguments, *overrides))
     if end.failure is not None:
         typer.echo(f"error: {end.failure}", err=True)
         return EXIT_FAILED

@@ -32,11 +32,14 @@ from .rank import REPORT_VARIABLE
 # MPICH's own account of a rank that ended badly, printed by mpiexec: it names the process
 # id, which the ranks' reports turn into a rank, and the signal that ended it.
 _MPICH_BANNER = re.compile(
-    r"^(=+|\s*$|=\s+.*|YOUR APPLICATION TERMINATED.*|This typically refers.*|Please see the FAQ.*"
-    r"|\[mpiexec@[^\]]*\].*|Abort\(\d+\).*)$"
+    r"^(=+|=\s+.*|YOUR APPLICATION TERMINATED.*|This typically refers.*|Please see the FAQ.*"
+    r"|\[mpiexec@[^\]]*\].*|Abort\(\d+\).*|MPICH: Builtin communicator .* pending .*)$"
 )
 _BANNER_PID = re.compile(r"^=\s+PID (\d+) RUNNING AT")
 _BANNER_SIGNAL = re.compile(r"EXIT STRING: (.*\(signal (\d+)\))")
+# The jobs that run_job waits for, from any thread.
+running: set[subprocess.Popen[bytes]] = set()
+_running_lock = threading.Lock()
 
 
 class LaunchError(Exception):
@@ -84,21 +87,26 @@ def rank_environment(nproc: int) -> dict[str, str]:
     return environment
 
 
+def gradtrain_program(*arguments: str) -> list[str]:
+    """The command line of `gradtrain ARGUMENTS` in this interpreter."""
+    return [sys.executable, "-m", "gradtrain", *arguments]
+
+
 def run_job(
     mpiexec: str,
     nproc: int,
-    arguments: Sequence[str],
+    program: Sequence[str],
     environment: Mapping[str, str] | None = None,
     out: IO[str] | None = None,
     err: IO[str] | None = None,
 ) -> JobEnd:
-    """Run `python -m gradtrain ARGUMENTS` as `nproc` ranks; their output goes to out and err
-    (this process's by default) without MPICH's cleanup banners, which the JobEnd sums up."""
+    """Run `program` as `nproc` ranks; their output goes to out and err (this process's by
+    default) without MPICH's cleanup banners, which the JobEnd sums up."""
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
     reports = tempfile.mkdtemp(prefix="gradtrain-mpi-")
     try:
-        command = [mpiexec, "-n", str(nproc), sys.executable, "-m", "gradtrain", *arguments]
+        command = [mpiexec, "-n", str(nproc), *program]
         env = dict(rank_environment(nproc) if environment is None else environment)
         env[REPORT_VARIABLE] = reports
         process = subprocess.Popen(
@@ -116,7 +124,13 @@ def run_job(
         ]
         for copier in copiers:
             copier.start()
-        code = wait_forwarding_stops(process)
+        with _running_lock:
+            running.add(process)
+        try:
+            code = wait_forwarding_stops(process)
+        finally:
+            with _running_lock:
+                running.discard(process)
         for copier in copiers:
             copier.join()
         return JobEnd(code, _failure(Path(reports), banner))
@@ -135,6 +149,14 @@ def wait_forwarding_stops(process: subprocess.Popen[bytes]) -> int:
             process.send_signal(signal.SIGINT)
 
 
+def stop_running_jobs(signum: int = signal.SIGINT) -> None:
+    """Send `signum` to every job's mpiexec that run_job waits for in another thread (signals
+    reach the main thread alone): their ranks checkpoint and stop."""
+    with _running_lock:
+        for process in running:
+            process.send_signal(signum)
+
+
 def _terminate_with_parent() -> None:
     from gradtrain.sweep.launch_local import signal_me_when_parent_ends
 
@@ -143,13 +165,22 @@ def _terminate_with_parent() -> None:
 
 def _copy_lines(stream: IO[bytes] | None, to: IO[str], banner: list[str]) -> None:
     assert stream is not None
+    blank = ""  # MPICH's banner starts with an empty line: held back until the next one
     for raw in stream:
         line = raw.decode("utf-8", "replace")
+        if not line.strip():
+            to.write(blank)
+            blank = line
+            continue
         if _MPICH_BANNER.match(line.rstrip("\n")):
             banner.append(line.rstrip("\n"))
+            blank = ""
             continue
-        to.write(line)
+        to.write(blank + line)
         to.flush()
+        blank = ""
+    to.write(blank)
+    to.flush()
 
 
 def _failure(reports: Path, banner: Sequence[str]) -> str | None:
