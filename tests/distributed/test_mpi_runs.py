@@ -186,3 +186,14 @@ def test_a_sweep_runs_each_trial_as_an_mpi_job(tmp_path: Path) -> None:
     for path in summaries:
         summary = json.loads(path.read_text())
         assert (summary["status"], summary["world_size"]) == ("finished", 2)
+
+
+def test_kept_gradients_and_ranks_without_rows_still_give_the_one_process_run(
+    tmp_path: Path,
+) -> None:
+    # One row a batch: rank 1 has none (it computes nothing and adds nothing); without
+    # zero_grad the gradients summed at the step before count once, not once per rank.
+    config = ROOT / "configs" / "linreg_no_zero_grad.yaml"
+    overrides = ("dtype=float64", "data.batch_size=1", "train.epochs=2")
+    one, two = one_and_two_ranks(tmp_path, config, *overrides)
+    assert_same_records(records(two), records(one), 1e-6)
