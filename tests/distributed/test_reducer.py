@@ -4,6 +4,7 @@ gathered in row order, and parameters that come apart stopping the run naming th
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -64,4 +65,5 @@ def test_two_ranks_sum_gradients_gather_outputs_and_notice_parameters_apart(
     assert mpiexec is not None
     done = run_command([mpiexec, "-n", "2", sys.executable, str(script)], timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert sorted(done.stdout.split("\n")[:2]) == ["ok 0", "ok 1"]
+    # Each rank's line, in whatever order mpiexec passes them on.
+    assert sorted(re.findall(r"ok (\d)", done.stdout)) == ["0", "1"], done.stdout
