@@ -27,7 +27,7 @@ LAYERS: list[set[str]] = [
     {"__init__"},
     {"config"},
     {"train"},
-    {"explain", "sweep"},
+    {"explain", "sweep", "distributed"},
     {"cli", "__main__"},
 ]
 # The engine's one circle: Tensor's methods call the ops' Functions, and Function makes the

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from gradtrain.config import ExperimentConfig
     from gradtrain.train import RunDirectory, Trainer
     from gradtrain.train.lock import FolderLock
+    from gradtrain.train.parallel import OneProcess
 
 EXIT_CODES = {"finished": EXIT_OK, "early_stopped": EXIT_OK, "failed": EXIT_FAILED}
 
@@ -61,12 +62,26 @@ def run(
         bool,
         typer.Option("--smoke", help="Only validate, build and briefly train; write nothing."),
     ] = False,
+    nproc: Annotated[
+        int | None,
+        typer.Option(
+            "--nproc",
+            min=1,
+            metavar="N",
+            help="Train data-parallel on N MPI processes of this machine (gradtrain[mpi]).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Train an experiment and record it in runs/<name>/<timestamp>/."""
     config_path, tokens = config_and_overrides(config, overrides or [])
     try:
         if smoke:
+            if nproc is not None:
+                fail("--smoke trains briefly in this process; leave out --nproc")
             exit_with(smoke_one(config_path, tokens))
+        if nproc is not None:
+            exit_with(launch(nproc, config_path, tokens, output_dir, quiet, resume))
         exit_with(train(config_path, tokens, output_dir, quiet, resume))
     except KeyboardInterrupt:
         typer.echo("interrupted before training started; nothing was saved", err=True)
@@ -105,23 +120,85 @@ def smoke(
     exit_with(EXIT_OK if all(result.passed for result in results) else EXIT_FAILED)
 
 
-def train(
+def launch(
+    nproc: int,
     config_path: Path | None,
     overrides: Sequence[str],
     output_dir: Path,
     quiet: bool,
     resume: Path | None,
 ) -> int:
+    """`run --nproc N`: check everything here, so that bad input exits 2 once, then train as
+    an MPI job of N ranks (gradtrain.distributed.launch); exit 1 naming a rank that failed."""
+    from gradtrain.distributed import launched_by_mpi
+    from gradtrain.distributed.launch import LaunchError, gradtrain_program, require_mpi, run_job
+
+    if launched_by_mpi():
+        fail("--nproc starts an MPI job of its own; inside one (under mpiexec), leave it out")
+    try:
+        mpiexec = require_mpi()
+    except LaunchError as error:
+        fail(str(error))
+    train(config_path, overrides, output_dir, quiet, resume, check_only=True)
+    arguments = ["run", "--output-dir", str(output_dir)]
+    arguments += ["--quiet"] if quiet else []
+    arguments += [] if resume is None else ["--resume", str(resume)]
+    arguments += [] if config_path is None else [str(config_path)]
+    end = run_job(mpiexec, nproc, gradtrain_program(*arguments, *overrides))
+    if end.failure is not None:
+        typer.echo(f"error: {end.failure}", err=True)
+        return EXIT_FAILED
+    if end.code in (EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT) or end.code > 128:  # 130: Ctrl-C
+        return end.code
+    typer.echo(f"error: the MPI job ended with exit code {end.code}", err=True)
+    return EXIT_FAILED
+
+
+def train(
+    config_path: Path | None,
+    overrides: Sequence[str],
+    output_dir: Path,
+    quiet: bool,
+    resume: Path | None,
+    check_only: bool = False,
+) -> int:
     """Validate and build everything, only then create the run directory, and train.
 
     The run directory is locked (its run.lock) while this process writes it, so a second
     `--resume` of the same run exits 2 naming this one rather than interleave their epochs.
+    Started by mpiexec, this process is one rank of data-parallel training
+    (gradtrain.distributed): rank 0 alone prints and writes the run directory. `check_only`
+    stops once everything has been checked, before anything is written.
     """
+    from gradtrain.distributed import launched_by_mpi
+
+    if check_only or not launched_by_mpi():
+        return _train(config_path, overrides, output_dir, quiet, resume, None, check_only)
+    from gradtrain.distributed.rank import MPIMissing, join_world, rank_process
+
+    try:
+        world = join_world()
+    except MPIMissing as error:
+        fail(str(error))
+    with rank_process(world):
+        return _train(config_path, overrides, output_dir, quiet, resume, world, False)
+
+
+def _train(
+    config_path: Path | None,
+    overrides: Sequence[str],
+    output_dir: Path,
+    quiet: bool,
+    resume: Path | None,
+    parallel: OneProcess | None,
+    check_only: bool,
+) -> int:
     from gradtrain.config import ConfigError, build_experiment, load_config
     from gradtrain.train import RunDirectory, RunDirectoryError, Trainer
     from gradtrain.train.view import make_view
 
-    view = make_view(sys.stdout, sys.stderr, quiet)
+    writes = not check_only and (parallel is None or parallel.rank == 0)
+    listeners = [make_view(sys.stdout, sys.stderr, quiet)] if writes else []
     run_dir: RunDirectory | None = None
     lock = None
     try:
@@ -134,17 +211,22 @@ def train(
                         f"not {config_path}"
                     )
                 run_dir = RunDirectory.open(resume)
-                lock = hold(run_dir)
+                # Rank 0 holds the lock for the whole job; a check holds it only for a moment.
+                if writes or check_only:
+                    lock = hold(run_dir)
                 config_path = run_dir.config_path
                 saved = load_config(config_path)
             config = load_config(config_path, overrides)
             experiment = build_experiment(config)
-            trainer = Trainer.from_experiment(experiment, listeners=[view])
+            trainer = Trainer.from_experiment(experiment, listeners, parallel=parallel)
         except ConfigError as error:
             report_config_error(error)
         except (RunDirectoryError, ValueError) as error:
             fail(str(error))
-        if run_dir is None:
+        if run_dir is not None:
+            assert saved is not None
+            resume_into(trainer, run_dir, saved, config, writes)
+        elif writes:
             try:
                 trainer.run_dir = RunDirectory.create(output_dir, config.name, config.to_yaml())
             except WriteError:
@@ -152,9 +234,8 @@ def train(
             except OSError as error:
                 fail(f"cannot create a run directory under {output_dir}: {error}")
             lock = hold(trainer.run_dir)
-        else:
-            assert saved is not None
-            resume_into(trainer, run_dir, saved, config)
+        if check_only:
+            return EXIT_OK
         return EXIT_CODES.get(trainer.fit().status, EXIT_INTERRUPTED)
     finally:
         if lock is not None:
@@ -175,10 +256,15 @@ def hold(run_dir: RunDirectory) -> FolderLock:
 
 
 def resume_into(
-    trainer: Trainer, run_dir: RunDirectory, saved: ExperimentConfig, config: ExperimentConfig
+    trainer: Trainer,
+    run_dir: RunDirectory,
+    saved: ExperimentConfig,
+    config: ExperimentConfig,
+    writes: bool = True,
 ) -> None:
     """Load the run's checkpoint into `trainer`, make the changes the overrides ask for, then
-    record the config it goes on with (gradtrain.train.resume says what may change)."""
+    record the config it goes on with (gradtrain.train.resume says what may change); without
+    `writes` (a check, or a rank other than 0), record nothing and leave trainer.run_dir."""
     from gradtrain.serialization import CheckpointError
     from gradtrain.train.resume import (
         ResumeChangeError,
@@ -206,6 +292,8 @@ def resume_into(
     apply_optimizer_options(options, trainer.optimizer, trainer.scheduler)
     length_key = ("train", "max_steps" if trainer.settings.step_based else "epochs")
     refuse_finished(trainer, run_dir, length_key in changed)
+    if not writes:
+        return
     # Only now, with the checkpoint loaded and the changes possible, does the run change.
     run_dir.truncate_metrics(trainer.epoch, trainer.step if trainer.settings.step_based else None)
     run_dir.write_config(config.to_yaml())

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 class LauncherName(str, Enum):
     local = "local"
     ray = "ray"
+    mpi = "mpi"
 
 
 PATHS_HELP = "Run directories, sweep directories, or folders holding runs (e.g. runs/)."
@@ -65,8 +66,20 @@ def sweep(
     ] = None,
     launcher: Annotated[
         LauncherName,
-        typer.Option(help="local: processes on this machine; ray: Ray tasks."),
+        typer.Option(
+            help="local: processes on this machine; ray: Ray tasks; mpi: each trial an MPI job."
+        ),
     ] = LauncherName.local,
+    nproc_per_trial: Annotated[
+        int | None,
+        typer.Option(
+            "--nproc-per-trial",
+            min=1,
+            metavar="K",
+            help="With --launcher mpi: the ranks of each trial's MPI job (default 2).",
+            show_default=False,
+        ),
+    ] = None,
     address: Annotated[
         str | None,
         typer.Option(
@@ -101,16 +114,21 @@ def sweep(
     config_path, tokens = config_and_overrides(config, grid or [])
     if address is not None and launcher is not LauncherName.ray:
         fail("--address is for --launcher ray")
+    if nproc_per_trial is not None and launcher is not LauncherName.mpi:
+        fail("--nproc-per-trial is for --launcher mpi")
+    ranks = nproc_per_trial or 2
+    cores = os.cpu_count() or 1
     exit_with(
         run_sweep(
             config_path,
             tokens,
-            workers or os.cpu_count() or 1,
+            workers or (max(1, cores // ranks) if launcher is LauncherName.mpi else cores),
             launcher,
             address,
             sweep_dir,
             output_dir,
             retry_failed,
+            ranks,
         )
     )
 
@@ -124,6 +142,7 @@ def run_sweep(
     sweep_dir: Path | None,
     output_dir: Path,
     retry_failed: bool,
+    nproc_per_trial: int = 2,
 ) -> int:
     """Plan and validate every trial, then prepare the folder, launch, and rank the results."""
     from functools import partial
@@ -139,12 +158,15 @@ def run_sweep(
         run_local,
         run_ray,
     )
+    from gradtrain.sweep.launch_mpi import require_mpi, run_mpi
     from gradtrain.sweep.launch_ray import require_ray
     from gradtrain.sweep.render import SweepView
 
     try:
         if launcher is LauncherName.ray:
             require_ray()
+        if launcher is LauncherName.mpi:
+            require_mpi()
         plan = plan_sweep(config_path, tokens)
         state = prepare(plan, sweep_dir or default_sweep_dir(output_dir, plan), retry_failed)
     except ConfigError as error:
@@ -156,10 +178,12 @@ def run_sweep(
         return EXIT_INTERRUPTED
 
     view = SweepView(sys.stdout, len(state.pending))
-    view.print(_plan_line(state, launcher, workers, address), "bold")
+    view.print(_plan_line(state, launcher, workers, address, nproc_per_trial), "bold")
     view.print(f"sweep directory: {state.sweep_dir}")
     if launcher is LauncherName.ray:
         launch = partial(run_ray, workers=workers, address=address)
+    elif launcher is LauncherName.mpi:
+        launch = partial(run_mpi, workers=workers, nproc_per_trial=nproc_per_trial)
     else:
         launch = partial(run_local, workers=workers)
     try:
@@ -178,13 +202,22 @@ def run_sweep(
     return EXIT_FAILED if report.failed else EXIT_OK
 
 
-def _plan_line(state: SweepState, launcher: LauncherName, workers: int, address: str | None) -> str:
+def _plan_line(
+    state: SweepState,
+    launcher: LauncherName,
+    workers: int,
+    address: str | None,
+    nproc_per_trial: int,
+) -> str:
     from gradtrain.display import plural
 
     total, to_run = len(state.plan.trials), len(state.pending)
     before = f", {len(state.done)} done before" if state.done else ""
     if not to_run:
         where = ""
+    elif launcher is LauncherName.mpi:
+        ranks = plural(nproc_per_trial, "rank")
+        where = f" as MPI jobs of {ranks}, {min(workers, to_run)} at a time"
     elif launcher is LauncherName.ray:
         where = f" as Ray tasks ({address or f'a local Ray instance of {workers} CPUs'})"
     elif min(workers, to_run) == 1:

@@ -11,7 +11,7 @@ import json
 import shutil
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from gradtrain.config import ExperimentConfig
     from gradtrain.train import Listener, RunDirectory, RunResult
+    from gradtrain.train.parallel import OneProcess
 
     from .plan import Trial
 
@@ -47,21 +48,34 @@ def run_config(
     config: ExperimentConfig,
     run_dir: RunDirectory | None = None,
     listeners: Sequence[Listener] = (),
+    parallel: OneProcess | None = None,
 ) -> RunResult:
     """Build and train one config as `gradtrain run` does; the RunResult of its fit()."""
     from gradtrain.config import build_experiment
     from gradtrain.train import Trainer
 
-    trainer = Trainer.from_experiment(build_experiment(config), listeners, run_dir)
+    experiment = build_experiment(config)
+    trainer = Trainer.from_experiment(experiment, listeners, run_dir, parallel)
     return trainer.fit()
 
 
-def run_trial(trial: Trial, run_dir: str) -> TrialOutcome:
+def train_in_process(directory: RunDirectory) -> RunResult:
+    """Train the config of a trial's fresh run directory here, in this process."""
+    from gradtrain.config import load_config
+
+    # The config comes back from the run directory's own config.yaml, as a resume would
+    # read it, so that what the folder says is exactly what ran.
+    return run_config(load_config(directory.config_path), directory)
+
+
+def run_trial(
+    trial: Trial, run_dir: str, train: Callable[[RunDirectory], RunResult] = train_in_process
+) -> TrialOutcome:
     """Train `trial` into the folder `run_dir`, replacing an unfinished earlier attempt there.
 
     The folder is locked (its run.lock) for as long as the trial runs, so no other process
     trains it meanwhile; one that another live process holds is left alone, as this trial's
-    failure.
+    failure. `train` trains the prepared run directory (as an MPI job, say).
     """
     from gradtrain.train import RunDirectory
     from gradtrain.train.lock import FolderInUseError
@@ -77,14 +91,14 @@ def run_trial(trial: Trial, run_dir: str) -> TrialOutcome:
         message = f"cannot make its run directory: {error}"
         return TrialOutcome(trial.name, "failed", message, None, 0, 0.0, run_dir)
     try:
-        return _train_trial(trial, path)
+        return _train_trial(trial, path, train)
     finally:
         lock.release()
 
 
-def _train_trial(trial: Trial, path: Path) -> TrialOutcome:
-    from gradtrain.config import load_config
-
+def _train_trial(
+    trial: Trial, path: Path, train: Callable[[RunDirectory], RunResult]
+) -> TrialOutcome:
     run_dir = str(path)
     started = time.perf_counter()
     try:
@@ -93,9 +107,7 @@ def _train_trial(trial: Trial, path: Path) -> TrialOutcome:
         message = f"cannot make its run directory: {error}"
         return TrialOutcome(trial.name, "failed", message, None, 0, 0.0, run_dir)
     try:
-        # The config comes back from the run directory's own config.yaml, as a resume would
-        # read it, so that what the folder says is exactly what ran.
-        result = run_config(load_config(directory.config_path), directory)
+        result = train(directory)
     except Exception as error:
         # A trial's crash is that trial's failure; the sweep records it and goes on.
         message = f"{type(error).__name__}: {error}"

@@ -35,6 +35,7 @@ from gradtrain.tasks import VALIDATION_METRICS, Task, measured_metrics, monitore
 
 from .events import BatchEnded, EpochEnded, Event, Listener, RunEnded, RunStarted, Status
 from .metrics import MetricTracker
+from .parallel import OneProcess, OutOfSync
 from .rundir import RunDirectory
 
 if TYPE_CHECKING:
@@ -79,7 +80,9 @@ class Trainer:
     from `eval_generator`. ReduceLROnPlateau steps on the validation loss (the training loss
     without validation data) at each evaluation, as PyTorch's documentation steps it; other
     schedulers at each epoch's end or after each optimizer step (`scheduler_interval`: the
-    config's scheduler.interval, else the scheduler's own `interval`).
+    config's scheduler.interval, else the scheduler's own `interval`). `parallel` is the data
+    parallelism the run is one process of (train/parallel.py): each process computes its rows
+    of every batch, and their gradients are summed before the step.
     """
 
     def __init__(
@@ -100,8 +103,10 @@ class Trainer:
         eval_batch_size: int = EVAL_BATCH_SIZE,
         eval_generator: np.random.Generator | None = None,
         scheduler_interval: str | None = None,
+        parallel: OneProcess | None = None,
     ) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.parallel = parallel if parallel is not None else OneProcess()
         # Kept in every checkpoint, so that whatever uses the model later scales its inputs
         # exactly as training did (gradtrain.data.preprocess).
         self.preprocessing = preprocessing if preprocessing is not None else Preprocessing()
@@ -138,6 +143,7 @@ class Trainer:
         experiment: Experiment,
         listeners: Sequence[Listener] = (),
         run_dir: RunDirectory | None = None,
+        parallel: OneProcess | None = None,
     ) -> Trainer:
         """A trainer for an experiment built by gradtrain.config.build_experiment."""
         config = experiment.config
@@ -161,6 +167,7 @@ class Trainer:
             eval_batch_size=config.data.eval_batch_size,
             eval_generator=_stream(config.seed, _EVALUATION_STREAM),
             scheduler_interval=None if config.scheduler is None else config.scheduler.stepping,
+            parallel=parallel,
         )
 
     # ---- the loop -------------------------------------------------------------------
@@ -181,7 +188,7 @@ class Trainer:
                 while not self.finished:
                     record = self.train_steps(self.steps_to_evaluation())
                     self._end_period(record)
-        except NonFiniteLoss as failure:
+        except (NonFiniteLoss, OutOfSync) as failure:
             status, message = "failed", str(failure)
         except WriteError as failure:
             status, message, unwritten = "failed", self._unwritten(failure), True
@@ -281,39 +288,58 @@ class Trainer:
 
         `batches` are the step's batches (one, or train.accumulate of them, the first being
         batch number `batch` of `epoch`): forward, loss and backward run on each in turn and
-        .grad adds them up, before the one step(). Returns the step's loss and the gradients'
-        norm before clipping; a non-finite loss raises NonFiniteLoss before it can reach the
-        parameters.
+        .grad adds them up, before the one step(). Data-parallel, this process computes its
+        rows of each batch, and the gradients of all rows are summed before the clip. Returns
+        the step's loss and the gradients' norm before clipping; a non-finite loss raises
+        NonFiniteLoss before it can reach the parameters.
         """
         if self.settings.zero_grad:
             self.optimizer.zero_grad()
-        loss = self.accumulate_gradients(batches, epoch, batch)
+        local, bad_batch = self.accumulate_gradients(batches, batch)
+        parameters = self._parameters()
+        # Every process checks the summed loss, so that all of them stop together.
+        loss = self.parallel.reduce(parameters, local, not self.settings.zero_grad)
+        if not math.isfinite(loss):
+            raise NonFiniteLoss(epoch, batch if bad_batch is None else bad_batch, loss)
         grad_norm = self.clip_gradients()
         self.optimizer.step()
+        self.parallel.check_in_sync(parameters)
         return loss, grad_norm
 
     def accumulate_gradients(
-        self, batches: Sequence[tuple[Tensor, ...]], epoch: int, batch: int
-    ) -> float:
-        """forward, loss and backward of each batch, adding into .grad; the step's loss.
+        self, batches: Sequence[tuple[Tensor, ...]], batch: int
+    ) -> tuple[float, int | None]:
+        """forward, loss and backward of this process's rows of each batch, adding into .grad;
+        this process's part of the step's loss, and the number of the first batch whose own
+        loss is not finite (None when every one is).
 
-        Each loss is weighted by its batch's share of the step's rows (1/K for K batches of
-        one size), so that the gradients and the loss add up to those of one batch of all the
-        rows, for a loss that averages over its rows; a loss that sums adds up unweighted.
+        Each loss is weighted by its rows' share of the step's rows (1/K for K batches of one
+        size in one process), so that the gradients and the loss add up to those of one batch
+        of all the rows, for a loss that averages over its rows; a loss that sums adds up
+        unweighted.
         """
         rows = sum(len(inputs) for inputs, _ in batches)
-        summed = getattr(self.loss_fn, "reduction", "mean") == "sum"
         total = 0.0
+        bad_batch: int | None = None
         for number, (inputs, targets) in enumerate(batches, start=batch):
-            outputs = self.model(inputs)
-            loss = self.loss_fn(outputs, targets)
-            value = float(loss.item())
-            if not math.isfinite(value):
-                raise NonFiniteLoss(epoch, number, value)
-            share = 1.0 if summed else len(inputs) / rows
-            (loss if share == 1.0 else loss * share).backward()
-            total += value * share
-        return total
+            share_of_step = len(inputs) / rows
+            with self.parallel.local_batch(inputs, targets) as (mine, their_targets, share):
+                if not share:
+                    continue
+                value = self._forward_backward(mine, their_targets, share * share_of_step)
+            if not math.isfinite(value) and bad_batch is None:
+                bad_batch = number
+            total += value
+        return total, bad_batch
+
+    def _forward_backward(self, inputs: Tensor, targets: Tensor, share: float) -> float:
+        """Forward and backward of these rows, weighted by their `share` of the step's rows
+        (a summed loss is not); the weighted loss."""
+        outputs = self.model(inputs)
+        loss = self.loss_fn(outputs, targets)
+        weight = share if getattr(self.loss_fn, "reduction", "mean") == "mean" else 1.0
+        loss.backward(None if weight == 1 else np.full(loss.shape, weight, loss.dtype))
+        return float(loss.item()) * weight
 
     def evaluate(self, batches: int | None = None) -> dict[str, float]:
         """Validation loss and score, in eval mode, without recording a graph, in batches of
@@ -335,7 +361,7 @@ class Trainer:
             with no_grad():
                 for rows in self._validation_rows(count):
                     x, y = self.val_x[rows], self.val_y[rows]
-                    output = self.model(Tensor(x))
+                    output = self._validation_outputs(x)
                     loss = float(self.loss_fn(output, Tensor(y)).item())
                     summed = getattr(self.loss_fn, "reduction", "mean") == "sum"
                     loss_total += loss if summed else loss * len(x)
@@ -351,6 +377,16 @@ class Trainer:
             figures[self.metric.name] = score(np.concatenate(outputs), np.concatenate(targets))
         return figures
 
+    def _validation_outputs(self, x: np.ndarray) -> Tensor:
+        """The model's outputs for a validation batch. Data-parallel, each process computes its
+        rows and every process scores the gathered outputs, so all get the same figures; a
+        batch smaller than the world (no rows for some process) is computed whole by each."""
+        if len(x) < self.parallel.world_size:
+            return self.model(Tensor(x))  # type: ignore[no-any-return]
+        start, stop = self.parallel.row_range(len(x))
+        local = self.model(Tensor(x[start:stop])).data
+        return Tensor(self.parallel.gather_rows(local, len(x)))
+
     def _validation_rows(self, batches: int | None) -> Iterator[slice | np.ndarray]:
         """The rows of each validation batch: the split in order, or `batches` random draws."""
         assert self.val_x is not None
@@ -364,7 +400,7 @@ class Trainer:
 
     def clip_gradients(self) -> float:
         """The gradients' total L2 norm before clipping; clips them to train.grad_clip if set."""
-        parameters = [p for group in self.optimizer.param_groups for p in group["params"]]
+        parameters = self._parameters()
         if self.settings.grad_clip is not None:
             total = clip_grad_norm_(parameters, self.settings.grad_clip)
             return float(total.item() if isinstance(total, Tensor) else total)
@@ -500,6 +536,7 @@ class Trainer:
             "final": self.last_record,
             "seconds": self.seconds,
             "run_dir": None if self.run_dir is None else str(self.run_dir.path),
+            "world_size": self.parallel.world_size,
         }
 
     def _take_snapshot(self) -> None:
@@ -590,6 +627,9 @@ class Trainer:
         return MetricTracker(
             monitor.name, monitor.mode, 0.0 if stopping is None else stopping.min_delta
         )
+
+    def _parameters(self) -> list[Any]:
+        return [p for group in self.optimizer.param_groups for p in group["params"]]
 
     def _emit(self, event: Event) -> None:
         for listener in self.listeners:
