@@ -21,6 +21,7 @@ from .toolkit import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     ConfigArgument,
+    ImportOption,
     OverridesArgument,
     app,
     config_and_overrides,
@@ -61,13 +62,14 @@ def run(
         bool,
         typer.Option("--smoke", help="Only validate, build and briefly train; write nothing."),
     ] = False,
+    imports: ImportOption = None,
 ) -> None:
     """Train an experiment and record it in runs/<name>/<timestamp>/."""
     config_path, tokens = config_and_overrides(config, overrides or [])
     try:
         if smoke:
-            exit_with(smoke_one(config_path, tokens))
-        exit_with(train(config_path, tokens, output_dir, quiet, resume))
+            exit_with(smoke_one(config_path, tokens, imports or []))
+        exit_with(train(config_path, tokens, output_dir, quiet, resume, imports or []))
     except KeyboardInterrupt:
         typer.echo("interrupted before training started; nothing was saved", err=True)
         exit_with(EXIT_INTERRUPTED)
@@ -87,6 +89,7 @@ def smoke(
         Path | None,
         typer.Option("--junit", metavar="FILE", help="Also write the results as JUnit XML."),
     ] = None,
+    imports: ImportOption = None,
 ) -> None:
     """Validate, build and briefly train each config, for CI; exit 1 if any fails."""
     from gradtrain.train.smoke import junit_xml, smoke_test
@@ -95,7 +98,7 @@ def smoke(
     configs, problems = config_files(paths or [Path("configs")])
     if problems:
         fail(*problems)
-    results = [smoke_test(path) for path in configs]
+    results = [smoke_test(path, imports=imports or []) for path in configs]
     render_smoke(results, sys.stdout)
     if junit is not None:
         from gradtrain.files import atomic_write_text, make_folders
@@ -111,11 +114,13 @@ def train(
     output_dir: Path,
     quiet: bool,
     resume: Path | None,
+    imports: Sequence[str] = (),
 ) -> int:
     """Validate and build everything, only then create the run directory, and train.
 
     The run directory is locked (its run.lock) while this process writes it, so a second
     `--resume` of the same run exits 2 naming this one rather than interleave their epochs.
+    A resume imports again what the run imported (RunDirectory.load_config).
     """
     from gradtrain.config import ConfigError, build_experiment, load_config
     from gradtrain.train import RunDirectory, RunDirectoryError, Trainer
@@ -135,9 +140,10 @@ def train(
                     )
                 run_dir = RunDirectory.open(resume)
                 lock = hold(run_dir)
-                config_path = run_dir.config_path
-                saved = load_config(config_path)
-            config = load_config(config_path, overrides)
+                saved = run_dir.load_config()
+                config = run_dir.load_config(overrides, imports)
+            else:
+                config = load_config(config_path, overrides, imports)
             experiment = build_experiment(config)
             trainer = Trainer.from_experiment(experiment, listeners=[view])
         except ConfigError as error:
@@ -232,12 +238,12 @@ def refuse_finished(trainer: Trainer, run_dir: RunDirectory, epochs_given: bool)
     )
 
 
-def smoke_one(config_path: Path | None, overrides: Sequence[str]) -> int:
+def smoke_one(config_path: Path | None, overrides: Sequence[str], imports: Sequence[str]) -> int:
     """`run --smoke`: the smoke test of one config; bad config exits 2, a failed run 1."""
     from gradtrain.train.smoke import smoke_test
     from gradtrain.train.view import render_smoke
 
-    result = smoke_test(config_path, overrides)
+    result = smoke_test(config_path, overrides, imports=imports)
     render_smoke([result], sys.stdout)
     if result.passed:
         return EXIT_OK

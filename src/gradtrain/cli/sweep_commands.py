@@ -21,6 +21,7 @@ from .toolkit import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     ConfigArgument,
+    ImportOption,
     app,
     config_and_overrides,
     exit_with,
@@ -91,6 +92,7 @@ def sweep(
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Run failed trials again on a resume.")
     ] = False,
+    imports: ImportOption = None,
 ) -> None:
     """Train every combination of the values given, each trial a run; run it again to resume.
 
@@ -111,6 +113,7 @@ def sweep(
             sweep_dir,
             output_dir,
             retry_failed,
+            imports or [],
         )
     )
 
@@ -124,6 +127,7 @@ def run_sweep(
     sweep_dir: Path | None,
     output_dir: Path,
     retry_failed: bool,
+    imports: Sequence[str] = (),
 ) -> int:
     """Plan and validate every trial, then prepare the folder, launch, and rank the results."""
     from functools import partial
@@ -145,7 +149,7 @@ def run_sweep(
     try:
         if launcher is LauncherName.ray:
             require_ray()
-        plan = plan_sweep(config_path, tokens)
+        plan = plan_sweep(config_path, tokens, imports)
         state = prepare(plan, sweep_dir or default_sweep_dir(output_dir, plan), retry_failed)
     except ConfigError as error:
         report_config_error(error)

@@ -18,7 +18,8 @@ from gradtrain.models import parameter_count
 from gradtrain.nn import Module
 from gradtrain.optim import Optimizer
 from gradtrain.random import manual_seed
-from gradtrain.registry import ComponentError
+from gradtrain.registry import ComponentError, Entry
+from gradtrain.shapes import size_followed
 from gradtrain.tasks import Task
 
 from .components import facts_of, names_with, registry_for
@@ -82,6 +83,23 @@ def output_size(model: Module, example_input: np.ndarray) -> int | None:
     return int(output.shape[-1]) if isinstance(output, Tensor) and output.ndim > 1 else None
 
 
+def model_arguments(
+    entry: Entry, params: dict[str, Any], example_input: np.ndarray
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """How to call a model's target: with the data's example_input where it takes one, else
+    with the input sizes it leaves out (in_features, in_channels, ...) read from the data."""
+    if entry.accepts("example_input"):
+        return (example_input,), params
+    filled = dict(params)
+    for param in entry.params():
+        if param.name not in entry.inferred or filled.get(param.name) is not None:
+            continue
+        size = size_followed(param.name, example_input.shape)
+        if size is not None:
+            filled[param.name] = size
+    return (), filled
+
+
 class _Builder:
     """Builds the parts in order, collecting every problem instead of stopping at the first."""
 
@@ -123,7 +141,11 @@ class _Builder:
         spec = getattr(self.config, section)
         entry = registry_for(section).get(spec.name)
         try:
-            return entry.target(*injected, **spec.params)
+            if section == "model":
+                injected, params = model_arguments(entry, spec.params, injected[0])
+            else:
+                params = spec.params
+            return entry.target(*injected, **params)
         except ComponentError as error:
             # Located where it lies in the section, e.g. model.layers[5].in_features.
             self.problem((section, *error.keys), str(error))

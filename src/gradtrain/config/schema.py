@@ -75,12 +75,24 @@ INIT_DESCRIPTION = (
 )
 
 
+IMPORTS_DESCRIPTION = (
+    "modules that register your own components: names (looked up beside the config, then in "
+    "the working directory and on sys.path) or paths to .py files relative to the config"
+)
+EXTENDS_DESCRIPTION = (
+    "configs this one builds on (a path or a list, relative to this file): later ones over "
+    "earlier ones, this file over all; mappings merge, lists and scalars replace"
+)
+
+
 class TopLevel(StrictParams):
     """The keys that open a config file, the same whichever components it names."""
 
     name: str = Field(min_length=1, description="the experiment's name; runs go to runs/<name>/")
     seed: int = Field(0, ge=0, description="seeds initialisation, splitting, shuffling, dropout")
     dtype: Literal["float32", "float64"] = Field("float32", description="parameter and data dtype")
+    imports: list[str] = Field(default_factory=list, description=IMPORTS_DESCRIPTION)
+    extends: str | list[str] | None = Field(None, description=EXTENDS_DESCRIPTION)
 
 
 class ConfigFile(TopLevel):
@@ -126,6 +138,7 @@ class ExperimentConfig(BaseModel):
     scheduler: ComponentSpec | None
     train: TrainSettings
     init: dict[str, Any]
+    imports: list[str] = []  # what was imported for it, as gradtrain.config.plugins records it
     source: Path | None = None
     _locator: Locator | None = PrivateAttr(None)
 
@@ -159,6 +172,8 @@ class ExperimentConfig(BaseModel):
             standardize=self.data.standardize,
         )
         result: dict[str, Any] = {"name": self.name, "seed": self.seed, "dtype": self.dtype}
+        if self.imports:
+            result["imports"] = list(self.imports)
         result["data"] = data
         for section in ("model", "loss", "optimizer", "scheduler"):
             spec: ComponentSpec | None = getattr(self, section)
@@ -170,9 +185,22 @@ class ExperimentConfig(BaseModel):
         plain: dict[str, Any] = _plain(result)
         return plain
 
-    def to_yaml(self) -> str:
-        """The resolved config as YAML text."""
-        return yaml.dump(self.to_dict(), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+    def to_yaml(self, origins: bool = False) -> str:
+        """The resolved config as YAML text; with `origins`, each key's line ends in where its
+        value was written (`# child.yaml:3`, `# override 'optimizer.lr=0.1'`), defaults bare."""
+        text: str = yaml.dump(self.to_dict(), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+        if not origins or self._locator is None:
+            return text
+        from .yaml_loader import load_yaml
+
+        lines = text.splitlines()
+        annotated: set[int] = set()  # one origin a line: a `- name: relu` item's is its name's
+        for keys, mark in load_yaml(text, "").source_map.keys.items():
+            origin = self._locator.origin(keys)
+            if origin is not None and mark.line not in annotated:
+                annotated.add(mark.line)
+                lines[mark.line - 1] += f"  # {origin}"
+        return "\n".join(lines) + "\n"
 
 
 class _Dumper(yaml.SafeDumper):

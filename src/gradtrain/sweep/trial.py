@@ -83,8 +83,6 @@ def run_trial(trial: Trial, run_dir: str) -> TrialOutcome:
 
 
 def _train_trial(trial: Trial, path: Path) -> TrialOutcome:
-    from gradtrain.config import load_config
-
     run_dir = str(path)
     started = time.perf_counter()
     try:
@@ -93,9 +91,9 @@ def _train_trial(trial: Trial, path: Path) -> TrialOutcome:
         message = f"cannot make its run directory: {error}"
         return TrialOutcome(trial.name, "failed", message, None, 0, 0.0, run_dir)
     try:
-        # The config comes back from the run directory's own config.yaml, as a resume would
-        # read it, so that what the folder says is exactly what ran.
-        result = run_config(load_config(directory.config_path), directory)
+        # The config comes back from the run directory's own config.yaml, as a resume reads
+        # it (its imports too), so that what the folder says is exactly what ran.
+        result = run_config(directory.load_config(), directory)
     except Exception as error:
         # A trial's crash is that trial's failure; the sweep records it and goes on.
         message = f"{type(error).__name__}: {error}"

@@ -37,9 +37,13 @@ class SmokeResult:
 
 
 def smoke_test(
-    path: Path | None, overrides: Sequence[str] = (), batches: int = SMOKE_BATCHES
+    path: Path | None,
+    overrides: Sequence[str] = (),
+    batches: int = SMOKE_BATCHES,
+    imports: Sequence[str] = (),
 ) -> SmokeResult:
-    """Validate and build one config, train `batches` batches and run a validation pass."""
+    """Validate and build one config (its plugins and `imports` imported first), train
+    `batches` batches and run a validation pass."""
     from gradtrain.config import ConfigError, build_experiment, load_config
 
     label = "(embedded default)" if path is None else str(path)
@@ -57,7 +61,7 @@ def smoke_test(
     name: str | None = None
     stage: Stage = "validate"
     try:
-        config = load_config(path, overrides)
+        config = load_config(path, overrides, imports)
         name, stage = config.name, "build"
         experiment = build_experiment(config)
         trainer = Trainer.from_experiment(experiment, listeners=[record_loss])
