@@ -328,3 +328,77 @@ def test_a_broken_entry_point_names_itself_and_its_package(
         "gt_broken_plugin: cannot import 'gt_broken_plugin': ModuleNotFoundError: No module "
         f"named 'gt_missing_dependency', raised at {tmp_path / 'site' / 'gt_broken_plugin.py'}:1"
     )
+
+
+EVERY_KIND = '''\
+"""One component of each other kind."""
+import numpy as np
+
+import gradtrain.nn as nn
+from gradtrain.data import Table
+from gradtrain.optim import SGD
+from gradtrain.optim.lr_scheduler import StepLR
+from gradtrain.registry import datasets, layers, optimizers, schedulers
+
+
+@datasets.register("ring")
+def ring(n_samples: int = 40, radius: float = 2.0) -> Table:
+    """Points on a circle; the target is their angle's sine."""
+    angles = np.linspace(0.0, 2 * np.pi, n_samples)
+    features = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    return Table(features, np.sin(angles), ["x", "y"], "sine")
+
+
+@optimizers.register("plain_sgd")
+class PlainSGD(SGD):
+    """SGD without momentum."""
+
+    def __init__(self, params, lr: float = 0.05) -> None:
+        super().__init__(params, lr=lr)
+
+
+@schedulers.register("halving")
+class Halving(StepLR):
+    """Halve the learning rate every `every` epochs."""
+
+    def __init__(self, optimizer, every: int = 1) -> None:
+        super().__init__(optimizer, step_size=every, gamma=0.5)
+
+
+@layers.register("doubled")
+class Doubled(nn.Module):
+    """Twice its input."""
+
+    def forward(self, input):
+        return input * 2
+'''
+
+
+def test_every_kind_is_open_with_its_parameters_checked(tmp_path: Path) -> None:
+    write(tmp_path / "every_kind.py", EVERY_KIND)
+    path = write(
+        tmp_path / "ring.yaml",
+        """\
+        name: ring
+        imports: [every_kind.py]
+        data: {name: ring, n_samples: 30, radius: 1.5}
+        model:
+          name: sequential
+          layers: [{name: linear, out_features: 4}, {name: doubled}, {name: linear}]
+        loss: {name: mse}
+        optimizer: {name: plain_sgd, lr: 0.1}
+        scheduler: {name: halving, every: 1}
+        train: {epochs: 2}
+        """,
+    )
+    experiment = build_experiment(load_config(path))
+    assert experiment.train_x.shape == (30, 2)
+    result = Trainer.from_experiment(experiment).fit()
+    assert result.status == "finished"
+    assert experiment.optimizer.param_groups[0]["lr"] == 0.1 * 0.5**2
+    text = path.read_text().replace("radius: 1.5", "radius: big")
+    path.write_text(text.replace("every: 1", "every: 0.5"))
+    assert [message.split(": ", 1)[1] for message in problems(path)] == [
+        "data.radius: expected a number, got 'big'",
+        "scheduler.every: expected an integer, got 0.5",
+    ]

@@ -3,6 +3,7 @@ plugins it imports, as a validated config."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
@@ -78,10 +79,16 @@ def load_plugins(
             if not isinstance(spec, str):
                 continue  # validation says what an import must be
             # One an override wrote is relative to the working directory, as --import is.
-            base = locator.source_map.values.get(keys)
+            mark = locator.source_map.values.get(keys)
             by_override = locator.override_of(keys) is not None
-            where = None if by_override else mark_folder(base, folder)
-            requests.append((Request(spec, where), locator.problem(keys, "")))
+            where = None if by_override else mark_folder(mark, folder)
+            place = locator.problem(keys, "")
+            if mark is not None and not by_override:
+                # Gathered along an extends chain: the item as its own file numbers it.
+                files = [locator.source_map.values.get((IMPORTS, i)) for i in range(index)]
+                own = sum(1 for other in files if other is not None and other.file == mark.file)
+                place = dataclasses.replace(place, path=f"{IMPORTS}[{own}]")
+            requests.append((Request(spec, where), place))
     for spec in imports:
         requests.append((Request(spec, None), Problem(f"--import {spec!r}", None, None, "", "")))
     recorded, failed = import_requests(requests)
