@@ -384,7 +384,10 @@ def test_every_kind_is_open_with_its_parameters_checked(tmp_path: Path) -> None:
         data: {name: ring, n_samples: 30, radius: 1.5}
         model:
           name: sequential
-          layers: [{name: linear, out_features: 4}, {name: doubled}, {name: linear}]
+          layers:
+            - {name: linear, out_features: 4}
+            - {name: doubled}
+            - {name: linear, out_features: 1}
         loss: {name: mse}
         optimizer: {name: plain_sgd, lr: 0.1}
         scheduler: {name: halving, every: 1}
