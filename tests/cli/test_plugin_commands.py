@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from console import run_gradtrain
 from typer.testing import CliRunner, Result
 
@@ -198,3 +199,19 @@ def test_listing_a_plugin_as_a_real_process(project: Path) -> None:
     done = run_gradtrain("list", "models", "--import", "my_components", cwd=project)
     assert done.returncode == 0, done.stderr
     assert "tiny_resnet" in done.stdout
+
+
+def test_a_resume_may_import_more_modules_and_records_them(project: Path, tmp_path: Path) -> None:
+    (tmp_path / "extra_losses.py").write_text(
+        "from gradtrain.nn import L1Loss\nfrom gradtrain.registry import losses\n\n"
+        'losses.register("extra_l1")(L1Loss)\n'
+    )
+    done = gradtrain("run", project / "child.yaml", "-o", tmp_path / "runs", "train.epochs=1")
+    assert done.exit_code == 0, done.output
+    [run_dir] = (tmp_path / "runs").glob("*/*")
+    resumed = gradtrain(
+        "run", "--resume", run_dir, "train.epochs=2", "--import", tmp_path / "extra_losses.py"
+    )
+    assert resumed.exit_code == 0, resumed.output
+    recorded = yaml.safe_load((run_dir / "config.yaml").read_text())["imports"]
+    assert recorded == [str(project / "my_components.py"), str(tmp_path / "extra_losses.py")]

@@ -405,3 +405,13 @@ def test_every_kind_is_open_with_its_parameters_checked(tmp_path: Path) -> None:
         "data.radius: expected a number, got 'big'",
         "scheduler.every: expected an integer, got 0.5",
     ]
+
+
+def test_a_file_is_not_taken_for_another_of_its_name_below_the_same_folder(
+    tmp_path: Path,
+) -> None:
+    load_config(config_with(tmp_path / "lib", "tiny_components"))
+    write(tmp_path / "tiny_components.py", COMPONENTS)
+    path = write(tmp_path / "top.yaml", CONFIG.format(spec="tiny_components.py"))
+    [message] = problems(path)
+    assert f"is imported already, from {tmp_path / 'lib' / 'tiny_components.py'}" in message

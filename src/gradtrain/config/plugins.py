@@ -73,7 +73,7 @@ def import_plugin(request: Request) -> str:
         if path.suffix != ".py":
             raise PluginError(f"cannot import {spec!r}: a plugin file ends in .py")
         name, root = module_of_file(path.resolve())
-        _import(name, root, spec)
+        _import(name, root, spec, file=path.resolve())
         return str(path.resolve())
     if not all(part.isidentifier() and not keyword.iskeyword(part) for part in spec.split(".")):
         raise PluginError(
@@ -103,11 +103,14 @@ def module_of_file(path: Path) -> tuple[str, Path]:
     return ".".join(parts), folder
 
 
-def _import(name: str, root: Path | None, shown: str, looked_in: str = "") -> ModuleType:
-    """Import `name` with `root` first on sys.path (None: sys.path as it is)."""
+def _import(
+    name: str, root: Path | None, shown: str, looked_in: str = "", file: Path | None = None
+) -> ModuleType:
+    """Import `name` with `root` first on sys.path (None: sys.path as it is); `file`, where
+    known, is the file it must be."""
     loaded = sys.modules.get(name)
     if loaded is not None:
-        _check_same(loaded, name, root, shown)
+        _check_same(loaded, name, file or root, shown)
         return loaded
     if root is not None and str(root) not in sys.path:
         # Kept there, as Python keeps a script's folder: a plugin may import its siblings later.
@@ -127,12 +130,13 @@ def _import(name: str, root: Path | None, shown: str, looked_in: str = "") -> Mo
             raise PluginError(f"cannot import {shown!r}: {describe_failure(error)}") from None
 
 
-def _check_same(loaded: ModuleType, name: str, root: Path | None, shown: str) -> None:
-    """A module imported already must be the one asked for, not another file of its name."""
+def _check_same(loaded: ModuleType, name: str, where: Path | None, shown: str) -> None:
+    """A module imported already must be the one asked for (the file `where`, or one in the
+    folder `where`), not another file of its name."""
     file = getattr(loaded, "__file__", None)
-    if root is None or file is None:
+    if where is None or file is None:
         return
-    if Path(file).resolve().is_relative_to(root):
+    if Path(file).resolve() == where or Path(file).resolve().is_relative_to(where):
         return
     raise PluginError(
         f"cannot import {shown!r}: a module named {name!r} is imported already, from {file}; "
