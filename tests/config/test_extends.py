@@ -173,3 +173,28 @@ def test_origins_show_per_key_the_file_and_line_or_the_override(tmp_path: Path, 
     assert f"  momentum: 0.9  # {base}:6" in lines
     assert "  epochs: 7  # override 'train.epochs=7'" in lines
     assert "  dampening: 0.0" in lines  # a default: no file wrote it
+
+
+def test_a_missing_data_file_of_a_base_says_it_looked_beside_the_base(
+    tmp_path: Path, base: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gradtrain.config import build_experiment
+
+    monkeypatch.chdir(tmp_path)
+    (base.parent / "points.csv").unlink()
+    child = write(tmp_path / "child.yaml", "extends: bases/base.yaml\n")
+    with pytest.raises(ConfigError) as caught:
+        build_experiment(load_config(child))
+    assert str(caught.value).startswith(
+        f"{base}:3:25: data.path: no such file 'points.csv'; looked in {base.parent.resolve()} "
+        f"(the config's folder) and {tmp_path} (the working directory)"
+    )
+
+
+def test_a_base_that_is_no_mapping_is_its_own_problem(tmp_path: Path) -> None:
+    write(tmp_path / "list.yaml", "- a\n- b\n")
+    child = write(tmp_path / "child.yaml", "extends: list.yaml\nname: c\n")
+    assert problems(child) == [
+        f"{tmp_path}/list.yaml:1:1: a config to extend is a mapping of keys, got ['a', 'b'] "
+        f"(extended by {child})"
+    ]

@@ -125,11 +125,12 @@ class _Builder:
         return table
 
     def _missing_file(self) -> bool:
-        """A relative data path that load_config found neither beside the config nor in the cwd."""
+        """A relative data path that load_config found neither beside the config that wrote it
+        nor in the cwd."""
         path = self.config.data.params.get("path")
         if not isinstance(path, str) or Path(path).is_absolute() or Path(path).exists():
             return False
-        folder, cwd = self.config.source.parent if self.config.source else None, Path.cwd()
+        folder, cwd = self.config.folder_of(("data", "path")), Path.cwd()
         if folder is None or folder == cwd:
             places = f"{cwd} (the working directory)"
         else:

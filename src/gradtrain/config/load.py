@@ -53,7 +53,7 @@ def load_config(
         raise ConfigError(problems)
     config.source = file.resolve()
     config.imports = recorded
-    _resolve_data_path(config, locator, file.resolve().parent)
+    _resolve_data_path(config)
     return config
 
 
@@ -103,7 +103,7 @@ def import_given(imports: Sequence[str]) -> None:
         raise ConfigError(problems)
 
 
-def _resolve_data_path(config: ExperimentConfig, locator: Locator, folder: Path) -> None:
+def _resolve_data_path(config: ExperimentConfig) -> None:
     """Make a relative data `path` absolute: the folder of the file that wrote it first (the
     config's for an override), then the working directory.
 
@@ -116,10 +116,8 @@ def _resolve_data_path(config: ExperimentConfig, locator: Locator, folder: Path)
     if path.is_absolute():
         config.data.params["path"] = str(path)
         return
-    keys = ("data", "path")
-    written = None if locator.override_of(keys) else locator.source_map.values.get(keys)
-    for base in (mark_folder(written, folder), Path.cwd()):
-        candidate = base / path
+    for base in (config.folder_of(("data", "path")), Path.cwd()):
+        candidate = base / path if base is not None else path
         if candidate.exists():
             config.data.params["path"] = str(candidate.resolve())
             return

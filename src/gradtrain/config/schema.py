@@ -162,6 +162,16 @@ class ExperimentConfig(BaseModel):
         locator = self._locator or Locator.nowhere(str(self.source or "<config>"))
         return locator.problem(keys, message)
 
+    def folder_of(self, keys: Keys) -> Path | None:
+        """The folder of the file that wrote the value at `keys` (a base's, along an `extends`
+        chain), which a relative path there is relative to; the config's own folder for a
+        value an override or no file gave; None for a config from no file."""
+        folder = self.source.parent if self.source else None
+        if self._locator is None or self._locator.override_of(keys) is not None:
+            return folder
+        mark = self._locator.source_map.values.get(keys)
+        return Path(mark.file).resolve().parent if mark and mark.file else folder
+
     def to_dict(self) -> dict[str, Any]:
         """The config as a plain mapping in the file's shape; load_config reads it back."""
         data = {"name": self.data.name, **self.data.params}
