@@ -13,7 +13,7 @@ the rank of its sweep), which the trainer, the config checks and sweep results a
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -30,6 +30,15 @@ Mode = Literal["min", "max"]
 
 TASKS: tuple[str, ...] = typing.get_args(Task)
 TARGETS: tuple[str, ...] = typing.get_args(Target)
+# The target a loss of each task takes unless it says otherwise where it registers.
+USUAL_TARGETS: dict[str, str] = {"classification": "index", "regression": "value"}
+
+
+def implied_loss_facts(stated: Mapping[str, str]) -> dict[str, str]:
+    """What a loss that states only some facts is: a regression loss of values unless it says
+    otherwise, and a classification loss of class indices when it states only its task."""
+    task = stated.get("task", "regression")
+    return {"task": task, "target": USUAL_TARGETS.get(task, "value")}
 
 
 def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:

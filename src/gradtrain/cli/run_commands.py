@@ -21,6 +21,7 @@ from .toolkit import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     ConfigArgument,
+    ImportOption,
     OverridesArgument,
     app,
     config_and_overrides,
@@ -72,6 +73,7 @@ def run(
             show_default=False,
         ),
     ] = None,
+    imports: ImportOption = None,
 ) -> None:
     """Train an experiment and record it in runs/<name>/<timestamp>/."""
     config_path, tokens = config_and_overrides(config, overrides or [])
@@ -79,10 +81,10 @@ def run(
         if smoke:
             if nproc is not None:
                 fail("--smoke trains briefly in this process; leave out --nproc")
-            exit_with(smoke_one(config_path, tokens))
+            exit_with(smoke_one(config_path, tokens, imports or []))
         if nproc is not None:
-            exit_with(launch(nproc, config_path, tokens, output_dir, quiet, resume))
-        exit_with(train(config_path, tokens, output_dir, quiet, resume))
+            exit_with(launch(nproc, config_path, tokens, output_dir, quiet, resume, imports or []))
+        exit_with(train(config_path, tokens, output_dir, quiet, resume, imports or []))
     except KeyboardInterrupt:
         typer.echo("interrupted before training started; nothing was saved", err=True)
         exit_with(EXIT_INTERRUPTED)
@@ -102,6 +104,7 @@ def smoke(
         Path | None,
         typer.Option("--junit", metavar="FILE", help="Also write the results as JUnit XML."),
     ] = None,
+    imports: ImportOption = None,
 ) -> None:
     """Validate, build and briefly train each config, for CI; exit 1 if any fails."""
     from gradtrain.train.smoke import junit_xml, smoke_test
@@ -110,7 +113,7 @@ def smoke(
     configs, problems = config_files(paths or [Path("configs")])
     if problems:
         fail(*problems)
-    results = [smoke_test(path) for path in configs]
+    results = [smoke_test(path, imports=imports or []) for path in configs]
     render_smoke(results, sys.stdout)
     if junit is not None:
         from gradtrain.files import atomic_write_text, make_folders
@@ -127,6 +130,7 @@ def launch(
     output_dir: Path,
     quiet: bool,
     resume: Path | None,
+    imports: Sequence[str] = (),
 ) -> int:
     """`run --nproc N`: check everything here, so that bad input exits 2 once, then train as
     an MPI job of N ranks (gradtrain.distributed.launch); exit 1 naming a rank that failed."""
@@ -139,9 +143,10 @@ def launch(
         mpiexec = require_mpi()
     except LaunchError as error:
         fail(str(error))
-    train(config_path, overrides, output_dir, quiet, resume, check_only=True)
+    train(config_path, overrides, output_dir, quiet, resume, imports, check_only=True)
     arguments = ["run", "--output-dir", str(output_dir)]
     arguments += ["--quiet"] if quiet else []
+    arguments += [option for module in imports for option in ("--import", module)]
     arguments += [] if resume is None else ["--resume", str(resume)]
     arguments += [] if config_path is None else [str(config_path)]
     end = run_job(mpiexec, nproc, gradtrain_program(*arguments, *overrides))
@@ -160,6 +165,7 @@ def train(
     output_dir: Path,
     quiet: bool,
     resume: Path | None,
+    imports: Sequence[str] = (),
     check_only: bool = False,
 ) -> int:
     """Validate and build everything, only then create the run directory, and train.
@@ -168,12 +174,13 @@ def train(
     `--resume` of the same run exits 2 naming this one rather than interleave their epochs.
     Started by mpiexec, this process is one rank of data-parallel training
     (gradtrain.distributed): rank 0 alone prints and writes the run directory. `check_only`
-    stops once everything has been checked, before anything is written.
+    stops once everything has been checked, before anything is written. A resume imports
+    again what the run imported (RunDirectory.load_config).
     """
     from gradtrain.distributed import launched_by_mpi
 
     if check_only or not launched_by_mpi():
-        return _train(config_path, overrides, output_dir, quiet, resume, None, check_only)
+        return _train(config_path, overrides, output_dir, quiet, resume, imports, None, check_only)
     from gradtrain.distributed.rank import MPIMissing, join_world, rank_process
 
     try:
@@ -181,7 +188,7 @@ def train(
     except MPIMissing as error:
         fail(str(error))
     with rank_process(world):
-        return _train(config_path, overrides, output_dir, quiet, resume, world, False)
+        return _train(config_path, overrides, output_dir, quiet, resume, imports, world, False)
 
 
 def _train(
@@ -190,6 +197,7 @@ def _train(
     output_dir: Path,
     quiet: bool,
     resume: Path | None,
+    imports: Sequence[str],
     parallel: OneProcess | None,
     check_only: bool,
 ) -> int:
@@ -214,9 +222,10 @@ def _train(
                 # Rank 0 holds the lock for the whole job; a check holds it only for a moment.
                 if writes or check_only:
                     lock = hold(run_dir)
-                config_path = run_dir.config_path
-                saved = load_config(config_path)
-            config = load_config(config_path, overrides)
+                saved = run_dir.load_config()
+                config = run_dir.load_config(overrides, imports)
+            else:
+                config = load_config(config_path, overrides, imports)
             experiment = build_experiment(config)
             trainer = Trainer.from_experiment(experiment, listeners, parallel=parallel)
         except ConfigError as error:
@@ -327,12 +336,12 @@ def refuse_finished(trainer: Trainer, run_dir: RunDirectory, length_given: bool)
     )
 
 
-def smoke_one(config_path: Path | None, overrides: Sequence[str]) -> int:
+def smoke_one(config_path: Path | None, overrides: Sequence[str], imports: Sequence[str]) -> int:
     """`run --smoke`: the smoke test of one config; bad config exits 2, a failed run 1."""
     from gradtrain.train.smoke import smoke_test
     from gradtrain.train.view import render_smoke
 
-    result = smoke_test(config_path, overrides)
+    result = smoke_test(config_path, overrides, imports=imports)
     render_smoke([result], sys.stdout)
     if result.passed:
         return EXIT_OK

@@ -21,6 +21,7 @@ from .toolkit import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     ConfigArgument,
+    ImportOption,
     app,
     config_and_overrides,
     exit_with,
@@ -104,6 +105,7 @@ def sweep(
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Run failed trials again on a resume.")
     ] = False,
+    imports: ImportOption = None,
 ) -> None:
     """Train every combination of the values given, each trial a run; run it again to resume.
 
@@ -129,6 +131,7 @@ def sweep(
             output_dir,
             retry_failed,
             ranks,
+            imports or [],
         )
     )
 
@@ -143,6 +146,7 @@ def run_sweep(
     output_dir: Path,
     retry_failed: bool,
     nproc_per_trial: int = 2,
+    imports: Sequence[str] = (),
 ) -> int:
     """Plan and validate every trial, then prepare the folder, launch, and rank the results."""
     from functools import partial
@@ -167,7 +171,7 @@ def run_sweep(
             require_ray()
         if launcher is LauncherName.mpi:
             require_mpi()
-        plan = plan_sweep(config_path, tokens)
+        plan = plan_sweep(config_path, tokens, imports)
         state = prepare(plan, sweep_dir or default_sweep_dir(output_dir, plan), retry_failed)
     except ConfigError as error:
         report_config_error(error)

@@ -19,7 +19,8 @@ from gradtrain.nn import Module
 from gradtrain.optim import Optimizer
 from gradtrain.optim.groups import weight_decay_groups
 from gradtrain.random import manual_seed
-from gradtrain.registry import ComponentError
+from gradtrain.registry import ComponentError, Entry
+from gradtrain.shapes import size_followed
 from gradtrain.tasks import Task
 
 from .components import facts_of, names_with, registry_for
@@ -83,6 +84,23 @@ def output_size(model: Module, example_input: np.ndarray) -> int | None:
     return int(output.shape[-1]) if isinstance(output, Tensor) and output.ndim > 1 else None
 
 
+def model_arguments(
+    entry: Entry, params: dict[str, Any], example_input: np.ndarray
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """How to call a model's target: with the data's example_input where it takes one, else
+    with the input sizes it leaves out (in_features, in_channels, ...) read from the data."""
+    if entry.accepts("example_input"):
+        return (example_input,), params
+    filled = dict(params)
+    for param in entry.params():
+        if param.name not in entry.inferred or filled.get(param.name) is not None:
+            continue
+        size = size_followed(param.name, example_input.shape)
+        if size is not None:
+            filled[param.name] = size
+    return (), filled
+
+
 class _Builder:
     """Builds the parts in order, collecting every problem instead of stopping at the first."""
 
@@ -108,11 +126,12 @@ class _Builder:
         return table
 
     def _missing_file(self) -> bool:
-        """A relative data path that load_config found neither beside the config nor in the cwd."""
+        """A relative data path that load_config found neither beside the config that wrote it
+        nor in the cwd."""
         path = self.config.data.params.get("path")
         if not isinstance(path, str) or Path(path).is_absolute() or Path(path).exists():
             return False
-        folder, cwd = self.config.source.parent if self.config.source else None, Path.cwd()
+        folder, cwd = self.config.folder_of(("data", "path")), Path.cwd()
         if folder is None or folder == cwd:
             places = f"{cwd} (the working directory)"
         else:
@@ -124,7 +143,11 @@ class _Builder:
         spec = getattr(self.config, section)
         entry = registry_for(section).get(spec.name)
         try:
-            return entry.target(*injected, **spec.params)
+            if section == "model":
+                injected, params = model_arguments(entry, spec.params, injected[0])
+            else:
+                params = spec.params
+            return entry.target(*injected, **params)
         except ComponentError as error:
             # Located where it lies in the section, e.g. model.layers[5].in_features.
             self.problem((section, *error.keys), str(error))

@@ -164,12 +164,24 @@ INIT_DESCRIPTION = (
 )
 
 
+IMPORTS_DESCRIPTION = (
+    "modules that register your own components: names (looked up beside the config, then in "
+    "the working directory and on sys.path) or paths to .py files relative to the config"
+)
+EXTENDS_DESCRIPTION = (
+    "configs this one builds on (a path or a list, relative to this file): later ones over "
+    "earlier ones, this file over all; mappings merge, lists and scalars replace"
+)
+
+
 class TopLevel(StrictParams):
     """The keys that open a config file, the same whichever components it names."""
 
     name: str = Field(min_length=1, description="the experiment's name; runs go to runs/<name>/")
     seed: int = Field(0, ge=0, description="seeds initialisation, splitting, shuffling, dropout")
     dtype: Literal["float32", "float64"] = Field("float32", description="parameter and data dtype")
+    imports: list[str] = Field(default_factory=list, description=IMPORTS_DESCRIPTION)
+    extends: str | list[str] | None = Field(None, description=EXTENDS_DESCRIPTION)
 
 
 class ConfigFile(TopLevel):
@@ -241,6 +253,7 @@ class ExperimentConfig(BaseModel):
     scheduler: SchedulerSpec | None
     train: TrainSettings
     init: dict[str, Any]
+    imports: list[str] = []  # what was imported for it, as gradtrain.config.plugins records it
     source: Path | None = None
     _locator: Locator | None = PrivateAttr(None)
 
@@ -264,6 +277,16 @@ class ExperimentConfig(BaseModel):
         locator = self._locator or Locator.nowhere(str(self.source or "<config>"))
         return locator.problem(keys, message)
 
+    def folder_of(self, keys: Keys) -> Path | None:
+        """The folder of the file that wrote the value at `keys` (a base's, along an `extends`
+        chain), which a relative path there is relative to; the config's own folder for a
+        value an override or no file gave; None for a config from no file."""
+        folder = self.source.parent if self.source else None
+        if self._locator is None or self._locator.override_of(keys) is not None:
+            return folder
+        mark = self._locator.source_map.values.get(keys)
+        return Path(mark.file).resolve().parent if mark and mark.file else folder
+
     def to_dict(self) -> dict[str, Any]:
         """The config as a plain mapping in the file's shape; load_config reads it back."""
         data = {"name": self.data.name, **self.data.params}
@@ -275,6 +298,8 @@ class ExperimentConfig(BaseModel):
             standardize=self.data.standardize,
         )
         result: dict[str, Any] = {"name": self.name, "seed": self.seed, "dtype": self.dtype}
+        if self.imports:
+            result["imports"] = list(self.imports)
         result["data"] = data
         for section in ("model", "loss", "optimizer", "scheduler"):
             spec: ComponentSpec | None = getattr(self, section)
@@ -290,9 +315,22 @@ class ExperimentConfig(BaseModel):
         plain: dict[str, Any] = _plain(result)
         return plain
 
-    def to_yaml(self) -> str:
-        """The resolved config as YAML text."""
-        return yaml.dump(self.to_dict(), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+    def to_yaml(self, origins: bool = False) -> str:
+        """The resolved config as YAML text; with `origins`, each key's line ends in where its
+        value was written (`# child.yaml:3`, `# override 'optimizer.lr=0.1'`), defaults bare."""
+        text: str = yaml.dump(self.to_dict(), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+        if not origins or self._locator is None:
+            return text
+        from .yaml_loader import load_yaml
+
+        lines = text.splitlines()
+        annotated: set[int] = set()  # one origin a line: a `- name: relu` item's is its name's
+        for keys, mark in load_yaml(text, "").source_map.keys.items():
+            origin = self._locator.origin(keys)
+            if origin is not None and mark.line not in annotated:
+                annotated.add(mark.line)
+                lines[mark.line - 1] += f"  # {origin}"
+        return "\n".join(lines) + "\n"
 
 
 class _Dumper(yaml.SafeDumper):

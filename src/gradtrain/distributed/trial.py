@@ -9,7 +9,6 @@ from pathlib import Path
 
 def main(run_dir: str) -> int:
     """Train the config in `run_dir` as this rank; rank 0 writes the folder. The exit code."""
-    from gradtrain.config import load_config
     from gradtrain.sweep.trial import run_config
     from gradtrain.train import RunDirectory
 
@@ -18,7 +17,7 @@ def main(run_dir: str) -> int:
     world = join_world()
     directory = RunDirectory(Path(run_dir))
     with rank_process(world):
-        config = load_config(directory.config_path)
+        config = directory.load_config()
         result = run_config(config, directory if world.rank == 0 else None, parallel=world)
     return {"finished": 0, "early_stopped": 0, "failed": 1}.get(result.status, 130)
 

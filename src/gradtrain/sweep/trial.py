@@ -61,11 +61,9 @@ def run_config(
 
 def train_in_process(directory: RunDirectory) -> RunResult:
     """Train the config of a trial's fresh run directory here, in this process."""
-    from gradtrain.config import load_config
-
-    # The config comes back from the run directory's own config.yaml, as a resume would
-    # read it, so that what the folder says is exactly what ran.
-    return run_config(load_config(directory.config_path), directory)
+    # The config comes back from the run directory's own config.yaml, as a resume reads it
+    # (its imports too), so that what the folder says is exactly what ran.
+    return run_config(directory.load_config(), directory)
 
 
 def run_trial(

@@ -77,6 +77,10 @@ def check_changes(changed: list[KeyPath], optimizer: Optimizer, before: dict[str
 
 
 def _may_change(path: KeyPath, optimizer: Optimizer, before: dict[str, Any]) -> bool:
+    if path == ("imports",):
+        # More modules imported (--import) add components; the ones the run uses keep the
+        # names its config gives them, which a change of those would show.
+        return True
     if path in LOOP_KEYS:
         # Changing patience needs early stopping in the run already: its tracker is in the
         # checkpoint, and a tracker started now would not know the epochs before.

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gradtrain import serialization
 from gradtrain.files import atomic_write_text
@@ -19,6 +20,9 @@ from gradtrain.serialization import CheckpointError
 
 from .lock import FolderLock, lock_folder
 from .records import append_record, read_records
+
+if TYPE_CHECKING:
+    from gradtrain.config import ExperimentConfig
 
 CONFIG_FILE = "config.yaml"
 METRICS_FILE = "metrics.jsonl"
@@ -91,6 +95,20 @@ class RunDirectory:
         FolderInUseError, naming the holder, if another live process holds it.
         """
         return lock_folder(self.path, LOCK_FILE, use)
+
+    def load_config(
+        self, overrides: Sequence[str] = (), imports: Sequence[str] = ()
+    ) -> ExperimentConfig:
+        """The run's own config (config.yaml), as a resume reads it: the modules the run
+        imported imported again first, then `overrides` and `imports` on top.
+
+        Every reader of a finished or stopped run loads its config here (resume, a sweep's
+        trial, evaluate and predict), so all of them find the run's components; ConfigError,
+        located in config.yaml, if one of them is gone.
+        """
+        from gradtrain.config import load_config
+
+        return load_config(self.config_path, overrides, imports)
 
     def write_config(self, config_yaml: str) -> None:
         atomic_write_text(self.config_path, config_yaml)
