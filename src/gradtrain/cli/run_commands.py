@@ -118,6 +118,7 @@ def train(
     `--resume` of the same run exits 2 naming this one rather than interleave their epochs.
     """
     from gradtrain.config import ConfigError, build_experiment, load_config
+    from gradtrain.loggers import LogContext, listeners_for
     from gradtrain.train import RunDirectory, RunDirectoryError, Trainer
     from gradtrain.train.view import make_view
 
@@ -139,7 +140,10 @@ def train(
                 saved = load_config(config_path)
             config = load_config(config_path, overrides)
             experiment = build_experiment(config)
-            trainer = Trainer.from_experiment(experiment, listeners=[view])
+            # A resumed run's tracker store stays beside it, wherever the command runs from.
+            runs = output_dir if run_dir is None else run_dir.path.resolve().parent.parent
+            loggers = listeners_for(config, LogContext(output_dir=runs))
+            trainer = Trainer.from_experiment(experiment, listeners=[*loggers, view])
         except ConfigError as error:
             report_config_error(error)
         except (RunDirectoryError, ValueError) as error:

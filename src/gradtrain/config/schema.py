@@ -75,6 +75,12 @@ INIT_DESCRIPTION = (
 )
 
 
+LOGGERS_DESCRIPTION = (
+    "what watches the run besides metrics.jsonl, each by name with its parameters: "
+    "[{name: tensorboard}, {name: mlflow}, {name: csv}]"
+)
+
+
 class TopLevel(StrictParams):
     """The keys that open a config file, the same whichever components it names."""
 
@@ -93,6 +99,7 @@ class ConfigFile(TopLevel):
     scheduler: dict[str, Any] | None = None
     train: TrainSettings
     init: dict[str, Any] = Field(default_factory=dict, description=INIT_DESCRIPTION)
+    loggers: list[Any] = Field(default_factory=list, description=LOGGERS_DESCRIPTION)
 
 
 class ComponentSpec(BaseModel):
@@ -126,6 +133,7 @@ class ExperimentConfig(BaseModel):
     scheduler: ComponentSpec | None
     train: TrainSettings
     init: dict[str, Any]
+    loggers: list[ComponentSpec] = Field(default_factory=list)
     source: Path | None = None
     _locator: Locator | None = PrivateAttr(None)
 
@@ -167,6 +175,8 @@ class ExperimentConfig(BaseModel):
         result["train"] = self.train.model_dump()
         if self.init:
             result["init"] = dict(self.init)
+        if self.loggers:
+            result["loggers"] = [{"name": spec.name, **spec.params} for spec in self.loggers]
         plain: dict[str, Any] = _plain(result)
         return plain
 
@@ -237,6 +247,11 @@ def config_json_schema() -> dict[str, Any]:
     sections["init"] = (
         dict[str, float | list[Any]],
         Field(default_factory=dict, description=INIT_DESCRIPTION),
+    )
+    loggers = _choice_of("loggers", registries()["loggers"])
+    sections["loggers"] = (
+        list[loggers],  # type: ignore[valid-type]
+        Field(default_factory=list, description=LOGGERS_DESCRIPTION),
     )
     file_model = create_model(
         "ExperimentConfig",

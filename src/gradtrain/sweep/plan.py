@@ -54,6 +54,7 @@ def plan_sweep(config_path: Path | None, tokens: Sequence[str]) -> SweepPlan:
     value anywhere in the grid stops the sweep before a single trial runs.
     """
     from gradtrain.config import build_experiment, load_config
+    from gradtrain.loggers.hub import check_installed
     from gradtrain.train import Trainer
 
     grid = parse_grid(tokens)
@@ -66,6 +67,7 @@ def plan_sweep(config_path: Path | None, tokens: Sequence[str]) -> SweepPlan:
         try:
             config = load_config(config_path, overrides)
             Trainer.from_experiment(build_experiment(config))
+            check_installed(config)  # a logger's library: known before any trial runs
         except ConfigError as error:
             problems.extend(p for p in error.problems if p not in problems)
             continue

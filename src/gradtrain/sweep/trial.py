@@ -95,7 +95,8 @@ def _train_trial(trial: Trial, path: Path) -> TrialOutcome:
     try:
         # The config comes back from the run directory's own config.yaml, as a resume would
         # read it, so that what the folder says is exactly what ran.
-        result = run_config(load_config(directory.config_path), directory)
+        config = load_config(directory.config_path)
+        result = run_config(config, directory, trial_loggers(config, trial, path))
     except Exception as error:
         # A trial's crash is that trial's failure; the sweep records it and goes on.
         message = f"{type(error).__name__}: {error}"
@@ -125,6 +126,27 @@ def _train_trial(trial: Trial, path: Path) -> TrialOutcome:
         summary["seconds"],
         run_dir,
     )
+
+
+def trial_loggers(config: ExperimentConfig, trial: Trial, path: Path) -> list[Listener]:
+    """The config's loggers for a trial in `path`: the sweep's trials as one experiment (the
+    sweep directory's), each named and tagged with its swept values; the store of a logger
+    that keeps one (MLflow's mlflow.db) in the output directory, as a run's is."""
+    from gradtrain.loggers import LogContext, listeners_for
+
+    sweep_dir = path.resolve().parent
+    # The default sweep directory is <output-dir>/<name>-sweep/<digest>/; one given by
+    # --sweep-dir keeps its trials' stores itself.
+    default_layout = sweep_dir.parent.name.endswith("-sweep")
+    sweep_name = f"{sweep_dir.parent.name}/{sweep_dir.name}" if default_layout else sweep_dir.name
+    context = LogContext(
+        output_dir=sweep_dir.parent.parent if default_layout else sweep_dir,
+        experiment=sweep_name,
+        run_name=trial.name,
+        tags={"gradtrain.sweep": str(sweep_dir), "gradtrain.trial": trial.name}
+        | {f"gradtrain.swept.{key}": str(value) for key, value in trial.swept},
+    )
+    return listeners_for(config, context)
 
 
 def fresh_run_directory(path: Path, config_yaml: str) -> RunDirectory:
