@@ -10,6 +10,7 @@ it resumes at, so the curves continue without a step twice.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,6 +50,7 @@ class TensorBoardLogger(Logger):
             logdir=str(run.run_dir),
             purge_step=run.first_step if resuming else None,
             flush_secs=self.flush_secs,
+            filename_suffix=_session_suffix(run.first_step),
         )
         self._step = run.first_step - 1
         if not resuming:
@@ -80,6 +82,17 @@ class TensorBoardLogger(Logger):
         experiment, session_start, _ = hparams(shown, dict.fromkeys(metric_names, 0.0))
         self._writer.file_writer.add_summary(experiment)
         self._writer.file_writer.add_summary(session_start)
+
+
+def _session_suffix(first_step: int) -> str:
+    """What tells this session's event file from an earlier one's of the same second.
+
+    tensorboardX names a file by the second it opens and the host, and opens it with "wb": a
+    resume within a second of the session before would wipe that session's file. TensorBoard
+    reads a folder's files in name order, so the first step, zero-padded, keeps them in the
+    order of the run; the random part tells apart two sessions from the same step.
+    """
+    return f".{first_step:012d}.{os.urandom(3).hex()}"
 
 
 def _session_end(status: str) -> Any:
