@@ -34,7 +34,7 @@ def gradtrain(*args: str | Path) -> Result:
 
 
 def only_run_dir(output_dir: Path) -> Path:
-    found = sorted(path for path in output_dir.glob("*/*") if path.is_dir())
+    found = [path for path in sorted(output_dir.glob("*/*")) if (path / "checkpoints").is_dir()]
     assert len(found) == 1, found
     return found[0]
 

@@ -1,4 +1,4 @@
-"""The `csv` logger: metrics.csv, read back with the csv module, always agrees with metrics.jsonl."""
+"""The `csv` logger: metrics.csv, read back with the csv module, agrees with metrics.jsonl."""
 
 from __future__ import annotations
 
