@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from runs import gradtrain, metrics, only_run_dir, without_seconds, write_config
 
-from gradtrain.loggers import LoggerWarning, hub
+from gradtrain.train import tracking
+from gradtrain.train.tracking import LoggerWarning
 
 pytest.importorskip("mlflow")
 pytest.importorskip("sqlalchemy")
@@ -155,7 +156,7 @@ def test_an_unreachable_tracking_server_warns_and_changes_nothing(
 ) -> None:
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
-    monkeypatch.setattr(hub, "DRAIN_SECONDS", 10.0)
+    monkeypatch.setattr(tracking, "DRAIN_SECONDS", 10.0)
     plain = tmp_path / "plain"
     plain.mkdir()
     assert gradtrain("run", write_config(plain, "[]"), "-o", plain / "runs").exit_code == 0

@@ -118,8 +118,8 @@ def train(
     `--resume` of the same run exits 2 naming this one rather than interleave their epochs.
     """
     from gradtrain.config import ConfigError, build_experiment, load_config
-    from gradtrain.loggers import LogContext, listeners_for
     from gradtrain.train import RunDirectory, RunDirectoryError, Trainer
+    from gradtrain.train.tracking import LogContext, listeners_for
     from gradtrain.train.view import make_view
 
     view = make_view(sys.stdout, sys.stderr, quiet)

@@ -8,7 +8,7 @@ one interface with many implementations::
         def log_metrics(self, metrics, step, epoch):
             print(step, metrics)
 
-The trainer never calls a logger: gradtrain.loggers.hub turns the trainer's events into these
+The trainer never calls a logger: gradtrain.train.tracking turns the trainer's events into these
 calls, on a thread of the logger's own, so that a slow or broken tracker never holds the
 training up. Every method may raise; the hub warns once and training goes on.
 """
@@ -21,8 +21,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
-
-from gradtrain.train.events import Status
 
 # A hyperparameter's value, as a tracker stores it.
 Scalar = str | int | float | bool | None
@@ -66,7 +64,7 @@ class RunInfo:
 class RunEnd:
     """How the run ended: its status, the message, summary.json's contents and its config."""
 
-    status: Status
+    status: str  # as gradtrain.train.events.Status: finished, early_stopped, failed, interrupted
     message: str
     summary: Mapping[str, Any]
     config_path: Path | None

@@ -54,8 +54,8 @@ def plan_sweep(config_path: Path | None, tokens: Sequence[str]) -> SweepPlan:
     value anywhere in the grid stops the sweep before a single trial runs.
     """
     from gradtrain.config import build_experiment, load_config
-    from gradtrain.loggers.hub import check_installed
     from gradtrain.train import Trainer
+    from gradtrain.train.tracking import check_installed
 
     grid = parse_grid(tokens)
     problems: list[Problem] = []

@@ -132,7 +132,7 @@ def trial_loggers(config: ExperimentConfig, trial: Trial, path: Path) -> list[Li
     """The config's loggers for a trial in `path`: the sweep's trials as one experiment (the
     sweep directory's), each named and tagged with its swept values; the store of a logger
     that keeps one (MLflow's mlflow.db) in the output directory, as a run's is."""
-    from gradtrain.loggers import LogContext, listeners_for
+    from gradtrain.train.tracking import LogContext, listeners_for
 
     sweep_dir = path.resolve().parent
     # The default sweep directory is <output-dir>/<name>-sweep/<digest>/; one given by

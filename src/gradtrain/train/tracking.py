@@ -1,4 +1,4 @@
-"""The trainer's events as logger calls, each logger on a thread of its own behind a bounded queue.
+"""The trainer's events as calls of the config's loggers (gradtrain.loggers), each on a thread.
 
 A tracker can be slow (a server across the world) or broken (a server down, a full disk, a bug
 in a user's logger). Neither may fail or slow the training, so the training thread only puts
@@ -21,10 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gradtrain.loggers.base import (
+    Logger,
+    RunEnd,
+    RunInfo,
+    flatten_config,
+    split_record,
+    unfinishable,
+)
 from gradtrain.tasks import measured_metrics
-from gradtrain.train.events import EpochEnded, Event, Listener, RunEnded, RunStarted
 
-from .base import Logger, RunEnd, RunInfo, flatten_config, split_record, unfinishable
+from .events import EpochEnded, Event, Listener, RunEnded, RunStarted
 
 if TYPE_CHECKING:
     from gradtrain.config import ComponentSpec, ExperimentConfig
@@ -165,7 +172,7 @@ class LoggerHub:
         run_dir = None if event.run_dir is None else Path(event.run_dir)
         kept: tuple[dict[str, Any], ...] = ()
         if run_dir is not None:
-            from gradtrain.train.rundir import RunDirectory
+            from .rundir import RunDirectory
 
             kept = tuple(RunDirectory(run_dir).metrics())
         context = self.context

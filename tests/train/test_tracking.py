@@ -12,11 +12,12 @@ from typing import Any, ClassVar
 import pytest
 
 from gradtrain.config import load_config
-from gradtrain.loggers import Logger, LoggerWarning, RunEnd, RunInfo, hub, listeners_for
+from gradtrain.loggers import Logger, RunEnd, RunInfo
 from gradtrain.registry import loggers
 from gradtrain.sweep.trial import run_config
-from gradtrain.train import RunDirectory, RunResult
+from gradtrain.train import RunDirectory, RunResult, tracking
 from gradtrain.train.events import BatchEnded, Event
+from gradtrain.train.tracking import LoggerWarning, listeners_for
 
 BLOBS = """\
 name: blobs
@@ -182,7 +183,7 @@ def test_a_logger_that_cannot_be_made_warns_and_the_others_still_log(tmp_path: P
 def test_a_slow_logger_never_holds_the_training_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(hub, "DRAIN_SECONDS", 0.2)
+    monkeypatch.setattr(tracking, "DRAIN_SECONDS", 0.2)
     with pytest.warns(LoggerWarning, match="had not finished 0.2 s after the run ended"):
         result, run_dir = train(tmp_path, "blocked", "recording")
     # The run ended, and its files are whole, while the slow logger still waited in its
@@ -195,8 +196,8 @@ def test_a_slow_logger_never_holds_the_training_up(
 def test_a_logger_that_falls_behind_loses_records_not_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(hub, "QUEUE_SIZE", 1)
-    monkeypatch.setattr(hub, "DRAIN_SECONDS", 0.2)
+    monkeypatch.setattr(tracking, "QUEUE_SIZE", 1)
+    monkeypatch.setattr(tracking, "DRAIN_SECONDS", 0.2)
     with pytest.warns(LoggerWarning, match="fell behind the training and lost 1 of its calls"):
         result, _ = train(tmp_path, "blocked", overrides=("train.epochs=3",))
     assert result.status == "finished"
