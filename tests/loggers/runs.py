@@ -8,18 +8,8 @@ from typing import Any
 
 from typer.testing import CliRunner, Result
 
+from conftest import BLOBS  # the small experiment the sweep tests train too
 from gradtrain.cli import app
-
-BLOBS = """\
-name: blobs
-seed: 0
-data: {name: blobs, n_samples: 60, centers: 3, std: 3.0, batch_size: 16, shuffle: true,
-       val_fraction: 0.25}
-model: {name: mlp, in_features: 2, out_features: 3, hidden: [8]}
-loss: {name: cross_entropy}
-optimizer: {name: sgd, lr: 0.1, momentum: 0.9}
-train: {epochs: 3}
-"""
 
 
 def write_config(folder: Path, loggers: str) -> Path:
@@ -31,6 +21,17 @@ def write_config(folder: Path, loggers: str) -> Path:
 
 def gradtrain(*args: str | Path) -> Result:
     return CliRunner().invoke(app, [str(arg) for arg in args])
+
+
+def run_then_resume(folder: Path, loggers: str, epochs: int, *resume: str) -> Path:
+    """Train blobs with `loggers` for `epochs` epochs into folder/runs, then resume it with the
+    overrides `resume`; the run directory."""
+    config = write_config(folder, loggers)
+    assert gradtrain("run", config, "-o", folder / "runs", f"train.epochs={epochs}").exit_code == 0
+    run_dir = only_run_dir(folder / "runs")
+    result = gradtrain("run", "--resume", run_dir, *resume)
+    assert result.exit_code == 0, result.output
+    return run_dir
 
 
 def only_run_dir(output_dir: Path) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from runs import gradtrain, metrics, only_run_dir, write_config
+from runs import gradtrain, metrics, only_run_dir, run_then_resume, write_config
 
 from gradtrain.loggers import RunInfo
 from gradtrain.loggers.csv_table import CSVLogger
@@ -36,21 +36,13 @@ def test_metrics_csv_beside_metrics_jsonl(tmp_path: Path) -> None:
 
 
 def test_a_resumed_run_continues_the_csv_without_a_row_twice(tmp_path: Path) -> None:
-    config = write_config(tmp_path, "[{name: csv}]")
-    assert gradtrain("run", config, "-o", tmp_path / "runs", "train.epochs=2").exit_code == 0
-    run_dir = only_run_dir(tmp_path / "runs")
-    result = gradtrain("run", "--resume", run_dir, "train.epochs=4")
-    assert result.exit_code == 0, result.output
+    run_dir = run_then_resume(tmp_path, "[{name: csv}]", 2, "train.epochs=4")
     assert_agrees_with_jsonl(run_dir)
     assert [int(row["epoch"]) for row in read_csv(run_dir / "metrics.csv")[1]] == [1, 2, 3, 4]
 
 
 def test_a_csv_logger_added_on_resume_gets_the_earlier_records_too(tmp_path: Path) -> None:
-    config = write_config(tmp_path, "[]")
-    assert gradtrain("run", config, "-o", tmp_path / "runs", "train.epochs=2").exit_code == 0
-    run_dir = only_run_dir(tmp_path / "runs")
-    result = gradtrain("run", "--resume", run_dir, "train.epochs=3", "loggers=[{name: csv}]")
-    assert result.exit_code == 0, result.output
+    run_dir = run_then_resume(tmp_path, "[]", 2, "train.epochs=3", "loggers=[{name: csv}]")
     assert_agrees_with_jsonl(run_dir)
 
 

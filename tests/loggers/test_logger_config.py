@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from runs import BLOBS, gradtrain, metrics, only_run_dir, write_config
+from runs import BLOBS, gradtrain, metrics, only_run_dir, run_then_resume, write_config
 
 from gradtrain.config import ConfigError, load_config
 
@@ -97,11 +97,7 @@ def test_a_logger_whose_library_is_missing_is_bad_input_naming_the_extra(
 
 
 def test_a_resume_may_add_or_change_loggers(tmp_path: Path) -> None:
-    config = write_config(tmp_path, "[]")
-    assert gradtrain("run", config, "-o", tmp_path / "runs", "train.epochs=1").exit_code == 0
-    run_dir = only_run_dir(tmp_path / "runs")
-    result = gradtrain("run", "--resume", run_dir, "train.epochs=2", "loggers=[{name: csv}]")
-    assert result.exit_code == 0, result.output
+    run_dir = run_then_resume(tmp_path, "[]", 1, "train.epochs=2", "loggers=[{name: csv}]")
     assert (run_dir / "metrics.csv").is_file()
 
 

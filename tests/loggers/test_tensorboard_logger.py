@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runs import gradtrain, metrics, only_run_dir, write_config
+from runs import gradtrain, metrics, only_run_dir, run_then_resume, write_config
 
 pytest.importorskip("tensorboardX")
 event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
@@ -78,11 +78,7 @@ def test_hparams_config_summary_and_status_reach_tensorboard(tmp_path: Path) -> 
 
 
 def test_a_resumed_run_continues_the_same_curves_without_a_step_twice(tmp_path: Path) -> None:
-    config = write_config(tmp_path, "[{name: tensorboard}]")
-    assert gradtrain("run", config, "-o", tmp_path / "runs", "train.epochs=2").exit_code == 0
-    run_dir = only_run_dir(tmp_path / "runs")
-    result = gradtrain("run", "--resume", run_dir, "train.epochs=4")
-    assert result.exit_code == 0, result.output
+    run_dir = run_then_resume(tmp_path, "[{name: tensorboard}]", 2, "train.epochs=4")
     records = metrics(run_dir)
     expected = [(record["epoch"], record["train_loss"]) for record in records]
     assert_same_curve(scalars(events(run_dir), "train_loss"), expected)

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from conftest import BLOBS  # the small experiment the sweep tests train too
 from gradtrain.config import load_config
 from gradtrain.loggers import Logger, RunEnd, RunInfo
 from gradtrain.registry import loggers
@@ -18,17 +19,6 @@ from gradtrain.sweep.trial import run_config
 from gradtrain.train import RunDirectory, RunResult, tracking
 from gradtrain.train.events import BatchEnded, Event
 from gradtrain.train.tracking import LoggerWarning, listeners_for
-
-BLOBS = """\
-name: blobs
-seed: 0
-data: {name: blobs, n_samples: 60, centers: 3, std: 3.0, batch_size: 16, shuffle: true,
-       val_fraction: 0.25}
-model: {name: mlp, in_features: 2, out_features: 3, hidden: [8]}
-loss: {name: cross_entropy}
-optimizer: {name: sgd, lr: 0.1, momentum: 0.9}
-train: {epochs: 3}
-"""
 
 
 class Recording(Logger):

@@ -19,7 +19,7 @@ from typing import Any
 from gradtrain.files import WriteError, atomic_write_text
 from gradtrain.registry import loggers
 
-from .base import Logger, RunEnd, RunInfo, split_record
+from .base import Logger, RunInfo, split_record
 
 CSV_FILE = "metrics.csv"
 
@@ -55,9 +55,6 @@ class CSVLogger(Logger):
             self._rewrite()
         else:
             self._append(row)
-
-    def finish(self, end: RunEnd) -> None:
-        self._rows = []  # the file is whole after every record; nothing is left to write
 
     def _rewrite(self) -> None:
         assert self._path is not None

@@ -77,9 +77,8 @@ class TensorBoardLogger(Logger):
     def _write_hparams(self, params: Mapping[str, Scalar], metric_names: tuple[str, ...]) -> None:
         from tensorboardX.summary import hparams
 
-        shown = {key: value if not isinstance(value, list) else str(value)
-                 for key, value in params.items()}  # fmt: skip
-        experiment, session_start, _ = hparams(shown, dict.fromkeys(metric_names, 0.0))
+        # A null value (no scheduler, say) is left out: HParams has no null.
+        experiment, session_start, _ = hparams(dict(params), dict.fromkeys(metric_names, 0.0))
         self._writer.file_writer.add_summary(experiment)
         self._writer.file_writer.add_summary(session_start)
 
