@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 from runs import gradtrain, metrics, only_run_dir, run_then_resume, write_config
 
 from gradtrain.loggers import RunInfo
@@ -58,3 +59,20 @@ def test_a_metric_that_appears_later_grows_the_header(tmp_path: Path) -> None:
     assert [row["val_loss"] for row in rows] == ["", "", "0.3", "0.2"]
     assert [row["step"] for row in rows] == ["10", "20", "30", "40"]
     assert [row["train_loss"] for row in rows] == ["0.5", "0.25", "0.125", "0.1"]
+
+
+def test_a_csv_file_that_cannot_be_written_warns_once_and_the_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    from gradtrain.config import load_config
+    from gradtrain.sweep.trial import run_config
+    from gradtrain.train import RunDirectory
+    from gradtrain.train.tracking import LoggerWarning, listeners_for
+
+    config = load_config(write_config(tmp_path, "[{name: csv}]"))
+    run_dir = RunDirectory.create(tmp_path / "runs", config.name, config.to_yaml())
+    (run_dir.path / "metrics.csv").mkdir()  # as unwritable as a full disk
+    with pytest.warns(LoggerWarning, match="'csv': it could not start: .*metrics.csv") as warned:
+        result = run_config(config, run_dir, listeners_for(config))
+    assert len(warned) == 1
+    assert result.status == "finished" and len(run_dir.metrics()) == 3

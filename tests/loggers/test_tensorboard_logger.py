@@ -102,3 +102,15 @@ def test_a_resume_drops_steps_an_earlier_session_logged_past_its_checkpoint(
     assert gradtrain("run", "--resume", run_dir, "train.epochs=3").exit_code == 0
     logged = scalars(events(run_dir), "train_loss")
     assert [step for step, _ in logged] == [1, 2, 3]
+
+
+def test_a_sweeps_trials_each_get_their_event_files(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "[{name: tensorboard}]")
+    result = gradtrain("sweep", config, "seed=0,1", "--workers", "1", "-o", tmp_path / "runs")
+    assert result.exit_code == 0, result.output
+    [sweep_dir] = (tmp_path / "runs" / "blobs-sweep").iterdir()
+    # `tensorboard --logdir runs` shows each trial as a run of its own.
+    for trial in ("seed=0", "seed=1"):
+        records = metrics(sweep_dir / trial)
+        expected = [(record["epoch"], record["train_loss"]) for record in records]
+        assert_same_curve(scalars(events(sweep_dir / trial), "train_loss"), expected)
