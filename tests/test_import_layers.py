@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     },
     {"nn", "models", "sequential"},
     {"optim"},
-    {"data"},
+    {"data", "loggers"},
     {"__init__"},
     {"config"},
     {"train"},

@@ -221,6 +221,8 @@ losses = Registry("loss", facts={"task": TASKS, "target": TARGETS}, implied=impl
 optimizers = Registry("optimizer", injected=("params",))
 schedulers = Registry("scheduler", injected=("optimizer",))
 datasets = Registry("dataset")
+# What watches a run (TensorBoard, MLflow, a CSV file): the config's top-level `loggers` list.
+loggers = Registry("logger")
 
 REGISTRIES: dict[str, Registry] = {
     "models": models,
@@ -229,4 +231,5 @@ REGISTRIES: dict[str, Registry] = {
     "schedulers": schedulers,
     "datasets": datasets,
     "layers": layers,
+    "loggers": loggers,
 }

@@ -436,6 +436,7 @@ def test_list_without_a_kind_shows_every_kind() -> None:
         "schedulers:",
         "datasets:",
         "layers:",
+        "loggers:",
     ]
 
 
@@ -446,7 +447,7 @@ def test_list_of_an_unknown_kind_names_the_valid_ones() -> None:
     assert code == 2
     assert err == (
         "error: unknown kind 'layres'; "
-        "valid kinds: models, losses, optimizers, schedulers, datasets, layers\n"
+        "valid kinds: models, losses, optimizers, schedulers, datasets, layers, loggers\n"
     )
 
 

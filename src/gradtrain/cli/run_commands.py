@@ -203,6 +203,7 @@ def _train(
 ) -> int:
     from gradtrain.config import ConfigError, build_experiment, load_config
     from gradtrain.train import RunDirectory, RunDirectoryError, Trainer
+    from gradtrain.train.tracking import LogContext, listeners_for
     from gradtrain.train.view import make_view
 
     writes = not check_only and (parallel is None or parallel.rank == 0)
@@ -227,6 +228,10 @@ def _train(
             else:
                 config = load_config(config_path, overrides, imports)
             experiment = build_experiment(config)
+            if writes:
+                # A resumed run's tracker store stays beside it, wherever the command runs from.
+                runs = output_dir if run_dir is None else run_dir.path.resolve().parent.parent
+                listeners = [*listeners_for(config, LogContext(output_dir=runs)), *listeners]
             trainer = Trainer.from_experiment(experiment, listeners, parallel=parallel)
         except ConfigError as error:
             report_config_error(error)

@@ -30,6 +30,7 @@ def load_components() -> None:
     `import_plugins`: the registry itself stays a leaf that imports none of its registrants.
     """
     import gradtrain.data
+    import gradtrain.loggers  # the built-in loggers; their libraries load only when used
     import gradtrain.models
     import gradtrain.nn
     import gradtrain.optim  # with optim.lr_scheduler

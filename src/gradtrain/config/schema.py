@@ -172,6 +172,10 @@ EXTENDS_DESCRIPTION = (
     "configs this one builds on (a path or a list, relative to this file): later ones over "
     "earlier ones, this file over all; mappings merge, lists and scalars replace"
 )
+LOGGERS_DESCRIPTION = (
+    "what watches the run besides metrics.jsonl, each by name with its parameters: "
+    "[{name: tensorboard}, {name: mlflow}, {name: csv}]"
+)
 
 
 class TopLevel(StrictParams):
@@ -194,6 +198,7 @@ class ConfigFile(TopLevel):
     scheduler: dict[str, Any] | None = None
     train: TrainSettings
     init: dict[str, Any] = Field(default_factory=dict, description=INIT_DESCRIPTION)
+    loggers: list[Any] = Field(default_factory=list, description=LOGGERS_DESCRIPTION)
 
 
 class ComponentSpec(BaseModel):
@@ -254,6 +259,7 @@ class ExperimentConfig(BaseModel):
     train: TrainSettings
     init: dict[str, Any]
     imports: list[str] = []  # what was imported for it, as gradtrain.config.plugins records it
+    loggers: list[ComponentSpec] = Field(default_factory=list)
     source: Path | None = None
     _locator: Locator | None = PrivateAttr(None)
 
@@ -312,6 +318,8 @@ class ExperimentConfig(BaseModel):
         result["train"] = self.train.to_dict()
         if self.init:
             result["init"] = dict(self.init)
+        if self.loggers:
+            result["loggers"] = [{"name": spec.name, **spec.params} for spec in self.loggers]
         plain: dict[str, Any] = _plain(result)
         return plain
 
@@ -395,6 +403,11 @@ def config_json_schema() -> dict[str, Any]:
     sections["init"] = (
         dict[str, float | list[Any]],
         Field(default_factory=dict, description=INIT_DESCRIPTION),
+    )
+    loggers = _choice_of("loggers", registries()["loggers"])
+    sections["loggers"] = (
+        list[loggers],  # type: ignore[valid-type]
+        Field(default_factory=list, description=LOGGERS_DESCRIPTION),
     )
     file_model = create_model(
         "ExperimentConfig",

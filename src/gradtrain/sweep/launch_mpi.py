@@ -24,6 +24,8 @@ from .trial import TrialOutcome, run_trial
 if TYPE_CHECKING:
     from gradtrain.train import RunDirectory, RunResult
 
+    from .plan import Trial
+
 
 class TrialJobFailed(Exception):
     """A trial's MPI job ended without a summary of its run: a rank failed or was killed."""
@@ -40,9 +42,7 @@ def require_mpi() -> str:
         raise LauncherError(str(error).replace("--nproc", "--launcher mpi")) from None
 
 
-def run_mpi(
-    jobs: Sequence[Job], on_outcome: OnOutcome, workers: int, nproc_per_trial: int
-) -> None:
+def run_mpi(jobs: Sequence[Job], on_outcome: OnOutcome, workers: int, nproc_per_trial: int) -> None:
     """Run each job as an MPI job of `nproc_per_trial` ranks, `workers` at once, calling
     on_outcome as each ends; Ctrl-C (SIGTERM) stops them all and propagates."""
     from gradtrain.distributed.launch import stop_running_jobs
@@ -72,7 +72,7 @@ def run_mpi(
             raise
 
 
-def train_as_mpi_job(directory: RunDirectory, mpiexec: str, nproc: int) -> RunResult:
+def train_as_mpi_job(directory: RunDirectory, trial: Trial, mpiexec: str, nproc: int) -> RunResult:
     """Train a trial's prepared run directory as an MPI job; the RunResult its summary holds."""
     import sys
 
@@ -80,6 +80,7 @@ def train_as_mpi_job(directory: RunDirectory, mpiexec: str, nproc: int) -> RunRe
     from gradtrain.train import RunResult
 
     program = [sys.executable, "-m", "gradtrain.distributed.trial", str(directory.path)]
+    program += [trial.name, json.dumps(trial.swept)]  # for its loggers (sweep.trial_loggers)
     errors = io.StringIO()
     end = run_job(mpiexec, nproc, program, rank_environment(nproc), io.StringIO(), errors)
     if end.failure is not None:

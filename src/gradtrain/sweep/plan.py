@@ -58,6 +58,7 @@ def plan_sweep(
     """
     from gradtrain.config import build_experiment, load_config
     from gradtrain.train import Trainer
+    from gradtrain.train.tracking import check_installed
 
     grid = parse_grid(tokens)
     problems: list[Problem] = []
@@ -69,6 +70,7 @@ def plan_sweep(
         try:
             config = load_config(config_path, overrides, imports)
             Trainer.from_experiment(build_experiment(config))
+            check_installed(config)  # a logger's library: known before any trial runs
         except ConfigError as error:
             problems.extend(p for p in error.problems if p not in problems)
             continue

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from gradtrain.train import Listener, RunDirectory, RunResult
     from gradtrain.train.parallel import OneProcess
 
+    from .grid import Combination
     from .plan import Trial
 
 FINISHED = ("finished", "early_stopped")
@@ -59,15 +60,18 @@ def run_config(
     return trainer.fit()
 
 
-def train_in_process(directory: RunDirectory) -> RunResult:
+def train_in_process(directory: RunDirectory, trial: Trial) -> RunResult:
     """Train the config of a trial's fresh run directory here, in this process."""
     # The config comes back from the run directory's own config.yaml, as a resume reads it
     # (its imports too), so that what the folder says is exactly what ran.
-    return run_config(directory.load_config(), directory)
+    config = directory.load_config()
+    return run_config(
+        config, directory, trial_loggers(config, trial.name, trial.swept, directory.path)
+    )
 
 
 def run_trial(
-    trial: Trial, run_dir: str, train: Callable[[RunDirectory], RunResult] = train_in_process
+    trial: Trial, run_dir: str, train: Callable[[RunDirectory, Trial], RunResult] = train_in_process
 ) -> TrialOutcome:
     """Train `trial` into the folder `run_dir`, replacing an unfinished earlier attempt there.
 
@@ -95,7 +99,7 @@ def run_trial(
 
 
 def _train_trial(
-    trial: Trial, path: Path, train: Callable[[RunDirectory], RunResult]
+    trial: Trial, path: Path, train: Callable[[RunDirectory, Trial], RunResult]
 ) -> TrialOutcome:
     run_dir = str(path)
     started = time.perf_counter()
@@ -105,7 +109,7 @@ def _train_trial(
         message = f"cannot make its run directory: {error}"
         return TrialOutcome(trial.name, "failed", message, None, 0, 0.0, run_dir)
     try:
-        result = train(directory)
+        result = train(directory, trial)
     except Exception as error:
         # A trial's crash is that trial's failure; the sweep records it and goes on.
         message = f"{type(error).__name__}: {error}"
@@ -135,6 +139,29 @@ def _train_trial(
         summary["seconds"],
         run_dir,
     )
+
+
+def trial_loggers(
+    config: ExperimentConfig, name: str, swept: Combination, path: Path
+) -> list[Listener]:
+    """The config's loggers for a trial in `path`: the sweep's trials as one experiment (the
+    sweep directory's), each named and tagged with its swept values; the store of a logger
+    that keeps one (MLflow's mlflow.db) in the output directory, as a run's is."""
+    from gradtrain.train.tracking import LogContext, listeners_for
+
+    sweep_dir = path.resolve().parent
+    # The default sweep directory is <output-dir>/<name>-sweep/<digest>/; one given by
+    # --sweep-dir keeps its trials' stores itself.
+    default_layout = sweep_dir.parent.name.endswith("-sweep")
+    sweep_name = f"{sweep_dir.parent.name}/{sweep_dir.name}" if default_layout else sweep_dir.name
+    context = LogContext(
+        output_dir=sweep_dir.parent.parent if default_layout else sweep_dir,
+        experiment=sweep_name,
+        run_name=name,
+        tags={"gradtrain.sweep": str(sweep_dir), "gradtrain.trial": name}
+        | {f"gradtrain.swept.{key}": str(value) for key, value in swept},
+    )
+    return listeners_for(config, context)
 
 
 def fresh_run_directory(path: Path, config_yaml: str) -> RunDirectory:
