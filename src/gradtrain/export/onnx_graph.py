@@ -1,0 +1,264 @@
+"""An ONNX model from a traced forward pass: each op handed to its converter, the run's
+preprocessing as the first nodes, a dynamic batch dim on the input and the output.
+
+A converter is a function of a `Site` (the op, its inputs as ONNX value names, the graph to
+add nodes to) returning the name of the op's output; `converts(OpClass)` registers one, so an
+op of a user's own (a Function subclass) exports once it has one. onnx is imported only here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gradtrain.autograd import Function, Tensor
+
+from .trace import ExportError, Trace, TracedOp, trace
+
+if TYPE_CHECKING:
+    import onnx
+
+    from gradtrain.data.preprocess import Preprocessing
+    from gradtrain.nn import Module
+
+DEFAULT_OPSET = 17
+LOWEST_OPSET = 14  # Trilu (the causal mask's triangle) and Reshape's -1 as ONNX 14 has them
+INPUT_NAME, OUTPUT_NAME, BATCH = "input", "output", "batch"
+
+Converter = Callable[["Site"], str]
+CONVERTERS: dict[type[Function], Converter] = {}
+
+
+def converts(*ops: type[Function]) -> Callable[[Converter], Converter]:
+    """Register the decorated function as the ONNX converter of each op class in `ops`."""
+
+    def register(converter: Converter) -> Converter:
+        for op in ops:
+            CONVERTERS[op] = converter
+        return converter
+
+    return register
+
+
+class Graph:
+    """The nodes, initializers and value types of the model being built."""
+
+    def __init__(self, opset: int) -> None:
+        from onnx import helper, numpy_helper
+
+        self.helper, self.numpy_helper = helper, numpy_helper
+        self.opset = opset
+        self.nodes: list[Any] = []
+        self.initializers: dict[str, Any] = {}
+        self.count = 0
+        self.values: dict[int, str] = {}  # id() of a Function, Tensor or array -> value name
+        self.types: dict[str, tuple[tuple[int | None, ...], np.dtype[Any]]] = {}
+        self.scratch: dict[int, Any] = {}  # what converters keep across ops (a recurrence's)
+
+    def fresh(self, hint: str) -> str:
+        self.count += 1
+        return f"{hint}_{self.count}"
+
+    def node(
+        self, op_type: str, inputs: Sequence[str], outputs: int = 1, **attributes: Any
+    ) -> str:
+        """Add one node; the name of its (first) output."""
+        names = [self.fresh(op_type) for _ in range(outputs)]
+        self.nodes.append(
+            self.helper.make_node(op_type, list(inputs), names, name=names[0], **attributes)
+        )
+        return names[0]
+
+    def constant(self, array: Any, hint: str = "constant") -> str:
+        """An initializer holding `array` (a copy, in its own dtype); its name."""
+        name = self.fresh(hint)
+        self.initializers[name] = self.numpy_helper.from_array(np.array(array), name)
+        return name
+
+    def named(self, name: str, array: np.ndarray) -> str:
+        """The initializer of a parameter or buffer under its state-dict name, added once."""
+        if name not in self.initializers:
+            self.initializers[name] = self.numpy_helper.from_array(np.array(array), name)
+        return name
+
+    def ints(self, values: Sequence[int]) -> str:
+        return self.constant(np.array(list(values), dtype=np.int64), "ints")
+
+    def scalar(self, value: float, dtype: Any) -> str:
+        return self.constant(np.array(value, dtype=dtype), "scalar")
+
+    def cast(self, name: str, dtype: Any) -> str:
+        return self.node("Cast", [name], to=self.helper.np_dtype_to_tensor_dtype(np.dtype(dtype)))
+
+
+class Site:
+    """One traced op as its converter sees it: inputs as value names, shapes, options."""
+
+    def __init__(self, graph: Graph, op: TracedOp, trace: Trace) -> None:
+        self.graph, self.op, self.trace = graph, op, trace
+        self.function = op.function
+        self.options = op.options
+        self.dtype: np.dtype[Any] = op.dtype
+
+    @property
+    def shape(self) -> tuple[int | None, ...]:
+        """The output's shape, None for a dim that follows the batch."""
+        return tuple(None if dim in self.op.dynamic else size for dim, size in
+                     enumerate(self.op.shape))
+
+    def fail(self, why: str) -> ExportError:
+        return ExportError(f"{self.op.op_name} in {self.op.module}: {why}")
+
+    def input(self, index: int, dtype: Any = None) -> str:
+        """Input `index` as a value name ("" for None), cast to `dtype` where it differs."""
+        return self.operand(self.function.inputs[index], dtype, ("input", index))
+
+    def option(self, key: str, dtype: Any = None) -> str:
+        """An array option (an index, a mask, a statistic) as a value name."""
+        return self.operand(self.options[key], dtype, ("option", key))
+
+    def input_shape(self, index: int) -> tuple[int | None, ...]:
+        return self.graph.types[self.input(index)][0]
+
+    def input_dtype(self, index: int) -> np.dtype[Any]:
+        return self.graph.types[self.input(index)][1]
+
+    def operand(self, item: Any, dtype: Any, where: tuple[str, Any]) -> str:
+        graph = self.graph
+        if item is None:
+            return ""
+        array = item.data if isinstance(item, Tensor) else item
+        if isinstance(item, Tensor) and item.grad_fn is not None:
+            name = graph.values[id(item.grad_fn)]
+        elif id(item) in graph.values or id(array) in graph.values:
+            name = graph.values.get(id(item)) or graph.values[id(array)]
+        elif isinstance(array, np.ndarray) and array.base is not None and (
+            id(array.base) in graph.values and array.shape == array.base.shape
+        ):
+            name = graph.values[id(array.base)]
+        elif id(item) in self.trace.parameters or id(array) in self.trace.parameters:
+            key = self.trace.parameters.get(id(item)) or self.trace.parameters[id(array)]
+            name = graph.named(key, array)
+            graph.types[name] = (tuple(array.shape), array.dtype)
+        else:
+            self.check_fixed(array, where)
+            if not isinstance(array, np.ndarray):
+                array = np.asarray(array, dtype=dtype if dtype is not None else None)
+            name = graph.constant(array)
+            graph.types[name] = (tuple(array.shape), array.dtype)
+        if dtype is not None and graph.types[name][1] != np.dtype(dtype):
+            shape = graph.types[name][0]
+            name = graph.cast(name, dtype)
+            graph.types[name] = (shape, np.dtype(dtype))
+        return name
+
+    def check_fixed(self, array: Any, where: tuple[str, Any]) -> None:
+        """Refuse a constant whose shape follows the batch: the export would fix the batch."""
+        twin = self.op.twin
+        if twin is None or not isinstance(array, np.ndarray):
+            return
+        kind, key = where
+        other = twin.function.inputs[key] if kind == "input" else twin.options[key]
+        other = other.data if isinstance(other, Tensor) else other
+        if np.shape(other) != array.shape:
+            raise self.fail(
+                f"its {kind} {key!r}, a constant of shape {array.shape}, follows the batch size"
+            )
+
+    def node(self, op_type: str, inputs: Sequence[str], **attributes: Any) -> str:
+        return self.graph.node(op_type, inputs, **attributes)
+
+    def reshape_target(self, shape: Sequence[int | None]) -> str:
+        """Reshape's target for `shape`: a batch-following dim as -1 (there may be one)."""
+        if sum(size is None for size in shape) > 1:
+            raise self.fail(f"a reshape to {tuple(shape)} with more than one dim that follows "
+                            "the batch")
+        return self.graph.ints([-1 if size is None else size for size in shape])
+
+
+def to_onnx(
+    module: Module,
+    example_input: Any,
+    *,
+    preprocessing: Preprocessing | None = None,
+    opset: int = DEFAULT_OPSET,
+    input_dtype: Any = None,
+) -> onnx.ModelProto:
+    """The module's eval-mode forward as an ONNX model with a dynamic batch dim.
+
+    `example_input` is a batch as the module takes it (after preprocessing); `preprocessing`,
+    if given, becomes the first nodes (Sub, Div), so that the model takes raw inputs, of
+    `input_dtype` (the example's by default). ExportError names an op with no converter (or
+    a case of one that ONNX cannot say) and the module it runs in.
+    """
+    import onnx
+
+    from . import onnx_ops  # noqa: F401 - registers the built-in converters
+
+    highest = onnx.defs.onnx_opset_version()
+    if not LOWEST_OPSET <= opset <= highest:
+        raise ExportError(f"opset {opset}: this export writes opsets {LOWEST_OPSET} to {highest}")
+    rows = np.asarray(example_input.data if isinstance(example_input, Tensor) else example_input)
+    traced = trace(module, rows)
+    graph = Graph(opset)
+    model_dtype = rows.dtype
+    raw_dtype = np.dtype(input_dtype) if input_dtype is not None else model_dtype
+    sample = tuple(rows.shape[1:])
+    graph.types[INPUT_NAME] = ((None, *sample), raw_dtype)
+    current = INPUT_NAME
+    if raw_dtype != model_dtype:
+        current = graph.cast(current, model_dtype)
+    for step in preprocessing or ():
+        mean = graph.constant(step.mean.astype(model_dtype), f"{step.name}_mean")
+        std = graph.constant(step.std.astype(model_dtype), f"{step.name}_std")
+        current = graph.node("Div", [graph.node("Sub", [current, mean]), std])
+    graph.types[current] = ((None, *sample), model_dtype)
+    graph.values[id(traced.input)] = graph.values[id(traced.input.data)] = current
+    for op in traced.ops:
+        converter = CONVERTERS.get(type(op.function))
+        if converter is None:
+            raise ExportError(
+                f"{op.op_name} in {op.module} has no ONNX mapping; register one with "
+                "gradtrain.export.converts"
+            )
+        site = Site(graph, op, traced)
+        name = converter(site)
+        graph.values[id(op.function)] = name
+        graph.types[name] = (site.shape, op.dtype)
+    if traced.output.grad_fn is None:
+        raise ExportError("the model's output does not depend on its input")
+    result = graph.values[id(traced.output.grad_fn)]
+    graph.nodes.append(graph.helper.make_node("Identity", [result], [OUTPUT_NAME]))
+    return make_model(graph, raw_dtype, sample, traced)
+
+
+def make_model(graph: Graph, raw_dtype: np.dtype[Any], sample: tuple[int, ...],
+               traced: Trace) -> onnx.ModelProto:
+    from onnx import helper
+
+    from gradtrain import __version__
+
+    def value_info(name: str, dtype: np.dtype[Any], shape: Sequence[int | None]) -> Any:
+        dims = [BATCH if size is None else size for size in shape]
+        return helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(dtype), dims)
+
+    out = traced.ops[-1]
+    out_shape = [None if dim in out.dynamic else size for dim, size in enumerate(out.shape)]
+    body = helper.make_graph(
+        graph.nodes,
+        "gradtrain",
+        [value_info(INPUT_NAME, raw_dtype, (None, *sample))],
+        [value_info(OUTPUT_NAME, out.dtype, out_shape)],
+        list(graph.initializers.values()),
+    )
+    model = helper.make_model(
+        body,
+        opset_imports=[helper.make_opsetid("", graph.opset)],
+        producer_name="gradtrain",
+        producer_version=__version__,
+    )
+    # The oldest IR that has the opset, not the newest this onnx writes: runtimes lag behind.
+    model.ir_version = helper.find_min_ir_version_for(list(model.opset_import))
+    return model
