@@ -193,8 +193,9 @@ def to_onnx(
     `input_dtype` (the example's by default). ExportError names an op with no converter (or
     a case of one that ONNX cannot say) and the module it runs in.
     """
-    import onnx
+    from gradtrain.extras import import_extra
 
+    onnx = import_extra("onnx", "onnx", "ONNX export")
     from . import onnx_ops  # noqa: F401 - registers the built-in converters
 
     highest = onnx.defs.onnx_opset_version()
