@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from onnx_check import assert_same_outputs, onnx
 
 import gradtrain as gt
 import gradtrain.nn.functional as F
@@ -16,8 +17,6 @@ from gradtrain.export import ExportError, converts, to_onnx
 from gradtrain.export.onnx_graph import CONVERTERS
 from gradtrain.registry import layers
 from gradtrain.sequential import sequential
-
-from onnx_check import assert_same_outputs, onnx
 
 RNG = np.random.default_rng(0)
 
@@ -68,8 +67,13 @@ STACKS: dict[str, tuple[list[dict[str, Any]], np.ndarray]] = {
     ),
     "conv1d": (
         [
-            {"name": "conv1d", "out_channels": 4, "kernel_size": 3, "padding": "same",
-             "dilation": 2},
+            {
+                "name": "conv1d",
+                "out_channels": 4,
+                "kernel_size": 3,
+                "padding": "same",
+                "dilation": 2,
+            },
             {"name": "batch_norm1d"},
             {"name": "group_norm", "num_groups": 2, "num_channels": 4},
             {"name": "max_pool1d", "kernel_size": 3, "stride": 2, "padding": 1},
@@ -94,8 +98,13 @@ STACKS: dict[str, tuple[list[dict[str, Any]], np.ndarray]] = {
     ),
     "lstm": (
         [
-            {"name": "lstm", "hidden_size": 5, "num_layers": 2, "batch_first": True,
-             "bidirectional": True},
+            {
+                "name": "lstm",
+                "hidden_size": 5,
+                "num_layers": 2,
+                "batch_first": True,
+                "bidirectional": True,
+            },
             {"name": "last_step"},
         ],
         floats(3, 7, 4),
@@ -258,8 +267,9 @@ def test_a_recurrent_layer_with_initial_states_exports(mode: type[nn.Module]) ->
 
 
 def test_the_preprocessing_is_the_first_nodes_and_the_model_takes_raw_inputs() -> None:
-    from gradtrain.data.preprocess import Affine, Preprocessing
     from onnx_check import session
+
+    from gradtrain.data.preprocess import Affine, Preprocessing
 
     gt.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 2))

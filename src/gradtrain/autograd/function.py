@@ -150,6 +150,7 @@ class Function:
     clock: int
     inputs: tuple[Any, ...]
     saved: Any
+    options: dict[str, Any]
     pending: Any
     waiting: int
 

@@ -45,8 +45,9 @@ def export(
     ] = None,
     opset: Annotated[
         int | None,
-        typer.Option("--opset", metavar="N", help="ONNX opset to write (default 17).",
-                     show_default=False),
+        typer.Option(
+            "--opset", metavar="N", help="ONNX opset to write (default 17).", show_default=False
+        ),
     ] = None,
     checkpoint: Annotated[
         CheckpointChoice | None,

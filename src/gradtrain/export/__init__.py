@@ -8,7 +8,8 @@ only when called.
 
 from __future__ import annotations
 
-from .onnx_graph import DEFAULT_OPSET, converts, to_onnx
+from .onnx_export import DEFAULT_OPSET, to_onnx
+from .onnx_graph import converts
 from .trace import ExportError
 
 __all__ = ["DEFAULT_OPSET", "ExportError", "converts", "to_onnx"]

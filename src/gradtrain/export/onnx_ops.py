@@ -309,8 +309,9 @@ def get_item(site: Site) -> str:
         axis += 1
     if axes:
         graph = site.graph
-        x = site.node("Slice", [x, graph.ints(starts), graph.ints(ends), graph.ints(axes),
-                                graph.ints(steps)])
+        x = site.node(
+            "Slice", [x, graph.ints(starts), graph.ints(ends), graph.ints(axes), graph.ints(steps)]
+        )
     if dropped:
         x = squeeze(site, x, dropped)
     if gather is not None:
@@ -341,8 +342,9 @@ def pad(site: Site) -> str:
     lead = rank - len(pads)
     before = [0] * lead + [low for low, _ in pads]
     after = [0] * lead + [high for _, high in pads]
-    mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
-            "circular": "wrap"}[site.options["mode"]]
+    mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}[
+        site.options["mode"]
+    ]
     if mode == "wrap" and site.graph.opset < 19:
         raise site.fail("circular padding needs ONNX opset 19 or later (--opset 19)")
     inputs = [site.input(0), site.graph.ints(before + after)]
@@ -386,8 +388,9 @@ def variance(site: Site) -> str:
         raise site.fail("a variance over the batch dim, whose size the export leaves open")
     count = math.prod(int(shape[a] or 0) for a in axes)
     centred = site.node("Sub", [x, reduce(site, "ReduceMean", x, axes, True)])
-    total = reduce(site, "ReduceSum", site.node("Mul", [centred, centred]), axes,
-                   options["keepdims"])
+    total = reduce(
+        site, "ReduceSum", site.node("Mul", [centred, centred]), axes, options["keepdims"]
+    )
     var = site.node("Div", [total, number(site, max(count - options["correction"], 0))])
     return site.node("Sqrt", [var]) if type(site.function) is reductions.Std else var
 
@@ -432,7 +435,12 @@ def ceil_mode(site: Site, kernel: Sequence[int], dilation: Sequence[int]) -> int
     options = site.options
     spatial = site.input_shape(0)[-len(kernel) :]
     for size, k, s, (low, high), d, count in zip(
-        spatial, kernel, options["stride"], options["padding"], dilation, options["positions"],
+        spatial,
+        kernel,
+        options["stride"],
+        options["padding"],
+        dilation,
+        options["positions"],
         strict=True,
     ):
         if (int(size or 0) + low + high - d * (k - 1) - 1) // s + 1 < count:
@@ -515,8 +523,16 @@ def adaptive_max_pool(site: Site) -> str:
         start, end = pooling.adaptive_bounds(int(shape[axis] or 0), out)
         graph = site.graph
         pieces = [
-            reduce(site, "ReduceMax", site.node("Slice", [x, graph.ints([int(low)]),
-                   graph.ints([int(high)]), graph.ints([axis])]), [axis], True)
+            reduce(
+                site,
+                "ReduceMax",
+                site.node(
+                    "Slice",
+                    [x, graph.ints([int(low)]), graph.ints([int(high)]), graph.ints([axis])],
+                ),
+                [axis],
+                True,
+            )
             for low, high in zip(start, end, strict=True)
         ]
         x = site.node("Concat", pieces, axis=axis) if len(pieces) > 1 else pieces[0]
@@ -530,8 +546,9 @@ def normalize_over(site: Site, x: str, axes: list[int], eps: float) -> str:
     """(x - mean) / sqrt(var + eps), mean and biased var over `axes`."""
     centred = site.node("Sub", [x, reduce(site, "ReduceMean", x, axes, True)])
     var = reduce(site, "ReduceMean", site.node("Mul", [centred, centred]), axes, True)
-    return site.node("Div", [centred, site.node("Sqrt", [site.node("Add", [var,
-                     number(site, eps)])])])
+    return site.node(
+        "Div", [centred, site.node("Sqrt", [site.node("Add", [var, number(site, eps)])])]
+    )
 
 
 def affine(site: Site, x: str, weight: str, bias: str) -> str:
@@ -550,8 +567,9 @@ def layer_norm(site: Site) -> str:
             normalized = list(site.shape[rank - options["dims"] :])
             weight = site.graph.constant(np.ones(normalized, dtype=site.dtype), "ones")
         inputs = [x, weight, bias] if bias else [x, weight]
-        return site.node("LayerNormalization", inputs, axis=-options["dims"],
-                         epsilon=float(options["eps"]))
+        return site.node(
+            "LayerNormalization", inputs, axis=-options["dims"], epsilon=float(options["eps"])
+        )
     axes = list(range(rank - options["dims"], rank))
     return affine(site, normalize_over(site, x, axes, float(options["eps"])), weight, bias)
 
@@ -596,8 +614,11 @@ def frozen_batch_norm(site: Site) -> str:
     weight = weight or graph.constant(np.ones(channels, dtype=site.dtype), "ones")
     bias = bias or graph.constant(np.zeros(channels, dtype=site.dtype), "zeros")
     mean, var = site.option("mean", site.dtype), site.option("var", site.dtype)
-    return site.node("BatchNormalization", [site.input(0), weight, bias, mean, var],
-                     epsilon=float(options["eps"]))
+    return site.node(
+        "BatchNormalization",
+        [site.input(0), weight, bias, mean, var],
+        epsilon=float(options["eps"]),
+    )
 
 
 @converts(normalization.BatchNorm)
@@ -640,10 +661,14 @@ class Unrolled:
     """What a layer's steps share in the graph: the projected inputs, the recurrent weight
     (transposed) and bias, and each time index's h so far."""
 
-    def __init__(self, recurrence: Any, gates_x: str, weight_t: str, bias: str,
-                 hidden: int, length: int) -> None:
+    def __init__(
+        self, recurrence: Any, gates_x: str, weight_t: str, bias: str, hidden: int, length: int
+    ) -> None:
         self.recurrence, self.gates_x, self.weight_t, self.bias = (
-            recurrence, gates_x, weight_t, bias
+            recurrence,
+            gates_x,
+            weight_t,
+            bias,
         )
         self.hidden, self.length = hidden, length
         self.outputs: dict[int, str] = {}
@@ -657,12 +682,12 @@ def cell_step(site: Site, unrolled: Unrolled, step: int, state: str) -> str:
     """One time step of the layer's cell, from the state before it to the state after."""
     recurrence, hidden, graph = unrolled.recurrence, unrolled.hidden, site.graph
     time = time_of(unrolled, step)
-    gates_x = site.node("Gather", [unrolled.gates_x, squeeze(site, graph.ints([time]), [0])],
-                        axis=0)
+    gates_x = site.node(
+        "Gather", [unrolled.gates_x, squeeze(site, graph.ints([time]), [0])], axis=0
+    )
 
     def part(name: str, start: int, stop: int) -> str:
-        return site.node("Slice", [name, graph.ints([start]), graph.ints([stop]),
-                                   graph.ints([1])])
+        return site.node("Slice", [name, graph.ints([start]), graph.ints([stop]), graph.ints([1])])
 
     carries_cell = isinstance(recurrence, recurrent.LSTMRecurrence)
     h = part(state, 0, hidden) if carries_cell else state
@@ -673,19 +698,40 @@ def cell_step(site: Site, unrolled: Unrolled, step: int, state: str) -> str:
         gates = site.node("Add", [gates_x, hidden_gates])
         i, f, g, o = (part(gates, n * hidden, (n + 1) * hidden) for n in range(4))
         i, f, o = (site.node("Sigmoid", [gate]) for gate in (i, f, o))
-        cell = site.node("Add", [site.node("Mul", [f, part(state, hidden, 2 * hidden)]),
-                                 site.node("Mul", [i, site.node("Tanh", [g])])])
+        cell = site.node(
+            "Add",
+            [
+                site.node("Mul", [f, part(state, hidden, 2 * hidden)]),
+                site.node("Mul", [i, site.node("Tanh", [g])]),
+            ],
+        )
         h = site.node("Mul", [o, site.node("Tanh", [cell])])
         new_state = site.node("Concat", [h, cell], axis=1)
     elif isinstance(recurrence, recurrent.GRURecurrence):
-        r = site.node("Sigmoid", [site.node("Add", [part(gates_x, 0, hidden),
-                                                    part(hidden_gates, 0, hidden)])])
-        z = site.node("Sigmoid", [site.node("Add", [part(gates_x, hidden, 2 * hidden),
-                                                    part(hidden_gates, hidden, 2 * hidden)])])
-        n = site.node("Tanh", [site.node("Add", [
-            part(gates_x, 2 * hidden, 3 * hidden),
-            site.node("Mul", [r, part(hidden_gates, 2 * hidden, 3 * hidden)]),
-        ])])
+        r = site.node(
+            "Sigmoid", [site.node("Add", [part(gates_x, 0, hidden), part(hidden_gates, 0, hidden)])]
+        )
+        z = site.node(
+            "Sigmoid",
+            [
+                site.node(
+                    "Add",
+                    [part(gates_x, hidden, 2 * hidden), part(hidden_gates, hidden, 2 * hidden)],
+                )
+            ],
+        )
+        n = site.node(
+            "Tanh",
+            [
+                site.node(
+                    "Add",
+                    [
+                        part(gates_x, 2 * hidden, 3 * hidden),
+                        site.node("Mul", [r, part(hidden_gates, 2 * hidden, 3 * hidden)]),
+                    ],
+                )
+            ],
+        )
         h = new_state = site.node("Add", [n, site.node("Mul", [z, site.node("Sub", [h, n])])])
     else:
         total = site.node("Add", [gates_x, hidden_gates])

@@ -51,7 +51,9 @@ def load_run(path: Path, which: Checkpoint | None) -> tuple[Experiment, Path]:
     try:
         experiment.model.load_state_dict(state["model"])
     except (KeyError, ValueError, TypeError, RuntimeError) as error:
-        raise ExportError(f"{checkpoint}: the checkpoint does not fit the config: {error}") from None
+        raise ExportError(
+            f"{checkpoint}: the checkpoint does not fit the config: {error}"
+        ) from None
     experiment.preprocessing = Preprocessing.from_state_dict(state.get("preprocessing"))
     experiment.class_names = state.get("class_names", experiment.class_names)
     return experiment, checkpoint
@@ -90,14 +92,12 @@ def export_run(
     """
     from gradtrain import serialization
 
-    from .onnx_graph import DEFAULT_OPSET, to_onnx
+    from .onnx_export import DEFAULT_OPSET, to_onnx
 
     experiment, used = load_run(path, checkpoint)
     target = output if output is not None else path / f"model.{format}"
     if format == "safetensors":
-        serialization.save_safetensors(
-            experiment.model.state_dict(), target, metadata(experiment)
-        )
+        serialization.save_safetensors(experiment.model.state_dict(), target, metadata(experiment))
         return target, used
     example = experiment.val_x if experiment.val_x is not None else experiment.train_x
     model = to_onnx(

@@ -112,8 +112,9 @@ def run_once(module: Module, rows: np.ndarray) -> Trace:
         parameters[id(tensor)] = name
         parameters[id(tensor.data)] = name
     ops = [
-        TracedOp(function, owners.get(id(function), "the model"), tuple(tensor.shape),
-                 tensor.data.dtype)
+        TracedOp(
+            function, owners.get(id(function), "the model"), tuple(tensor.shape), tensor.data.dtype
+        )
         for function, tensor in in_order(output)
     ]
     return Trace(ops, input, output, parameters, owners)
@@ -165,8 +166,9 @@ def module_names(module: Module) -> Iterator[list[str]]:
     for name, child in module.named_modules():
         if name:
             # An instance attribute shadows the class's forward for this pass only.
-            object.__setattr__(child, "forward", named(f"{name} ({type(child).__name__})",
-                                                       child.forward))
+            object.__setattr__(
+                child, "forward", named(f"{name} ({type(child).__name__})", child.forward)
+            )
             wrapped.append(child)
     try:
         yield stack
