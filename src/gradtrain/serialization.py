@@ -168,8 +168,9 @@ def save_safetensors(
             "save anything else to a .npz path"
         )
     numpy_format = import_extra("safetensors.numpy", "safetensors", "a .safetensors file")
+    # np.require, not ascontiguousarray, which makes a 0-d array (num_batches_tracked) 1-d.
     arrays = {
-        key: np.ascontiguousarray(value.data if isinstance(value, Tensor) else value)
+        key: np.require(value.data if isinstance(value, Tensor) else value, requirements="C")
         for key, value in tensors.items()
     }
     data: bytes = numpy_format.save(arrays, metadata={"format": "pt", **(metadata or {})})
