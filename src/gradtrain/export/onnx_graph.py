@@ -50,13 +50,13 @@ class Graph:
         self.count += 1
         return f"{hint}_{self.count}"
 
-    def node(self, op_type: str, inputs: Sequence[str], outputs: int = 1, **attributes: Any) -> str:
-        """Add one node; the name of its (first) output."""
-        names = [self.fresh(op_type) for _ in range(outputs)]
+    def node(self, op_type: str, inputs: Sequence[str], **attributes: Any) -> str:
+        """Add one node; the name of its output."""
+        name = self.fresh(op_type)
         self.nodes.append(
-            self.helper.make_node(op_type, list(inputs), names, name=names[0], **attributes)
+            self.helper.make_node(op_type, list(inputs), [name], name=name, **attributes)
         )
-        return names[0]
+        return name
 
     def constant(self, array: Any, hint: str = "constant") -> str:
         """An initializer holding `array` (a copy, in its own dtype); its name."""
@@ -88,6 +88,9 @@ class Site:
         self.function = op.function
         self.options = op.options
         self.dtype: np.dtype[Any] = op.dtype
+        # Each operand's value, by where it comes from and the dtype asked for: a converter
+        # that reads an input twice gets one Cast or one constant, not two.
+        self.operands: dict[tuple[str, Any, Any], str] = {}
 
     @property
     def shape(self) -> tuple[int | None, ...]:
@@ -114,6 +117,13 @@ class Site:
         return self.graph.types[self.input(index)][1]
 
     def operand(self, item: Any, dtype: Any, where: tuple[str, Any]) -> str:
+        """The value name of an input or option, made once per (where, dtype)."""
+        key = (*where, None if dtype is None else np.dtype(dtype))
+        if key not in self.operands:
+            self.operands[key] = self.value_of(item, dtype, where)
+        return self.operands[key]
+
+    def value_of(self, item: Any, dtype: Any, where: tuple[str, Any]) -> str:
         graph = self.graph
         if item is None:
             return ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -57,13 +57,6 @@ class Trace:
     input: Tensor
     output: Tensor
     parameters: dict[int, str]  # id() of a parameter or buffer tensor, or of its array -> name
-    owners: dict[int, str] = field(default_factory=dict)  # id() of a Function -> module name
-
-    def op_of(self, function: Function) -> TracedOp:
-        return self._by_function[id(function)]
-
-    def __post_init__(self) -> None:
-        self._by_function = {id(op.function): op for op in self.ops}
 
 
 def trace(module: Module, example_input: np.ndarray) -> Trace:
@@ -117,7 +110,7 @@ def run_once(module: Module, rows: np.ndarray) -> Trace:
         )
         for function, tensor in in_order(output)
     ]
-    return Trace(ops, input, output, parameters, owners)
+    return Trace(ops, input, output, parameters)
 
 
 def in_order(output: Tensor) -> list[tuple[Function, Tensor]]:
