@@ -99,7 +99,7 @@ def test_a_safetensors_export_loads_into_the_torch_equivalent_and_gives_our_outp
     module = torch_equivalent(config)
     module.load_state_dict(load_file(path))  # strict: every name, shape and dtype agrees
     module.eval()
-    experiment, _ = load_run(run_dir, None)
+    experiment, _ = load_run(run_dir)
     inputs = experiment.val_x if experiment.val_x is not None else experiment.train_x
     experiment.model.eval()
     with gt.no_grad():
@@ -146,7 +146,7 @@ def test_an_onnx_export_of_a_run_takes_raw_rows_and_predicts_as_the_run_does(
     assert model.opset_import[0].version == 18
     props = {prop.key: prop.value for prop in model.metadata_props}
     assert json.loads(props["gradtrain.class_names"]) == ["setosa", "versicolor", "virginica"]
-    experiment, _ = load_run(run_dir, None)
+    experiment, _ = load_run(run_dir)
     assert experiment.val_x is not None
     raw = experiment.val_x.astype(np.float64)
     for step in experiment.preprocessing:
@@ -161,16 +161,19 @@ def test_an_onnx_export_of_a_run_takes_raw_rows_and_predicts_as_the_run_does(
 def test_checkpoint_best_is_the_default_where_the_run_kept_one(tmp_path: Path) -> None:
     run_dir = trained("iris_logistic.yaml", tmp_path)
     last = run_dir / "checkpoints" / "last.npz"
+    (run_dir / "checkpoints" / "best.npz").unlink(missing_ok=True)
     result = gradtrain("export", run_dir, "--checkpoint", "best")
-    assert result.exit_code == 2
-    assert "no best checkpoint" in result.stderr and "--checkpoint last" in result.stderr
+    assert result.exit_code == 0, result.output
+    assert result.stdout.endswith(f"from {last})\n")  # no best kept: the last is the one
     # A best checkpoint whose weights differ from last's: the export takes them by default.
     state = gt.load(last)
     state["model"]["linear.bias"] = gt.Tensor(np.array([7.0, 8.0, 9.0], dtype=np.float32))
     gt.save(state, run_dir / "checkpoints" / "best.npz")
     for args, bias in (((), [7, 8, 9]), (("--checkpoint", "last"), None)):
         out = tmp_path / "model.safetensors"
-        assert gradtrain("export", run_dir, "-f", "safetensors", "-o", out, *args).exit_code == 0
+        result = gradtrain("export", run_dir, "-f", "safetensors", "-o", out, *args)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.endswith("best.npz)\n" if bias else "last.npz)\n")
         exported = gt.load(out)["linear.bias"].data
         expected = bias if bias is not None else gt.load(last)["model"]["linear.bias"].data
         np.testing.assert_array_equal(exported, expected)

@@ -50,13 +50,13 @@ def export(
         ),
     ] = None,
     checkpoint: Annotated[
-        CheckpointChoice | None,
+        CheckpointChoice,
         typer.Option(
             "--checkpoint",
-            help="Which checkpoint: best (the default where the run kept one) or last.",
-            show_default=False,
+            help="best: the best epoch by the run's monitored metric (last where the run "
+            "keeps no best, as without a validation split); last: the last epoch.",
         ),
-    ] = None,
+    ] = CheckpointChoice.best,
 ) -> None:
     """Export a run's model: ONNX takes raw inputs (its preprocessing built in); safetensors
     is the state dict that the PyTorch equivalent loads."""
@@ -75,7 +75,7 @@ def export(
             format.value,
             output,
             opset=opset,
-            checkpoint=None if checkpoint is None else checkpoint.value,
+            checkpoint=checkpoint.value,
         )
     except ConfigError as error:
         report_config_error(error)

@@ -18,23 +18,17 @@ if TYPE_CHECKING:
 
 Format = Literal["onnx", "safetensors"]
 Checkpoint = Literal["best", "last"]
-BEST_CHECKPOINT_FILE = "checkpoints/best.npz"
 
 
-def checkpoint_file(run_dir: RunDirectory, which: Checkpoint | None) -> Path:
-    """The checkpoint to export: `which`, or best where the run has one and last otherwise."""
-    best = run_dir.path / BEST_CHECKPOINT_FILE
-    if which == "best" and not best.is_file():
-        raise ExportError(
-            f"{run_dir.path}: no best checkpoint ({BEST_CHECKPOINT_FILE}; a run with "
-            "validation data keeps one); give --checkpoint last"
-        )
-    if which == "best" or (which is None and best.is_file()):
-        return best
+def checkpoint_file(run_dir: RunDirectory, which: Checkpoint) -> Path:
+    """The checkpoint `which` means in this run: best is best.npz where the run keeps one (it
+    has a validation split), else last.npz, the one there is; as evaluate and predict read."""
+    if which == "best" and run_dir.best_checkpoint_path.is_file():
+        return run_dir.best_checkpoint_path
     return run_dir.checkpoint_path
 
 
-def load_run(path: Path, which: Checkpoint | None) -> tuple[Experiment, Path]:
+def load_run(path: Path, which: Checkpoint = "best") -> tuple[Experiment, Path]:
     """The run's experiment, rebuilt from its config.yaml, with the checkpoint's weights and
     preprocessing loaded; and the checkpoint's path."""
     from gradtrain import serialization
@@ -82,7 +76,7 @@ def export_run(
     output: Path | None = None,
     *,
     opset: int | None = None,
-    checkpoint: Checkpoint | None = None,
+    checkpoint: Checkpoint = "best",
 ) -> tuple[Path, Path]:
     """Write the run's model as `format` to `output` (default RUN_DIR/model.onnx or
     model.safetensors); the file written and the checkpoint it came from.
