@@ -224,11 +224,13 @@ def test_without_the_extra_the_command_exits_2_with_its_pip_line(
     assert not (run_dir / f"model.{format}").exists()
 
 
-def test_the_console_script_exports_a_run(tmp_path: Path) -> None:
+def test_the_console_script_exports_a_run_into_a_new_folder(tmp_path: Path) -> None:
     run_dir = trained("digits_sequential.yaml", tmp_path)
-    done = run_gradtrain("export", run_dir, "-o", tmp_path / "digits.onnx")
+    out = tmp_path / "models" / "digits.onnx"
+    done = run_gradtrain("export", run_dir, "-o", out)
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "digits.onnx").stat().st_size > 0
+    assert done.stdout == f"wrote {out} (onnx, from {run_dir}/checkpoints/last.npz)\n"
+    assert out.stat().st_size > 0
 
 
 def test_help_imports_neither_onnx_nor_safetensors() -> None:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from gradtrain.files import atomic_write_bytes
+from gradtrain.files import atomic_write_bytes, make_folders
 
 from .trace import ExportError
 
@@ -90,6 +90,7 @@ def export_run(
 
     experiment, used = load_run(path, checkpoint)
     target = output if output is not None else path / f"model.{format}"
+    make_folders(target.parent)
     if format == "safetensors":
         serialization.save_safetensors(experiment.model.state_dict(), target, metadata(experiment))
         return target, used
