@@ -372,6 +372,13 @@ def reduction(site: Site) -> str:
     return reduce(site, REDUCTIONS[type(site.function)], x, options["axis"], options["keepdims"])
 
 
+@converts(reductions.MaxNorm)
+def max_norm(site: Site) -> str:
+    options = site.options
+    size = site.node("Abs", [site.input(0)])
+    return reduce(site, "ReduceMax", size, options["axis"], options["keepdims"])
+
+
 @converts(reductions.MaxAll, reductions.MinAll)
 def extreme(site: Site) -> str:
     op_type = "ReduceMax" if type(site.function) is reductions.MaxAll else "ReduceMin"
