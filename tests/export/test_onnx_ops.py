@@ -93,6 +93,7 @@ FUNCTIONS: dict[str, Callable[[gt.Tensor], gt.Tensor]] = {
     "cumsum": lambda x: x.cumsum(1),
     "shapes": lambda x: x.reshape(-1, 2, 3).transpose(1, 2).permute(0, 2, 1).flatten(1),
     "expand": lambda x: x[:, :1].expand(-1, 6) + x.unsqueeze(1).expand(-1, 2, -1).sum(1),
+    "expand over the batch": lambda x: gt.cat([x, x[:1].expand(x.shape[0], -1)], 1),
     "cat stack": lambda x: gt.cat([x, x * 2], 1)[:, ::2] + gt.stack([x, -x], 2).sum(2),
     "split chunk": lambda x: gt.cat(list(reversed(x.split(2, dim=1))), 1) + x.chunk(2, 1)[0].sum(),
     "slices and ints": lambda x: x[:, 1:5:2].unsqueeze(0)[0, :, None, -1] + x[..., -1:],

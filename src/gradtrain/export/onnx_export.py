@@ -65,6 +65,7 @@ def to_onnx(
         current = graph.node("Div", [graph.node("Sub", [current, mean]), std])
     graph.types[current] = ((None, *sample), model_dtype)
     graph.values[id(traced.input)] = graph.values[id(traced.input.data)] = current
+    graph.batch_input = current
     for op in traced.ops:
         converter = CONVERTERS.get(type(op.function))
         if converter is None:

@@ -45,6 +45,7 @@ class Graph:
         self.values: dict[int, str] = {}  # id() of a Function, Tensor or array -> value name
         self.types: dict[str, tuple[tuple[int | None, ...], np.dtype[Any]]] = {}
         self.scratch: dict[int, Any] = {}  # what converters keep across ops (a recurrence's)
+        self.batch_input = ""  # the value whose dim 0 is the batch: the model's input
 
     def fresh(self, hint: str) -> str:
         self.count += 1
@@ -169,6 +170,27 @@ class Site:
 
     def node(self, op_type: str, inputs: Sequence[str], **attributes: Any) -> str:
         return self.graph.node(op_type, inputs, **attributes)
+
+    def output_shape(self) -> str:
+        """The output's shape as an int64 vector, its batch dims read from the input's."""
+        twin = self.op.twin
+        pieces, fixed = [], []
+        for dim, size in enumerate(self.op.shape):
+            if dim not in self.op.dynamic:
+                fixed.append(size)
+                continue
+            # The batch itself is 2 in one pass and 3 in the other; a dim that grows otherwise
+            # (B * T) has no size this graph can read.
+            if twin is None or (size, twin.shape[dim]) != (2, 3):
+                raise self.fail(f"dim {dim} of its output follows the batch, but is not it")
+            if fixed:
+                pieces.append(self.graph.ints(fixed))
+                fixed = []
+            shape = self.node("Shape", [self.graph.batch_input])
+            pieces.append(self.node("Slice", [shape, self.graph.ints([0]), self.graph.ints([1])]))
+        if fixed:
+            pieces.append(self.graph.ints(fixed))
+        return pieces[0] if len(pieces) == 1 else self.node("Concat", pieces, axis=0)
 
     def reshape_target(self, shape: Sequence[int | None]) -> str:
         """Reshape's target for `shape`: a batch-following dim as -1 (there may be one)."""

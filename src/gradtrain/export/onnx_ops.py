@@ -237,9 +237,19 @@ def permute(site: Site) -> str:
 
 @converts(manipulation.Expand)
 def expand(site: Site) -> str:
-    # 1 broadcasts: a dim that follows the batch keeps the input's size there.
-    shape = [1 if size is None else size for size in site.shape]
-    return site.node("Expand", [site.input(0), site.graph.ints(shape)])
+    input_shape = site.input_shape(0)
+    lead = len(site.shape) - len(input_shape)
+    # Where the input has the batch dim already, 1 leaves it as it is; where it has 1 there
+    # (a parameter stretched over the batch), the batch's size is read from the input.
+    kept = all(
+        size is not None or (dim >= lead and input_shape[dim - lead] is None)
+        for dim, size in enumerate(site.shape)
+    )
+    if kept:
+        shape = site.graph.ints([1 if size is None else size for size in site.shape])
+    else:
+        shape = site.output_shape()
+    return site.node("Expand", [site.input(0), shape])
 
 
 @converts(manipulation.Cat)
