@@ -19,7 +19,7 @@ PACKAGE = "gradtrain"
 LAYERS: list[set[str]] = [
     {
         "autograd", "registry", "random", "serialization", "files", "interrupts", "bounds",
-        "tasks", "display", "shapes",
+        "tasks", "display", "shapes", "extras",
     },
     {"nn", "models", "sequential"},
     {"optim"},
@@ -27,7 +27,7 @@ LAYERS: list[set[str]] = [
     {"__init__"},
     {"config"},
     {"train"},
-    {"explain", "sweep", "distributed"},
+    {"explain", "sweep", "distributed", "export"},
     {"cli", "__main__"},
 ]
 # The engine's one circle: Tensor's methods call the ops' Functions, and Function makes the

@@ -28,6 +28,7 @@ CONFIG_FILE = "config.yaml"
 METRICS_FILE = "metrics.jsonl"
 SUMMARY_FILE = "summary.json"
 CHECKPOINT_FILE = "checkpoints/last.npz"
+BEST_CHECKPOINT_FILE = "checkpoints/best.npz"
 LOCK_FILE = "run.lock"  # held by the process that writes the run (train/lock.py)
 
 
@@ -84,6 +85,10 @@ class RunDirectory:
     @property
     def checkpoint_path(self) -> Path:
         return self.path / CHECKPOINT_FILE
+
+    @property
+    def best_checkpoint_path(self) -> Path:
+        return self.path / BEST_CHECKPOINT_FILE
 
     @property
     def summary_path(self) -> Path:
