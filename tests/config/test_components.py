@@ -102,6 +102,7 @@ def test_the_data_section_adds_loading_keys() -> None:
         "batch_size": None,
         "shuffle": False,
         "val_fraction": 0.0,
+        "test_fraction": 0.0,
         "standardize": False,
     }
 

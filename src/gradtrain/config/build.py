@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from gradtrain.autograd import Tensor, no_grad
 from gradtrain.bounds import OutOfBounds
-from gradtrain.data import DataError, Standardizer, Table, split_indices
+from gradtrain.data import DataError, Standardizer, Table, split_rows
 from gradtrain.data.preprocess import Affine, Preprocessing
 from gradtrain.models import parameter_count
 from gradtrain.nn import Module
@@ -23,6 +24,7 @@ from gradtrain.tasks import Task
 
 from .components import facts_of, names_with, registry_for
 from .errors import ConfigError, Problem, join_path
+from .load import DATA_PATH_KEYS
 from .schema import ExperimentConfig
 from .yaml_loader import Keys
 
@@ -41,10 +43,12 @@ class Experiment:
     train_y: np.ndarray
     val_x: np.ndarray | None
     val_y: np.ndarray | None
+    test_x: np.ndarray | None  # held out for `gradtrain evaluate --split test`; never trained on
+    test_y: np.ndarray | None
     feature_names: list[str]
     target_name: str
     class_names: list[str] | None  # the name of each class index, where the data names them
-    preprocessing: Preprocessing  # fitted on the training rows; applied to train_x and val_x
+    preprocessing: Preprocessing  # fitted on the training rows; applied to every split
 
 
 def _either(names: list[str]) -> str:
@@ -107,17 +111,21 @@ class _Builder:
         return table
 
     def _missing_file(self) -> bool:
-        """A relative data path that load_config found neither beside the config nor in the cwd."""
-        path = self.config.data.params.get("path")
-        if not isinstance(path, str) or Path(path).is_absolute() or Path(path).exists():
-            return False
-        folder, cwd = self.config.source.parent if self.config.source else None, Path.cwd()
-        if folder is None or folder == cwd:
-            places = f"{cwd} (the working directory)"
-        else:
-            places = f"{folder} (the config's folder) and {cwd} (the working directory)"
-        self.problem(("data", "path"), f"no such file {path!r}; looked in {places}")
-        return True
+        """A relative data path (or test_path) that load_config found neither beside the config
+        nor in the working directory."""
+        missing = False
+        for key in DATA_PATH_KEYS:
+            path = self.config.data.params.get(key)
+            if not isinstance(path, str) or Path(path).is_absolute() or Path(path).exists():
+                continue
+            folder, cwd = self.config.source.parent if self.config.source else None, Path.cwd()
+            if folder is None or folder == cwd:
+                places = f"{cwd} (the working directory)"
+            else:
+                places = f"{folder} (the config's folder) and {cwd} (the working directory)"
+            self.problem(("data", key), f"no such file {path!r}; looked in {places}")
+            missing = True
+        return missing
 
     def construct(self, section: str, *injected: Any) -> Any:
         spec = getattr(self.config, section)
@@ -278,29 +286,59 @@ class _Builder:
             return None
         return target.astype(self.dtype).reshape(-1, 1)
 
-    def split(self, table: Table) -> tuple[np.ndarray, np.ndarray | None] | None:
-        fraction = self.config.data.val_fraction
+    def split(self, table: Table) -> Rows | None:
+        """The training, validation and test rows of the table, by data.val_fraction and
+        data.test_fraction (fractions of all rows, drawn by the seed); None for a split that is
+        not held out. A test split the source gives itself (table.test) takes no rows."""
+        data = self.config.data
         rows = len(table)
-        if fraction == 0:
-            return np.arange(rows), None
+        if table.test is not None and data.test_fraction > 0:
+            self.problem(
+                ("data", "test_fraction"),
+                "the data source gives its own test split (data.test_path); "
+                "set test_fraction: 0, or leave out test_path",
+            )
+            return None
+        if data.val_fraction == 0 and data.test_fraction == 0:
+            return Rows(np.arange(rows), None, None)
         try:
-            train_rows, val_rows = split_indices(
-                rows, fraction, np.random.default_rng(self.config.seed)
+            train_rows, val_rows, test_rows = split_rows(
+                rows, data.val_fraction, data.test_fraction, np.random.default_rng(self.config.seed)
             )
         except ValueError as error:
             self.problem(("data", "val_fraction"), str(error))
             return None
-        if len(val_rows) == 0:
-            self.problem(
-                ("data", "val_fraction"),
-                f"holds out no rows of {rows}; use at least {1 / rows:.3g}, or 0 for no validation",
-            )
-            return None
-        return train_rows, val_rows
+        for key, held in (("val_fraction", val_rows), ("test_fraction", test_rows)):
+            if getattr(data, key) > 0 and len(held) == 0:
+                what = "validation" if key == "val_fraction" else "test split"
+                self.problem(
+                    ("data", key),
+                    f"holds out no rows of {rows}; use at least {1 / rows:.3g}, or 0 for no {what}",
+                )
+                return None
+        return Rows(
+            train_rows,
+            val_rows if data.val_fraction > 0 else None,
+            test_rows if data.test_fraction > 0 else None,
+        )
 
 
-def build_experiment(config: ExperimentConfig) -> Experiment:
-    """Build every part of an experiment; ConfigError with positions for data that does not fit."""
+class Rows(NamedTuple):
+    """The rows of each split of a table; None for a split that is not held out."""
+
+    train: np.ndarray
+    val: np.ndarray | None
+    test: np.ndarray | None
+
+
+def build_experiment(
+    config: ExperimentConfig, preprocessing: Preprocessing | None = None
+) -> Experiment:
+    """Build every part of an experiment; ConfigError with positions for data that does not fit.
+
+    The preprocessing is fitted on the training rows, unless given: a trained run's own
+    (from its checkpoint), which evaluate applies to whatever data it is pointed at.
+    """
     manual_seed(config.seed)
     builder = _Builder(config)
     table = builder.table()
@@ -311,20 +349,37 @@ def build_experiment(config: ExperimentConfig) -> Experiment:
     if config.scheduler is not None and optimizer is not None:
         scheduler = builder.construct("scheduler", optimizer)
     target = builder.targets(table) if table is not None else None
+    test_target = builder.targets(table.test) if table is not None and table.test else None
     rows = builder.split(table) if table is not None else None
     if builder.problems:
         raise ConfigError(builder.problems)
     assert table is not None and target is not None and rows is not None
     assert model is not None and loss is not None and optimizer is not None
-    train_rows, val_rows = rows
     features = table.features
-    steps = []
-    if config.data.standardize:
-        standardizer = Standardizer().fit(features[train_rows])
-        assert standardizer.mean is not None and standardizer.std is not None
-        steps.append(Affine("standardize", standardizer.mean, standardizer.std))
-    preprocessing = Preprocessing(steps)
-    features = preprocessing(features).astype(builder.dtype)
+    if preprocessing is None:
+        steps = []
+        if config.data.standardize:
+            standardizer = Standardizer().fit(features[rows.train])
+            assert standardizer.mean is not None and standardizer.std is not None
+            steps.append(Affine("standardize", standardizer.mean, standardizer.std))
+        preprocessing = Preprocessing(steps)
+    try:
+        features = preprocessing(features).astype(builder.dtype)
+    except ValueError as error:  # a run's preprocessing, given, for samples of another shape
+        raise ConfigError(
+            [
+                config.problem(
+                    ("data", "name"),
+                    f"samples of shape {list(table.sample_shape)} do not fit the run's "
+                    f"preprocessing ({error})",
+                )
+            ]
+        ) from None
+    test_x = test_y = None
+    if rows.test is not None:
+        test_x, test_y = features[rows.test], target[rows.test]
+    elif table.test is not None:
+        test_x, test_y = preprocessing(table.test.features).astype(builder.dtype), test_target
     return Experiment(
         config=config,
         model=model,
@@ -332,12 +387,33 @@ def build_experiment(config: ExperimentConfig) -> Experiment:
         optimizer=optimizer,
         scheduler=scheduler,
         task=config.task,
-        train_x=features[train_rows],
-        train_y=target[train_rows],
-        val_x=features[val_rows] if val_rows is not None else None,
-        val_y=target[val_rows] if val_rows is not None else None,
+        train_x=features[rows.train],
+        train_y=target[rows.train],
+        val_x=features[rows.val] if rows.val is not None else None,
+        val_y=target[rows.val] if rows.val is not None else None,
+        test_x=test_x,
+        test_y=test_y,
         feature_names=list(table.feature_names),
         target_name=table.target_name,
         class_names=table.class_names,
         preprocessing=preprocessing,
     )
+
+
+def build_model(
+    config: ExperimentConfig, sample_shape: Sequence[int], feature_names: Sequence[str]
+) -> Module:
+    """The config's model for samples of `sample_shape`, built without reading its data.
+
+    For a trained run's model, whose weights come from its checkpoint: sizes left out of the
+    config follow the sample shape as they followed the data. The global RNG is reseeded by
+    the seed, as build_experiment does; ConfigError where the config does not build.
+    """
+    manual_seed(config.seed)
+    builder = _Builder(config)
+    example = np.zeros((2, *sample_shape))
+    model = builder.model(Table(example, np.zeros(2), list(feature_names), "target"))
+    if builder.problems:
+        raise ConfigError(builder.problems)
+    assert model is not None
+    return model

@@ -95,6 +95,13 @@ class DataLoading(StrictParams):
     val_fraction: float = Field(
         0.0, ge=0, lt=1, description="fraction of rows held out for validation; 0 for none"
     )
+    test_fraction: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="fraction of rows held out for testing (gradtrain evaluate --split test); "
+        "0 for none",
+    )
     standardize: bool = Field(
         False, description="scale features to mean 0, std 1 with training-split statistics"
     )

@@ -34,8 +34,8 @@ def _read(path: Path, shown: str) -> str:
 def load_config(path: Path | str | None, overrides: Sequence[str] = ()) -> ExperimentConfig:
     """Read, override and validate a config; ConfigError lists every problem found.
 
-    `path` None means the embedded default. A relative data `path` is looked up in the config
-    file's folder first, then in the working directory, and stored resolved.
+    `path` None means the embedded default. A relative data `path` (or `test_path`) is looked
+    up in the config file's folder first, then in the working directory, and stored resolved.
     """
     file = default_config_path() if path is None else Path(path)
     shown = str(file)
@@ -68,20 +68,26 @@ def load_config(path: Path | str | None, overrides: Sequence[str] = ()) -> Exper
     return config
 
 
+# The data parameters that name files: each is looked up as `path` is.
+DATA_PATH_KEYS = ("path", "test_path")
+
+
 def _resolve_data_path(config: ExperimentConfig, folder: Path) -> None:
-    """Make a relative data `path` absolute: the config's folder first, then the working directory.
+    """Make a relative data `path` (and `test_path`) absolute: the config's folder first, then
+    the working directory.
 
     A path found in neither is left as written; build_experiment reports where it looked.
     """
-    value = config.data.params.get("path")
-    if not isinstance(value, str):
-        return
-    path = Path(value).expanduser()
-    if path.is_absolute():
-        config.data.params["path"] = str(path)
-        return
-    for base in (folder, Path.cwd()):
-        candidate = base / path
-        if candidate.exists():
-            config.data.params["path"] = str(candidate.resolve())
-            return
+    for key in DATA_PATH_KEYS:
+        value = config.data.params.get(key)
+        if not isinstance(value, str):
+            continue
+        path = Path(value).expanduser()
+        if path.is_absolute():
+            config.data.params[key] = str(path)
+            continue
+        for base in (folder, Path.cwd()):
+            candidate = base / path
+            if candidate.exists():
+                config.data.params[key] = str(candidate.resolve())
+                break

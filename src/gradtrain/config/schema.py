@@ -108,6 +108,7 @@ class DataSpec(ComponentSpec):
     batch_size: int | None = None
     shuffle: bool = False
     val_fraction: float = 0.0
+    test_fraction: float = 0.0
     standardize: bool = False
 
 
@@ -156,6 +157,7 @@ class ExperimentConfig(BaseModel):
             batch_size=self.data.batch_size,
             shuffle=self.data.shuffle,
             val_fraction=self.data.val_fraction,
+            test_fraction=self.data.test_fraction,
             standardize=self.data.standardize,
         )
         result: dict[str, Any] = {"name": self.name, "seed": self.seed, "dtype": self.dtype}

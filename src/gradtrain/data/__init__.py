@@ -3,7 +3,7 @@
 from . import sources, synthetic
 from .dataset import Dataset, Subset, TensorDataset, random_split
 from .loader import DataLoader, collate
-from .table import DataError, Standardizer, Table, split_indices
+from .table import DataError, Standardizer, Table, split_indices, split_rows
 
 __all__ = [
     "DataError",
@@ -17,5 +17,6 @@ __all__ = [
     "random_split",
     "sources",
     "split_indices",
+    "split_rows",
     "synthetic",
 ]
