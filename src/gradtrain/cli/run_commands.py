@@ -207,6 +207,8 @@ def resume_into(
     refuse_finished(trainer, run_dir, ("train", "epochs") in changed)
     # Only now, with the checkpoint loaded and the changes possible, does the run change.
     run_dir.truncate_metrics(trainer.epoch)
+    if trainer.keeps_best:
+        run_dir.keep_best_with(state)
     run_dir.write_config(config.to_yaml())
     trainer.run_dir = run_dir
 

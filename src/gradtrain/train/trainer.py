@@ -4,7 +4,7 @@
 the loader's batches, and `fit` runs epochs with what surrounds them: the status of the run,
 the snapshot a resume starts from, Ctrl-C. The trainer reports progress as events and leaves
 printing to the views. With a run directory it writes metrics.jsonl and the checkpoint at every
-epoch end and summary.json at the end.
+epoch end (and best.npz when the monitored metric improves) and summary.json at the end.
 """
 
 from __future__ import annotations
@@ -87,12 +87,16 @@ class Trainer:
         run_dir: RunDirectory | None = None,
         preprocessing: Preprocessing | None = None,
         class_names: Sequence[str] | None = None,
+        inputs: dict[str, Any] | None = None,
     ) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         # Kept in every checkpoint, so that whatever uses the model later scales its inputs
         # exactly as training did (gradtrain.data.preprocess).
         self.preprocessing = preprocessing if preprocessing is not None else Preprocessing()
         self.class_names = None if class_names is None else list(class_names)
+        # What one input is ({"sample_shape": [4], "feature_names": [...]}), kept in every
+        # checkpoint, so that predict and load_run check new inputs without the training data.
+        self.inputs = inputs
         self.scheduler = scheduler
         self.settings, self.task, self.name = settings, task, name
         self.listeners, self.run_dir = list(listeners), run_dir
@@ -134,6 +138,10 @@ class Trainer:
             run_dir=run_dir,
             preprocessing=experiment.preprocessing,
             class_names=experiment.class_names,
+            inputs={
+                "sample_shape": list(experiment.train_x.shape[1:]),
+                "feature_names": list(experiment.feature_names),
+            },
         )
 
     # ---- the loop -------------------------------------------------------------------
@@ -269,7 +277,7 @@ class Trainer:
         return math.sqrt(squares)
 
     def _end_epoch(self, epoch: int, record: dict[str, Any]) -> None:
-        self.monitor.update(record)
+        improved = self.monitor.update(record)
         if isinstance(self.scheduler, ReduceLROnPlateau):
             self.scheduler.step(record["val_loss" if self.val_x is not None else "train_loss"])
         elif self.scheduler is not None:
@@ -282,6 +290,8 @@ class Trainer:
             self.run_dir.append_metrics(record)
         # Metrics first, then the checkpoint: a resume drops metrics past its checkpoint.
         self._take_snapshot()
+        if improved:
+            self._save_best()
         self._emit(EpochEnded(epoch, self.settings.epochs, record))
 
     # ---- state ----------------------------------------------------------------------
@@ -302,6 +312,7 @@ class Trainer:
             "seconds": self.seconds,
             "preprocessing": self.preprocessing.state_dict(),
             "class_names": self.class_names,
+            "inputs": self.inputs,
         }
 
     @property
@@ -353,6 +364,18 @@ class Trainer:
         # Only a written checkpoint is the one a Ctrl-C writes again and a resume starts from.
         self._snapshot = snapshot
 
+    @property
+    def keeps_best(self) -> bool:
+        """Whether the run keeps checkpoints/best.npz: it has validation data to judge by."""
+        return self.val_x is not None
+
+    def _save_best(self) -> None:
+        """best.npz: the checkpoint just written, of an epoch that is the best so far."""
+        # Written after last.npz, so a crash between the two leaves last.npz the better one,
+        # which a resume or a Ctrl-C makes best.npz again (RunDirectory.keep_best_with).
+        if self.run_dir is not None and self.keeps_best and self._snapshot is not None:
+            self.run_dir.save_best_checkpoint(self._snapshot)
+
     def _back_to_snapshot(self) -> None:
         """The counters of the last checkpoint written, for a summary that agrees with it."""
         # A stop between an epoch's end and its checkpoint leaves the epoch to the resume.
@@ -380,6 +403,8 @@ class Trainer:
         if self.run_dir is not None:
             with stopping_signals_ignored():
                 self.run_dir.save_checkpoint(self._snapshot)
+                if self.keeps_best:
+                    self.run_dir.keep_best_with(self._snapshot)
         return int(self._snapshot["epoch"])
 
     # ---- helpers --------------------------------------------------------------------
