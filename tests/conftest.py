@@ -26,3 +26,43 @@ def blobs_config(tmp_path: Path) -> Path:
     path = tmp_path / "blobs.yaml"
     path.write_text(BLOBS)
     return path
+
+
+# Three noisy classes, held-out validation and test rows, and epochs enough that the best
+# validation epoch comes before the last: the run that evaluate, predict and load_run read.
+SPLIT_BLOBS = """\
+name: split_blobs
+seed: 1
+data: {name: blobs, n_samples: 150, centers: 3, std: 4.0, batch_size: 16, shuffle: true,
+       val_fraction: 0.2, test_fraction: 0.2, standardize: true}
+model: {name: mlp, in_features: 2, out_features: 3, hidden: [8]}
+loss: {name: cross_entropy}
+optimizer: {name: sgd, lr: 0.3, momentum: 0.9}
+train: {epochs: 12}
+"""
+
+
+def train_run(folder: Path, text: str, class_names: list[str] | None = None) -> Path:
+    """Train the config `text` (written to folder/config.yaml) into a run directory; its path."""
+    from gradtrain.config import build_experiment, load_config
+    from gradtrain.train import RunDirectory, Trainer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    config_path = folder / "config.yaml"
+    config_path.write_text(text)
+    config = load_config(config_path)
+    trainer = Trainer.from_experiment(build_experiment(config))
+    if class_names is not None:
+        trainer.class_names = class_names
+    trainer.run_dir = RunDirectory.create(folder / "runs", config.name, config.to_yaml())
+    assert trainer.fit().status == "finished"
+    return trainer.run_dir.path
+
+
+@pytest.fixture(scope="session")
+def split_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished classification run with val and test splits; its best epoch is not its last.
+
+    Shared by many tests: copy it before writing into it.
+    """
+    return train_run(tmp_path_factory.mktemp("split_run"), SPLIT_BLOBS)

@@ -7,7 +7,20 @@ starts in a blink.
 
 from __future__ import annotations
 
-from . import config_commands, explain_commands, run_commands, sweep_commands
+from . import (
+    config_commands,
+    explain_commands,
+    inference_commands,
+    run_commands,
+    sweep_commands,
+)
 from .toolkit import app
 
-__all__ = ["app", "config_commands", "explain_commands", "run_commands", "sweep_commands"]
+__all__ = [
+    "app",
+    "config_commands",
+    "explain_commands",
+    "inference_commands",
+    "run_commands",
+    "sweep_commands",
+]
