@@ -66,3 +66,13 @@ def split_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Shared by many tests: copy it before writing into it.
     """
     return train_run(tmp_path_factory.mktemp("split_run"), SPLIT_BLOBS)
+
+# A regression run with a validation split: y = 2 x0 - 2 x1 + 1 and noise.
+LINEAR = """\
+name: lin
+data: {name: linear, n_samples: 40, n_features: 2, val_fraction: 0.25, standardize: true}
+model: {name: linear, in_features: 2, out_features: 1}
+loss: {name: mse}
+optimizer: {name: sgd, lr: 0.1}
+train: {epochs: 30}
+"""

@@ -163,18 +163,14 @@ def test_predict_names_classes_and_writes_out(tmp_path: Path) -> None:
 
 
 def test_predict_regression_values_round_trip(tmp_path: Path) -> None:
-    from conftest import train_run
+    from conftest import LINEAR, train_run
 
-    run_dir = train_run(tmp_path, (
-        "name: lin\ndata: {name: linear, n_samples: 40, val_fraction: 0.25, standardize: true}\n"
-        "model: {name: linear, in_features: 1, out_features: 1}\nloss: {name: mse}\n"
-        "optimizer: {name: sgd, lr: 0.1}\ntrain: {epochs: 5}\n"
-    ))  # fmt: skip
-    (tmp_path / "new.csv").write_text("x0\n0.5\n-2\n")
+    run_dir = train_run(tmp_path, LINEAR)
+    (tmp_path / "new.csv").write_text("x1,x0\n0.5,1\n-2,0\n")
     done = gradtrain("predict", run_dir, tmp_path / "new.csv")
     assert done.exit_code == 0, done.output
     values = [np.float32(line) for line in done.stdout.splitlines()[1:]]
-    expected = load_run(run_dir).predict(np.array([[0.5], [-2.0]]))
+    expected = load_run(run_dir).predict(np.array([[1.0, 0.5], [0.0, -2.0]]))
     assert values == expected.tolist()
 
 
@@ -227,14 +223,10 @@ def test_predict_refuses_other_inputs_and_options(split_run: Path, tmp_path: Pat
 
 
 def test_predict_proba_on_regression_exits_2(tmp_path: Path) -> None:
-    from conftest import train_run
+    from conftest import LINEAR, train_run
 
-    run_dir = train_run(tmp_path, (
-        "name: lin\ndata: {name: linear, n_samples: 20}\n"
-        "model: {name: linear, in_features: 1, out_features: 1}\nloss: {name: mse}\n"
-        "optimizer: {name: sgd, lr: 0.1}\ntrain: {epochs: 1}\n"
-    ))  # fmt: skip
-    (tmp_path / "new.csv").write_text("x0\n1\n")
+    run_dir = train_run(tmp_path, LINEAR.replace("epochs: 30", "epochs: 1"))
+    (tmp_path / "new.csv").write_text("x0,x1\n1,2\n")
     done = gradtrain("predict", run_dir, tmp_path / "new.csv", "--proba")
     assert done.exit_code == 2
     assert "--proba is for classification; this run's task is regression" in done.output

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import SPLIT_BLOBS, train_run
+from conftest import LINEAR, SPLIT_BLOBS, train_run
 from gradtrain.inference import RunError, evaluate_run, load_run
 from gradtrain.inference.evaluation import confusion_matrix
 
@@ -81,12 +81,7 @@ def test_the_json_has_the_keys_of_the_spec(split_run: Path) -> None:
 
 
 def test_regression_reports_the_loss_and_r2_without_a_confusion_matrix(tmp_path: Path) -> None:
-    config = (
-        "name: lin\ndata: {name: linear, n_samples: 40, val_fraction: 0.25}\n"
-        "model: {name: linear, in_features: 1, out_features: 1}\nloss: {name: mse}\n"
-        "optimizer: {name: sgd, lr: 0.1}\ntrain: {epochs: 5}\n"
-    )
-    run_dir = train_run(tmp_path, config)
+    run_dir = train_run(tmp_path, LINEAR)
     evaluation = evaluate_run(run_dir, "val")
     best = load_run(run_dir).record
     assert best is not None

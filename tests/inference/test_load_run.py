@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import gradtrain as gt
-from conftest import SPLIT_BLOBS, train_run
+from conftest import LINEAR, SPLIT_BLOBS, train_run
 from gradtrain.config import build_experiment, load_config
 from gradtrain.inference import Run, RunError, load_run
 from gradtrain.random import get_rng_state
@@ -80,12 +80,7 @@ def test_class_names_from_the_checkpoint_name_the_classes(tmp_path: Path) -> Non
 
 
 def test_regression_predicts_values_and_has_no_probabilities(tmp_path: Path) -> None:
-    config = (
-        "name: lin\ndata: {name: linear, n_samples: 40, n_features: 2, val_fraction: 0.25}\n"
-        "model: {name: linear, in_features: 2, out_features: 1}\nloss: {name: mse}\n"
-        "optimizer: {name: sgd, lr: 0.1}\ntrain: {epochs: 30}\n"
-    )
-    run = load_run(train_run(tmp_path, config))
+    run = load_run(train_run(tmp_path, LINEAR))
     values = run.predict(np.array([[0.0, 0.0], [1.0, 1.0]]))
     assert values.shape == (2,) and values.dtype == np.float32
     assert abs(values[0] - 1.0) < 0.2  # y = 2 x0 - 2 x1 + 1

@@ -34,9 +34,7 @@ def _equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def test_best_is_the_checkpoint_the_best_epoch_ended_with(
-    split_run: Path, tmp_path: Path
-) -> None:
+def test_best_is_the_checkpoint_the_best_epoch_ended_with(split_run: Path, tmp_path: Path) -> None:
     best = load(split_run / "checkpoints" / "best.npz")
     summary = json.loads((split_run / "summary.json").read_text())
     best_epoch = summary["best"]["epoch"]
