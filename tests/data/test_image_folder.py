@@ -99,7 +99,7 @@ def test_a_folder_without_class_folders_or_a_file_is_refused(tmp_path: Path) -> 
     save(tmp_path / "flat" / "a.png", np.zeros((2, 2, 3)))
     with pytest.raises(DataError, match="has no subfolders; image_folder takes a folder with one"):
         image_folder(str(tmp_path / "flat"))
-    with pytest.raises(DataError, match="a.png is a file; image_folder takes a folder"):
+    with pytest.raises(DataError, match=r"a\.png is a file; image_folder takes a folder"):
         image_folder(str(tmp_path / "flat" / "a.png"))
 
 

@@ -1,4 +1,4 @@
-"""The `npz` source: arrays by key from np.savez files; every bad file exits 2 saying what it holds."""
+"""The `npz` source: arrays by key from np.savez files; a bad file exits 2 saying what it holds."""
 
 from __future__ import annotations
 
