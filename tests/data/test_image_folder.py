@@ -61,6 +61,8 @@ def test_jpeg_nested_folders_and_other_files(tmp_path: Path) -> None:
     save(root / "dog" / "deep" / "x.JPEG", np.full((6, 5, 3), 200))
     (root / "dog" / "notes.txt").write_text("not an image")
     (root / "dog" / ".hidden.png").write_bytes(b"")
+    save(root / "dog" / ".ipynb_checkpoints" / "000-checkpoint.png", np.zeros((6, 5, 3)))
+    save(root / ".ipynb_checkpoints" / "a.png", np.zeros((6, 5, 3)))
     (root / "readme.md").write_text("files beside the class folders are no class")
     table = image_folder(str(root))
     assert table.class_names == ["cat", "dog"] and len(table) == 3

@@ -30,7 +30,7 @@ from .loader import DataLoader
 
 # A transform's problem with the data: the parameter at fault (None: the whole transform), and
 # a message for the config writer.
-Problem = tuple[str | None, str]
+ShapeProblem = tuple[str | None, str]
 
 
 class Transform(Protocol):
@@ -38,12 +38,12 @@ class Transform(Protocol):
 
     def __call__(self, batch: np.ndarray, generator: np.random.Generator) -> np.ndarray: ...
 
-    def problem(self, sample_shape: tuple[int, ...]) -> Problem | None:
+    def problem(self, sample_shape: tuple[int, ...]) -> ShapeProblem | None:
         """Why it cannot apply to samples of this shape, or None."""
         ...
 
 
-def _image_problem(name: str, sample_shape: tuple[int, ...]) -> Problem | None:
+def _image_problem(name: str, sample_shape: tuple[int, ...]) -> ShapeProblem | None:
     if len(sample_shape) == 3:
         return None
     return None, (
@@ -72,7 +72,7 @@ class RandomCrop:
         self.padding = padding
         self.padding_mode = padding_mode
 
-    def problem(self, sample_shape: tuple[int, ...]) -> Problem | None:
+    def problem(self, sample_shape: tuple[int, ...]) -> ShapeProblem | None:
         image = _image_problem("random_crop", sample_shape)
         if image is not None:
             return image
@@ -109,7 +109,7 @@ class RandomHorizontalFlip:
     def __init__(self, p: Probability = 0.5) -> None:
         self.p = p
 
-    def problem(self, sample_shape: tuple[int, ...]) -> Problem | None:
+    def problem(self, sample_shape: tuple[int, ...]) -> ShapeProblem | None:
         return _image_problem("random_horizontal_flip", sample_shape)
 
     def __call__(self, batch: np.ndarray, generator: np.random.Generator) -> np.ndarray:
@@ -126,7 +126,7 @@ class GaussianNoise:
     def __init__(self, std: NonNegative = 0.1) -> None:
         self.std = std
 
-    def problem(self, sample_shape: tuple[int, ...]) -> Problem | None:
+    def problem(self, sample_shape: tuple[int, ...]) -> ShapeProblem | None:
         return None  # noise suits samples of any shape
 
     def __call__(self, batch: np.ndarray, generator: np.random.Generator) -> np.ndarray:

@@ -82,7 +82,7 @@ def _class_files(root: Path, path: str) -> dict[str, list[Path]]:
     classes: dict[str, list[Path]] = {}
     for folder in folders:
         found = sorted(file for file in folder.rglob("*") if file.is_file())
-        images = [file for file in found if _is_image(file)]
+        images = [file for file in found if _is_image(file.relative_to(folder))]
         if not images:
             others = [file.name for file in found]
             held = (
@@ -100,8 +100,11 @@ def _class_files(root: Path, path: str) -> dict[str, list[Path]]:
     return classes
 
 
-def _is_image(file: Path) -> bool:
-    return file.suffix.lower() in IMAGE_SUFFIXES and not file.name.startswith(".")
+def _is_image(relative: Path) -> bool:
+    """Whether a file (its path within its class folder) is an image of the class: not one
+    hidden, nor in a hidden folder (.ipynb_checkpoints/ keeps copies of what it saw)."""
+    hidden = any(part.startswith(".") for part in relative.parts)
+    return relative.suffix.lower() in IMAGE_SUFFIXES and not hidden
 
 
 def _read(file: Path, grayscale: bool, size: tuple[int, int] | None) -> np.ndarray:
