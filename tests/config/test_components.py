@@ -104,6 +104,10 @@ def test_the_data_section_adds_loading_keys() -> None:
         "val_fraction": 0.0,
         "test_fraction": 0.0,
         "standardize": False,
+        "normalize": False,
+        "random_crop": None,
+        "random_horizontal_flip": None,
+        "gaussian_noise": None,
     }
 
 

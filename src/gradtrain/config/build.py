@@ -14,12 +14,14 @@ import numpy as np
 from gradtrain.autograd import Tensor, no_grad
 from gradtrain.bounds import OutOfBounds
 from gradtrain.data import DataError, Standardizer, Table, split_rows
+from gradtrain.data.augment import AUGMENTATIONS, Transform
 from gradtrain.data.preprocess import Affine, Preprocessing
 from gradtrain.models import parameter_count
 from gradtrain.nn import Module
 from gradtrain.optim import Optimizer
 from gradtrain.random import manual_seed
 from gradtrain.registry import ComponentError
+from gradtrain.shapes import show_shape
 from gradtrain.tasks import Task
 
 from .components import facts_of, names_with, registry_for
@@ -49,6 +51,8 @@ class Experiment:
     target_name: str
     class_names: list[str] | None  # the name of each class index, where the data names them
     preprocessing: Preprocessing  # fitted on the training rows; applied to every split
+    # For training batches only, in order (gradtrain.data.augment); the trainer's loader draws.
+    augmentations: tuple[Transform, ...] = ()
 
 
 def _either(names: list[str]) -> str:
@@ -127,11 +131,12 @@ class _Builder:
             missing = True
         return missing
 
-    def construct(self, section: str, *injected: Any) -> Any:
+    def construct(self, section: str, *injected: Any, **filled: Any) -> Any:
+        """The section's component from its params, with `filled` in place of those left out."""
         spec = getattr(self.config, section)
         entry = registry_for(section).get(spec.name)
         try:
-            return entry.target(*injected, **spec.params)
+            return entry.target(*injected, **{**spec.params, **filled})
         except ComponentError as error:
             # Located where it lies in the section, e.g. model.layers[5].in_features.
             self.problem((section, *error.keys), str(error))
@@ -164,12 +169,26 @@ class _Builder:
         example_input = table.features[:2].astype(self.dtype)
         if not self._fits_in_memory(example_input):
             return None
-        model: Module | None = self.construct("model", example_input)
+        filled = {}
+        if "num_classes" in spec.params and spec.params["num_classes"] is None:
+            filled["num_classes"] = self.outputs_asked(table)
+        model: Module | None = self.construct("model", example_input, **filled)
         if model is not None:
             model.to(self.dtype)
             self.initial_values(model)
             self.output_size = output_size(model, example_input)
         return model
+
+    def outputs_asked(self, table: Table) -> int | None:
+        """The outputs a model that leaves num_classes out gets: the data's classes for a loss
+        of class indices (every class name, if the data names more than it labels), one for a
+        binary or numeric target; None for labels that are no classes (targets() says why)."""
+        if facts_of("loss", self.config.loss.name)["target"] != "index":
+            return 1
+        labels = np.unique(table.target)
+        if not labels.size or np.any((labels != np.round(labels)) | (labels < 0)):
+            return None
+        return max(int(labels.max()) + 1, len(table.class_names or ()))
 
     def _fits_in_memory(self, example_input: np.ndarray) -> bool:
         """Whether the model's parameters and their gradients fit in this machine's memory.
@@ -228,7 +247,8 @@ class _Builder:
         params = self.config.model.params
         for key in ("out_features", "num_classes"):
             if key in params:
-                return ("model", key), params[key]
+                # Left out (None), the size followed the data: the built model's is the one.
+                return ("model", key), self.output_size if params[key] is None else params[key]
         layers = params.get("layers")
         if isinstance(layers, list) and layers:
             last: Keys = ("model", "layers", len(layers) - 1)
@@ -285,6 +305,79 @@ class _Builder:
             )
             return None
         return target.astype(self.dtype).reshape(-1, 1)
+
+    def augmentations(self, table: Table) -> tuple[Transform, ...]:
+        """The data section's augmentations, each checked against the data's samples."""
+        found: list[Transform] = []
+        for key, maker in AUGMENTATIONS.items():
+            options = getattr(self.config.data, key)
+            if options is None:
+                continue
+            transform: Transform = maker(**options)
+            problem = transform.problem(table.sample_shape)
+            if problem is None:
+                found.append(transform)
+            else:
+                field, message = problem
+                self.problem(("data", key, field) if field else ("data", key), message)
+        return tuple(found)
+
+    def preprocessing(self, features: np.ndarray) -> Preprocessing | None:
+        """The preprocessing steps the data section asks for, fitted on the training rows
+        (`features`); None, with the problem recorded, where they cannot apply."""
+        data = self.config.data
+        steps = []
+        if data.standardize:
+            if data.normalize is not False:
+                self.problem(
+                    ("data", "normalize"),
+                    "standardize scales each element of a sample by its own statistics and "
+                    "normalize each channel by its own; choose one (normalize for images)",
+                )
+                return None
+            standardizer = Standardizer().fit(features)
+            assert standardizer.mean is not None and standardizer.std is not None
+            steps.append(Affine("standardize", standardizer.mean, standardizer.std))
+        if data.normalize is not False:
+            options = {} if data.normalize is True else data.normalize
+            step = self.normalize(features, options.get("mean"), options.get("std"))
+            if step is None:
+                return None
+            steps.append(step)
+        return Preprocessing(steps)
+
+    def normalize(
+        self, features: np.ndarray, mean: list[float] | None, std: list[float] | None
+    ) -> Affine | None:
+        """The "normalize" step: per-channel mean and std [C, 1, 1, ...], each as given or from
+        the training rows (a constant channel is only centred, as standardize does)."""
+        if features.ndim < 3:
+            self.problem(
+                ("data", "normalize"),
+                f"normalize scales each channel of images [N, C, H, W], but the samples are "
+                f"{show_shape(features.shape)}; use standardize for rows of features, or image "
+                "data",
+            )
+            return None
+        channels = features.shape[1]
+        axes = (0, *range(2, features.ndim))
+        statistics = []
+        for key, given, computed in (("mean", mean, np.mean), ("std", std, np.std)):
+            if given is not None and len(given) != channels:
+                self.problem(
+                    ("data", "normalize", key),
+                    f"gives {len(given)} value{'s' if len(given) != 1 else ''}, but the images "
+                    f"have {channels} channel{'s' if channels != 1 else ''} "
+                    f"({show_shape(features.shape)}); give one per channel",
+                )
+                return None
+            value = np.asarray(given, dtype=np.float64) if given is not None else None
+            if value is None:
+                value = computed(features, axis=axes, dtype=np.float64)
+                if key == "std":
+                    value = np.where(value == 0.0, 1.0, value)
+            statistics.append(value.reshape(channels, *[1] * (features.ndim - 2)))
+        return Affine("normalize", statistics[0], statistics[1])
 
     def split(self, table: Table) -> Rows | None:
         """The training, validation and test rows of the table, by data.val_fraction and
@@ -351,20 +444,16 @@ def build_experiment(
     target = builder.targets(table) if table is not None else None
     test_target = builder.targets(table.test) if table is not None and table.test else None
     rows = builder.split(table) if table is not None else None
+    augmentations = builder.augmentations(table) if table is not None else ()
+    if preprocessing is None and table is not None and rows is not None:
+        preprocessing = builder.preprocessing(table.features[rows.train])
     if builder.problems:
         raise ConfigError(builder.problems)
     assert table is not None and target is not None and rows is not None
     assert model is not None and loss is not None and optimizer is not None
-    features = table.features
-    if preprocessing is None:
-        steps = []
-        if config.data.standardize:
-            standardizer = Standardizer().fit(features[rows.train])
-            assert standardizer.mean is not None and standardizer.std is not None
-            steps.append(Affine("standardize", standardizer.mean, standardizer.std))
-        preprocessing = Preprocessing(steps)
+    assert preprocessing is not None
     try:
-        features = preprocessing(features).astype(builder.dtype)
+        features = preprocessing(table.features).astype(builder.dtype)
     except ValueError as error:  # a run's preprocessing, given, for samples of another shape
         raise ConfigError(
             [
@@ -397,6 +486,7 @@ def build_experiment(
         target_name=table.target_name,
         class_names=table.class_names,
         preprocessing=preprocessing,
+        augmentations=augmentations,
     )
 
 

@@ -58,6 +58,12 @@ class Table:
         return tuple(self.features.shape[1:])
 
 
+def element_names(prefix: str, sample_shape: tuple[int, ...]) -> list[str]:
+    """A name for each element of a sample, in C order: x[0], x[1], ... for rows of features,
+    x[0,0,0], x[0,0,1], ... for images, as a Table's feature_names."""
+    return [f"{prefix}[{','.join(map(str, index))}]" for index in np.ndindex(*sample_shape)]
+
+
 def split_indices(
     n: int, val_fraction: float, generator: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:

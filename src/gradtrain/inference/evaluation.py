@@ -35,6 +35,7 @@ SPLIT_KEYS = (
     ("data", "val_fraction"),
     ("data", "test_fraction"),
     ("data", "standardize"),
+    ("data", "normalize"),
 )
 
 
@@ -141,9 +142,9 @@ def evaluate_run(
 
     `split` None is the first the run has of test, val and train. Overrides (KEY=VALUE) may
     point the data elsewhere (data.path=new.csv, data.test_path=holdout.csv); on the run's own
-    data they may not change the seed, the fractions or standardize, which decide the rows of
-    each split. RunError or ConfigError for what cannot be evaluated. The global RNG is left
-    as it was.
+    data they may not change the seed, the fractions, standardize or normalize, which decide
+    the rows of each split and their scaling. RunError or ConfigError for what cannot be
+    evaluated. The global RNG is left as it was.
     """
     from gradtrain.config import build_experiment
 
@@ -244,9 +245,9 @@ def _check_split_overrides(path: Path | str, overrides: Sequence[str]) -> None:
     run_dir = open_run(path)
     saved: ExperimentConfig = run_config(run_dir)
     changed = changed_keys(saved.to_dict(), run_config(run_dir, overrides).to_dict())
-    moved = [key for key in changed if key in SPLIT_KEYS]
+    moved = [key for key in changed if key[:2] in SPLIT_KEYS]
     other_data = [
-        key for key in changed if key[0] == "data" and key not in SPLIT_KEYS and len(key) > 1
+        key for key in changed if key[0] == "data" and key[:2] not in SPLIT_KEYS and len(key) > 1
     ]
     if moved and not any(key[1] not in ("batch_size", "shuffle") for key in other_data):
         keys = ", ".join(".".join(key) for key in moved)

@@ -20,6 +20,7 @@ import numpy as np
 
 from gradtrain.autograd import Tensor, no_grad
 from gradtrain.data import DataLoader, TensorDataset
+from gradtrain.data.augment import Augmentation, AugmentedLoader
 from gradtrain.data.preprocess import Preprocessing
 from gradtrain.files import WriteError
 from gradtrain.interrupts import stopping_signals_ignored
@@ -38,8 +39,10 @@ if TYPE_CHECKING:
     from gradtrain.config import Experiment, TrainSettings
 
 # The shuffle order gets its own generator, a stream apart from the global one that
-# initialisation and dropout draw from, so that changing the model never changes the order.
+# initialisation and dropout draw from, so that changing the model never changes the order;
+# the augmentations another, so that adding one changes neither.
 _SHUFFLE_STREAM = 1
+_AUGMENT_STREAM = 2
 
 
 @dataclass(frozen=True)
@@ -306,6 +309,11 @@ class Trainer:
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
             "rng": get_rng_state(),
             "shuffle_rng": None if generator is None else generator.bit_generator.state,
+            "augment_rng": (
+                self.loader.augmentation.state_dict()
+                if isinstance(self.loader, AugmentedLoader)
+                else None
+            ),
             "monitor": self.monitor.state_dict(),
             "stopped_early": self.stopped_early,
             "last_record": self.last_record,
@@ -329,6 +337,8 @@ class Trainer:
         set_rng_state(state["rng"])
         if self.loader.generator is not None and state["shuffle_rng"] is not None:
             self.loader.generator.bit_generator.state = state["shuffle_rng"]
+        if isinstance(self.loader, AugmentedLoader) and state.get("augment_rng") is not None:
+            self.loader.augmentation.load_state_dict(state["augment_rng"])
         self.monitor.load_state_dict(state["monitor"])
         self.epoch = int(state["epoch"])
         stopping = self.settings.early_stopping
@@ -433,14 +443,20 @@ class Trainer:
 
 def training_loader(experiment: Experiment) -> DataLoader:
     """The experiment's training batches: data.batch_size rows each (all of them when null),
-    reshuffled every epoch with data.shuffle from the seed's own shuffle stream."""
+    reshuffled every epoch with data.shuffle from the seed's own shuffle stream, and augmented
+    from its augmentation stream where the data section names augmentations."""
     config = experiment.config
     generator = np.random.default_rng(
         np.random.SeedSequence(config.seed, spawn_key=(_SHUFFLE_STREAM,))
     )
-    return DataLoader(
-        TensorDataset(experiment.train_x, experiment.train_y),
-        batch_size=config.data.batch_size or len(experiment.train_x),
-        shuffle=config.data.shuffle,
-        generator=generator,
+    dataset = TensorDataset(experiment.train_x, experiment.train_y)
+    batch_size = config.data.batch_size or len(experiment.train_x)
+    if not experiment.augmentations:
+        return DataLoader(dataset, batch_size, shuffle=config.data.shuffle, generator=generator)
+    augment = np.random.default_rng(
+        np.random.SeedSequence(config.seed, spawn_key=(_AUGMENT_STREAM,))
+    )
+    augmentation = Augmentation(experiment.augmentations, augment)
+    return AugmentedLoader(
+        dataset, augmentation, batch_size, shuffle=config.data.shuffle, generator=generator
     )
