@@ -214,7 +214,11 @@ def test_predict_refuses_other_inputs_and_options(split_run: Path, tmp_path: Pat
     (tmp_path / "in.txt").write_text("1,2\n")
     done = gradtrain("predict", split_run, tmp_path / "in.txt")
     assert done.exit_code == 2
-    assert "INPUT must be a .csv or an .npz file of samples" in done.output
+    assert "INPUT must be a .csv, an .npz of samples, or PNG/JPEG images" in done.output
+    (tmp_path / "a.png").write_bytes(b"")
+    done = gradtrain("predict", split_run, tmp_path / "a.png")
+    assert done.exit_code == 2
+    assert "image files are inputs of runs trained on image_folder data" in done.output
     done = gradtrain("predict", split_run, tmp_path / "missing.csv")
     assert done.exit_code == 2 and "no such file" in done.output
     np.savez(tmp_path / "in.npz", x=np.zeros((1, 2)))
@@ -249,3 +253,67 @@ def test_the_console_script_evaluates_and_predicts(split_run: Path, tmp_path: Pa
     assert bad.returncode == 2
     assert bad.stderr.startswith("error: an evaluation of the run's own data cannot change seed")
     assert "Traceback" not in bad.stderr
+
+
+# ---- images ---------------------------------------------------------------------------
+
+
+def image_run(tmp_path: Path) -> tuple[Path, Path]:
+    """A run on an image_folder of dark cats and bright dogs (6x5 RGB); its folder and images."""
+    from PIL import Image
+
+    from conftest import train_run
+
+    rng = np.random.default_rng(0)
+    images = tmp_path / "pets"
+    for name, low in (("cat", 0), ("dog", 120)):
+        (images / name).mkdir(parents=True)
+        for index in range(8):
+            pixels = rng.integers(low, low + 136, (6, 5, 3)).astype(np.uint8)
+            Image.fromarray(pixels).save(images / name / f"{index}.png")
+    config = (
+        f"name: pets\ndata: {{name: image_folder, path: {images}, val_fraction: 0.25, "
+        "normalize: true}\nmodel: {name: sequential, layers: [{name: flatten}, "
+        "{name: linear, out_features: 2}]}\nloss: {name: cross_entropy}\n"
+        "optimizer: {name: sgd, lr: 0.1}\ntrain: {epochs: 3}\n"
+    )
+    return train_run(tmp_path / "train", config), images
+
+
+def test_predict_reads_an_image_folder_as_training_read_it(tmp_path: Path) -> None:
+    from gradtrain.data.image_folder import image_folder
+
+    run_dir, images = image_run(tmp_path)
+    done = gradtrain("predict", run_dir, images, "--proba")
+    assert done.exit_code == 0, done.output
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert list(rows[0]) == ["file", "prediction", "proba_cat", "proba_dog"]
+    assert [row["file"] for row in rows] == sorted(str(p) for p in images.rglob("*.png"))
+    expected = load_run(run_dir).predict(image_folder(str(images)).features)
+    assert [row["prediction"] for row in rows] == [["cat", "dog"][i] for i in expected]
+    one = gradtrain("predict", run_dir, images / "dog" / "3.png")
+    assert one.exit_code == 0, one.output
+    assert one.stdout == f"file,prediction\n{images / 'dog' / '3.png'},{rows[11]['prediction']}\n"
+    evaluated = json.loads(gradtrain("evaluate", run_dir, "--split", "val", "--json").stdout)
+    record = records(run_dir)[evaluated["epoch"] - 1]
+    assert (evaluated["loss"], evaluated["accuracy"]) == (
+        record["val_loss"],
+        record["val_accuracy"],
+    )
+    assert evaluated["classes"] == ["cat", "dog"]
+
+
+def test_an_image_of_another_size_exits_2_saying_what_the_model_expects(tmp_path: Path) -> None:
+    from PIL import Image
+
+    run_dir, _ = image_run(tmp_path)
+    Image.fromarray(np.zeros((4, 4), dtype=np.uint8)).save(tmp_path / "small.png")
+    done = gradtrain("predict", run_dir, tmp_path / "small.png")
+    assert done.exit_code == 2
+    assert (
+        f"{tmp_path / 'small.png'} is 4x4 pixels of 3 channels; the model expects images of 3 "
+        "channels, 6x5 pixels: shape [N, 3, 6, 5]"
+    ) in done.output
+    (tmp_path / "empty").mkdir()
+    done = gradtrain("predict", run_dir, tmp_path / "empty")
+    assert done.exit_code == 2 and "no PNG or JPEG images in this folder" in done.output

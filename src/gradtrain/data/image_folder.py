@@ -31,7 +31,7 @@ def image_folder(
 ) -> Table:
     """A folder of class subfolders of PNG/JPEG images, as [N, C, H, W] in [0, 1] (Pillow)."""
     try:
-        import PIL.Image  # noqa: F401 - the `images` extra; found here, used by _read
+        import PIL.Image  # noqa: F401 - the `images` extra; found here, used by read_image
     except ImportError:
         raise DataError(
             f"image_folder reads images with Pillow, which is not installed: {INSTALL}"
@@ -43,7 +43,7 @@ def image_folder(
     first: tuple[Path, tuple[int, int]] | None = None
     for index, files in enumerate(classes.values()):
         for file in files:
-            image = _read(file, grayscale, height_width)
+            image = read_image(file, grayscale, height_width)
             shape = (image.shape[1], image.shape[2])
             if first is None:
                 first = (file, shape)
@@ -100,6 +100,12 @@ def _class_files(root: Path, path: str) -> dict[str, list[Path]]:
     return classes
 
 
+def image_files(folder: Path) -> list[Path]:
+    """The PNG and JPEG images under `folder`, at any depth, sorted; hidden ones passed over."""
+    found = (file for file in folder.rglob("*") if file.is_file())
+    return sorted(file for file in found if _is_image(file.relative_to(folder)))
+
+
 def _is_image(relative: Path) -> bool:
     """Whether a file (its path within its class folder) is an image of the class: not one
     hidden, nor in a hidden folder (.ipynb_checkpoints/ keeps copies of what it saw)."""
@@ -107,7 +113,7 @@ def _is_image(relative: Path) -> bool:
     return relative.suffix.lower() in IMAGE_SUFFIXES and not hidden
 
 
-def _read(file: Path, grayscale: bool, size: tuple[int, int] | None) -> np.ndarray:
+def read_image(file: Path, grayscale: bool, size: tuple[int, int] | None) -> np.ndarray:
     """One image as uint8 [C, H, W], converted (RGB or grayscale) and resized (bilinear)."""
     from PIL import Image
 

@@ -1,8 +1,9 @@
 """predict's INPUT and OUT: new samples in the run's data form in, a CSV of predictions out.
 
 INPUT is a CSV with the run's feature columns (by name; other columns are ignored, and may be
-echoed into OUT), or an .npz holding an array of samples. Every problem is a RunError that
-says what the model expects.
+echoed into OUT), an .npz holding an array of samples, or for a run of image_folder data an
+image file or a folder of them (OUT then names each image's file). Every problem is a
+RunError that says what the model expects.
 """
 
 from __future__ import annotations
@@ -18,16 +19,16 @@ import numpy as np
 
 from gradtrain.data import DataError
 from gradtrain.data.csv_file import read_columns, read_header, read_text_columns
+from gradtrain.data.image_folder import IMAGE_SUFFIXES, INSTALL, image_files, read_image
 from gradtrain.tasks import predicted_classes
 
 from .run import Run, RunError, probabilities
 
 __all__ = ["Inputs", "predictions_csv", "read_inputs"]
 
-# The array an .npz of several holds its samples under, by the names people give it.
+# The array an .npz of several holds its samples under, by the names people give it (the npz
+# source's default is x).
 NPZ_SAMPLE_KEYS = ("x", "X", "features", "inputs", "images", "data")
-# Image files and folders of them are read by the images data source, where it exists.
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
 @dataclass
@@ -41,20 +42,19 @@ class Inputs:
 def read_inputs(run: Run, path: Path, keep: Sequence[str] = ()) -> Inputs:
     """The samples in `path` (a .csv or an .npz), checked against what the model expects."""
     suffix = path.suffix.lower()
-    if path.is_dir() or suffix in IMAGE_SUFFIXES:
-        raise RunError(
-            f"{path}: images as input need an image data source, which this gradtrain "
-            f"lacks; give a .csv or an .npz of samples ({run.expects()})"
-        )
-    if not path.is_file():
-        raise RunError(f"{path}: {'not a file' if path.exists() else 'no such file'}")
     if keep and suffix != ".csv":
         raise RunError(f"--keep echoes columns of a CSV input; {path} is not a .csv")
+    if path.is_dir() or (path.is_file() and suffix in IMAGE_SUFFIXES):
+        return _image_inputs(run, path)
+    if not path.is_file():
+        raise RunError(f"{path}: {'not a file' if path.exists() else 'no such file'}")
     if suffix == ".csv":
         return _csv_inputs(run, path, list(keep))
     if suffix == ".npz":
         return Inputs(run.samples(_npz_samples(path)))
-    raise RunError(f"{path}: INPUT must be a .csv or an .npz file of samples; {run.expects()}")
+    raise RunError(
+        f"{path}: INPUT must be a .csv, an .npz of samples, or PNG/JPEG images; {run.expects()}"
+    )
 
 
 def _csv_inputs(run: Run, path: Path, keep: list[str]) -> Inputs:
@@ -82,6 +82,41 @@ def _csv_inputs(run: Run, path: Path, keep: list[str]) -> Inputs:
     except DataError as error:
         raise RunError(str(error)) from None
     return Inputs(run.samples(values), kept)
+
+
+def _image_inputs(run: Run, path: Path) -> Inputs:
+    """An image file, or every image in a folder (sorted, at any depth), read as the run's
+    image_folder data read its images: converted, resized and scaled to [0, 1] alike."""
+    data = run.config.data
+    if data.name != "image_folder":
+        raise RunError(
+            f"{path}: image files are inputs of runs trained on image_folder data; this run's "
+            f"data is {data.name}: give an .npz of samples ({run.expects()})"
+        )
+    files = [path] if path.is_file() else image_files(path)
+    if not files:
+        raise RunError(f"{path}: no PNG or JPEG images in this folder; {run.expects()}")
+    size = data.params.get("size")
+    height_width = (size, size) if isinstance(size, int) else size
+    images = []
+    for file in files:
+        try:
+            image = read_image(file, bool(data.params.get("grayscale")), height_width)
+        except DataError as error:
+            raise RunError(str(error)) from None
+        except ImportError:
+            raise RunError(
+                f"reading images needs Pillow, which is not installed: {INSTALL}"
+            ) from None
+        if image.shape != run.sample_shape:
+            channels, height, width = image.shape
+            raise RunError(
+                f"{file} is {height}x{width} pixels of {channels} channel"
+                f"{'s' if channels > 1 else ''}; {run.expects()}"
+            )
+        images.append(image)
+    samples = np.stack(images).astype(np.float64) / 255.0
+    return Inputs(run.samples(samples), {"file": [str(file) for file in files]})
 
 
 def _npz_samples(path: Path) -> np.ndarray:
