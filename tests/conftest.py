@@ -56,3 +56,53 @@ def isolated_plugins(
             if file and Path(file).resolve().is_relative_to(temporary):
                 del sys.modules[name]
         sys.path[:] = path
+
+
+# Three noisy classes, held-out validation and test rows, and epochs enough that the best
+# validation epoch comes before the last: the run that evaluate, predict and load_run read.
+SPLIT_BLOBS = """\
+name: split_blobs
+seed: 1
+data: {name: blobs, n_samples: 150, centers: 3, std: 4.0, batch_size: 16, shuffle: true,
+       val_fraction: 0.2, test_fraction: 0.2, standardize: true}
+model: {name: mlp, in_features: 2, out_features: 3, hidden: [8]}
+loss: {name: cross_entropy}
+optimizer: {name: sgd, lr: 0.3, momentum: 0.9}
+train: {epochs: 12}
+"""
+
+
+def train_run(folder: Path, text: str, class_names: list[str] | None = None) -> Path:
+    """Train the config `text` (written to folder/config.yaml) into a run directory; its path."""
+    from gradtrain.config import build_experiment, load_config
+    from gradtrain.train import RunDirectory, Trainer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    config_path = folder / "config.yaml"
+    config_path.write_text(text)
+    config = load_config(config_path)
+    trainer = Trainer.from_experiment(build_experiment(config))
+    if class_names is not None:
+        trainer.class_names = class_names
+    trainer.run_dir = RunDirectory.create(folder / "runs", config.name, config.to_yaml())
+    assert trainer.fit().status == "finished"
+    return trainer.run_dir.path
+
+
+@pytest.fixture(scope="session")
+def split_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished classification run with val and test splits; its best epoch is not its last.
+
+    Shared by many tests: copy it before writing into it.
+    """
+    return train_run(tmp_path_factory.mktemp("split_run"), SPLIT_BLOBS)
+
+# A regression run with a validation split: y = 2 x0 - 2 x1 + 1 and noise.
+LINEAR = """\
+name: lin
+data: {name: linear, n_samples: 40, n_features: 2, val_fraction: 0.25, standardize: true}
+model: {name: linear, in_features: 2, out_features: 1}
+loss: {name: mse}
+optimizer: {name: sgd, lr: 0.1}
+train: {epochs: 30}
+"""

@@ -41,15 +41,23 @@ def implied_loss_facts(stated: Mapping[str, str]) -> dict[str, str]:
     return {"task": task, "target": USUAL_TARGETS.get(task, "value")}
 
 
-def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
-    """Fraction of correct predictions: argmax of class scores, or logit > 0 for one column."""
+def predicted_classes(outputs: np.ndarray) -> np.ndarray:
+    """Each row's class (int64): the argmax of class scores, or 1 where one column's logit > 0."""
     import numpy as np
 
     if outputs.ndim == 2 and outputs.shape[1] > 1:
-        predicted = outputs.argmax(axis=1)
-        return float(np.mean(predicted == targets.reshape(-1)))
-    predicted_positive = outputs.reshape(-1) > 0
-    return float(np.mean(predicted_positive == (targets.reshape(-1) > 0.5)))
+        indices: np.ndarray = outputs.argmax(axis=1).astype(np.int64)
+        return indices
+    return (outputs.reshape(-1) > 0).astype(np.int64)
+
+
+def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """Fraction of correct predictions (predicted_classes) among 0..C-1 or 0/1 targets."""
+    import numpy as np
+
+    if outputs.ndim == 2 and outputs.shape[1] > 1:
+        return float(np.mean(predicted_classes(outputs) == targets.reshape(-1)))
+    return float(np.mean(predicted_classes(outputs) == (targets.reshape(-1) > 0.5)))
 
 
 def r2_score(predictions: np.ndarray, targets: np.ndarray) -> float:

@@ -22,6 +22,14 @@ from gradtrain.nn import ops
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
 DIGITS = REPO / "configs" / "digits_mlp.yaml"
+NARROWER = {
+    "digits_mlp.yaml": ["model.hidden=[16]"],
+    "digits_cnn.yaml": [
+        "model.layers[0].out_channels=2",
+        "model.layers[3].out_channels=2",
+        "model.layers[7].out_features=4",
+    ],
+}
 
 runner = CliRunner()
 
@@ -221,8 +229,9 @@ def test_graph_rejects_an_unknown_format() -> None:
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda path: path.stem)
 def test_gradcheck_passes_on_every_config(path: Path) -> None:
-    # digits_mlp with a narrower hidden layer: the same ops, a fifth of the differences.
-    overrides = ["model.hidden=[16]"] if path == DIGITS else []
+    # digits_mlp with a narrower hidden layer, digits_cnn with narrower layers: the same ops,
+    # a small share of the differences (each parameter element costs two forward passes).
+    overrides = NARROWER.get(path.name, [])
     result = gradtrain("gradcheck", path, *overrides)
     assert result.exit_code == 0, result.output
     model = build_experiment(load_config(path, overrides)).model

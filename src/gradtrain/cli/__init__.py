@@ -7,7 +7,14 @@ starts in a blink.
 
 from __future__ import annotations
 
-from . import config_commands, explain_commands, export_commands, run_commands, sweep_commands
+from . import (
+    config_commands,
+    explain_commands,
+    export_commands,
+    inference_commands,
+    run_commands,
+    sweep_commands,
+)
 from .toolkit import app
 
 __all__ = [
@@ -15,6 +22,7 @@ __all__ = [
     "config_commands",
     "explain_commands",
     "export_commands",
+    "inference_commands",
     "run_commands",
     "sweep_commands",
 ]

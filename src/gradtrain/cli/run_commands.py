@@ -310,6 +310,8 @@ def resume_into(
         return
     # Only now, with the checkpoint loaded and the changes possible, does the run change.
     run_dir.truncate_metrics(trainer.epoch, trainer.step if trainer.settings.step_based else None)
+    if trainer.keeps_best:
+        run_dir.keep_best_with(state)
     run_dir.write_config(config.to_yaml())
     trainer.run_dir = run_dir
 

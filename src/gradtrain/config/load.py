@@ -32,9 +32,9 @@ def load_config(
 
     `path` None means the embedded default. `imports` are modules to import besides the
     config's own (`--import`): names looked up in the working directory, then sys.path.
-    A relative data `path` is looked up in the folder of the file that wrote it first, then
-    in the working directory, and stored resolved; so are the imports, as the config records
-    them (gradtrain.config.plugins).
+    A relative data `path` (or `test_path`) is looked up in the folder of the file that wrote
+    it first, then in the working directory, and stored resolved; so are the imports, as the
+    config records them (gradtrain.config.plugins).
     """
     file = default_config_path() if path is None else Path(path)
     document = load_chain(file, str(file))
@@ -103,21 +103,26 @@ def import_given(imports: Sequence[str]) -> None:
         raise ConfigError(problems)
 
 
+# The data parameters that name files: each is looked up as `path` is.
+DATA_PATH_KEYS = ("path", "test_path")
+
+
 def _resolve_data_path(config: ExperimentConfig) -> None:
-    """Make a relative data `path` absolute: the folder of the file that wrote it first (the
-    config's for an override), then the working directory.
+    """Make a relative data `path` (and `test_path`) absolute: the folder of the file that
+    wrote it first (the config's for an override), then the working directory.
 
     A path found in neither is left as written; build_experiment reports where it looked.
     """
-    value = config.data.params.get("path")
-    if not isinstance(value, str):
-        return
-    path = Path(value).expanduser()
-    if path.is_absolute():
-        config.data.params["path"] = str(path)
-        return
-    for base in (config.folder_of(("data", "path")), Path.cwd()):
-        candidate = base / path if base is not None else path
-        if candidate.exists():
-            config.data.params["path"] = str(candidate.resolve())
-            return
+    for key in DATA_PATH_KEYS:
+        value = config.data.params.get(key)
+        if not isinstance(value, str):
+            continue
+        path = Path(value).expanduser()
+        if path.is_absolute():
+            config.data.params[key] = str(path)
+            continue
+        for base in (config.folder_of(("data", key)), Path.cwd()):
+            candidate = base / path if base is not None else path
+            if candidate.exists():
+                config.data.params[key] = str(candidate.resolve())
+                break

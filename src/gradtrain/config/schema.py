@@ -22,7 +22,9 @@ from gradtrain.tasks import METRICS, Metric, Mode, Task, monitored_metric
 
 from .components import (
     EVAL_BATCH_SIZE,
+    LOADING_KEYS,
     SECTION_KINDS,
+    DataLoading,
     StrictParams,
     component_list_kind,
     facts_of,
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
     from .errors import Problem
     from .locator import Locator
     from .yaml_loader import Keys
+
+_ALWAYS_WRITTEN = ("batch_size", "eval_batch_size", "shuffle", "val_fraction", "standardize")
 
 # The metrics a run records, by name, as the config's choices (a Literal made from METRICS).
 MetricName: Any = Literal[tuple(METRICS)]
@@ -240,7 +244,13 @@ class DataSpec(ComponentSpec):
     eval_batch_size: int = EVAL_BATCH_SIZE
     shuffle: bool = False
     val_fraction: float = 0.0
+    test_fraction: float = 0.0
     standardize: bool = False
+    normalize: bool | dict[str, Any] = False  # true, or {mean, std} with either left null
+    # Each augmentation's parameters, None where the config names it not (data.augment).
+    random_crop: dict[str, Any] | None = None
+    random_horizontal_flip: dict[str, Any] | None = None
+    gaussian_noise: dict[str, Any] | None = None
 
 
 class ExperimentConfig(BaseModel):
@@ -296,13 +306,12 @@ class ExperimentConfig(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """The config as a plain mapping in the file's shape; load_config reads it back."""
         data = {"name": self.data.name, **self.data.params}
-        data.update(
-            batch_size=self.data.batch_size,
-            eval_batch_size=self.data.eval_batch_size,
-            shuffle=self.data.shuffle,
-            val_fraction=self.data.val_fraction,
-            standardize=self.data.standardize,
-        )
+        for key in LOADING_KEYS:
+            value = getattr(self.data, key)
+            # The image options only where set, so a run's config.yaml from before they were
+            # keys reads the same, and a resume of it sees no change.
+            if key in _ALWAYS_WRITTEN or value != DataLoading.model_fields[key].default:
+                data[key] = value
         result: dict[str, Any] = {"name": self.name, "seed": self.seed, "dtype": self.dtype}
         if self.imports:
             result["imports"] = list(self.imports)

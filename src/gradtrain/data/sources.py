@@ -14,13 +14,30 @@ from .table import DataError, Table
 
 
 @datasets.register("csv")
-def csv(path: str, target: str, features: list[str] | None = None) -> Table:
-    """A CSV file with a header row: the target column and feature columns (default: the rest)."""
+def csv(
+    path: str, target: str, features: list[str] | None = None, test_path: str | None = None
+) -> Table:
+    """A CSV file with a header row: the target column and feature columns (default: the rest).
+
+    test_path: a second CSV with the same columns, the test split (instead of test_fraction).
+    """
+    table = read_csv(_existing(path, "path"), path, target, features)
+    if test_path is not None:
+        try:
+            table.test = read_csv(
+                _existing(test_path, "test_path"), test_path, target, table.feature_names
+            )
+        except DataError as error:
+            raise DataError(str(error), field="test_path") from None
+    return table
+
+
+def _existing(path: str, field: str) -> Path:
     file = Path(path)
     if not file.is_file():
         problem = "not a file" if file.exists() else "no such file"
-        raise DataError(f"{problem}: {path}", field="path")
-    return read_csv(file, path, target, features)
+        raise DataError(f"{problem}: {path}", field=field)
+    return file
 
 
 def _bundled(name: str, target: str, features: list[str] | None) -> Table:

@@ -6,7 +6,8 @@ periods with what surrounds them: the status of the run, the snapshot a resume s
 Ctrl-C. A run of `train.epochs` evaluates at each epoch's end; a run of `train.max_steps` every
 `train.eval_every` steps and at the last, wherever in an epoch that falls. The trainer reports
 progress as events and leaves printing to the views. With a run directory it writes a record
-to metrics.jsonl and the checkpoint at every evaluation, and summary.json at the end.
+to metrics.jsonl and the checkpoint at every evaluation (and best.npz when the monitored
+metric improves), and summary.json at the end.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 from gradtrain.autograd import Tensor, no_grad
 from gradtrain.config.components import EVAL_BATCH_SIZE
 from gradtrain.data import DataLoader, TensorDataset
+from gradtrain.data.augment import Augmentation, AugmentedLoader
 from gradtrain.data.preprocess import Preprocessing
 from gradtrain.files import WriteError
 from gradtrain.interrupts import stopping_signals_ignored
@@ -42,11 +44,13 @@ if TYPE_CHECKING:
     from gradtrain.config import Experiment, TrainSettings
 
 # The shuffle order gets its own generator, a stream apart from the global one that
-# initialisation and dropout draw from, so that changing the model never changes the order.
+# initialisation and dropout draw from, so that changing the model never changes the order;
+# the augmentations another, so that adding one changes neither.
 _SHUFFLE_STREAM = 1
 # The validation estimate (train.eval_batches) draws its rows from a stream of its own as well,
 # so that evaluating never changes the training's random numbers.
 _EVALUATION_STREAM = 2
+_AUGMENT_STREAM = 3
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ class Trainer:
         eval_generator: np.random.Generator | None = None,
         scheduler_interval: str | None = None,
         parallel: OneProcess | None = None,
+        inputs: dict[str, Any] | None = None,
     ) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.parallel = parallel if parallel is not None else OneProcess()
@@ -111,6 +116,9 @@ class Trainer:
         # exactly as training did (gradtrain.data.preprocess).
         self.preprocessing = preprocessing if preprocessing is not None else Preprocessing()
         self.class_names = None if class_names is None else list(class_names)
+        # What one input is ({"sample_shape": [4], "feature_names": [...]}), kept in every
+        # checkpoint, so that predict and load_run check new inputs without the training data.
+        self.inputs = inputs
         self.scheduler = scheduler
         # "epoch", "step" or "evaluation": the config's scheduler.interval, else the scheduler's.
         self.scheduler_interval = scheduler_interval or getattr(scheduler, "interval", "epoch")
@@ -168,6 +176,10 @@ class Trainer:
             eval_generator=_stream(config.seed, _EVALUATION_STREAM),
             scheduler_interval=None if config.scheduler is None else config.scheduler.stepping,
             parallel=parallel,
+            inputs={
+                "sample_shape": list(experiment.train_x.shape[1:]),
+                "feature_names": list(experiment.feature_names),
+            },
         )
 
     # ---- the loop -------------------------------------------------------------------
@@ -440,7 +452,7 @@ class Trainer:
 
     def _end_period(self, record: dict[str, Any]) -> None:
         """An evaluation: judge the record, then write it and the checkpoint, then tell."""
-        self.monitor.update(record)
+        improved = self.monitor.update(record)
         if isinstance(self.scheduler, ReduceLROnPlateau):
             self.scheduler.step(record["val_loss" if self.val_x is not None else "train_loss"])
         stopping = self.settings.early_stopping
@@ -451,6 +463,8 @@ class Trainer:
             self.run_dir.append_metrics(record)
         # Metrics first, then the checkpoint: a resume drops metrics past its checkpoint.
         self._take_snapshot()
+        if improved:
+            self._save_best()
         self._emit(
             EpochEnded(
                 record["epoch"],
@@ -480,12 +494,18 @@ class Trainer:
             "rng": get_rng_state(),
             "shuffle_rng": copy.deepcopy(shuffle_state),
             "eval_rng": self.eval_generator.bit_generator.state,
+            "augment_rng": (
+                self.loader.augmentation.state_dict()
+                if isinstance(self.loader, AugmentedLoader)
+                else None
+            ),
             "monitor": self.monitor.state_dict(),
             "stopped_early": self.stopped_early,
             "last_record": self.last_record,
             "seconds": self.seconds,
             "preprocessing": self.preprocessing.state_dict(),
             "class_names": self.class_names,
+            "inputs": self.inputs,
         }
 
     @property
@@ -504,6 +524,8 @@ class Trainer:
             self.loader.generator.bit_generator.state = state["shuffle_rng"]
         if state.get("eval_rng") is not None:
             self.eval_generator.bit_generator.state = state["eval_rng"]
+        if isinstance(self.loader, AugmentedLoader) and state.get("augment_rng") is not None:
+            self.loader.augmentation.load_state_dict(state["augment_rng"])
         self.monitor.load_state_dict(state["monitor"])
         self.epoch = int(state["epoch"])
         # Checkpoints from before step counting were all taken at an epoch's end.
@@ -545,6 +567,18 @@ class Trainer:
             self.run_dir.save_checkpoint(snapshot)
         # Only a written checkpoint is the one a Ctrl-C writes again and a resume starts from.
         self._snapshot = snapshot
+
+    @property
+    def keeps_best(self) -> bool:
+        """Whether the run keeps checkpoints/best.npz: it has validation data to judge by."""
+        return self.val_x is not None
+
+    def _save_best(self) -> None:
+        """best.npz: the checkpoint just written, of an epoch that is the best so far."""
+        # Written after last.npz, so a crash between the two leaves last.npz the better one,
+        # which a resume or a Ctrl-C makes best.npz again (RunDirectory.keep_best_with).
+        if self.run_dir is not None and self.keeps_best and self._snapshot is not None:
+            self.run_dir.save_best_checkpoint(self._snapshot)
 
     def _back_to_snapshot(self) -> None:
         """The counters of the last checkpoint written, for a summary that agrees with it."""
@@ -608,6 +642,8 @@ class Trainer:
         if self.run_dir is not None:
             with stopping_signals_ignored():
                 self.run_dir.save_checkpoint(self._snapshot)
+                if self.keeps_best:
+                    self.run_dir.keep_best_with(self._snapshot)
 
     # ---- helpers --------------------------------------------------------------------
 
@@ -655,11 +691,15 @@ def _tokens_per_row(loader: DataLoader) -> int:
 
 def training_loader(experiment: Experiment) -> DataLoader:
     """The experiment's training batches: data.batch_size rows each (all of them when null),
-    reshuffled every epoch with data.shuffle from the seed's own shuffle stream."""
+    reshuffled every epoch with data.shuffle from the seed's own shuffle stream, and augmented
+    from its augmentation stream where the data section names augmentations."""
     config = experiment.config
-    return DataLoader(
-        TensorDataset(experiment.train_x, experiment.train_y),
-        batch_size=config.data.batch_size or len(experiment.train_x),
-        shuffle=config.data.shuffle,
-        generator=_stream(config.seed, _SHUFFLE_STREAM),
+    dataset = TensorDataset(experiment.train_x, experiment.train_y)
+    batch_size = config.data.batch_size or len(experiment.train_x)
+    generator = _stream(config.seed, _SHUFFLE_STREAM)
+    if not experiment.augmentations:
+        return DataLoader(dataset, batch_size, shuffle=config.data.shuffle, generator=generator)
+    augmentation = Augmentation(experiment.augmentations, _stream(config.seed, _AUGMENT_STREAM))
+    return AugmentedLoader(
+        dataset, augmentation, batch_size, shuffle=config.data.shuffle, generator=generator
     )
