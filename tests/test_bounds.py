@@ -34,6 +34,7 @@ SECTIONS = {
 }
 # Values for the required parameters, so that each component can be built.
 REQUIRED = {"in_features": 2, "out_features": 3, "num_classes": 3, "step_size": 2, "T_max": 4}
+REQUIRED |= {"max_steps": 10}
 REQUIRED |= {"gamma": 0.5, "milestones": [2, 4], "path": "x.csv", "target": "y"}
 
 

@@ -50,6 +50,7 @@ TARGETS = {
     "iris_logistic.yaml": ("val_accuracy", 0.9),
     "digits_mlp.yaml": ("val_accuracy", 0.95),
     "digits_sequential.yaml": ("val_accuracy", 0.95),
+    "digits_cnn.yaml": ("val_accuracy", 0.985),
     "spirals_mlp.yaml": ("val_accuracy", 0.95),
     "diabetes_mlp.yaml": ("val_r2", 0.4),
 }

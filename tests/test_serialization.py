@@ -157,3 +157,56 @@ def test_interrupted_write_keeps_previous_file(
         gt.save({"epoch": 2}, path)
     assert gt.load(path) == {"epoch": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["last.npz"]
+
+
+# ---- .safetensors paths -------------------------------------------------------------------
+
+
+def test_a_state_dict_round_trips_through_a_safetensors_path(tmp_path: Path) -> None:
+    pytest.importorskip("safetensors")
+    gt.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    path = tmp_path / "model.safetensors"
+    gt.save(model.state_dict(), path)
+    assert path.read_bytes()[8:9] == b"{"  # a safetensors header, not a zip archive
+    loaded = gt.load(path)
+    assert loaded.keys() == model.state_dict().keys()
+    for name, tensor in model.state_dict().items():
+        assert isinstance(loaded[name], gt.Tensor)
+        assert loaded[name].dtype == tensor.dtype and loaded[name].shape == tensor.shape
+        np.testing.assert_array_equal(loaded[name].data, tensor.data)
+    other = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    other.load_state_dict(loaded)
+    other.eval()
+    model.eval()
+    x = gt.randn(5, 3)
+    np.testing.assert_array_equal(other(x).data, model(x).data)
+
+
+def test_a_safetensors_path_takes_only_a_flat_dict_of_tensors(tmp_path: Path) -> None:
+    pytest.importorskip("safetensors")
+    for value in ({"model": {"w": gt.zeros(2)}}, [gt.zeros(2)], {"epoch": 3}):
+        with pytest.raises(TypeError, match="flat dict of names to tensors"):
+            gt.save(value, tmp_path / "state.safetensors")
+    assert not (tmp_path / "state.safetensors").exists()
+
+
+def test_a_damaged_or_missing_safetensors_file_raises_checkpoint_error(tmp_path: Path) -> None:
+    pytest.importorskip("safetensors")
+    path = tmp_path / "model.safetensors"
+    with pytest.raises(CheckpointError, match="no such file"):
+        gt.load(path)
+    gt.save({"w": gt.ones(3, 2)}, path)
+    path.write_bytes(path.read_bytes()[:-4])
+    with pytest.raises(CheckpointError, match="not a whole safetensors file"):
+        gt.load(path)
+
+
+def test_without_safetensors_a_safetensors_path_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
+    with pytest.raises(ImportError, match=r"pip install 'gradtrain\[safetensors\]'"):
+        gt.save({"w": gt.ones(2)}, tmp_path / "w.safetensors")

@@ -21,6 +21,7 @@ HOME_MODULES = (
     "gradtrain.autograd.toplevel",  # PyTorch's top-level functions: gt.exp, gt.sum, ...
     "gradtrain.random",
     "gradtrain.serialization",
+    "gradtrain.inference.run",  # gt.load_run
 )
 
 if TYPE_CHECKING:  # the same modules, for type checkers (tests/test_package.py compares them)
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # the same modules, for type checkers (tests/test_package.py 
     from .autograd.grad_mode import *  # noqa: F403
     from .autograd.tensor import *  # noqa: F403
     from .autograd.toplevel import *  # noqa: F403
+    from .inference.run import *  # noqa: F403
     from .random import *  # noqa: F403
     from .serialization import *  # noqa: F403
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from .shapes import INPUT_SIZES
-from .tasks import TARGETS, TASKS
+from .tasks import TARGETS, TASKS, implied_loss_facts
 
 T = TypeVar("T", bound=Callable[..., Any])
 
@@ -59,6 +59,12 @@ class Entry:
     injected: tuple[str, ...]
     facts: Mapping[str, str] = field(default_factory=dict)
     inferred: tuple[str, ...] = ()
+
+    def accepts(self, argument: str) -> bool:
+        """Whether the target's signature has a parameter `argument` (an injected one may be
+        left out: a user's model need not take the data's example_input)."""
+        init = self.target.__init__ if inspect.isclass(self.target) else self.target
+        return argument in inspect.signature(init).parameters
 
     def params(self) -> list[Param]:
         """The parameters a config may set: the signature less the injected ones and *args.
@@ -134,21 +140,33 @@ class Registry:
         facts: Mapping[str, tuple[str, ...]] | None = None,
         inferred: tuple[str, ...] = (),
         optional: tuple[str, ...] = (),
+        implied: Callable[[Mapping[str, str]], Mapping[str, str]] | None = None,
     ) -> None:
         self.kind = kind
         self.injected = injected
         self.facts = dict(facts or {})
         self.inferred = inferred
         self.optional = optional
+        # The facts an entry leaves unstated, from those it states (a loss: its target from
+        # its task), so that a user's component states only what differs from the usual.
+        self.implied = implied
         self._entries: dict[str, Entry] = {}
 
     def register(self, name: str, description: str | None = None, **facts: str) -> Callable[[T], T]:
         """Decorator: register a class or factory under `name`, with the facts its kind needs."""
+        if self.implied is not None:
+            self._check_facts(name, facts, complete=False)
+            facts = {**self.implied(facts), **facts}
         self._check_facts(name, facts)
 
         def decorate(target: T) -> T:
             if name in self._entries:
-                raise ValueError(f"{self.kind} {name!r} is registered twice")
+                first = self._entries[name].target
+                raise ValueError(
+                    f"{self.kind} {name!r} is registered twice: "
+                    f"{first.__module__}.{first.__qualname__} has the name already; "
+                    "register this one under another name"
+                )
             doc = description or (inspect.getdoc(target) or "").split("\n", 1)[0]
             self._entries[name] = Entry(
                 self.kind, name, target, doc, self.injected, facts, self.inferred
@@ -157,7 +175,7 @@ class Registry:
 
         return decorate
 
-    def _check_facts(self, name: str, facts: Mapping[str, str]) -> None:
+    def _check_facts(self, name: str, facts: Mapping[str, str], complete: bool = True) -> None:
         wanted = ", ".join(f"{fact}=<{'|'.join(values)}>" for fact, values in self.facts.items())
         for fact, value in facts.items():
             if fact not in self.facts:
@@ -171,7 +189,7 @@ class Registry:
                     f"{', '.join(self.facts[fact])}, not {value!r}"
                 )
         missing = [fact for fact in self.facts if fact not in facts and fact not in self.optional]
-        if missing:
+        if missing and complete:
             raise TypeError(
                 f"{self.kind} {name!r} must state {', '.join(missing)} when it "
                 f"registers: register({name!r}, {wanted})"
@@ -189,15 +207,27 @@ class Registry:
     def entries(self) -> list[Entry]:
         return [self._entries[name] for name in self.names()]
 
+    def snapshot(self) -> dict[str, Entry]:
+        """The entries as they are, for `restore` to undo what an import that failed halfway
+        registered."""
+        return dict(self._entries)
 
-models = Registry("model", injected=("example_input",))
+    def restore(self, entries: Mapping[str, Entry]) -> None:
+        self._entries = dict(entries)
+
+
+# A model takes the data's example_input where its signature asks for it; a model that does not
+# (a user's nn.Module) has its input sizes (in_channels, ...) filled from the data instead.
+models = Registry("model", injected=("example_input",), inferred=tuple(INPUT_SIZES))
 # The layers of a `sequential` model: every nn layer under its snake_case name, and users' own.
 layers = Registry("layer", inferred=tuple(INPUT_SIZES))
-losses = Registry("loss", facts={"task": TASKS, "target": TARGETS})
+losses = Registry("loss", facts={"task": TASKS, "target": TARGETS}, implied=implied_loss_facts)
 optimizers = Registry("optimizer", injected=("params",))
 schedulers = Registry("scheduler", injected=("optimizer",))
 # A source of text states task="language_model": the data, not the loss, makes a language model.
 datasets = Registry("dataset", facts={"task": TASKS}, optional=("task",))
+# What watches a run (TensorBoard, MLflow, a CSV file): the config's top-level `loggers` list.
+loggers = Registry("logger")
 
 REGISTRIES: dict[str, Registry] = {
     "models": models,
@@ -206,4 +236,5 @@ REGISTRIES: dict[str, Registry] = {
     "schedulers": schedulers,
     "datasets": datasets,
     "layers": layers,
+    "loggers": loggers,
 }

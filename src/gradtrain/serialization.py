@@ -7,6 +7,10 @@ structure around them goes into one JSON document that refers to them by key. Tu
 scalars, tensors and dicts with non-string keys are tagged so they come back as the same types,
 which keeps resumed arithmetic bit for bit identical. Every file is written whole, atomically.
 
+A path ending in `.safetensors` is the safetensors format instead (extra `safetensors`): a flat
+dict of names to tensors or arrays, such as a state_dict, that PyTorch's
+`safetensors.torch.load_file` reads as it is.
+
 This module stands below training: run directories and sweeps import it, never the reverse.
 """
 
@@ -22,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import Tensor
+from .extras import import_extra
 from .files import atomic_write_bytes, unreadable_reason
 
 __all__ = ["load", "save"]
@@ -95,6 +100,9 @@ def save(obj: Any, f: str | os.PathLike[str]) -> None:
     The file is replaced atomically: a crash while saving leaves the previous one intact.
     Anything else (a Module, an Optimizer) raises TypeError: save its state_dict() instead.
     """
+    if is_safetensors(f):
+        save_safetensors(obj, f)
+        return
     arrays: dict[str, np.ndarray] = {}
     document = {"format": FORMAT_VERSION, "state": encode(obj, arrays)}
     arrays[_STATE_KEY] = np.array(json.dumps(document))
@@ -110,6 +118,8 @@ def load(f: str | os.PathLike[str]) -> Any:
     another kind of file, a damaged structure) raises CheckpointError, naming it and why.
     """
     path = Path(f)
+    if is_safetensors(path):
+        return load_safetensors(path)
     try:
         with path.open("rb") as file:
             start = file.read(len(_ZIP_START))
@@ -135,3 +145,57 @@ def load(f: str | os.PathLike[str]) -> Any:
     except (ValueError, KeyError, TypeError, AttributeError, EOFError, zipfile.BadZipFile):
         # A cut-short or edited archive; its own message would be about NumPy's internals.
         raise CheckpointError(f"{path}: a damaged gradtrain checkpoint (cut short?)") from None
+
+
+# ---- safetensors ------------------------------------------------------------------------
+
+
+def is_safetensors(f: str | os.PathLike[str]) -> bool:
+    return Path(f).suffix == ".safetensors"
+
+
+def save_safetensors(
+    tensors: Any, f: str | os.PathLike[str], metadata: dict[str, str] | None = None
+) -> None:
+    """Write a flat dict of names to tensors or arrays (a state_dict) as a .safetensors file,
+    atomically, each array in its own shape and dtype; `metadata` goes in its header."""
+    if not isinstance(tensors, dict) or not all(
+        isinstance(key, str) and isinstance(value, (Tensor, np.ndarray))
+        for key, value in tensors.items()
+    ):
+        raise TypeError(
+            "a .safetensors file holds a flat dict of names to tensors (a state_dict()); "
+            "save anything else to a .npz path"
+        )
+    numpy_format = import_extra("safetensors.numpy", "safetensors", "a .safetensors file")
+    # np.require, not ascontiguousarray, which makes a 0-d array (num_batches_tracked) 1-d.
+    arrays = {
+        key: np.require(value.data if isinstance(value, Tensor) else value, requirements="C")
+        for key, value in tensors.items()
+    }
+    data: bytes = numpy_format.save(arrays, metadata={"format": "pt", **(metadata or {})})
+    atomic_write_bytes(Path(f), data)
+
+
+def load_safetensors(path: Path) -> dict[str, Tensor]:
+    """The tensors of a .safetensors file by name; CheckpointError if it is not one."""
+    numpy_format = import_extra("safetensors.numpy", "safetensors", "a .safetensors file")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such file") from None
+    except OSError as error:
+        raise CheckpointError(f"{path}: {unreadable_reason(error, 'safetensors file')}") from None
+    try:
+        arrays = numpy_format.load(data)
+    except Exception as error:  # safetensors raises its own SafetensorError, and others
+        raise CheckpointError(f"{path}: not a whole safetensors file ({error})") from None
+    return {key: Tensor(np.array(array)) for key, array in arrays.items()}
+
+
+def safetensors_metadata(path: Path) -> dict[str, str]:
+    """The metadata in a .safetensors file's header ({} if none)."""
+    safetensors = import_extra("safetensors", "safetensors", "a .safetensors file")
+    with safetensors.safe_open(str(path), framework="numpy") as file:
+        metadata: dict[str, str] = file.metadata() or {}
+    return metadata

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -32,17 +32,34 @@ Mode = Literal["min", "max"]
 
 TASKS: tuple[str, ...] = typing.get_args(Task)
 TARGETS: tuple[str, ...] = typing.get_args(Target)
+# The target a loss of each task takes unless it says otherwise where it registers.
+USUAL_TARGETS: dict[str, str] = {"classification": "index", "regression": "value"}
 
 
-def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
-    """Fraction of correct predictions: argmax of class scores, or logit > 0 for one column."""
+def implied_loss_facts(stated: Mapping[str, str]) -> dict[str, str]:
+    """What a loss that states only some facts is: a regression loss of values unless it says
+    otherwise, and a classification loss of class indices when it states only its task."""
+    task = stated.get("task", "regression")
+    return {"task": task, "target": USUAL_TARGETS.get(task, "value")}
+
+
+def predicted_classes(outputs: np.ndarray) -> np.ndarray:
+    """Each row's class (int64): the argmax of class scores, or 1 where one column's logit > 0."""
     import numpy as np
 
     if outputs.ndim == 2 and outputs.shape[1] > 1:
-        predicted = outputs.argmax(axis=1)
-        return float(np.mean(predicted == targets.reshape(-1)))
-    predicted_positive = outputs.reshape(-1) > 0
-    return float(np.mean(predicted_positive == (targets.reshape(-1) > 0.5)))
+        indices: np.ndarray = outputs.argmax(axis=1).astype(np.int64)
+        return indices
+    return (outputs.reshape(-1) > 0).astype(np.int64)
+
+
+def accuracy(outputs: np.ndarray, targets: np.ndarray) -> float:
+    """Fraction of correct predictions (predicted_classes) among 0..C-1 or 0/1 targets."""
+    import numpy as np
+
+    if outputs.ndim == 2 and outputs.shape[1] > 1:
+        return float(np.mean(predicted_classes(outputs) == targets.reshape(-1)))
+    return float(np.mean(predicted_classes(outputs) == (targets.reshape(-1) > 0.5)))
 
 
 def r2_score(predictions: np.ndarray, targets: np.ndarray) -> float:

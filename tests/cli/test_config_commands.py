@@ -115,7 +115,7 @@ CORPUS = {
         "name: linaer",
         expected=(
             "exp.yaml:11:9: model.name: unknown model 'linaer'; did you mean 'linear'? "
-            "registered: char_rnn, gpt, linear, logistic, mlp, sequential",
+            "registered: char_rnn, cnn, gpt, linear, logistic, mlp, sequential",
         ),
     ),
     "unknown loss": Broken(
@@ -356,7 +356,7 @@ def test_every_problem_of_a_file_is_reported_at_once(experiment_dir: Path) -> No
         "exp.yaml:2:7: seed: expected an integer, got 'zero'",
         "exp.yaml:8:15: data.batch_size: must be >= 1, got -4",
         "exp.yaml:11:9: model.name: unknown model 'linaer'; did you mean 'linear'? "
-        "registered: char_rnn, gpt, linear, logistic, mlp, sequential",
+        "registered: char_rnn, cnn, gpt, linear, logistic, mlp, sequential",
         "exp.yaml:18:7: optimizer.lr: expected a number, got 'fast'",
         "exp.yaml:21:11: train.epochs: must be >= 1, got 0",
         "exp.yaml:22:14: train.zero_grad: expected true or false, got 'no'",
@@ -436,6 +436,7 @@ def test_list_without_a_kind_shows_every_kind() -> None:
         "schedulers:",
         "datasets:",
         "layers:",
+        "loggers:",
     ]
 
 
@@ -446,7 +447,7 @@ def test_list_of_an_unknown_kind_names_the_valid_ones() -> None:
     assert code == 2
     assert err == (
         "error: unknown kind 'layres'; "
-        "valid kinds: models, losses, optimizers, schedulers, datasets, layers\n"
+        "valid kinds: models, losses, optimizers, schedulers, datasets, layers, loggers\n"
     )
 
 

@@ -84,31 +84,43 @@ def test_resume_skips_damaged_metrics_lines_and_goes_on_from_its_checkpoint(
     assert [record["epoch"] for record in records] == [1, 2, 3, 4]
 
 
+def line_of(text: str, start: str) -> int:
+    """The number of the first line of `text` that starts with `start`."""
+    return next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith(start))
+
+
+def past_the_end(text: str) -> int:
+    return len(text.splitlines()) + 1
+
+
+# Each edit, and the line of the written config.yaml (before the edit) that its problem is at.
 @pytest.mark.parametrize(
     ("edit", "line", "problem"),
     [
-        (lambda text: "- a list\n", 1, "not a config (a mapping of name, data, model, ...)"),
-        (lambda text: text.replace("train:\n", "train: 5\nx:\n"), 30, "train is 5; expected "
-         "a mapping"),
-        (lambda text: text.replace("  name: mse", "  name: [mse]"), 20, "loss.name is ['mse']; "
-         "expected a name"),
-        (lambda text: text + "data: {}\n", 40, "duplicate key 'data' (first defined at line 4, "
-         "column 1); keep one of them"),
-        (lambda text: text + "\tseed: 1\n", 40, "a tab character; YAML indentation must use "
-         "spaces, not tabs"),
+        (lambda text: "- a list\n", lambda text: 1, "not a config (a mapping of name, data, "
+         "model, ...)"),
+        (lambda text: text.replace("train:\n", "train: 5\nx:\n"),
+         lambda text: line_of(text, "train:"), "train is 5; expected a mapping"),
+        (lambda text: text.replace("  name: mse", "  name: [mse]"),
+         lambda text: line_of(text, "  name: mse"), "loss.name is ['mse']; expected a name"),
+        (lambda text: text + "data: {}\n", past_the_end, "duplicate key 'data' (first defined "
+         "at line 4, column 1); keep one of them"),
+        (lambda text: text + "\tseed: 1\n", past_the_end, "a tab character; YAML indentation "
+         "must use spaces, not tabs"),
     ],
 )  # fmt: skip
 def test_results_leaves_out_a_run_whose_config_was_edited_into_no_config(
-    tmp_path: Path, edit: Callable[[str], str], line: int, problem: str
+    tmp_path: Path, edit: Callable[[str], str], line: Callable[[str], int], problem: str
 ) -> None:
     damaged = train(tmp_path / "a", "optimizer.lr=0.02")
     train(tmp_path / "b")
     config = damaged / "config.yaml"
-    config.write_text(edit(config.read_text()))
+    written = config.read_text()
+    config.write_text(edit(written))
     done = run_gradtrain("results", tmp_path)
     assert done.returncode == 0, done.stderr
     assert warnings_in(done.stderr) == [
-        f"{config}:{line}: DamagedFileWarning: {problem}; this run is left out"
+        f"{config}:{line(written)}: DamagedFileWarning: {problem}; this run is left out"
     ]
     assert "(1 run, 1 combination)" in done.stdout
 

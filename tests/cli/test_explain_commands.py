@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner, Result
 
+from conftest import NARROWER
 from gradtrain.cli import app, toolkit
 from gradtrain.config import build_experiment, load_config
 from gradtrain.display import format_decimals
@@ -22,7 +23,6 @@ from gradtrain.nn import ops
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
 DIGITS = REPO / "configs" / "digits_mlp.yaml"
-
 runner = CliRunner()
 
 
@@ -221,25 +221,8 @@ def test_graph_rejects_an_unknown_format() -> None:
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda path: path.stem)
 def test_gradcheck_passes_on_every_config(path: Path) -> None:
-    # digits_mlp with a narrower hidden layer: the same ops, a fifth of the differences; the
-    # language models as small (the 65-character vocabulary stays) on short windows.
-    overrides = {
-        DIGITS: ["model.hidden=[16]"],
-        REPO / "configs" / "shakespeare_char.yaml": [
-            "model.n_layer=1",
-            "model.n_embd=4",
-            "model.n_head=2",
-            "model.block_size=4",
-            "data.block_size=4",
-            "data.batch_size=2",
-        ],
-        REPO / "configs" / "shakespeare_lstm.yaml": [
-            "model.embedding_dim=2",
-            "model.hidden_size=3",
-            "data.block_size=4",
-            "data.batch_size=2",
-        ],
-    }.get(path, [])
+    # Narrower layers, the same ops: each parameter element costs two forward passes.
+    overrides = NARROWER.get(path.name, [])
     result = gradtrain("gradcheck", path, *overrides)
     assert result.exit_code == 0, result.output
     model = build_experiment(load_config(path, overrides)).model

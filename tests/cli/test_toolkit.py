@@ -151,10 +151,12 @@ def test_an_empty_no_color_leaves_every_command_in_colour(args: tuple[str, ...])
 
 def test_the_command_line_loads_no_numpy_pydantic_or_rich_until_a_command_runs() -> None:
     # What keeps `gradtrain --help` instant: the commands' modules, the toolkit and the
-    # registry they read the kinds from import none of the heavy libraries.
+    # registry they read the kinds from import none of the heavy libraries, nor look for
+    # plugins (installed packages' entry points are read when a command loads a config).
     code = (
         "import sys, gradtrain.cli\n"
-        "print(sorted(m for m in ('numpy', 'pydantic', 'rich') if m in sys.modules))"
+        "print(sorted(m for m in ('numpy', 'pydantic', 'rich', 'importlib.metadata', "
+        "'gradtrain.config.plugins') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stderr

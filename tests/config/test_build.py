@@ -166,3 +166,60 @@ def test_a_validation_fraction_too_small_to_hold_a_row_is_a_problem() -> None:
         "override 'data.val_fraction=0.01': data.val_fraction: holds out no rows of 11; use at "
         "least 0.0909, or 0 for no validation"
     )
+
+
+# ---- the test split ---------------------------------------------------------------------
+
+
+def test_test_fraction_holds_out_rows_the_validation_split_of_the_seed_keeps_out_of() -> None:
+    without = build_experiment(load_config(None, IRIS))
+    experiment = build_experiment(load_config(None, [*IRIS, "data.test_fraction=0.2"]))
+    assert experiment.val_x is not None and without.val_x is not None
+    assert experiment.test_x is not None and experiment.test_y is not None
+    assert (len(experiment.train_x), len(experiment.val_x), len(experiment.test_x)) == (90, 30, 30)
+    # The validation rows are the same rows as without a test split, scaled by the statistics
+    # of the (smaller) training split.
+    step = experiment.preprocessing.steps[0]
+    np.testing.assert_allclose(
+        experiment.val_x * step.std + step.mean,
+        without.val_x * without.preprocessing.steps[0].std + without.preprocessing.steps[0].mean,
+        rtol=1e-6,
+    )
+    assert without.test_x is None and without.test_y is None
+
+
+def test_test_path_is_a_csv_test_split_relative_to_the_config(tmp_path: Path) -> None:
+    (tmp_path / "train.csv").write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i}\n" for i in range(9)))
+    (tmp_path / "test.csv").write_text("y,b,a,note\n100,1,7,x\n200,2,8,y\n")
+    config = tmp_path / "exp.yaml"
+    config.write_text(
+        "name: t\ndata: {name: csv, path: train.csv, test_path: test.csv, target: y,\n"
+        "       features: [a, b], val_fraction: 0.25}\n"
+        "model: {name: linear, in_features: 2, out_features: 1}\nloss: {name: mse}\n"
+        "optimizer: {name: sgd, lr: 0.01}\ntrain: {epochs: 1}\n"
+    )
+    experiment = build_experiment(load_config(config))
+    assert experiment.test_x is not None and experiment.test_y is not None
+    assert experiment.test_x.tolist() == [[7.0, 1.0], [8.0, 2.0]]  # by name, in the run's order
+    assert experiment.test_y.tolist() == [[100.0], [200.0]]
+    assert experiment.val_x is not None and len(experiment.val_x) == 2
+
+
+def test_test_path_problems_are_located_at_test_path(tmp_path: Path) -> None:
+    (tmp_path / "train.csv").write_text("a,y\n1,2\n3,4\n5,6\n")
+    (tmp_path / "short.csv").write_text("y\n1\n")
+    base = ["data={name: csv, path: " + str(tmp_path / "train.csv") + ", target: y}",
+            "model={name: linear, in_features: 1, out_features: 1}", "init={}"]  # fmt: skip
+    [missing] = problems(*base, "data.test_path=nowhere.csv")
+    assert "data.test_path: no such file 'nowhere.csv'" in missing
+    [lacking] = problems(*base, f"data.test_path={tmp_path / 'short.csv'}")
+    assert "data.test_path: no column 'a' in" in lacking
+    [both] = problems(*base, f"data.test_path={tmp_path / 'train.csv'}", "data.test_fraction=0.3")
+    assert "data.test_fraction: the data source gives its own test split" in both
+
+
+def test_a_test_fraction_too_small_for_a_row_is_refused() -> None:
+    [problem] = problems("data.test_fraction=0.01")
+    assert "data.test_fraction: holds out no rows of 11" in problem
+    [problem] = problems("data.test_fraction=0.5", "data.val_fraction=0.5")
+    assert "leave no training rows out of 11" in problem

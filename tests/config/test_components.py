@@ -103,7 +103,12 @@ def test_the_data_section_adds_loading_keys() -> None:
         "eval_batch_size": 1024,
         "shuffle": False,
         "val_fraction": 0.0,
+        "test_fraction": 0.0,
         "standardize": False,
+        "normalize": False,
+        "random_crop": None,
+        "random_horizontal_flip": None,
+        "gaussian_noise": None,
     }
 
 

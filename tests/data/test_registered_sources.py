@@ -37,6 +37,7 @@ def test_csv_parameters() -> None:
         ("path", True),
         ("target", True),
         ("features", False),
+        ("test_path", False),
     ]
 
 

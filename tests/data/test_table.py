@@ -1,11 +1,11 @@
-"""split_indices and the Standardizer, fitted on the training split only."""
+"""split_indices, split_rows and the Standardizer, fitted on the training split only."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from gradtrain.data import DataError, Standardizer, Table, split_indices
+from gradtrain.data import DataError, Standardizer, Table, split_indices, split_rows
 
 
 def test_split_indices_is_a_sorted_random_partition() -> None:
@@ -89,3 +89,28 @@ def test_a_table_from_any_source_holds_finite_values_only(
     with pytest.raises(DataError) as caught:
         Table(np.array(features), np.array(target), ["a", "b"], "y")
     assert str(caught.value) == problem
+
+
+def test_a_test_split_leaves_the_validation_split_of_the_seed_as_it_was() -> None:
+    _, val_alone = split_indices(50, 0.2, np.random.default_rng(4))
+    train, val, test = split_rows(50, 0.2, 0.3, np.random.default_rng(4))
+    assert val.tolist() == val_alone.tolist()
+    assert (len(train), len(val), len(test)) == (25, 10, 15)
+    assert sorted([*train.tolist(), *val.tolist(), *test.tolist()]) == list(range(50))
+    assert test.tolist() == sorted(test.tolist())
+    again = split_rows(50, 0.2, 0.3, np.random.default_rng(4))
+    assert [part.tolist() for part in again] == [train.tolist(), val.tolist(), test.tolist()]
+
+
+def test_no_test_fraction_is_the_two_way_split() -> None:
+    two = split_indices(30, 0.3, np.random.default_rng(0))
+    train, val, test = split_rows(30, 0.3, 0.0, np.random.default_rng(0))
+    assert [train.tolist(), val.tolist()] == [part.tolist() for part in two]
+    assert test.tolist() == []
+
+
+def test_fractions_that_leave_no_training_rows_are_refused() -> None:
+    with pytest.raises(ValueError, match=r"val_fraction 0.5 and test_fraction 0.5 leave no "):
+        split_rows(10, 0.5, 0.5, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="test_fraction must be in"):
+        split_rows(10, 0.1, 1.0, np.random.default_rng(0))

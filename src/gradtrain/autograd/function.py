@@ -142,12 +142,15 @@ class Function:
     # clock is the Clock reading when the node was recorded. pending and waiting are the
     # backward pass's scratch space: the gradient summed so far from this node's consumers,
     # and how many consumers have yet to send theirs. Nothing else is stored per node, since
-    # every op pays for every slot it sets.
-    __slots__ = ("clock", "inputs", "pending", "saved", "waiting")
+    # every op pays for every slot it sets. options are the keyword arguments of an op that
+    # takes any (an axis, an index, a mask), kept so that a recorded graph says what each
+    # node computed, as export reads it; an op without options never sets the slot.
+    __slots__ = ("clock", "inputs", "options", "pending", "saved", "waiting")
 
     clock: int
     inputs: tuple[Any, ...]
     saved: Any
+    options: dict[str, Any]
     pending: Any
     waiting: int
 
@@ -256,6 +259,7 @@ def general_apply(cls: type[Function]) -> Callable[..., Tensor]:
         operands, record = unwrap(inputs, promotes)
         if options:
             options = weak_options(options)
+        fn.options = options
         return output(fn, forward(fn, *operands, **options), inputs, record)
 
     return named_apply(apply, cls)

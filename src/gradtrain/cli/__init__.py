@@ -7,13 +7,23 @@ starts in a blink.
 
 from __future__ import annotations
 
-from . import config_commands, explain_commands, run_commands, sweep_commands, text_commands
+from . import (
+    config_commands,
+    explain_commands,
+    export_commands,
+    inference_commands,
+    run_commands,
+    sweep_commands,
+    text_commands,
+)
 from .toolkit import app
 
 __all__ = [
     "app",
     "config_commands",
     "explain_commands",
+    "export_commands",
+    "inference_commands",
     "run_commands",
     "sweep_commands",
     "text_commands",

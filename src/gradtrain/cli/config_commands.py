@@ -12,11 +12,13 @@ from gradtrain.registry import REGISTRIES
 from . import toolkit
 from .toolkit import (
     EXIT_BAD_INPUT,
+    ImportOption,
     app,
     config_files,
     echo_problems,
     exit_with,
     fail,
+    import_modules,
     looks_like_config,
 )
 
@@ -46,11 +48,20 @@ def validate(
             "--print", help="Show each config resolved: defaults filled, overrides applied."
         ),
     ] = False,
+    origins: Annotated[
+        bool,
+        typer.Option(
+            "--origins",
+            help="With --print: end each key's line with where its value was written "
+            "(# file:line, or the override); defaults have none.",
+        ),
+    ] = False,
+    imports: ImportOption = None,
 ) -> None:
     """Check configs without training: schema, data files and columns, model input size.
 
-    Every problem prints as FILE:LINE:COLUMN: key.path: what is wrong. Exit code 2 if any
-    config is invalid.
+    Every problem prints as FILE:LINE:COLUMN: key.path: what is wrong, in whichever file of
+    an `extends` chain the value was written. Exit code 2 if any config is invalid.
     """
     from gradtrain.display import plural
 
@@ -64,7 +75,8 @@ def validate(
         typer.echo(problem, err=True)
     checked: list[Path | None] = list(files) if named else [None]
     invalid = len(problems) + sum(
-        not _validate_one(file, overrides, print_config) for file in checked
+        not _validate_one(file, overrides, imports or [], print_config, origins)
+        for file in checked
     )
     if invalid:
         total = len(checked) + len(problems) if named else 1
@@ -72,12 +84,14 @@ def validate(
         exit_with(EXIT_BAD_INPUT)
 
 
-def _validate_one(path: Path | None, overrides: list[str], print_config: bool) -> bool:
+def _validate_one(
+    path: Path | None, overrides: list[str], imports: list[str], print_config: bool, origins: bool
+) -> bool:
     """Load and build one config; print OK (and the resolved config) or every problem."""
     from gradtrain.config import ConfigError, build_experiment, load_config
 
     try:
-        config = load_config(path, overrides)
+        config = load_config(path, overrides, imports)
         experiment = build_experiment(config)
     except ConfigError as error:
         echo_problems(error)
@@ -96,8 +110,8 @@ def _validate_one(path: Path | None, overrides: list[str], print_config: bool) -
         f"{config.loss.name}, {config.optimizer.name}; {len(experiment.train_x) + val_rows} rows, "
         f"{samples})"
     )
-    if print_config:
-        typer.echo(config.to_yaml())
+    if print_config or origins:
+        typer.echo(config.to_yaml(origins=origins))
     return True
 
 
@@ -165,14 +179,17 @@ def list_components(
         str | None,
         typer.Argument(help=f"One of: {', '.join(KINDS)}. None: all of them.", show_default=False),
     ] = None,
+    imports: ImportOption = None,
 ) -> None:
-    """Show the registered components with their parameters, types, defaults and descriptions."""
+    """Show the registered components with their parameters, types, defaults and descriptions:
+    gradtrain's own, installed packages' and those of --import modules."""
     if kind is None:
         kinds = list(KINDS)
     elif kind in KINDS or kind in KIND_ALIASES:
         kinds = [KIND_ALIASES.get(kind, kind)]
     else:
         fail(f"unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}")
+    import_modules(imports)
     if toolkit.wants_plain():
         print_plain(kinds)
     else:
@@ -182,10 +199,12 @@ def list_components(
 
 
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of a config file, for editors that validate YAML as you type."""
+def schema(imports: ImportOption = None) -> None:
+    """Print the JSON Schema of a config file, for editors that validate YAML as you type;
+    with the components of installed packages and of --import modules."""
     import json
 
+    import_modules(imports)
     from gradtrain.config.schema import config_json_schema
 
     typer.echo(json.dumps(config_json_schema(), indent=2))

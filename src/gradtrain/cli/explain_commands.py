@@ -17,6 +17,7 @@ from . import toolkit
 from .toolkit import (
     EXIT_FAILED,
     ConfigArgument,
+    ImportOption,
     JsonOption,
     OverridesArgument,
     app,
@@ -53,6 +54,7 @@ def inspect_grad(
         ),
     ] = False,
     as_json: JsonOption = False,
+    imports: ImportOption = None,
 ) -> None:
     """Train N steps with zero_grad() (A) and without (B), and compare their gradients.
 
@@ -63,7 +65,7 @@ def inspect_grad(
     from gradtrain.config import ConfigError
     from gradtrain.explain.inspect_grad import inspect_gradients
 
-    loaded = load(config, overrides)
+    loaded = load(config, overrides, imports)
     try:
         inspection = inspect_gradients(loaded, steps, set_to_none)
     except ConfigError as error:
@@ -88,6 +90,7 @@ def graph(
             "--format", "-f", help="tree: text in the terminal; dot: Graphviz DOT on stdout."
         ),
     ] = GraphFormat.tree,
+    imports: ImportOption = None,
 ) -> None:
     """Show the loss of one training batch as its family tree of operations and tensors.
 
@@ -97,7 +100,7 @@ def graph(
     """
     from gradtrain.explain.graph import loss_graph
 
-    experiment = build(load(config, overrides))
+    experiment = build(load(config, overrides, imports))
     try:
         found = loss_graph(experiment)
     except ValueError as error:
@@ -113,6 +116,7 @@ def gradcheck(
     config: ConfigArgument = None,
     overrides: OverridesArgument = None,
     as_json: JsonOption = False,
+    imports: ImportOption = None,
 ) -> None:
     """Check every parameter's gradient of the loss against central differences, in float64.
 
@@ -121,7 +125,7 @@ def gradcheck(
     """
     from gradtrain.explain.gradcheck_report import check_experiment
 
-    experiment = build(load(config, overrides))
+    experiment = build(load(config, overrides, imports))
     try:
         report = check_experiment(experiment)
     except ValueError as error:
@@ -139,6 +143,7 @@ def summary(
     config: ConfigArgument = None,
     overrides: OverridesArgument = None,
     as_json: JsonOption = False,
+    imports: ImportOption = None,
 ) -> None:
     """Show the built model layer by layer: output shapes, parameters, multiply-adds per sample.
 
@@ -147,7 +152,7 @@ def summary(
     """
     from gradtrain.explain.summary import summarize
 
-    experiment = build(load(config, overrides))
+    experiment = build(load(config, overrides, imports))
     found = summarize(experiment.model, experiment.train_x[:1], experiment.config.model.name)
     if as_json:
         print_json(found.to_json())

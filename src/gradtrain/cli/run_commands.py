@@ -21,6 +21,7 @@ from .toolkit import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     ConfigArgument,
+    ImportOption,
     OverridesArgument,
     app,
     config_and_overrides,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from gradtrain.config import ExperimentConfig
     from gradtrain.train import RunDirectory, Trainer
     from gradtrain.train.lock import FolderLock
+    from gradtrain.train.parallel import OneProcess
 
 EXIT_CODES = {"finished": EXIT_OK, "early_stopped": EXIT_OK, "failed": EXIT_FAILED}
 
@@ -61,13 +63,28 @@ def run(
         bool,
         typer.Option("--smoke", help="Only validate, build and briefly train; write nothing."),
     ] = False,
+    nproc: Annotated[
+        int | None,
+        typer.Option(
+            "--nproc",
+            min=1,
+            metavar="N",
+            help="Train data-parallel on N MPI processes of this machine (gradtrain[mpi]).",
+            show_default=False,
+        ),
+    ] = None,
+    imports: ImportOption = None,
 ) -> None:
     """Train an experiment and record it in runs/<name>/<timestamp>/."""
     config_path, tokens = config_and_overrides(config, overrides or [])
     try:
         if smoke:
-            exit_with(smoke_one(config_path, tokens))
-        exit_with(train(config_path, tokens, output_dir, quiet, resume))
+            if nproc is not None:
+                fail("--smoke trains briefly in this process; leave out --nproc")
+            exit_with(smoke_one(config_path, tokens, imports or []))
+        if nproc is not None:
+            exit_with(launch(nproc, config_path, tokens, output_dir, quiet, resume, imports or []))
+        exit_with(train(config_path, tokens, output_dir, quiet, resume, imports or []))
     except KeyboardInterrupt:
         typer.echo("interrupted before training started; nothing was saved", err=True)
         exit_with(EXIT_INTERRUPTED)
@@ -87,6 +104,7 @@ def smoke(
         Path | None,
         typer.Option("--junit", metavar="FILE", help="Also write the results as JUnit XML."),
     ] = None,
+    imports: ImportOption = None,
 ) -> None:
     """Validate, build and briefly train each config, for CI; exit 1 if any fails."""
     from gradtrain.train.smoke import junit_xml, smoke_test
@@ -95,7 +113,7 @@ def smoke(
     configs, problems = config_files(paths or [Path("configs")])
     if problems:
         fail(*problems)
-    results = [smoke_test(path) for path in configs]
+    results = [smoke_test(path, imports=imports or []) for path in configs]
     render_smoke(results, sys.stdout)
     if junit is not None:
         from gradtrain.files import atomic_write_text, make_folders
@@ -105,23 +123,91 @@ def smoke(
     exit_with(EXIT_OK if all(result.passed for result in results) else EXIT_FAILED)
 
 
+def launch(
+    nproc: int,
+    config_path: Path | None,
+    overrides: Sequence[str],
+    output_dir: Path,
+    quiet: bool,
+    resume: Path | None,
+    imports: Sequence[str] = (),
+) -> int:
+    """`run --nproc N`: check everything here, so that bad input exits 2 once, then train as
+    an MPI job of N ranks (gradtrain.distributed.launch); exit 1 naming a rank that failed."""
+    from gradtrain.distributed import launched_by_mpi
+    from gradtrain.distributed.launch import LaunchError, gradtrain_program, require_mpi, run_job
+
+    if launched_by_mpi():
+        fail("--nproc starts an MPI job of its own; inside one (under mpiexec), leave it out")
+    try:
+        mpiexec = require_mpi()
+    except LaunchError as error:
+        fail(str(error))
+    train(config_path, overrides, output_dir, quiet, resume, imports, check_only=True)
+    arguments = ["run", "--output-dir", str(output_dir)]
+    arguments += ["--quiet"] if quiet else []
+    arguments += [option for module in imports for option in ("--import", module)]
+    arguments += [] if resume is None else ["--resume", str(resume)]
+    arguments += [] if config_path is None else [str(config_path)]
+    end = run_job(mpiexec, nproc, gradtrain_program(*arguments, *overrides))
+    if end.failure is not None:
+        typer.echo(f"error: {end.failure}", err=True)
+        return EXIT_FAILED
+    if end.code in (EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT) or end.code > 128:  # 130: Ctrl-C
+        return end.code
+    typer.echo(f"error: the MPI job ended with exit code {end.code}", err=True)
+    return EXIT_FAILED
+
+
 def train(
     config_path: Path | None,
     overrides: Sequence[str],
     output_dir: Path,
     quiet: bool,
     resume: Path | None,
+    imports: Sequence[str] = (),
+    check_only: bool = False,
 ) -> int:
     """Validate and build everything, only then create the run directory, and train.
 
     The run directory is locked (its run.lock) while this process writes it, so a second
     `--resume` of the same run exits 2 naming this one rather than interleave their epochs.
+    Started by mpiexec, this process is one rank of data-parallel training
+    (gradtrain.distributed): rank 0 alone prints and writes the run directory. `check_only`
+    stops once everything has been checked, before anything is written. A resume imports
+    again what the run imported (RunDirectory.load_config).
     """
+    from gradtrain.distributed import launched_by_mpi
+
+    if check_only or not launched_by_mpi():
+        return _train(config_path, overrides, output_dir, quiet, resume, imports, None, check_only)
+    from gradtrain.distributed.rank import MPIMissing, join_world, rank_process
+
+    try:
+        world = join_world()
+    except MPIMissing as error:
+        fail(str(error))
+    with rank_process(world):
+        return _train(config_path, overrides, output_dir, quiet, resume, imports, world, False)
+
+
+def _train(
+    config_path: Path | None,
+    overrides: Sequence[str],
+    output_dir: Path,
+    quiet: bool,
+    resume: Path | None,
+    imports: Sequence[str],
+    parallel: OneProcess | None,
+    check_only: bool,
+) -> int:
     from gradtrain.config import ConfigError, build_experiment, load_config
     from gradtrain.train import RunDirectory, RunDirectoryError, Trainer
+    from gradtrain.train.tracking import LogContext, listeners_for
     from gradtrain.train.view import make_view
 
-    view = make_view(sys.stdout, sys.stderr, quiet)
+    writes = not check_only and (parallel is None or parallel.rank == 0)
+    listeners = [make_view(sys.stdout, sys.stderr, quiet)] if writes else []
     run_dir: RunDirectory | None = None
     lock = None
     try:
@@ -134,17 +220,27 @@ def train(
                         f"not {config_path}"
                     )
                 run_dir = RunDirectory.open(resume)
-                lock = hold(run_dir)
-                config_path = run_dir.config_path
-                saved = load_config(config_path)
-            config = load_config(config_path, overrides)
+                # Rank 0 holds the lock for the whole job; a check holds it only for a moment.
+                if writes or check_only:
+                    lock = hold(run_dir)
+                saved = run_dir.load_config()
+                config = run_dir.load_config(overrides, imports)
+            else:
+                config = load_config(config_path, overrides, imports)
             experiment = build_experiment(config)
-            trainer = Trainer.from_experiment(experiment, listeners=[view])
+            if writes:
+                # A resumed run's tracker store stays beside it, wherever the command runs from.
+                runs = output_dir if run_dir is None else run_dir.path.resolve().parent.parent
+                listeners = [*listeners_for(config, LogContext(output_dir=runs)), *listeners]
+            trainer = Trainer.from_experiment(experiment, listeners, parallel=parallel)
         except ConfigError as error:
             report_config_error(error)
         except (RunDirectoryError, ValueError) as error:
             fail(str(error))
-        if run_dir is None:
+        if run_dir is not None:
+            assert saved is not None
+            resume_into(trainer, run_dir, saved, config, writes)
+        elif writes:
             try:
                 trainer.run_dir = RunDirectory.create(output_dir, config.name, config.to_yaml())
             except WriteError:
@@ -154,9 +250,8 @@ def train(
             lock = hold(trainer.run_dir)
             if experiment.tokenizer is not None:  # `gradtrain sample` reads it back
                 trainer.run_dir.write_tokenizer(experiment.tokenizer.to_json())
-        else:
-            assert saved is not None
-            resume_into(trainer, run_dir, saved, config)
+        if check_only:
+            return EXIT_OK
         return EXIT_CODES.get(trainer.fit().status, EXIT_INTERRUPTED)
     finally:
         if lock is not None:
@@ -177,10 +272,15 @@ def hold(run_dir: RunDirectory) -> FolderLock:
 
 
 def resume_into(
-    trainer: Trainer, run_dir: RunDirectory, saved: ExperimentConfig, config: ExperimentConfig
+    trainer: Trainer,
+    run_dir: RunDirectory,
+    saved: ExperimentConfig,
+    config: ExperimentConfig,
+    writes: bool = True,
 ) -> None:
     """Load the run's checkpoint into `trainer`, make the changes the overrides ask for, then
-    record the config it goes on with (gradtrain.train.resume says what may change)."""
+    record the config it goes on with (gradtrain.train.resume says what may change); without
+    `writes` (a check, or a rank other than 0), record nothing and leave trainer.run_dir."""
     from gradtrain.serialization import CheckpointError
     from gradtrain.train.resume import (
         ResumeChangeError,
@@ -208,8 +308,12 @@ def resume_into(
     apply_optimizer_options(options, trainer.optimizer, trainer.scheduler)
     length_key = ("train", "max_steps" if trainer.settings.step_based else "epochs")
     refuse_finished(trainer, run_dir, length_key in changed)
+    if not writes:
+        return
     # Only now, with the checkpoint loaded and the changes possible, does the run change.
     run_dir.truncate_metrics(trainer.epoch, trainer.step if trainer.settings.step_based else None)
+    if trainer.keeps_best:
+        run_dir.keep_best_with(state)
     run_dir.write_config(config.to_yaml())
     trainer.run_dir = run_dir
 
@@ -241,12 +345,12 @@ def refuse_finished(trainer: Trainer, run_dir: RunDirectory, length_given: bool)
     )
 
 
-def smoke_one(config_path: Path | None, overrides: Sequence[str]) -> int:
+def smoke_one(config_path: Path | None, overrides: Sequence[str], imports: Sequence[str]) -> int:
     """`run --smoke`: the smoke test of one config; bad config exits 2, a failed run 1."""
     from gradtrain.train.smoke import smoke_test
     from gradtrain.train.view import render_smoke
 
-    result = smoke_test(config_path, overrides)
+    result = smoke_test(config_path, overrides, imports=imports)
     render_smoke([result], sys.stdout)
     if result.passed:
         return EXIT_OK

@@ -21,6 +21,7 @@ from .toolkit import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     ConfigArgument,
+    ImportOption,
     app,
     config_and_overrides,
     exit_with,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 class LauncherName(str, Enum):
     local = "local"
     ray = "ray"
+    mpi = "mpi"
 
 
 PATHS_HELP = "Run directories, sweep directories, or folders holding runs (e.g. runs/)."
@@ -65,8 +67,20 @@ def sweep(
     ] = None,
     launcher: Annotated[
         LauncherName,
-        typer.Option(help="local: processes on this machine; ray: Ray tasks."),
+        typer.Option(
+            help="local: processes on this machine; ray: Ray tasks; mpi: each trial an MPI job."
+        ),
     ] = LauncherName.local,
+    nproc_per_trial: Annotated[
+        int | None,
+        typer.Option(
+            "--nproc-per-trial",
+            min=1,
+            metavar="K",
+            help="With --launcher mpi: the ranks of each trial's MPI job (default 2).",
+            show_default=False,
+        ),
+    ] = None,
     address: Annotated[
         str | None,
         typer.Option(
@@ -91,6 +105,7 @@ def sweep(
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Run failed trials again on a resume.")
     ] = False,
+    imports: ImportOption = None,
 ) -> None:
     """Train every combination of the values given, each trial a run; run it again to resume.
 
@@ -101,16 +116,22 @@ def sweep(
     config_path, tokens = config_and_overrides(config, grid or [])
     if address is not None and launcher is not LauncherName.ray:
         fail("--address is for --launcher ray")
+    if nproc_per_trial is not None and launcher is not LauncherName.mpi:
+        fail("--nproc-per-trial is for --launcher mpi")
+    ranks = nproc_per_trial or 2
+    cores = os.cpu_count() or 1
     exit_with(
         run_sweep(
             config_path,
             tokens,
-            workers or os.cpu_count() or 1,
+            workers or (max(1, cores // ranks) if launcher is LauncherName.mpi else cores),
             launcher,
             address,
             sweep_dir,
             output_dir,
             retry_failed,
+            ranks,
+            imports or [],
         )
     )
 
@@ -124,6 +145,8 @@ def run_sweep(
     sweep_dir: Path | None,
     output_dir: Path,
     retry_failed: bool,
+    nproc_per_trial: int = 2,
+    imports: Sequence[str] = (),
 ) -> int:
     """Plan and validate every trial, then prepare the folder, launch, and rank the results."""
     from functools import partial
@@ -139,13 +162,16 @@ def run_sweep(
         run_local,
         run_ray,
     )
+    from gradtrain.sweep.launch_mpi import require_mpi, run_mpi
     from gradtrain.sweep.launch_ray import require_ray
     from gradtrain.sweep.render import SweepView
 
     try:
         if launcher is LauncherName.ray:
             require_ray()
-        plan = plan_sweep(config_path, tokens)
+        if launcher is LauncherName.mpi:
+            require_mpi()
+        plan = plan_sweep(config_path, tokens, imports)
         state = prepare(plan, sweep_dir or default_sweep_dir(output_dir, plan), retry_failed)
     except ConfigError as error:
         report_config_error(error)
@@ -156,10 +182,12 @@ def run_sweep(
         return EXIT_INTERRUPTED
 
     view = SweepView(sys.stdout, len(state.pending))
-    view.print(_plan_line(state, launcher, workers, address), "bold")
+    view.print(_plan_line(state, launcher, workers, address, nproc_per_trial), "bold")
     view.print(f"sweep directory: {state.sweep_dir}")
     if launcher is LauncherName.ray:
         launch = partial(run_ray, workers=workers, address=address)
+    elif launcher is LauncherName.mpi:
+        launch = partial(run_mpi, workers=workers, nproc_per_trial=nproc_per_trial)
     else:
         launch = partial(run_local, workers=workers)
     try:
@@ -178,13 +206,22 @@ def run_sweep(
     return EXIT_FAILED if report.failed else EXIT_OK
 
 
-def _plan_line(state: SweepState, launcher: LauncherName, workers: int, address: str | None) -> str:
+def _plan_line(
+    state: SweepState,
+    launcher: LauncherName,
+    workers: int,
+    address: str | None,
+    nproc_per_trial: int,
+) -> str:
     from gradtrain.display import plural
 
     total, to_run = len(state.plan.trials), len(state.pending)
     before = f", {len(state.done)} done before" if state.done else ""
     if not to_run:
         where = ""
+    elif launcher is LauncherName.mpi:
+        ranks = plural(nproc_per_trial, "rank")
+        where = f" as MPI jobs of {ranks}, {min(workers, to_run)} at a time"
     elif launcher is LauncherName.ray:
         where = f" as Ray tasks ({address or f'a local Ray instance of {workers} CPUs'})"
     elif min(workers, to_run) == 1:

@@ -81,6 +81,16 @@ OverridesArgument = Annotated[
         show_default=False,
     ),
 ]
+ImportOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--import",
+        metavar="MODULE",
+        help="Import a module of your own components first (a name on sys.path or in the "
+        "working directory, or a .py path); repeatable.",
+        show_default=False,
+    ),
+]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print every number as JSON (structure in the README).")
 ]
@@ -179,13 +189,28 @@ def config_files(paths: Sequence[str | Path]) -> tuple[list[Path], list[str]]:
 # ---- loading and building -------------------------------------------------------------------
 
 
-def load(config: str | None, overrides: Sequence[str] | None) -> ExperimentConfig:
-    """The command's config with its overrides; located problems and exit code 2 if invalid."""
+def load(
+    config: str | None, overrides: Sequence[str] | None, imports: Sequence[str] | None = None
+) -> ExperimentConfig:
+    """The command's config with its overrides and --import modules; located problems and exit
+    code 2 if invalid."""
     from gradtrain.config import ConfigError, load_config
 
     path, tokens = config_and_overrides(config, overrides or [])
     try:
-        return load_config(path, tokens)
+        return load_config(path, tokens, imports or ())
+    except ConfigError as error:
+        report_config_error(error)
+
+
+def import_modules(imports: Sequence[str] | None) -> None:
+    """For a command that reads no config: the components of installed packages and of
+    --import; exit code 2 naming each module that fails."""
+    from gradtrain.config import ConfigError
+    from gradtrain.config.load import import_given
+
+    try:
+        import_given(imports or ())
     except ConfigError as error:
         report_config_error(error)
 

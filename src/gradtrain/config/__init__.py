@@ -1,6 +1,6 @@
 """Experiment configs: YAML with positions, validated against the registry, built into parts."""
 
-from .build import Experiment, build_experiment
+from .build import Experiment, build_experiment, build_model
 from .errors import ConfigError, Problem
 from .load import default_config_path, load_config
 from .schema import ComponentSpec, DataSpec, EarlyStopping, ExperimentConfig, TrainSettings
@@ -15,6 +15,7 @@ __all__ = [
     "Problem",
     "TrainSettings",
     "build_experiment",
+    "build_model",
     "default_config_path",
     "load_config",
 ]

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from gradtrain.autograd import Tensor, no_grad
 from gradtrain.bounds import OutOfBounds
-from gradtrain.data import DataError, Standardizer, Table, split_indices
+from gradtrain.data import DataError, Standardizer, Table, split_rows
+from gradtrain.data.augment import AUGMENTATIONS, Transform
 from gradtrain.data.preprocess import Affine, Preprocessing
 from gradtrain.data.text import TextCorpus, Tokenizer, split_tail, windows
 from gradtrain.models import parameter_count
@@ -21,11 +23,13 @@ from gradtrain.nn.losses import PerToken
 from gradtrain.optim import Optimizer
 from gradtrain.optim.groups import weight_decay_groups
 from gradtrain.random import manual_seed
-from gradtrain.registry import ComponentError
+from gradtrain.registry import ComponentError, Entry
+from gradtrain.shapes import show_shape, size_followed
 from gradtrain.tasks import Task
 
 from .components import facts_of, names_with, registry_for
 from .errors import ConfigError, Problem, join_path
+from .load import DATA_PATH_KEYS
 from .schema import ExperimentConfig
 from .yaml_loader import Keys
 
@@ -44,10 +48,14 @@ class Experiment:
     train_y: np.ndarray
     val_x: np.ndarray | None
     val_y: np.ndarray | None
+    test_x: np.ndarray | None  # held out for `gradtrain evaluate --split test`; never trained on
+    test_y: np.ndarray | None
     feature_names: list[str]
     target_name: str
     class_names: list[str] | None  # the name of each class index, where the data names them
-    preprocessing: Preprocessing  # fitted on the training rows; applied to train_x and val_x
+    preprocessing: Preprocessing  # fitted on the training rows; applied to every split
+    # For training batches only, in order (gradtrain.data.augment); the trainer's loader draws.
+    augmentations: tuple[Transform, ...] = ()
     # A language model's: train_x and val_x are windows of token ids, views of one array.
     tokenizer: Tokenizer | None = None
 
@@ -87,6 +95,23 @@ def output_size(model: Module, example_input: np.ndarray) -> int | None:
     return int(output.shape[-1]) if isinstance(output, Tensor) and output.ndim > 1 else None
 
 
+def model_arguments(
+    entry: Entry, params: dict[str, Any], example_input: np.ndarray
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """How to call a model's target: with the data's example_input where it takes one, else
+    with the input sizes it leaves out (in_features, in_channels, ...) read from the data."""
+    if entry.accepts("example_input"):
+        return (example_input,), params
+    filled = dict(params)
+    for param in entry.params():
+        if param.name not in entry.inferred or filled.get(param.name) is not None:
+            continue
+        size = size_followed(param.name, example_input.shape)
+        if size is not None:
+            filled[param.name] = size
+    return (), filled
+
+
 class _Builder:
     """Builds the parts in order, collecting every problem instead of stopping at the first."""
 
@@ -113,17 +138,21 @@ class _Builder:
         return table
 
     def _missing_file(self) -> bool:
-        """A relative data path that load_config found neither beside the config nor in the cwd."""
-        path = self.config.data.params.get("path")
-        if not isinstance(path, str) or Path(path).is_absolute() or Path(path).exists():
-            return False
-        folder, cwd = self.config.source.parent if self.config.source else None, Path.cwd()
-        if folder is None or folder == cwd:
-            places = f"{cwd} (the working directory)"
-        else:
-            places = f"{folder} (the config's folder) and {cwd} (the working directory)"
-        self.problem(("data", "path"), f"no such file {path!r}; looked in {places}")
-        return True
+        """A relative data path (or test_path) that load_config found neither beside the config
+        that wrote it nor in the working directory."""
+        missing = False
+        for key in DATA_PATH_KEYS:
+            path = self.config.data.params.get(key)
+            if not isinstance(path, str) or Path(path).is_absolute() or Path(path).exists():
+                continue
+            folder, cwd = self.config.folder_of(("data", key)), Path.cwd()
+            if folder is None or folder == cwd:
+                places = f"{cwd} (the working directory)"
+            else:
+                places = f"{folder} (the config's folder) and {cwd} (the working directory)"
+            self.problem(("data", key), f"no such file {path!r}; looked in {places}")
+            missing = True
+        return missing
 
     def construct(self, section: str, *injected: Any, **inferred: Any) -> Any:
         """The section's component from its params, with `inferred` filling those left out."""
@@ -131,7 +160,10 @@ class _Builder:
         entry = registry_for(section).get(spec.name)
         filled = {key: value for key, value in inferred.items() if spec.params.get(key) is None}
         try:
-            return entry.target(*injected, **{**spec.params, **filled})
+            params = {**spec.params, **filled}
+            if section == "model":
+                injected, params = model_arguments(entry, params, injected[0])
+            return entry.target(*injected, **params)
         except ComponentError as error:
             # Located where it lies in the section, e.g. model.layers[5].in_features.
             self.problem((section, *error.keys), str(error))
@@ -173,12 +205,26 @@ class _Builder:
         example_input = table.features[:2].astype(self.dtype)
         if not self._fits_in_memory(example_input):
             return None
-        model: Module | None = self.construct("model", example_input)
+        filled = {}
+        if "num_classes" in spec.params and spec.params["num_classes"] is None:
+            filled["num_classes"] = self.outputs_asked(table)
+        model: Module | None = self.construct("model", example_input, **filled)
         if model is not None:
             model.to(self.dtype)
             self.initial_values(model)
             self.output_size = output_size(model, example_input)
         return model
+
+    def outputs_asked(self, table: Table) -> int | None:
+        """The outputs a model that leaves num_classes out gets: the data's classes for a loss
+        of class indices (every class name, if the data names more than it labels), one for a
+        binary or numeric target; None for labels that are no classes (targets() says why)."""
+        if facts_of("loss", self.config.loss.name)["target"] != "index":
+            return 1
+        labels = np.unique(table.target)
+        if not labels.size or np.any((labels != np.round(labels)) | (labels < 0)):
+            return None
+        return max(int(labels.max()) + 1, len(table.class_names or ()))
 
     def _fits_in_memory(self, example_input: np.ndarray) -> bool:
         """Whether the model's parameters and their gradients fit in this machine's memory.
@@ -237,7 +283,8 @@ class _Builder:
         params = self.config.model.params
         for key in ("out_features", "num_classes"):
             if key in params:
-                return ("model", key), params[key]
+                # Left out (None), the size followed the data: the built model's is the one.
+                return ("model", key), self.output_size if params[key] is None else params[key]
         layers = params.get("layers")
         if isinstance(layers, list) and layers:
             last: Keys = ("model", "layers", len(layers) - 1)
@@ -312,29 +359,132 @@ class _Builder:
             return None
         return target.astype(self.dtype).reshape(-1, 1)
 
-    def split(self, table: Table) -> tuple[np.ndarray, np.ndarray | None] | None:
-        fraction = self.config.data.val_fraction
+    def augmentations(self, table: Table) -> tuple[Transform, ...]:
+        """The data section's augmentations, each checked against the data's samples."""
+        found: list[Transform] = []
+        for key, maker in AUGMENTATIONS.items():
+            options = getattr(self.config.data, key)
+            if options is None:
+                continue
+            transform: Transform = maker(**options)
+            problem = transform.problem(table.sample_shape)
+            if problem is None:
+                found.append(transform)
+            else:
+                field, message = problem
+                self.problem(("data", key, field) if field else ("data", key), message)
+        return tuple(found)
+
+    def preprocessing(self, features: np.ndarray) -> Preprocessing | None:
+        """The preprocessing steps the data section asks for, fitted on the training rows
+        (`features`); None, with the problem recorded, where they cannot apply."""
+        data = self.config.data
+        steps = []
+        if data.standardize:
+            if data.normalize is not False:
+                self.problem(
+                    ("data", "normalize"),
+                    "standardize scales each element of a sample by its own statistics and "
+                    "normalize each channel by its own; choose one (normalize for images)",
+                )
+                return None
+            standardizer = Standardizer().fit(features)
+            assert standardizer.mean is not None and standardizer.std is not None
+            steps.append(Affine("standardize", standardizer.mean, standardizer.std))
+        if data.normalize is not False:
+            options = {} if data.normalize is True else data.normalize
+            step = self.normalize(features, options.get("mean"), options.get("std"))
+            if step is None:
+                return None
+            steps.append(step)
+        return Preprocessing(steps)
+
+    def normalize(
+        self, features: np.ndarray, mean: list[float] | None, std: list[float] | None
+    ) -> Affine | None:
+        """The "normalize" step: per-channel mean and std [C, 1, 1, ...], each as given or from
+        the training rows (a constant channel is only centred, as standardize does)."""
+        if features.ndim < 3:
+            self.problem(
+                ("data", "normalize"),
+                f"normalize scales each channel of images [N, C, H, W], but the samples are "
+                f"{show_shape(features.shape)}; use standardize for rows of features, or image "
+                "data",
+            )
+            return None
+        channels = features.shape[1]
+        axes = (0, *range(2, features.ndim))
+        statistics = []
+        for key, given, computed in (("mean", mean, np.mean), ("std", std, np.std)):
+            if given is not None and len(given) != channels:
+                self.problem(
+                    ("data", "normalize", key),
+                    f"gives {len(given)} value{'s' if len(given) != 1 else ''}, but the images "
+                    f"have {channels} channel{'s' if channels != 1 else ''} "
+                    f"({show_shape(features.shape)}); give one per channel",
+                )
+                return None
+            value = np.asarray(given, dtype=np.float64) if given is not None else None
+            if value is None:
+                value = computed(features, axis=axes, dtype=np.float64)
+                if key == "std":
+                    value = np.where(value == 0.0, 1.0, value)
+            statistics.append(value.reshape(channels, *[1] * (features.ndim - 2)))
+        return Affine("normalize", statistics[0], statistics[1])
+
+    def split(self, table: Table) -> Rows | None:
+        """The training, validation and test rows of the table, by data.val_fraction and
+        data.test_fraction (fractions of all rows, drawn by the seed); None for a split that is
+        not held out. A test split the source gives itself (table.test) takes no rows."""
+        data = self.config.data
         rows = len(table)
-        if fraction == 0:
-            return np.arange(rows), None
+        if table.test is not None and data.test_fraction > 0:
+            self.problem(
+                ("data", "test_fraction"),
+                "the data source gives its own test split (data.test_path); "
+                "set test_fraction: 0, or leave out test_path",
+            )
+            return None
+        if data.val_fraction == 0 and data.test_fraction == 0:
+            return Rows(np.arange(rows), None, None)
         try:
-            train_rows, val_rows = split_indices(
-                rows, fraction, np.random.default_rng(self.config.seed)
+            train_rows, val_rows, test_rows = split_rows(
+                rows, data.val_fraction, data.test_fraction, np.random.default_rng(self.config.seed)
             )
         except ValueError as error:
             self.problem(("data", "val_fraction"), str(error))
             return None
-        if len(val_rows) == 0:
-            self.problem(
-                ("data", "val_fraction"),
-                f"holds out no rows of {rows}; use at least {1 / rows:.3g}, or 0 for no validation",
-            )
-            return None
-        return train_rows, val_rows
+        for key, held in (("val_fraction", val_rows), ("test_fraction", test_rows)):
+            if getattr(data, key) > 0 and len(held) == 0:
+                what = "validation" if key == "val_fraction" else "test split"
+                self.problem(
+                    ("data", key),
+                    f"holds out no rows of {rows}; use at least {1 / rows:.3g}, or 0 for no {what}",
+                )
+                return None
+        return Rows(
+            train_rows,
+            val_rows if data.val_fraction > 0 else None,
+            test_rows if data.test_fraction > 0 else None,
+        )
 
 
-def build_experiment(config: ExperimentConfig) -> Experiment:
-    """Build every part of an experiment; ConfigError with positions for data that does not fit."""
+class Rows(NamedTuple):
+    """The rows of each split of a table; None for a split that is not held out."""
+
+    train: np.ndarray
+    val: np.ndarray | None
+    test: np.ndarray | None
+
+
+def build_experiment(
+    config: ExperimentConfig, preprocessing: Preprocessing | None = None
+) -> Experiment:
+    """Build every part of an experiment; ConfigError with positions for data that does not fit.
+
+    The preprocessing is fitted on the training rows, unless given: a trained run's own
+    (from its checkpoint), which evaluate applies to whatever data it is pointed at.
+    """
     manual_seed(config.seed)
     builder = _Builder(config)
     table = builder.table()
@@ -344,20 +494,33 @@ def build_experiment(config: ExperimentConfig) -> Experiment:
     loss = builder.construct("loss")
     optimizer, scheduler = builder.optimization(model)
     target = builder.targets(table) if table is not None else None
+    test_target = builder.targets(table.test) if table is not None and table.test else None
     rows = builder.split(table) if table is not None else None
+    augmentations = builder.augmentations(table) if table is not None else ()
+    if preprocessing is None and table is not None and rows is not None:
+        preprocessing = builder.preprocessing(table.features[rows.train])
     if builder.problems:
         raise ConfigError(builder.problems)
     assert table is not None and target is not None and rows is not None
     assert model is not None and loss is not None and optimizer is not None
-    train_rows, val_rows = rows
-    features = table.features
-    steps = []
-    if config.data.standardize:
-        standardizer = Standardizer().fit(features[train_rows])
-        assert standardizer.mean is not None and standardizer.std is not None
-        steps.append(Affine("standardize", standardizer.mean, standardizer.std))
-    preprocessing = Preprocessing(steps)
-    features = preprocessing(features).astype(builder.dtype)
+    assert preprocessing is not None
+    try:
+        features = preprocessing(table.features).astype(builder.dtype)
+    except ValueError as error:  # a run's preprocessing, given, for samples of another shape
+        raise ConfigError(
+            [
+                config.problem(
+                    ("data", "name"),
+                    f"samples of shape {list(table.sample_shape)} do not fit the run's "
+                    f"preprocessing ({error})",
+                )
+            ]
+        ) from None
+    test_x = test_y = None
+    if rows.test is not None:
+        test_x, test_y = features[rows.test], target[rows.test]
+    elif table.test is not None:
+        test_x, test_y = preprocessing(table.test.features).astype(builder.dtype), test_target
     return Experiment(
         config=config,
         model=model,
@@ -365,14 +528,17 @@ def build_experiment(config: ExperimentConfig) -> Experiment:
         optimizer=optimizer,
         scheduler=scheduler,
         task=config.task,
-        train_x=features[train_rows],
-        train_y=target[train_rows],
-        val_x=features[val_rows] if val_rows is not None else None,
-        val_y=target[val_rows] if val_rows is not None else None,
+        train_x=features[rows.train],
+        train_y=target[rows.train],
+        val_x=features[rows.val] if rows.val is not None else None,
+        val_y=target[rows.val] if rows.val is not None else None,
+        test_x=test_x,
+        test_y=test_y,
         feature_names=list(table.feature_names),
         target_name=table.target_name,
         class_names=table.class_names,
         preprocessing=preprocessing,
+        augmentations=augmentations,
     )
 
 
@@ -483,9 +649,30 @@ def _language_model(builder: _Builder, corpus: TextCorpus) -> Experiment:
         train_y=train_y,
         val_x=val_x,
         val_y=val_y,
+        test_x=None,
+        test_y=None,
         feature_names=[f"token {position}" for position in range(corpus.block_size)],
         target_name="next token",
         class_names=None,
         preprocessing=Preprocessing(),
         tokenizer=corpus.tokenizer,
     )
+
+
+def build_model(
+    config: ExperimentConfig, sample_shape: Sequence[int], feature_names: Sequence[str]
+) -> Module:
+    """The config's model for samples of `sample_shape`, built without reading its data.
+
+    For a trained run's model, whose weights come from its checkpoint: sizes left out of the
+    config follow the sample shape as they followed the data. The global RNG is reseeded by
+    the seed, as build_experiment does; ConfigError where the config does not build.
+    """
+    manual_seed(config.seed)
+    builder = _Builder(config)
+    example = np.zeros((2, *sample_shape))
+    model = builder.model(Table(example, np.zeros(2), list(feature_names), "target"))
+    if builder.problems:
+        raise ConfigError(builder.problems)
+    assert model is not None
+    return model

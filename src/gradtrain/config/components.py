@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from gradtrain import registry
-from gradtrain.bounds import describe, limits_of
+from gradtrain.bounds import Positive, describe, limits_of
+from gradtrain.data.augment import AUGMENTATIONS
 from gradtrain.registry import REQUIRED, ComponentList, Entry, Registry
 
 # Config section -> the registry its `name` is looked up in.
@@ -23,6 +25,7 @@ SECTION_KINDS: dict[str, str] = {
     "scheduler": "schedulers",
 }
 
+
 def load_components() -> None:
     """Import every module that registers components, so that the registries are complete.
 
@@ -30,6 +33,7 @@ def load_components() -> None:
     `import_plugins`: the registry itself stays a leaf that imports none of its registrants.
     """
     import gradtrain.data
+    import gradtrain.loggers  # the built-in loggers; their libraries load only when used
     import gradtrain.models
     import gradtrain.nn
     import gradtrain.optim  # with optim.lr_scheduler
@@ -91,7 +95,34 @@ class StrictParams(BaseModel):
 EVAL_BATCH_SIZE = 1024
 
 
-class DataLoading(StrictParams):
+class NormalizeOptions(StrictParams):
+    """Per-channel statistics for `normalize`; either left out is computed from the training
+    split, as torchvision users compute theirs before writing transforms.Normalize(mean, std)."""
+
+    mean: list[float] | None = Field(None, description="one mean per channel; null: computed")
+    std: list[Positive] | None = Field(
+        None, description="one standard deviation per channel, > 0; null: computed"
+    )
+
+
+def options_model(target: Callable[..., Any], key: str) -> type[StrictParams]:
+    """The model of a data-section option made by `target` (an augmentation): its parameters,
+    with the types, bounds and defaults its signature declares, in one place."""
+    entry = Entry("option", key, target, "", ())
+    fields: dict[str, Any] = {
+        param.name: (param.annotation, ... if param.required else param.default)
+        for param in entry.params()
+    }
+    return create_model(
+        f"data_{key}", __base__=StrictParams, __doc__=_first_line(target, key), **fields
+    )
+
+
+def _first_line(target: Callable[..., Any], default: str) -> str:
+    return (inspect.getdoc(target) or default).split("\n", 1)[0]
+
+
+class _DataLoadingKeys(StrictParams):
     """How the rows are fed to training, next to the source's own parameters in `data`."""
 
     batch_size: int | None = Field(
@@ -106,11 +137,37 @@ class DataLoading(StrictParams):
     val_fraction: float = Field(
         0.0, ge=0, lt=1, description="fraction of rows held out for validation; 0 for none"
     )
+    test_fraction: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="fraction of rows held out for testing (gradtrain evaluate --split test); "
+        "0 for none",
+    )
     standardize: bool = Field(
         False, description="scale features to mean 0, std 1 with training-split statistics"
     )
+    normalize: bool | NormalizeOptions = Field(
+        False,
+        description="scale each image channel by its mean and std (true: both from the "
+        "training split; or give {mean: [...], std: [...]})",
+    )
 
 
+# The augmentations join the loading keys with their own parameters (gradtrain.data.augment).
+_AUGMENTATION_FIELDS: dict[str, Any] = {
+    key: (
+        options_model(maker, key) | None,
+        Field(None, description=f"training batches only: {_first_line(maker, key)}"),
+    )
+    for key, maker in AUGMENTATIONS.items()
+}
+DataLoading = create_model(
+    "DataLoading",
+    __base__=_DataLoadingKeys,
+    __doc__=_DataLoadingKeys.__doc__,
+    **_AUGMENTATION_FIELDS,
+)
 LOADING_KEYS = tuple(DataLoading.model_fields)
 
 Interval = Literal["epoch", "step"]

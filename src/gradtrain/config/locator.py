@@ -40,8 +40,18 @@ class Locator:
         if override is not None:
             return Problem(override_source(override.token), None, None, path, message)
         mark = self._mark(keys, anchor)
-        line, column = (mark.line, mark.column) if mark else (None, None)
-        return Problem(self.source_map.file, line, column, path, message)
+        if mark is None:
+            return Problem(self.source_map.file, None, None, path, message)
+        return Problem(mark.file or self.source_map.file, mark.line, mark.column, path, message)
+
+    def origin(self, keys: Keys) -> str | None:
+        """Where the value at `keys` was written, `file:line` or the override token; None for a
+        value no file or override gave (a default)."""
+        override = self.override_of(keys)
+        if override is not None:
+            return override_source(override.token)
+        mark = self.source_map.values.get(keys) or self.source_map.keys.get(keys)
+        return None if mark is None else f"{mark.file or self.source_map.file}:{mark.line}"
 
     def override_of(self, keys: Keys) -> OverrideSource | None:
         """The last override that set `keys`: one that set it or a key above it, or one that

@@ -22,7 +22,9 @@ from gradtrain.tasks import METRICS, Metric, Mode, Task, monitored_metric
 
 from .components import (
     EVAL_BATCH_SIZE,
+    LOADING_KEYS,
     SECTION_KINDS,
+    DataLoading,
     StrictParams,
     component_list_kind,
     facts_of,
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
     from .errors import Problem
     from .locator import Locator
     from .yaml_loader import Keys
+
+_ALWAYS_WRITTEN = ("batch_size", "eval_batch_size", "shuffle", "val_fraction", "standardize")
 
 # The metrics a run records, by name, as the config's choices (a Literal made from METRICS).
 MetricName: Any = Literal[tuple(METRICS)]
@@ -164,12 +168,28 @@ INIT_DESCRIPTION = (
 )
 
 
+IMPORTS_DESCRIPTION = (
+    "modules that register your own components: names (looked up beside the config, then in "
+    "the working directory and on sys.path) or paths to .py files relative to the config"
+)
+EXTENDS_DESCRIPTION = (
+    "configs this one builds on (a path or a list, relative to this file): later ones over "
+    "earlier ones, this file over all; mappings merge, lists and scalars replace"
+)
+LOGGERS_DESCRIPTION = (
+    "what watches the run besides metrics.jsonl, each by name with its parameters: "
+    "[{name: tensorboard}, {name: mlflow}, {name: csv}]"
+)
+
+
 class TopLevel(StrictParams):
     """The keys that open a config file, the same whichever components it names."""
 
     name: str = Field(min_length=1, description="the experiment's name; runs go to runs/<name>/")
     seed: int = Field(0, ge=0, description="seeds initialisation, splitting, shuffling, dropout")
     dtype: Literal["float32", "float64"] = Field("float32", description="parameter and data dtype")
+    imports: list[str] = Field(default_factory=list, description=IMPORTS_DESCRIPTION)
+    extends: str | list[str] | None = Field(None, description=EXTENDS_DESCRIPTION)
 
 
 class ConfigFile(TopLevel):
@@ -182,6 +202,7 @@ class ConfigFile(TopLevel):
     scheduler: dict[str, Any] | None = None
     train: TrainSettings
     init: dict[str, Any] = Field(default_factory=dict, description=INIT_DESCRIPTION)
+    loggers: list[Any] = Field(default_factory=list, description=LOGGERS_DESCRIPTION)
 
 
 class ComponentSpec(BaseModel):
@@ -223,7 +244,13 @@ class DataSpec(ComponentSpec):
     eval_batch_size: int = EVAL_BATCH_SIZE
     shuffle: bool = False
     val_fraction: float = 0.0
+    test_fraction: float = 0.0
     standardize: bool = False
+    normalize: bool | dict[str, Any] = False  # true, or {mean, std} with either left null
+    # Each augmentation's parameters, None where the config names it not (data.augment).
+    random_crop: dict[str, Any] | None = None
+    random_horizontal_flip: dict[str, Any] | None = None
+    gaussian_noise: dict[str, Any] | None = None
 
 
 class ExperimentConfig(BaseModel):
@@ -241,6 +268,8 @@ class ExperimentConfig(BaseModel):
     scheduler: SchedulerSpec | None
     train: TrainSettings
     init: dict[str, Any]
+    imports: list[str] = []  # what was imported for it, as gradtrain.config.plugins records it
+    loggers: list[ComponentSpec] = Field(default_factory=list)
     source: Path | None = None
     _locator: Locator | None = PrivateAttr(None)
 
@@ -271,17 +300,28 @@ class ExperimentConfig(BaseModel):
         locator = self._locator or Locator.nowhere(str(self.source or "<config>"))
         return locator.problem(keys, message)
 
+    def folder_of(self, keys: Keys) -> Path | None:
+        """The folder of the file that wrote the value at `keys` (a base's, along an `extends`
+        chain), which a relative path there is relative to; the config's own folder for a
+        value an override or no file gave; None for a config from no file."""
+        folder = self.source.parent if self.source else None
+        if self._locator is None or self._locator.override_of(keys) is not None:
+            return folder
+        mark = self._locator.source_map.values.get(keys)
+        return Path(mark.file).resolve().parent if mark and mark.file else folder
+
     def to_dict(self) -> dict[str, Any]:
         """The config as a plain mapping in the file's shape; load_config reads it back."""
         data = {"name": self.data.name, **self.data.params}
-        data.update(
-            batch_size=self.data.batch_size,
-            eval_batch_size=self.data.eval_batch_size,
-            shuffle=self.data.shuffle,
-            val_fraction=self.data.val_fraction,
-            standardize=self.data.standardize,
-        )
+        for key in LOADING_KEYS:
+            value = getattr(self.data, key)
+            # The image options only where set, so a run's config.yaml from before they were
+            # keys reads the same, and a resume of it sees no change.
+            if key in _ALWAYS_WRITTEN or value != DataLoading.model_fields[key].default:
+                data[key] = value
         result: dict[str, Any] = {"name": self.name, "seed": self.seed, "dtype": self.dtype}
+        if self.imports:
+            result["imports"] = list(self.imports)
         result["data"] = data
         for section in ("model", "loss", "optimizer", "scheduler"):
             spec: ComponentSpec | None = getattr(self, section)
@@ -294,12 +334,27 @@ class ExperimentConfig(BaseModel):
         result["train"] = self.train.to_dict()
         if self.init:
             result["init"] = dict(self.init)
+        if self.loggers:
+            result["loggers"] = [{"name": spec.name, **spec.params} for spec in self.loggers]
         plain: dict[str, Any] = _plain(result)
         return plain
 
-    def to_yaml(self) -> str:
-        """The resolved config as YAML text."""
-        return yaml.dump(self.to_dict(), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+    def to_yaml(self, origins: bool = False) -> str:
+        """The resolved config as YAML text; with `origins`, each key's line ends in where its
+        value was written (`# child.yaml:3`, `# override 'optimizer.lr=0.1'`), defaults bare."""
+        text: str = yaml.dump(self.to_dict(), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+        if not origins or self._locator is None:
+            return text
+        from .yaml_loader import load_yaml
+
+        lines = text.splitlines()
+        annotated: set[int] = set()  # one origin a line: a `- name: relu` item's is its name's
+        for keys, mark in load_yaml(text, "").source_map.keys.items():
+            origin = self._locator.origin(keys)
+            if origin is not None and mark.line not in annotated:
+                annotated.add(mark.line)
+                lines[mark.line - 1] += f"  # {origin}"
+        return "\n".join(lines) + "\n"
 
 
 class _Dumper(yaml.SafeDumper):
@@ -364,6 +419,11 @@ def config_json_schema() -> dict[str, Any]:
     sections["init"] = (
         dict[str, float | list[Any]],
         Field(default_factory=dict, description=INIT_DESCRIPTION),
+    )
+    loggers = _choice_of("loggers", registries()["loggers"])
+    sections["loggers"] = (
+        list[loggers],  # type: ignore[valid-type]
+        Field(default_factory=list, description=LOGGERS_DESCRIPTION),
     )
     file_model = create_model(
         "ExperimentConfig",

@@ -337,6 +337,32 @@ def _check_component_lists(
     return checked
 
 
+def _check_loggers(items: Any, locator: Locator, problems: list[Problem]) -> list[BaseModel]:
+    """The top-level `loggers` list, each item a logger's mapping checked against its entry.
+
+    Not a list is reported by the top-level check (ConfigFile), so it is not reported here.
+    """
+    if not isinstance(items, list):
+        return []
+    registry = registries()["loggers"]
+    checked: list[BaseModel] = []
+    for index, item in enumerate(items):
+        keys = ("loggers", index)
+        if not isinstance(item, dict):
+            problems.append(
+                locator.problem(
+                    keys,
+                    "expected a mapping with the logger's name and parameters, e.g. "
+                    f"{{name: tensorboard}}; one of {_known(registry)}; got {show_value(item)}",
+                )
+            )
+            continue
+        logger = _check_component("loggers", registry, item, keys, locator, problems)
+        if logger is not None:
+            checked.append(logger)
+    return checked
+
+
 def _init_problem(value: Any) -> str | None:
     """Why an `init` value is not a number or a rectangular nested list of numbers, if it is not."""
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -439,7 +465,7 @@ def validate_config(data: Any, locator: Locator) -> ExperimentConfig:
             locator.problem(
                 (),
                 "expected a mapping with keys name, seed, dtype, data, model, loss, optimizer, "
-                f"scheduler, train, init; got {show_value(data)}",
+                f"scheduler, train, init, loggers; got {show_value(data)}",
             )
         )
         raise ConfigError(problems)
@@ -448,6 +474,7 @@ def validate_config(data: Any, locator: Locator) -> ExperimentConfig:
     for section in SECTION_KINDS:
         if isinstance(data.get(section), dict):
             sections[section] = _check_section(section, data[section], locator, problems)
+    loggers = _check_loggers(data.get("loggers"), locator, problems)
     init = data.get("init")
     if isinstance(init, dict):
         for name, value in init.items():
@@ -458,6 +485,7 @@ def validate_config(data: Any, locator: Locator) -> ExperimentConfig:
         raise ConfigError(_sorted(problems))
     assert isinstance(top, ConfigFile)
     config = _assemble(top, sections)
+    config.loggers = [_component(logger) for logger in loggers]
     config._locator = locator
     problems.extend(_cross_checks(config, locator))
     problems.extend(_scheduler_checks(config, locator))

@@ -25,10 +25,12 @@ Keys = tuple[str | int, ...]
 
 @dataclass(frozen=True)
 class Mark:
-    """A 1-based line and column in a file."""
+    """A 1-based line and column in a file; `file` None for the file of its source map (a
+    config's own), else the file of the chain (`extends`) the position is in."""
 
     line: int
     column: int
+    file: str | None = None
 
 
 @dataclass

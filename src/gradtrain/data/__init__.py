@@ -1,9 +1,9 @@
-"""Data: datasets, the DataLoader, and the registered sources (CSV, bundled and synthetic sets)."""
+"""Data: datasets, the DataLoader, the registered sources (files, bundled and synthetic sets)."""
 
-from . import sources, synthetic
+from . import image_folder, npz_file, sources, synthetic
 from .dataset import Dataset, Subset, TensorDataset, random_split
 from .loader import DataLoader, collate
-from .table import DataError, Standardizer, Table, split_indices
+from .table import DataError, Standardizer, Table, split_indices, split_rows
 
 __all__ = [
     "DataError",
@@ -14,8 +14,11 @@ __all__ = [
     "Table",
     "TensorDataset",
     "collate",
+    "image_folder",
+    "npz_file",
     "random_split",
     "sources",
     "split_indices",
+    "split_rows",
     "synthetic",
 ]

@@ -38,10 +38,51 @@ def read_csv(path: Path, name: str, target: str, features: list[str] | None) -> 
     with _reading(name):
         header, header_line = _header(path, name)
         chosen = _columns(header, name, target, features)
-        values = _loadtxt(path, header_line, len(header), chosen)
-        if values is None:
-            values = _careful(path, name, header, chosen)
+        values = _values(path, name, header, header_line, chosen)
     return Table(values[:, :-1], values[:, -1], [header[p] for p in chosen[:-1]], target)
+
+
+def read_header(path: Path, name: str) -> list[str]:
+    """The column names of a CSV file's header row; DataError if it has none."""
+    with _reading(name):
+        return _header(path, name)[0]
+
+
+def read_columns(path: Path, name: str, columns: list[str]) -> np.ndarray:
+    """The named columns as float64, shape (rows, len(columns)), in the order named.
+
+    DataError for a column the header lacks (with did-you-mean) and for any bad cell.
+    """
+    with _reading(name):
+        header, header_line = _header(path, name)
+        for column in columns:
+            _check_column(header, name, column, "columns")
+        return _values(path, name, header, header_line, [header.index(c) for c in columns])
+
+
+def read_text_columns(path: Path, name: str, columns: list[str]) -> dict[str, list[str]]:
+    """The named columns' cells as written, one per data row as read_columns counts rows."""
+    with _reading(name):
+        header, _ = _header(path, name)
+        for column in columns:
+            _check_column(header, name, column, "columns")
+        positions = [header.index(column) for column in columns]
+        found: dict[str, list[str]] = {column: [] for column in columns}
+        with _open(path) as stream:
+            rows = (row for row in csv.reader(stream) if not _is_blank(row))
+            next(rows)  # the header
+            for row in rows:
+                for column, position in zip(columns, positions, strict=True):
+                    found[column].append(row[position] if position < len(row) else "")
+        return found
+
+
+def _values(
+    path: Path, name: str, header: list[str], header_line: int, chosen: list[int]
+) -> np.ndarray:
+    """The chosen columns, through np.loadtxt where it can, else the careful pass."""
+    values = _loadtxt(path, header_line, len(header), chosen)
+    return values if values is not None else _careful(path, name, header, chosen)
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Literal
 
-from gradtrain.bounds import Count
+from gradtrain.bounds import Count, checked
 from gradtrain.registry import datasets
 
 from .csv_file import read_csv
@@ -15,27 +15,42 @@ from .table import DataError, Table
 from .text import TextCorpus, TokenizerKind, corpus_of, read_text
 
 
-def _existing_file(path: str) -> Path:
+@datasets.register("csv")
+def csv(
+    path: str, target: str, features: list[str] | None = None, test_path: str | None = None
+) -> Table:
+    """A CSV file with a header row: the target column and feature columns (default: the rest).
+
+    test_path: a second CSV with the same columns, the test split (instead of test_fraction).
+    """
+    table = read_csv(_existing(path, "path"), path, target, features)
+    if test_path is not None:
+        try:
+            table.test = read_csv(
+                _existing(test_path, "test_path"), test_path, target, table.feature_names
+            )
+        except DataError as error:
+            raise DataError(str(error), field="test_path") from None
+    return table
+
+
+def _existing(path: str, field: str) -> Path:
     file = Path(path)
     if not file.is_file():
         problem = "not a file" if file.exists() else "no such file"
-        raise DataError(f"{problem}: {path}", field="path")
+        raise DataError(f"{problem}: {path}", field=field)
     return file
 
 
-@datasets.register("csv")
-def csv(path: str, target: str, features: list[str] | None = None) -> Table:
-    """A CSV file with a header row: the target column and feature columns (default: the rest)."""
-    return read_csv(_existing_file(path), path, target, features)
-
-
 @datasets.register("text", task="language_model")
+@checked
 def text(path: str, tokenizer: TokenizerKind = "char", block_size: Count = 64) -> TextCorpus:
     """A UTF-8 text file for a language model: windows of block_size tokens, next-token targets."""
-    return corpus_of(read_text(_existing_file(path), path), path, tokenizer, block_size)
+    return corpus_of(read_text(_existing(path, "path"), path), path, tokenizer, block_size)
 
 
 @datasets.register("tinyshakespeare", task="language_model")
+@checked
 def tinyshakespeare(tokenizer: TokenizerKind = "char", block_size: Count = 64) -> TextCorpus:
     """Tiny Shakespeare (karpathy/char-rnn): 1,115,394 characters of the plays, 65 distinct."""
     resource = files("gradtrain") / "datasets" / "tinyshakespeare.txt"

@@ -1,4 +1,4 @@
-"""Table, what every data source returns; the train/validation split and standardisation."""
+"""Table, what every data source returns; the train/validation/test split and standardisation."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ class Table:
     """Features (N, F) or samples of any shape (N, C, H, W), and target (N,), both float64,
     with the names of the features (F of them, or one per element of a sample, in C order)
     and, for classes that have names (an image folder's subfolders), the name of each class
-    index, which predictions show in place of the index.
+    index, which predictions show in place of the index. `test` is a test split the source
+    provides itself (a csv's test_path, a text file's tail), with the same features; None
+    leaves the test rows, if any, to data.test_fraction.
 
     Every value is finite, whichever source made the table: a NaN or an infinity would pass
     for data and surface epochs later as a diverged loss, blamed on the learning rate.
@@ -31,6 +33,7 @@ class Table:
     feature_names: list[str]
     target_name: str
     class_names: list[str] | None = None
+    test: Table | None = None
 
     def __post_init__(self) -> None:
         for values, names in (
@@ -55,17 +58,46 @@ class Table:
         return tuple(self.features.shape[1:])
 
 
+def element_names(prefix: str, sample_shape: tuple[int, ...]) -> list[str]:
+    """A name for each element of a sample, in C order: x[0], x[1], ... for rows of features,
+    x[0,0,0], x[0,0,1], ... for images, as a Table's feature_names."""
+    return [f"{prefix}[{','.join(map(str, index))}]" for index in np.ndindex(*sample_shape)]
+
+
 def split_indices(
     n: int, val_fraction: float, generator: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """Random train and validation row indices, each sorted; round(n * val_fraction) for val."""
-    if not 0.0 <= val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be in [0, 1), not {val_fraction}")
-    n_val = round(n * val_fraction)
-    if n_val == n and n > 0:
-        raise ValueError(f"val_fraction {val_fraction} leaves no training rows out of {n}")
+    train, val, _ = split_rows(n, val_fraction, 0.0, generator)
+    return train, val
+
+
+def split_rows(
+    n: int, val_fraction: float, test_fraction: float, generator: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random train, validation and test row indices, each sorted.
+
+    Both fractions are of all n rows: round(n * val_fraction) for validation, round(n *
+    test_fraction) for test. The validation rows are the first of one permutation and the test
+    rows the next, so a test split leaves the validation split of the same seed as it was.
+    """
+    for name, fraction in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+        if not 0.0 <= fraction < 1.0:
+            raise ValueError(f"{name} must be in [0, 1), not {fraction}")
+    n_val, n_test = round(n * val_fraction), round(n * test_fraction)
+    if n_val + n_test >= n and n > 0:
+        held = (
+            f"val_fraction {val_fraction} and test_fraction {test_fraction} leave"
+            if test_fraction
+            else f"val_fraction {val_fraction} leaves"
+        )
+        raise ValueError(f"{held} no training rows out of {n}")
     order = generator.permutation(n)
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
+    return (
+        np.sort(order[n_val + n_test :]),
+        np.sort(order[:n_val]),
+        np.sort(order[n_val : n_val + n_test]),
+    )
 
 
 class Standardizer:

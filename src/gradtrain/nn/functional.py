@@ -17,7 +17,7 @@ from ..autograd.ops import embedding as embedding_ops
 from ..autograd.ops.attention import ScaledDotProductAttention
 from ..autograd.ops.elementwise import LeakyRelu
 from ..autograd.tensor import tensor_argument
-from ..random import default_generator
+from ..random import uniform_for_batch
 from . import loss_ops, ops, window_arguments
 from .window_arguments import OutputSizeArgument, PaddingArgument, SizeArgument
 
@@ -97,7 +97,7 @@ def dropout_scale(shape: tuple[int, ...], p: float, dtype: Any) -> np.ndarray:
     """Dropout's factors: 0 with probability p, else 1 / (1 - p), drawn from manual_seed's RNG."""
     if p == 1:
         return np.zeros(shape, dtype=dtype)
-    keep = default_generator().random(shape, dtype=np.float32) >= p
+    keep = uniform_for_batch(shape, np.float32) >= p
     factors: np.ndarray = keep.astype(dtype) / np.dtype(dtype).type(1 - p)
     return factors
 

@@ -108,9 +108,14 @@ def die_with_parent(parent: int) -> None:
 
 
 def _kill_me_with_parent() -> bool:
+    return signal_me_when_parent_ends(signal.SIGKILL)
+
+
+def signal_me_when_parent_ends(signum: int) -> bool:
+    """Ask Linux to send this process `signum` when its parent ends; False where it cannot."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        return int(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)) == 0
+        return int(libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)) == 0
     except (OSError, AttributeError):
         return False
 

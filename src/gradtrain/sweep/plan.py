@@ -47,14 +47,18 @@ class SweepPlan:
         return hashlib.sha256(document.encode("utf-8")).hexdigest()[:8]
 
 
-def plan_sweep(config_path: Path | None, tokens: Sequence[str]) -> SweepPlan:
+def plan_sweep(
+    config_path: Path | None, tokens: Sequence[str], imports: Sequence[str] = ()
+) -> SweepPlan:
     """Expand the grid and load, build and check every trial's config.
 
     Raises ConfigError with the problems of every combination (each problem once), so a bad
-    value anywhere in the grid stops the sweep before a single trial runs.
+    value anywhere in the grid stops the sweep before a single trial runs. `imports`
+    (--import) join each trial's config, which records them for the worker that runs it.
     """
     from gradtrain.config import build_experiment, load_config
     from gradtrain.train import Trainer
+    from gradtrain.train.tracking import check_installed
 
     grid = parse_grid(tokens)
     problems: list[Problem] = []
@@ -64,8 +68,9 @@ def plan_sweep(config_path: Path | None, tokens: Sequence[str]) -> SweepPlan:
     for name, combination in zip(names, grid.combinations(), strict=True):
         overrides = grid.overrides(combination)
         try:
-            config = load_config(config_path, overrides)
+            config = load_config(config_path, overrides, imports)
             Trainer.from_experiment(build_experiment(config))
+            check_installed(config)  # a logger's library: known before any trial runs
         except ConfigError as error:
             problems.extend(p for p in error.problems if p not in problems)
             continue

@@ -113,11 +113,19 @@ def find_run_dirs(paths: Sequence[Path]) -> list[Path]:
             runs = [path / name for name in sweep_trials(path) if is_run_dir(path / name)]
         else:
             runs = sorted(config.parent for config in path.rglob("config.yaml"))
-            runs = [run for run in runs if is_run_dir(run)]
+            runs = [run for run in runs if is_run_dir(run) and not _in_artifacts(run, path)]
         if not runs:
             raise ResultsError(f"{path}: no run directories in it")
         found.extend(run for run in runs if run not in found)
     return found
+
+
+def _in_artifacts(run: Path, root: Path) -> bool:
+    """Whether `run` is a run's copy in the artifacts of the default MLflow store (which keeps
+    config.yaml and summary.json), not a run directory."""
+    from gradtrain.loggers.mlflow_tracking import ARTIFACTS
+
+    return ARTIFACTS in run.relative_to(root).parts
 
 
 def is_run_dir(path: Path) -> bool:

@@ -11,7 +11,7 @@ import json
 import shutil
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from gradtrain.config import ExperimentConfig
     from gradtrain.train import Listener, RunDirectory, RunResult
+    from gradtrain.train.parallel import OneProcess
 
+    from .grid import Combination
     from .plan import Trial
 
 FINISHED = ("finished", "early_stopped")
@@ -47,21 +49,35 @@ def run_config(
     config: ExperimentConfig,
     run_dir: RunDirectory | None = None,
     listeners: Sequence[Listener] = (),
+    parallel: OneProcess | None = None,
 ) -> RunResult:
     """Build and train one config as `gradtrain run` does; the RunResult of its fit()."""
     from gradtrain.config import build_experiment
     from gradtrain.train import Trainer
 
-    trainer = Trainer.from_experiment(build_experiment(config), listeners, run_dir)
+    experiment = build_experiment(config)
+    trainer = Trainer.from_experiment(experiment, listeners, run_dir, parallel)
     return trainer.fit()
 
 
-def run_trial(trial: Trial, run_dir: str) -> TrialOutcome:
+def train_in_process(directory: RunDirectory, trial: Trial) -> RunResult:
+    """Train the config of a trial's fresh run directory here, in this process."""
+    # The config comes back from the run directory's own config.yaml, as a resume reads it
+    # (its imports too), so that what the folder says is exactly what ran.
+    config = directory.load_config()
+    return run_config(
+        config, directory, trial_loggers(config, trial.name, trial.swept, directory.path)
+    )
+
+
+def run_trial(
+    trial: Trial, run_dir: str, train: Callable[[RunDirectory, Trial], RunResult] = train_in_process
+) -> TrialOutcome:
     """Train `trial` into the folder `run_dir`, replacing an unfinished earlier attempt there.
 
     The folder is locked (its run.lock) for as long as the trial runs, so no other process
     trains it meanwhile; one that another live process holds is left alone, as this trial's
-    failure.
+    failure. `train` trains the prepared run directory (as an MPI job, say).
     """
     from gradtrain.train import RunDirectory
     from gradtrain.train.lock import FolderInUseError
@@ -77,14 +93,14 @@ def run_trial(trial: Trial, run_dir: str) -> TrialOutcome:
         message = f"cannot make its run directory: {error}"
         return TrialOutcome(trial.name, "failed", message, None, 0, 0.0, run_dir)
     try:
-        return _train_trial(trial, path)
+        return _train_trial(trial, path, train)
     finally:
         lock.release()
 
 
-def _train_trial(trial: Trial, path: Path) -> TrialOutcome:
-    from gradtrain.config import load_config
-
+def _train_trial(
+    trial: Trial, path: Path, train: Callable[[RunDirectory, Trial], RunResult]
+) -> TrialOutcome:
     run_dir = str(path)
     started = time.perf_counter()
     try:
@@ -93,9 +109,7 @@ def _train_trial(trial: Trial, path: Path) -> TrialOutcome:
         message = f"cannot make its run directory: {error}"
         return TrialOutcome(trial.name, "failed", message, None, 0, 0.0, run_dir)
     try:
-        # The config comes back from the run directory's own config.yaml, as a resume would
-        # read it, so that what the folder says is exactly what ran.
-        result = run_config(load_config(directory.config_path), directory)
+        result = train(directory, trial)
     except Exception as error:
         # A trial's crash is that trial's failure; the sweep records it and goes on.
         message = f"{type(error).__name__}: {error}"
@@ -125,6 +139,29 @@ def _train_trial(trial: Trial, path: Path) -> TrialOutcome:
         summary["seconds"],
         run_dir,
     )
+
+
+def trial_loggers(
+    config: ExperimentConfig, name: str, swept: Combination, path: Path
+) -> list[Listener]:
+    """The config's loggers for a trial in `path`: the sweep's trials as one experiment (the
+    sweep directory's), each named and tagged with its swept values; the store of a logger
+    that keeps one (MLflow's mlflow.db) in the output directory, as a run's is."""
+    from gradtrain.train.tracking import LogContext, listeners_for
+
+    sweep_dir = path.resolve().parent
+    # The default sweep directory is <output-dir>/<name>-sweep/<digest>/; one given by
+    # --sweep-dir keeps its trials' stores itself.
+    default_layout = sweep_dir.parent.name.endswith("-sweep")
+    sweep_name = f"{sweep_dir.parent.name}/{sweep_dir.name}" if default_layout else sweep_dir.name
+    context = LogContext(
+        output_dir=sweep_dir.parent.parent if default_layout else sweep_dir,
+        experiment=sweep_name,
+        run_name=name,
+        tags={"gradtrain.sweep": str(sweep_dir), "gradtrain.trial": name}
+        | {f"gradtrain.swept.{key}": str(value) for key, value in swept},
+    )
+    return listeners_for(config, context)
 
 
 def fresh_run_directory(path: Path, config_yaml: str) -> RunDirectory:

@@ -7,8 +7,7 @@ as the run began. What a PyTorch user changes when they resume by hand may chang
 - `train.epochs` or `train.max_steps` (more than the run has done), `train.eval_every`,
   `train.eval_batches`, `train.grad_clip`, `train.zero_grad`, `train.accumulate`,
   `train.early_stopping.patience` and `.min_delta`, `data.batch_size` and
-  `data.eval_batch_size`: the loop reads
-  them as it goes;
+  `data.eval_batch_size`: the loop reads them as it goes; `loggers`, which only watch;
 - the optimizer's hyperparameters (`optimizer.lr`, `optimizer.momentum`, ...): set in every
   param group after the optimizer's state is loaded, as `group["lr"] = 0.001` would, and made
   the schedule's base learning rate when there is a scheduler.
@@ -39,11 +38,12 @@ LOOP_KEYS: tuple[KeyPath, ...] = (
     ("train", "early_stopping", "min_delta"),
     ("data", "batch_size"),
     ("data", "eval_batch_size"),
+    ("loggers",),
 )
 RESUMABLE = (
     "train.epochs, train.max_steps, train.eval_every, train.eval_batches, train.grad_clip, "
     "train.zero_grad, train.accumulate, train.early_stopping.patience, "
-    "train.early_stopping.min_delta, data.batch_size, data.eval_batch_size and the "
+    "train.early_stopping.min_delta, data.batch_size, data.eval_batch_size, loggers and the "
     "optimizer's hyperparameters (optimizer.lr, ...)"
 )
 
@@ -77,6 +77,10 @@ def check_changes(changed: list[KeyPath], optimizer: Optimizer, before: dict[str
 
 
 def _may_change(path: KeyPath, optimizer: Optimizer, before: dict[str, Any]) -> bool:
+    if path == ("imports",):
+        # More modules imported (--import) add components; the ones the run uses keep the
+        # names its config gives them, which a change of those would show.
+        return True
     if path in LOOP_KEYS:
         # Changing patience needs early stopping in the run already: its tracker is in the
         # checkpoint, and a tracker started now would not know the epochs before.

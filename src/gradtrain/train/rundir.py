@@ -1,6 +1,6 @@
-"""The run directory: runs/<name>/<timestamp>/ with config, metrics, checkpoint and summary.
+"""The run directory: runs/<name>/<timestamp>/ with config, metrics, checkpoints and summary.
 
-config.yaml, summary.json and the checkpoint are written whole to a temporary file beside them
+config.yaml, summary.json and the checkpoints are written whole to a temporary file beside them
 and renamed into place; metrics.jsonl grows by one whole line per epoch, in a single append.
 So a crash or Ctrl-C at any moment leaves each file either as it was or as it should be.
 """
@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gradtrain import serialization
 from gradtrain.files import atomic_write_text
@@ -20,10 +21,15 @@ from gradtrain.serialization import CheckpointError
 from .lock import FolderLock, lock_folder
 from .records import append_record, read_records
 
+if TYPE_CHECKING:
+    from gradtrain.config import ExperimentConfig
+
 CONFIG_FILE = "config.yaml"
 METRICS_FILE = "metrics.jsonl"
 SUMMARY_FILE = "summary.json"
 CHECKPOINT_FILE = "checkpoints/last.npz"
+# The checkpoint of the epoch whose monitored metric is the best so far: the same contents as
+# last.npz had at that epoch. Kept by runs with a validation split.
 BEST_CHECKPOINT_FILE = "checkpoints/best.npz"
 TOKENIZER_FILE = "tokenizer.json"  # a language model's vocabulary (gradtrain.data.text)
 LOCK_FILE = "run.lock"  # held by the process that writes the run (train/lock.py)
@@ -105,6 +111,20 @@ class RunDirectory:
         """
         return lock_folder(self.path, LOCK_FILE, use)
 
+    def load_config(
+        self, overrides: Sequence[str] = (), imports: Sequence[str] = ()
+    ) -> ExperimentConfig:
+        """The run's own config (config.yaml), as a resume reads it: the modules the run
+        imported imported again first, then `overrides` and `imports` on top.
+
+        Every reader of a finished or stopped run loads its config here (resume, a sweep's
+        trial, evaluate and predict), so all of them find the run's components; ConfigError,
+        located in config.yaml, if one of them is gone.
+        """
+        from gradtrain.config import load_config
+
+        return load_config(self.config_path, overrides, imports)
+
     def write_config(self, config_yaml: str) -> None:
         atomic_write_text(self.config_path, config_yaml)
 
@@ -130,11 +150,34 @@ class RunDirectory:
     def save_checkpoint(self, state: dict[str, Any]) -> None:
         serialization.save(state, self.checkpoint_path)
 
-    def load_checkpoint(self) -> dict[str, Any]:
-        state = serialization.load(self.checkpoint_path)
+    def save_best_checkpoint(self, state: dict[str, Any]) -> None:
+        serialization.save(state, self.best_checkpoint_path)
+
+    def load_checkpoint(self, path: Path | None = None) -> dict[str, Any]:
+        """The state in last.npz, or in `path` (best_checkpoint_path)."""
+        path = self.checkpoint_path if path is None else path
+        state = serialization.load(path)
         if not isinstance(state, dict):
-            raise CheckpointError(f"{self.checkpoint_path}: not the checkpoint of a run")
+            raise CheckpointError(f"{path}: not the checkpoint of a run")
         return state
+
+    def keep_best_with(self, state: dict[str, Any]) -> None:
+        """Make best.npz agree with `state`, the last.npz a resume goes on from.
+
+        best.npz is written just after last.npz of the same epoch, so a crash between the two
+        leaves last.npz naming its own epoch the best while best.npz holds an earlier one (or
+        none): last.npz is then the best checkpoint, and becomes best.npz again.
+        """
+        best_epoch = (state.get("monitor") or {}).get("best_epoch")
+        if best_epoch is None or best_epoch != state.get("epoch"):
+            return
+        if self.best_checkpoint_path.is_file():
+            try:
+                if self.load_checkpoint(self.best_checkpoint_path).get("epoch") == best_epoch:
+                    return
+            except CheckpointError:
+                pass  # a damaged best.npz is replaced by the whole one
+        self.save_best_checkpoint(state)
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         atomic_write_text(self.summary_path, json.dumps(summary, indent=2) + "\n")

@@ -37,10 +37,14 @@ class SmokeResult:
 
 
 def smoke_test(
-    path: Path | None, overrides: Sequence[str] = (), batches: int = SMOKE_BATCHES
+    path: Path | None,
+    overrides: Sequence[str] = (),
+    batches: int = SMOKE_BATCHES,
+    imports: Sequence[str] = (),
 ) -> SmokeResult:
-    """Validate and build one config, train `batches` steps and run a validation pass (on at most
-    as many validation batches, random ones where the split is larger)."""
+    """Validate and build one config (its plugins and `imports` imported first), train
+    `batches` steps and run a validation pass (on at most as many validation batches, random
+    ones where the split is larger)."""
     from gradtrain.config import ConfigError, build_experiment, load_config
 
     label = "(embedded default)" if path is None else str(path)
@@ -58,7 +62,7 @@ def smoke_test(
     name: str | None = None
     stage: Stage = "validate"
     try:
-        config = load_config(path, overrides)
+        config = load_config(path, overrides, imports)
         name, stage = config.name, "build"
         experiment = build_experiment(config)
         trainer = Trainer.from_experiment(experiment, listeners=[record_loss])

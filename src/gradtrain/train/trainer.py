@@ -6,7 +6,8 @@ periods with what surrounds them: the status of the run, the snapshot a resume s
 Ctrl-C. A run of `train.epochs` evaluates at each epoch's end; a run of `train.max_steps` every
 `train.eval_every` steps and at the last, wherever in an epoch that falls. The trainer reports
 progress as events and leaves printing to the views. With a run directory it writes a record
-to metrics.jsonl and the checkpoint at every evaluation, and summary.json at the end.
+to metrics.jsonl and the checkpoint at every evaluation (and best.npz when the monitored
+metric improves), and summary.json at the end.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 from gradtrain.autograd import Tensor, no_grad
 from gradtrain.config.components import EVAL_BATCH_SIZE
 from gradtrain.data import DataLoader, TensorDataset
+from gradtrain.data.augment import Augmentation, AugmentedLoader
 from gradtrain.data.preprocess import Preprocessing
 from gradtrain.files import WriteError
 from gradtrain.interrupts import stopping_signals_ignored
@@ -35,17 +37,20 @@ from gradtrain.tasks import Task, measured_metrics, monitored_metric, validation
 
 from .events import BatchEnded, EpochEnded, Event, Listener, RunEnded, RunStarted, Status
 from .metrics import MetricTracker
+from .parallel import OneProcess, OutOfSync
 from .rundir import RunDirectory
 
 if TYPE_CHECKING:
     from gradtrain.config import Experiment, TrainSettings
 
 # The shuffle order gets its own generator, a stream apart from the global one that
-# initialisation and dropout draw from, so that changing the model never changes the order.
+# initialisation and dropout draw from, so that changing the model never changes the order;
+# the augmentations another, so that adding one changes neither.
 _SHUFFLE_STREAM = 1
 # The validation estimate (train.eval_batches) draws its rows from a stream of its own as well,
 # so that evaluating never changes the training's random numbers.
 _EVALUATION_STREAM = 2
+_AUGMENT_STREAM = 3
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,9 @@ class Trainer:
     from `eval_generator`. ReduceLROnPlateau steps on the validation loss (the training loss
     without validation data) at each evaluation, as PyTorch's documentation steps it; other
     schedulers at each epoch's end or after each optimizer step (`scheduler_interval`: the
-    config's scheduler.interval, else the scheduler's own `interval`).
+    config's scheduler.interval, else the scheduler's own `interval`). `parallel` is the data
+    parallelism the run is one process of (train/parallel.py): each process computes its rows
+    of every batch, and their gradients are summed before the step.
     """
 
     def __init__(
@@ -102,12 +109,18 @@ class Trainer:
         eval_batch_size: int = EVAL_BATCH_SIZE,
         eval_generator: np.random.Generator | None = None,
         scheduler_interval: str | None = None,
+        parallel: OneProcess | None = None,
+        inputs: dict[str, Any] | None = None,
     ) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.parallel = parallel if parallel is not None else OneProcess()
         # Kept in every checkpoint, so that whatever uses the model later scales its inputs
         # exactly as training did (gradtrain.data.preprocess).
         self.preprocessing = preprocessing if preprocessing is not None else Preprocessing()
         self.class_names = None if class_names is None else list(class_names)
+        # What one input is ({"sample_shape": [4], "feature_names": [...]}), kept in every
+        # checkpoint, so that predict and load_run check new inputs without the training data.
+        self.inputs = inputs
         self.scheduler = scheduler
         # "epoch", "step" or "evaluation": the config's scheduler.interval, else the scheduler's.
         self.scheduler_interval = scheduler_interval or getattr(scheduler, "interval", "epoch")
@@ -142,6 +155,7 @@ class Trainer:
         experiment: Experiment,
         listeners: Sequence[Listener] = (),
         run_dir: RunDirectory | None = None,
+        parallel: OneProcess | None = None,
     ) -> Trainer:
         """A trainer for an experiment built by gradtrain.config.build_experiment."""
         config = experiment.config
@@ -166,6 +180,11 @@ class Trainer:
             eval_batch_size=config.data.eval_batch_size,
             eval_generator=_stream(config.seed, _EVALUATION_STREAM),
             scheduler_interval=None if config.scheduler is None else config.scheduler.stepping,
+            parallel=parallel,
+            inputs={
+                "sample_shape": list(experiment.train_x.shape[1:]),
+                "feature_names": list(experiment.feature_names),
+            },
         )
 
     # ---- the loop -------------------------------------------------------------------
@@ -186,7 +205,7 @@ class Trainer:
                 while not self.finished:
                     record = self.train_steps(self.steps_to_evaluation())
                     self._end_period(record)
-        except NonFiniteLoss as failure:
+        except (NonFiniteLoss, OutOfSync) as failure:
             status, message = "failed", str(failure)
         except WriteError as failure:
             status, message, unwritten = "failed", self._unwritten(failure), True
@@ -286,39 +305,58 @@ class Trainer:
 
         `batches` are the step's batches (one, or train.accumulate of them, the first being
         batch number `batch` of `epoch`): forward, loss and backward run on each in turn and
-        .grad adds them up, before the one step(). Returns the step's loss and the gradients'
-        norm before clipping; a non-finite loss raises NonFiniteLoss before it can reach the
-        parameters.
+        .grad adds them up, before the one step(). Data-parallel, this process computes its
+        rows of each batch, and the gradients of all rows are summed before the clip. Returns
+        the step's loss and the gradients' norm before clipping; a non-finite loss raises
+        NonFiniteLoss before it can reach the parameters.
         """
         if self.settings.zero_grad:
             self.optimizer.zero_grad()
-        loss = self.accumulate_gradients(batches, epoch, batch)
+        local, bad_batch = self.accumulate_gradients(batches, batch)
+        parameters = self._parameters()
+        # Every process checks the summed loss, so that all of them stop together.
+        loss = self.parallel.reduce(parameters, local, not self.settings.zero_grad)
+        if not math.isfinite(loss):
+            raise NonFiniteLoss(epoch, batch if bad_batch is None else bad_batch, loss)
         grad_norm = self.clip_gradients()
         self.optimizer.step()
+        self.parallel.check_in_sync(parameters)
         return loss, grad_norm
 
     def accumulate_gradients(
-        self, batches: Sequence[tuple[Tensor, ...]], epoch: int, batch: int
-    ) -> float:
-        """forward, loss and backward of each batch, adding into .grad; the step's loss.
+        self, batches: Sequence[tuple[Tensor, ...]], batch: int
+    ) -> tuple[float, int | None]:
+        """forward, loss and backward of this process's rows of each batch, adding into .grad;
+        this process's part of the step's loss, and the number of the first batch whose own
+        loss is not finite (None when every one is).
 
-        Each loss is weighted by its batch's share of the step's rows (1/K for K batches of
-        one size), so that the gradients and the loss add up to those of one batch of all the
-        rows, for a loss that averages over its rows; a loss that sums adds up unweighted.
+        Each loss is weighted by its rows' share of the step's rows (1/K for K batches of one
+        size in one process), so that the gradients and the loss add up to those of one batch
+        of all the rows, for a loss that averages over its rows; a loss that sums adds up
+        unweighted.
         """
         rows = sum(len(inputs) for inputs, _ in batches)
-        summed = getattr(self.loss_fn, "reduction", "mean") == "sum"
         total = 0.0
+        bad_batch: int | None = None
         for number, (inputs, targets) in enumerate(batches, start=batch):
-            outputs = self.model(inputs)
-            loss = self.loss_fn(outputs, targets)
-            value = float(loss.item())
-            if not math.isfinite(value):
-                raise NonFiniteLoss(epoch, number, value)
-            share = 1.0 if summed else len(inputs) / rows
-            (loss if share == 1.0 else loss * share).backward()
-            total += value * share
-        return total
+            share_of_step = len(inputs) / rows
+            with self.parallel.local_batch(inputs, targets) as (mine, their_targets, share):
+                if not share:
+                    continue
+                value = self._forward_backward(mine, their_targets, share * share_of_step)
+            if not math.isfinite(value) and bad_batch is None:
+                bad_batch = number
+            total += value
+        return total, bad_batch
+
+    def _forward_backward(self, inputs: Tensor, targets: Tensor, share: float) -> float:
+        """Forward and backward of these rows, weighted by their `share` of the step's rows
+        (a summed loss is not); the weighted loss."""
+        outputs = self.model(inputs)
+        loss = self.loss_fn(outputs, targets)
+        weight = share if getattr(self.loss_fn, "reduction", "mean") == "mean" else 1.0
+        loss.backward(None if weight == 1 else np.full(loss.shape, weight, loss.dtype))
+        return float(loss.item()) * weight
 
     def evaluate(self, batches: int | None = None) -> dict[str, float]:
         """Validation loss and scores, in eval mode, without recording a graph, in batches of
@@ -341,7 +379,7 @@ class Trainer:
             with no_grad():
                 for rows in self._validation_rows(count):
                     x, y = self.val_x[rows], self.val_y[rows]
-                    output = self.model(Tensor(x))
+                    output = self._validation_outputs(x)
                     loss = float(self.loss_fn(output, Tensor(y)).item())
                     summed = getattr(self.loss_fn, "reduction", "mean") == "sum"
                     loss_total += loss if summed else loss * len(x)
@@ -358,6 +396,16 @@ class Trainer:
         scores = {m.name: m.value(all_outputs, all_targets, loss) for m in self.metrics}
         return {"val_loss": loss, **scores}
 
+    def _validation_outputs(self, x: np.ndarray) -> Tensor:
+        """The model's outputs for a validation batch. Data-parallel, each process computes its
+        rows and every process scores the gathered outputs, so all get the same figures; a
+        batch smaller than the world (no rows for some process) is computed whole by each."""
+        if len(x) < self.parallel.world_size:
+            return self.model(Tensor(x))  # type: ignore[no-any-return]
+        start, stop = self.parallel.row_range(len(x))
+        local = self.model(Tensor(x[start:stop])).data
+        return Tensor(self.parallel.gather_rows(local, len(x)))
+
     def _validation_rows(self, batches: int | None) -> Iterator[slice | np.ndarray]:
         """The rows of each validation batch: the split in order, or `batches` random draws."""
         assert self.val_x is not None
@@ -371,7 +419,7 @@ class Trainer:
 
     def clip_gradients(self) -> float:
         """The gradients' total L2 norm before clipping; clips them to train.grad_clip if set."""
-        parameters = [p for group in self.optimizer.param_groups for p in group["params"]]
+        parameters = self._parameters()
         if self.settings.grad_clip is not None:
             total = clip_grad_norm_(parameters, self.settings.grad_clip)
             return float(total.item() if isinstance(total, Tensor) else total)
@@ -411,7 +459,7 @@ class Trainer:
 
     def _end_period(self, record: dict[str, Any]) -> None:
         """An evaluation: judge the record, then write it and the checkpoint, then tell."""
-        self.monitor.update(record)
+        improved = self.monitor.update(record)
         if isinstance(self.scheduler, ReduceLROnPlateau):
             self.scheduler.step(record["val_loss" if self.val_x is not None else "train_loss"])
         stopping = self.settings.early_stopping
@@ -422,6 +470,8 @@ class Trainer:
             self.run_dir.append_metrics(record)
         # Metrics first, then the checkpoint: a resume drops metrics past its checkpoint.
         self._take_snapshot()
+        if improved:
+            self._save_best()
         self._emit(
             EpochEnded(
                 record["epoch"],
@@ -451,12 +501,18 @@ class Trainer:
             "rng": get_rng_state(),
             "shuffle_rng": copy.deepcopy(shuffle_state),
             "eval_rng": self.eval_generator.bit_generator.state,
+            "augment_rng": (
+                self.loader.augmentation.state_dict()
+                if isinstance(self.loader, AugmentedLoader)
+                else None
+            ),
             "monitor": self.monitor.state_dict(),
             "stopped_early": self.stopped_early,
             "last_record": self.last_record,
             "seconds": self.seconds,
             "preprocessing": self.preprocessing.state_dict(),
             "class_names": self.class_names,
+            "inputs": self.inputs,
         }
 
     @property
@@ -475,6 +531,8 @@ class Trainer:
             self.loader.generator.bit_generator.state = state["shuffle_rng"]
         if state.get("eval_rng") is not None:
             self.eval_generator.bit_generator.state = state["eval_rng"]
+        if isinstance(self.loader, AugmentedLoader) and state.get("augment_rng") is not None:
+            self.loader.augmentation.load_state_dict(state["augment_rng"])
         self.monitor.load_state_dict(state["monitor"])
         self.epoch = int(state["epoch"])
         # Checkpoints from before step counting were all taken at an epoch's end.
@@ -507,6 +565,7 @@ class Trainer:
             "final": self.last_record,
             "seconds": self.seconds,
             "run_dir": None if self.run_dir is None else str(self.run_dir.path),
+            "world_size": self.parallel.world_size,
         }
 
     def _take_snapshot(self) -> None:
@@ -515,6 +574,18 @@ class Trainer:
             self.run_dir.save_checkpoint(snapshot)
         # Only a written checkpoint is the one a Ctrl-C writes again and a resume starts from.
         self._snapshot = snapshot
+
+    @property
+    def keeps_best(self) -> bool:
+        """Whether the run keeps checkpoints/best.npz: it has validation data to judge by."""
+        return self.val_x is not None
+
+    def _save_best(self) -> None:
+        """best.npz: the checkpoint just written, of an epoch that is the best so far."""
+        # Written after last.npz, so a crash between the two leaves last.npz the better one,
+        # which a resume or a Ctrl-C makes best.npz again (RunDirectory.keep_best_with).
+        if self.run_dir is not None and self.keeps_best and self._snapshot is not None:
+            self.run_dir.save_best_checkpoint(self._snapshot)
 
     def _back_to_snapshot(self) -> None:
         """The counters of the last checkpoint written, for a summary that agrees with it."""
@@ -578,6 +649,8 @@ class Trainer:
         if self.run_dir is not None:
             with stopping_signals_ignored():
                 self.run_dir.save_checkpoint(self._snapshot)
+                if self.keeps_best:
+                    self.run_dir.keep_best_with(self._snapshot)
 
     # ---- helpers --------------------------------------------------------------------
 
@@ -597,6 +670,9 @@ class Trainer:
         return MetricTracker(
             monitor.name, monitor.mode, 0.0 if stopping is None else stopping.min_delta
         )
+
+    def _parameters(self) -> list[Any]:
+        return [p for group in self.optimizer.param_groups for p in group["params"]]
 
     def _emit(self, event: Event) -> None:
         for listener in self.listeners:
@@ -622,11 +698,15 @@ def _tokens_per_row(loader: DataLoader) -> int:
 
 def training_loader(experiment: Experiment) -> DataLoader:
     """The experiment's training batches: data.batch_size rows each (all of them when null),
-    reshuffled every epoch with data.shuffle from the seed's own shuffle stream."""
+    reshuffled every epoch with data.shuffle from the seed's own shuffle stream, and augmented
+    from its augmentation stream where the data section names augmentations."""
     config = experiment.config
-    return DataLoader(
-        TensorDataset(experiment.train_x, experiment.train_y),
-        batch_size=config.data.batch_size or len(experiment.train_x),
-        shuffle=config.data.shuffle,
-        generator=_stream(config.seed, _SHUFFLE_STREAM),
+    dataset = TensorDataset(experiment.train_x, experiment.train_y)
+    batch_size = config.data.batch_size or len(experiment.train_x)
+    generator = _stream(config.seed, _SHUFFLE_STREAM)
+    if not experiment.augmentations:
+        return DataLoader(dataset, batch_size, shuffle=config.data.shuffle, generator=generator)
+    augmentation = Augmentation(experiment.augmentations, _stream(config.seed, _AUGMENT_STREAM))
+    return AugmentedLoader(
+        dataset, augmentation, batch_size, shuffle=config.data.shuffle, generator=generator
     )

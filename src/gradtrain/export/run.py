@@ -1,0 +1,108 @@
+"""A run directory's model, exported: rebuilt from the run's config, its weights from a
+checkpoint (best where the run kept one), its preprocessing and class names with it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from gradtrain.files import atomic_write_bytes, make_folders
+
+from .trace import ExportError
+
+if TYPE_CHECKING:
+    from gradtrain.config import Experiment
+    from gradtrain.data.preprocess import Preprocessing
+    from gradtrain.train import RunDirectory
+
+Format = Literal["onnx", "safetensors"]
+Checkpoint = Literal["best", "last"]
+
+
+def checkpoint_file(run_dir: RunDirectory, which: Checkpoint) -> Path:
+    """The checkpoint `which` means in this run: best is best.npz where the run keeps one (it
+    has a validation split), else last.npz, the one there is; as evaluate and predict read."""
+    if which == "best" and run_dir.best_checkpoint_path.is_file():
+        return run_dir.best_checkpoint_path
+    return run_dir.checkpoint_path
+
+
+def load_run(path: Path, which: Checkpoint = "best") -> tuple[Experiment, Path]:
+    """The run's experiment, rebuilt from its config.yaml, with the checkpoint's weights and
+    preprocessing loaded; and the checkpoint's path."""
+    from gradtrain import serialization
+    from gradtrain.config import build_experiment, load_config
+    from gradtrain.data.preprocess import Preprocessing
+    from gradtrain.train import RunDirectory
+
+    run_dir = RunDirectory.open(path)
+    checkpoint = checkpoint_file(run_dir, which)
+    experiment = build_experiment(load_config(run_dir.config_path))
+    state = serialization.load(checkpoint)
+    if not isinstance(state, dict) or "model" not in state:
+        raise serialization.CheckpointError(f"{checkpoint}: not the checkpoint of a run")
+    try:
+        experiment.model.load_state_dict(state["model"])
+    except (KeyError, ValueError, TypeError, RuntimeError) as error:
+        raise ExportError(
+            f"{checkpoint}: the checkpoint does not fit the config: {error}"
+        ) from None
+    experiment.preprocessing = Preprocessing.from_state_dict(state.get("preprocessing"))
+    experiment.class_names = state.get("class_names", experiment.class_names)
+    return experiment, checkpoint
+
+
+def metadata(experiment: Experiment) -> dict[str, str]:
+    """What a user of the exported model needs beside its weights, as strings."""
+    found = {"gradtrain.preprocessing": preprocessing_json(experiment.preprocessing)}
+    if experiment.class_names is not None:
+        found["gradtrain.class_names"] = json.dumps(list(experiment.class_names))
+    return found
+
+
+def preprocessing_json(preprocessing: Preprocessing) -> str:
+    return json.dumps(
+        [
+            {"name": step.name, "mean": step.mean.tolist(), "std": step.std.tolist()}
+            for step in preprocessing
+        ]
+    )
+
+
+def export_run(
+    path: Path,
+    format: Format,
+    output: Path | None = None,
+    *,
+    opset: int | None = None,
+    checkpoint: Checkpoint = "best",
+) -> tuple[Path, Path]:
+    """Write the run's model as `format` to `output` (default RUN_DIR/model.onnx or
+    model.safetensors); the file written and the checkpoint it came from.
+
+    ONNX takes raw inputs (the preprocessing is its first nodes); safetensors holds the state
+    dict, the preprocessing and class names in its metadata for the code that loads it.
+    """
+    from gradtrain import serialization
+
+    from .onnx_export import DEFAULT_OPSET, to_onnx
+
+    experiment, used = load_run(path, checkpoint)
+    target = output if output is not None else path / f"model.{format}"
+    make_folders(target.parent)
+    if format == "safetensors":
+        serialization.save_safetensors(experiment.model.state_dict(), target, metadata(experiment))
+        return target, used
+    example = experiment.val_x if experiment.val_x is not None else experiment.train_x
+    model = to_onnx(
+        experiment.model,
+        example[:3],
+        preprocessing=experiment.preprocessing,
+        opset=DEFAULT_OPSET if opset is None else opset,
+    )
+    from onnx import helper
+
+    helper.set_model_props(model, metadata(experiment))
+    atomic_write_bytes(target, model.SerializeToString())
+    return target, used
