@@ -38,12 +38,18 @@ def trained(config: str, tmp_path: Path, *overrides: str) -> Path:
     return run_dir
 
 
+def exported_checkpoint(run_dir: Path) -> Path:
+    """The checkpoint an export takes by default: best.npz where the run kept one, else last."""
+    best = run_dir / "checkpoints" / "best.npz"
+    return best if best.exists() else run_dir / "checkpoints" / "last.npz"
+
+
 def name_the_classes(run_dir: Path, names: list[str]) -> None:
-    """Give the run's checkpoint class names, as data that names its classes leaves there."""
-    path = run_dir / "checkpoints" / "last.npz"
-    state = gt.load(path)
-    state["class_names"] = names
-    gt.save(state, path)
+    """Give the run's checkpoints class names, as data that names its classes leaves there."""
+    for path in (run_dir / "checkpoints").glob("*.npz"):
+        state = gt.load(path)
+        state["class_names"] = names
+        gt.save(state, path)
 
 
 # The PyTorch module each built-in model is (README: "Export"), for the configs that use them.
@@ -95,7 +101,7 @@ def test_a_safetensors_export_loads_into_the_torch_equivalent_and_gives_our_outp
     result = gradtrain("export", run_dir, "--format", "safetensors")
     assert result.exit_code == 0, result.output
     path = run_dir / "model.safetensors"
-    assert result.stdout == f"wrote {path} (safetensors, from {run_dir}/checkpoints/last.npz)\n"
+    assert result.stdout == f"wrote {path} (safetensors, from {exported_checkpoint(run_dir)})\n"
     module = torch_equivalent(config)
     module.load_state_dict(load_file(path))  # strict: every name, shape and dtype agrees
     module.eval()
@@ -118,7 +124,7 @@ def test_the_safetensors_file_is_the_state_dict_and_carries_the_preprocessing(
     name_the_classes(run_dir, ["setosa", "versicolor", "virginica"])
     out = tmp_path / "iris.safetensors"
     assert gradtrain("export", run_dir, "-f", "safetensors", "-o", out).exit_code == 0
-    state = gt.load(run_dir / "checkpoints" / "last.npz")
+    state = gt.load(exported_checkpoint(run_dir))
     loaded = gt.load(out)
     assert loaded.keys() == state["model"].keys()
     for name, tensor in state["model"].items():
@@ -229,7 +235,7 @@ def test_the_console_script_exports_a_run_into_a_new_folder(tmp_path: Path) -> N
     out = tmp_path / "models" / "digits.onnx"
     done = run_gradtrain("export", run_dir, "-o", out)
     assert done.returncode == 0, done.stderr
-    assert done.stdout == f"wrote {out} (onnx, from {run_dir}/checkpoints/last.npz)\n"
+    assert done.stdout == f"wrote {out} (onnx, from {exported_checkpoint(run_dir)})\n"
     assert out.stat().st_size > 0
 
 

@@ -22,10 +22,10 @@ def assert_agrees_with_jsonl(run_dir: Path) -> None:
     columns, rows = read_csv(run_dir / "metrics.csv")
     records = metrics(run_dir)
     assert columns[:2] == ["epoch", "step"]
-    assert set(columns[2:]) == set(records[0]) - {"epoch"}
+    assert set(columns[2:]) == set(records[0]) - {"epoch", "step"}
     assert len(rows) == len(records)
     for row, record in zip(rows, records, strict=True):
-        assert int(row["epoch"]) == int(row["step"]) == record["epoch"]
+        assert (int(row["epoch"]), int(row["step"])) == (record["epoch"], record["step"])
         for key, value in record.items():
             assert float(row[key]) == value  # written as repr: every digit comes back
 

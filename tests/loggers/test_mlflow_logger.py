@@ -57,7 +57,7 @@ def test_the_run_its_params_metric_history_artifacts_and_status(
     assert params["train.grad_clip"] == "null"
     records = metrics(run_dir)
     for key in ("train_loss", "val_loss", "val_accuracy", "lr", "grad_norm"):
-        assert history(client, run.info.run_id, key) == [(r["epoch"], r[key]) for r in records]
+        assert history(client, run.info.run_id, key) == [(r["step"], r[key]) for r in records]
     artifacts = {item.path for item in client.list_artifacts(run.info.run_id)}
     assert artifacts == {"config.yaml", "summary.json"}
     downloaded = Path(client.download_artifacts(run.info.run_id, "config.yaml", str(tmp_path)))
@@ -91,7 +91,7 @@ def test_a_resumed_run_goes_on_in_the_same_mlflow_run(tmp_path: Path, store: str
     assert run.info.run_id == first
     assert run.info.status == "FINISHED"
     records = metrics(run_dir)
-    assert history(client, first, "train_loss") == [(r["epoch"], r["train_loss"]) for r in records]
+    assert history(client, first, "train_loss") == [(r["step"], r["train_loss"]) for r in records]
     # A param keeps its first value (MLflow's rule); the new one is in the new config.yaml.
     assert run.data.params["optimizer.lr"] == "0.1"
     [experiment_runs] = [client.search_runs([run.info.experiment_id])]

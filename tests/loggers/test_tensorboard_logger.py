@@ -40,7 +40,7 @@ def test_every_metric_is_a_scalar_by_step_in_the_run_directory(tmp_path: Path) -
     accumulator = events(run_dir)
     records = metrics(run_dir)
     for tag in ("train_loss", "val_loss", "val_accuracy", "lr", "grad_norm"):
-        expected = [(record["epoch"], record[tag]) for record in records]
+        expected = [(record["step"], record[tag]) for record in records]
         assert_same_curve(scalars(accumulator, tag), expected)
 
 
@@ -80,9 +80,9 @@ def test_hparams_config_summary_and_status_reach_tensorboard(tmp_path: Path) -> 
 def test_a_resumed_run_continues_the_same_curves_without_a_step_twice(tmp_path: Path) -> None:
     run_dir = run_then_resume(tmp_path, "[{name: tensorboard}]", 2, "train.epochs=4")
     records = metrics(run_dir)
-    expected = [(record["epoch"], record["train_loss"]) for record in records]
+    expected = [(record["step"], record["train_loss"]) for record in records]
     assert_same_curve(scalars(events(run_dir), "train_loss"), expected)
-    assert [step for step, _ in expected] == [1, 2, 3, 4]
+    assert [record["epoch"] for record in records] == [1, 2, 3, 4]
 
 
 def test_a_resume_drops_steps_an_earlier_session_logged_past_its_checkpoint(
@@ -101,7 +101,8 @@ def test_a_resume_drops_steps_an_earlier_session_logged_past_its_checkpoint(
     shutil.copy(tmp_path / "epoch2.npz", checkpoint)
     assert gradtrain("run", "--resume", run_dir, "train.epochs=3").exit_code == 0
     logged = scalars(events(run_dir), "train_loss")
-    assert [step for step, _ in logged] == [1, 2, 3]
+    assert [step for step, _ in logged] == [record["step"] for record in metrics(run_dir)]
+    assert len(logged) == 3
 
 
 def test_a_sweeps_trials_each_get_their_event_files(tmp_path: Path) -> None:
@@ -112,5 +113,5 @@ def test_a_sweeps_trials_each_get_their_event_files(tmp_path: Path) -> None:
     # `tensorboard --logdir runs` shows each trial as a run of its own.
     for trial in ("seed=0", "seed=1"):
         records = metrics(sweep_dir / trial)
-        expected = [(record["epoch"], record["train_loss"]) for record in records]
+        expected = [(record["step"], record["train_loss"]) for record in records]
         assert_same_curve(scalars(events(sweep_dir / trial), "train_loss"), expected)

@@ -100,8 +100,8 @@ def test_a_logger_gets_the_config_every_record_by_step_and_the_end(tmp_path: Pat
     assert run.metric_names == ("train_loss", "val_loss", "val_accuracy")
     logged = [call for kind, call in Recording.calls if kind == "log_metrics"]
     for (metrics, step, epoch), record in zip(logged, run_dir.metrics(), strict=True):
-        assert step == epoch == record["epoch"]
-        assert metrics == {k: v for k, v in record.items() if k != "epoch"}
+        assert (step, epoch) == (record["step"], record["epoch"])
+        assert metrics == {k: v for k, v in record.items() if k not in ("epoch", "step")}
     end: RunEnd = Recording.calls[-1][1]
     assert end.status == "finished"
     assert end.summary == json.loads(run_dir.summary_path.read_text())
@@ -204,9 +204,11 @@ def test_a_resumed_run_tells_its_loggers_what_it_kept(tmp_path: Path) -> None:
     Recording.calls = []
     assert trainer.fit().status == "finished"
     run: RunInfo = Recording.calls[0][1]
-    assert run.resumed and run.first_step == 3
+    steps_per_epoch = run_dir.metrics()[0]["step"]
+    assert run.resumed and run.first_step == 2 * steps_per_epoch + 1
     assert [record["epoch"] for record in run.kept_records] == [1, 2]
-    assert [call[1] for kind, call in Recording.calls if kind == "log_metrics"] == [3]
+    logged_steps = [call[1] for kind, call in Recording.calls if kind == "log_metrics"]
+    assert logged_steps == [3 * steps_per_epoch]
 
 
 def test_no_loggers_no_listener() -> None:
