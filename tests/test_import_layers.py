@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
         "autograd", "registry", "random", "serialization", "files", "interrupts", "bounds",
         "tasks", "display", "shapes", "extras",
     },
-    {"nn", "models", "sequential"},
+    {"nn", "models", "sequential", "text_models"},
     {"optim"},
     {"data", "loggers"},
     {"config"},

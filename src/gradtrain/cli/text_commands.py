@@ -42,7 +42,7 @@ def sample(
     ] = None,
 ) -> None:
     """Print text sampled from a trained text model (the prompt, then what follows it)."""
-    from gradtrain.sampling import SampleError, generate, load_text_model, prompt_ids
+    from gradtrain.inference.sampling import SampleError, generate, load_text_model, prompt_ids
 
     if not temperature > 0:
         fail(f"--temperature is {temperature}; give a number above 0 (1 samples as trained)")

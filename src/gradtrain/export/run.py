@@ -8,37 +8,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from gradtrain.files import atomic_write_bytes, make_folders
+from gradtrain.inference.run import Checkpoint
 
 from .trace import ExportError
 
 if TYPE_CHECKING:
     from gradtrain.config import Experiment
     from gradtrain.data.preprocess import Preprocessing
-    from gradtrain.train import RunDirectory
 
 Format = Literal["onnx", "safetensors"]
-Checkpoint = Literal["best", "last"]
-
-
-def checkpoint_file(run_dir: RunDirectory, which: Checkpoint) -> Path:
-    """The checkpoint `which` means in this run: best is best.npz where the run keeps one (it
-    has a validation split), else last.npz, the one there is; as evaluate and predict read."""
-    if which == "best" and run_dir.best_checkpoint_path.is_file():
-        return run_dir.best_checkpoint_path
-    return run_dir.checkpoint_path
 
 
 def load_run(path: Path, which: Checkpoint = "best") -> tuple[Experiment, Path]:
     """The run's experiment, rebuilt from its config.yaml, with the checkpoint's weights and
     preprocessing loaded; and the checkpoint's path."""
     from gradtrain import serialization
-    from gradtrain.config import build_experiment, load_config
+    from gradtrain.config import build_experiment
     from gradtrain.data.preprocess import Preprocessing
+    from gradtrain.inference.run import checkpoint_file
     from gradtrain.train import RunDirectory
 
     run_dir = RunDirectory.open(path)
-    checkpoint = checkpoint_file(run_dir, which)
-    experiment = build_experiment(load_config(run_dir.config_path))
+    _, checkpoint = checkpoint_file(run_dir, which)
+    experiment = build_experiment(run_dir.load_config())
     state = serialization.load(checkpoint)
     if not isinstance(state, dict) or "model" not in state:
         raise serialization.CheckpointError(f"{checkpoint}: not the checkpoint of a run")

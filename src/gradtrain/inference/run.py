@@ -189,10 +189,9 @@ def checkpoint_file(run_dir: RunDirectory, checkpoint: Checkpoint) -> tuple[Chec
 
 
 def run_config(run_dir: RunDirectory, overrides: Sequence[str] = ()) -> ExperimentConfig:
-    """The run's config.yaml with `overrides`, loaded as `run --resume` loads it."""
-    from gradtrain.config import load_config
-
-    return load_config(run_dir.config_path, overrides)
+    """The run's config.yaml with `overrides`, loaded as `run --resume` loads it (the modules
+    the run imported imported again)."""
+    return run_dir.load_config(overrides)
 
 
 def load_run(

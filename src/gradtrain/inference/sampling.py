@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,10 +18,11 @@ from gradtrain.autograd import Tensor, no_grad
 from gradtrain.data.text import Tokenizer
 from gradtrain.nn import Module
 
-if TYPE_CHECKING:
-    from gradtrain.train.rundir import RunDirectory
+from .run import Checkpoint
 
-Checkpoint = Literal["best", "last"]
+if TYPE_CHECKING:
+    pass
+
 
 
 class SampleError(Exception):
@@ -42,18 +43,20 @@ def load_text_model(path: Path, checkpoint: Checkpoint | None = None) -> TextMod
     """The model of a run directory with its tokenizer.json, at its best checkpoint (where
     one was written) or its last; SampleError for a folder that holds no text model."""
     from gradtrain import serialization
-    from gradtrain.config import ConfigError, load_config
+    from gradtrain.config import ConfigError
     from gradtrain.config.build import inferred_vocabulary
     from gradtrain.config.components import registry_for
     from gradtrain.serialization import CheckpointError
     from gradtrain.train.rundir import RunDirectory, RunDirectoryError
+
+    from .run import checkpoint_file
 
     try:
         run_dir = RunDirectory.open(path)
     except RunDirectoryError as error:
         raise SampleError(str(error)) from None
     try:
-        config = load_config(run_dir.config_path)
+        config = run_dir.load_config()
     except ConfigError as error:
         raise SampleError(f"{run_dir.config_path}: {error.problems[0]}") from None
     if not run_dir.tokenizer_path.is_file():
@@ -66,7 +69,7 @@ def load_text_model(path: Path, checkpoint: Checkpoint | None = None) -> TextMod
         tokenizer = Tokenizer.from_json(run_dir.tokenizer_path.read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise SampleError(f"{run_dir.tokenizer_path}: not a tokenizer file ({error})") from None
-    chosen = _checkpoint_path(run_dir, checkpoint)
+    _, chosen = checkpoint_file(run_dir, checkpoint or "best")
     block_size = int(config.data.params["block_size"])
     example_input = np.zeros((1, block_size), dtype=np.int64)
     params = dict(config.model.params)
@@ -84,19 +87,6 @@ def load_text_model(path: Path, checkpoint: Checkpoint | None = None) -> TextMod
             None
         )
     return TextModel(model.eval(), tokenizer, block_size, chosen)
-
-
-def _checkpoint_path(run_dir: RunDirectory, checkpoint: Checkpoint | None) -> Path:
-    """--checkpoint's file: best or last as asked, else best where a run wrote one."""
-    best = run_dir.best_checkpoint_path
-    if checkpoint == "best" and not best.is_file():
-        raise SampleError(
-            f"{run_dir.path} has no best checkpoint ({best.name} is written by runs with a "
-            "validation split); use --checkpoint last"
-        )
-    if checkpoint == "best" or (checkpoint is None and best.is_file()):
-        return best
-    return run_dir.checkpoint_path
 
 
 def prompt_ids(tokenizer: Tokenizer, prompt: str | None) -> np.ndarray:
