@@ -62,7 +62,7 @@ def test_windows_are_views_of_the_tokens_with_next_token_targets() -> None:
 
 def test_the_validation_split_is_the_tail_and_no_training_window_reaches_it() -> None:
     tokens = np.arange(1000, dtype=np.int64)
-    train, val = split_tail(tokens, 0.1)
+    train, val, _ = split_tail(tokens, 0.1)
     assert len(val) == 100 and val[0] == 900
     train_x, train_y = windows(train, 16)
     assert train_x.max() < 900 and train_y.max() < 900  # targets too stay before the tail
@@ -132,6 +132,24 @@ def test_a_text_experiment_feeds_windows_and_holds_out_the_tail(tmp_path: Path) 
     assert experiment.val_x is not None and experiment.val_x.shape == (38 - 8, 8)
     assert experiment.train_x.dtype == np.int64
     assert np.shares_memory(experiment.train_x, experiment.train_y)
+
+
+def test_a_test_fraction_is_the_very_tail_after_the_validation_tokens(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    tokens = 19 * 20  # 380: the test split its last 38, validation the 38 before them
+    experiment = build_experiment(load_config(path, ["data.test_fraction=0.1"]))
+    assert experiment.val_x is not None and experiment.test_x is not None
+    assert experiment.test_x.shape == (38 - 8, 8) and experiment.val_x.shape == (38 - 8, 8)
+    assert experiment.train_x.shape == (tokens - 76 - 8, 8)
+    tokenizer, text = experiment.tokenizer, "to be or not to be\n" * 20
+    assert tokenizer is not None and experiment.test_y is not None
+    assert tokenizer.decode(experiment.test_x[0]) == text[-38:][:8]
+    assert tokenizer.decode(experiment.test_y[-1]) == text[-8:]
+    assert tokenizer.decode(experiment.val_x[0]) == text[-76:][:8]
+    # The validation split without a test split is the same tokens as before it had one.
+    alone = build_experiment(load_config(path))
+    assert alone.test_x is None and alone.val_x is not None
+    assert len(alone.val_x) == len(experiment.val_x)
 
 
 @pytest.mark.parametrize(

@@ -75,8 +75,10 @@ def test_the_explanation_names_the_numbers(seed: Inspection) -> None:
 
 
 def losses_of_the_trainer(config_path: Path, zero_grad: bool, steps: int) -> list[float]:
-    """The first batch losses of the real training loop, with or without zero_grad()."""
-    config = load_config(config_path, [f"train.zero_grad={str(zero_grad).lower()}"])
+    """The first batch losses of the real training loop, with or without zero_grad(), and,
+    as inspect-grad's plain loop, without gradient clipping."""
+    overrides = [f"train.zero_grad={str(zero_grad).lower()}", "train.grad_clip=null"]
+    config = load_config(config_path, overrides)
     losses: list[float] = []
 
     def record(event: Event) -> None:

@@ -599,8 +599,10 @@ class _TextBuilder:
         loss = builder.construct("loss")
         return None if loss is None else PerToken(loss)
 
-    def split(self) -> tuple[np.ndarray, np.ndarray | None] | None:
-        """Training and validation tokens, the validation split the corpus's tail."""
+    def split(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None] | None:
+        """Training, validation and test tokens: the test split the corpus's very tail, the
+        validation split the tokens before it (as nanoGPT holds out the tail), None where
+        its fraction is 0."""
         builder, corpus = self.builder, self.corpus
         data = builder.config.data
         if data.standardize:
@@ -608,20 +610,21 @@ class _TextBuilder:
                 ("data", "standardize"),
                 "standardizes numeric features, but text gives token ids; set it to false",
             )
-        if data.val_fraction == 0:
-            return corpus.tokens, None
-        train, val = split_tail(corpus.tokens, data.val_fraction)
+        train, val, test = split_tail(corpus.tokens, data.val_fraction, data.test_fraction)
         needed = corpus.block_size + 1
-        for part, tokens in (("validation", val), ("training", train)):
-            if len(tokens) < needed:
+        parts = (("validation", val, "val_fraction"), ("test", test, "test_fraction"))
+        training_key = "test_fraction" if data.test_fraction else "val_fraction"
+        for part, tokens, key in (*parts, ("training", train, training_key)):
+            fraction = getattr(data, key)
+            if (part == "training" or fraction) and len(tokens) < needed:
                 builder.problem(
-                    ("data", "val_fraction"),
-                    f"{data.val_fraction} of {len(corpus)} tokens leaves {len(tokens)} for "
+                    ("data", key),
+                    f"{fraction} of {len(corpus)} tokens leaves {len(tokens)} for "
                     f"{part}, fewer than the {needed} one window of block_size "
                     f"{corpus.block_size} and its next token need",
                 )
                 return None
-        return train, val
+        return train, val if data.val_fraction else None, test if data.test_fraction else None
 
 
 def _language_model(builder: _Builder, corpus: TextCorpus) -> Experiment:
@@ -635,9 +638,12 @@ def _language_model(builder: _Builder, corpus: TextCorpus) -> Experiment:
     if builder.problems:
         raise ConfigError(builder.problems)
     assert model is not None and loss is not None and optimizer is not None and split is not None
-    train_tokens, val_tokens = split
+    train_tokens, val_tokens, test_tokens = split
     train_x, train_y = windows(train_tokens, corpus.block_size)
     val_x, val_y = (None, None) if val_tokens is None else windows(val_tokens, corpus.block_size)
+    test_x, test_y = (
+        (None, None) if test_tokens is None else windows(test_tokens, corpus.block_size)
+    )
     return Experiment(
         config=config,
         model=model,
@@ -649,8 +655,8 @@ def _language_model(builder: _Builder, corpus: TextCorpus) -> Experiment:
         train_y=train_y,
         val_x=val_x,
         val_y=val_y,
-        test_x=None,
-        test_y=None,
+        test_x=test_x,
+        test_y=test_y,
         feature_names=[f"token {position}" for position in range(corpus.block_size)],
         target_name="next token",
         class_names=None,

@@ -111,10 +111,15 @@ def windows(tokens: np.ndarray, block_size: int) -> tuple[np.ndarray, np.ndarray
     return view(tokens[:-1], block_size), view(tokens[1:], block_size)
 
 
-def split_tail(tokens: np.ndarray, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    """The first tokens for training and the last round(n * val_fraction) for validation."""
-    held_out = round(len(tokens) * val_fraction)
-    return tokens[: len(tokens) - held_out], tokens[len(tokens) - held_out :]
+def split_tail(
+    tokens: np.ndarray, val_fraction: float, test_fraction: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training, validation and test tokens: the last round(n * test_fraction) for testing,
+    the round(n * val_fraction) before them for validation, the first ones for training."""
+    n = len(tokens)
+    test_start = n - round(n * test_fraction)
+    val_start = test_start - round(n * val_fraction)
+    return tokens[:val_start], tokens[val_start:test_start], tokens[test_start:]
 
 
 def read_text(path: Path, shown: str) -> str:
