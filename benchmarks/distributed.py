@@ -119,7 +119,7 @@ def measure(config: Path, steps: int, world: int) -> dict[str, Any] | None:
         inputs, targets = batches[step % len(batches)]
         reduce_seconds[0] = wait_seconds[0] = 0.0
         start = time.perf_counter()
-        trainer.train_step(inputs, targets, 1, step + 1)
+        trainer.train_step([(inputs, targets)], 1, step + 1)
         if step:  # the first is the warm-up
             step_times.append(time.perf_counter() - start)
             reduce_times.append(reduce_seconds[0])

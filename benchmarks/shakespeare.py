@@ -118,7 +118,7 @@ def training(framework: str) -> Any:
 
         def ours() -> float:
             inputs, targets = next(batches)
-            return trainer.train_step(inputs, targets, 1, 1)[0]
+            return trainer.train_step([(inputs, targets)], 1, 1)[0]
 
         return ours
     import torch
