@@ -78,6 +78,11 @@ def torch_equivalent(config: str) -> Any:
         "digits_sequential.yaml": lambda: nn.Sequential(
             nn.Flatten(), nn.Linear(64, 128), nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, 10)
         ),
+        "digits_cnn.yaml": lambda: nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(32 * 2 * 2, 64), nn.ReLU(), nn.Linear(64, 10),
+        ),
     }[config]()
 
 
@@ -89,6 +94,7 @@ def torch_equivalent(config: str) -> Any:
         "diabetes_mlp.yaml",
         "digits_mlp.yaml",
         "digits_sequential.yaml",
+        "digits_cnn.yaml",
     ],
 )
 def test_a_safetensors_export_loads_into_the_torch_equivalent_and_gives_our_outputs(
