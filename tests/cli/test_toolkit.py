@@ -149,14 +149,39 @@ def test_an_empty_no_color_leaves_every_command_in_colour(args: tuple[str, ...])
     assert "\x1b[" not in _on_a_terminal(*args, no_color="1")
 
 
-def test_the_command_line_loads_no_numpy_pydantic_or_rich_until_a_command_runs() -> None:
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["run", "--help"], ["export", "--help"], ["run", "--no-such-option"], []],
+)
+def test_help_and_usage_errors_load_no_numpy_pydantic_yaml_or_rich(args: list[str]) -> None:
     # What keeps `gradtrain --help` instant: the commands' modules, the toolkit and the
     # registry they read the kinds from import none of the heavy libraries, nor look for
-    # plugins (installed packages' entry points are read when a command loads a config).
+    # plugins (installed packages' entry points are read when a command loads a config), and
+    # help and usage errors are click's plain text, so typer never loads rich to draw them.
+    heavy = ("numpy", "pydantic", "yaml", "rich", "importlib.metadata", "gradtrain.config.plugins")
     code = (
-        "import sys, gradtrain.cli\n"
-        "print(sorted(m for m in ('numpy', 'pydantic', 'rich', 'importlib.metadata', "
-        "'gradtrain.config.plugins') if m in sys.modules))"
+        "import atexit, sys\n"
+        f"sys.argv = ['gradtrain', *{args!r}]\n"
+        "atexit.register(lambda: print(sorted(m for m in "
+        f"{heavy!r} if m in sys.modules), file=sys.stderr))\n"
+        "from gradtrain.cli import app\n"
+        "app()\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert done.stdout.strip() == "[]", done.stderr
+    assert done.returncode == (0 if "--help" in args else 2), done.stderr
+    assert done.stderr.splitlines()[-1] == "[]", done.stderr
+    assert "Usage: gradtrain" in done.stdout + done.stderr
+
+
+def test_help_lists_each_command_by_the_first_sentence_of_its_docstring() -> None:
+    # The list shows a command's first sentence whole where it fits an 80-column terminal;
+    # a longer one would be cut with "...", so each command's docstring opens with a short one.
+    import typer.main
+
+    group = typer.main.get_command(app)
+    listed = runner.invoke(app, ["--help"], env={"COLUMNS": "80"}).stdout
+    rows = listed[listed.index("Commands:") :].splitlines()[1:]
+    assert len(rows) == len(group.commands) > 10
+    for row, (name, command) in zip(rows, group.commands.items(), strict=True):
+        first_sentence = " ".join((command.help or "").split(".")[0].split()) + "."
+        assert row.split(None, 1) == [name, first_sentence]

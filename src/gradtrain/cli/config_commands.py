@@ -37,6 +37,7 @@ def validate(
     configs: Annotated[
         list[str] | None,
         typer.Argument(
+            metavar="CONFIG_OR_FOLDER",
             help="Config files or folders of them, then optional KEY=VALUE overrides applied to "
             "each (e.g. optimizer.lr=0.05). None: the embedded default.",
             show_default=False,
@@ -58,8 +59,9 @@ def validate(
     ] = False,
     imports: ImportOption = None,
 ) -> None:
-    """Check configs without training: schema, data files and columns, model input size.
+    """Check configs without training: schema, data, model input.
 
+    The schema, the data files and their columns, and the model's input size.
     Every problem prints as FILE:LINE:COLUMN: key.path: what is wrong, in whichever file of
     an `extends` chain the value was written. Exit code 2 if any config is invalid.
     """
@@ -75,8 +77,7 @@ def validate(
         typer.echo(problem, err=True)
     checked: list[Path | None] = list(files) if named else [None]
     invalid = len(problems) + sum(
-        not _validate_one(file, overrides, imports or [], print_config, origins)
-        for file in checked
+        not _validate_one(file, overrides, imports or [], print_config, origins) for file in checked
     )
     if invalid:
         total = len(checked) + len(problems) if named else 1
@@ -177,12 +178,18 @@ def print_tables(kinds: list[str], console: Console) -> None:
 def list_components(
     kind: Annotated[
         str | None,
-        typer.Argument(help=f"One of: {', '.join(KINDS)}. None: all of them.", show_default=False),
+        typer.Argument(
+            metavar="KIND",
+            help=f"One of: {', '.join(KINDS)}. None: all of them.",
+            show_default=False,
+        ),
     ] = None,
     imports: ImportOption = None,
 ) -> None:
-    """Show the registered components with their parameters, types, defaults and descriptions:
-    gradtrain's own, installed packages' and those of --import modules."""
+    """Show the registered components and their parameters.
+
+    Each parameter's type, default and description; the components are gradtrain's own,
+    installed packages' and those of --import modules."""
     if kind is None:
         kinds = list(KINDS)
     elif kind in KINDS or kind in KIND_ALIASES:
@@ -200,8 +207,10 @@ def list_components(
 
 @app.command()
 def schema(imports: ImportOption = None) -> None:
-    """Print the JSON Schema of a config file, for editors that validate YAML as you type;
-    with the components of installed packages and of --import modules."""
+    """Print the JSON Schema of a config file, for editors.
+
+    Editors that know it validate the YAML as you type. It has the components of installed
+    packages and of --import modules."""
     import json
 
     import_modules(imports)

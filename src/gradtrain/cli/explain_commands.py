@@ -56,8 +56,9 @@ def inspect_grad(
     as_json: JsonOption = False,
     imports: ImportOption = None,
 ) -> None:
-    """Train N steps with zero_grad() (A) and without (B), and compare their gradients.
+    """Compare gradients with zero_grad() (A) and without (B).
 
+    Trains N steps of each.
     Both runs start from the same parameters and see the same batches. Per step and
     parameter: the fresh gradient of the step's loss, A's .grad, B's .grad and the check that
     B's .grad is the running sum of its fresh gradients. Exit code 1 if a check fails.
@@ -92,8 +93,9 @@ def graph(
     ] = GraphFormat.tree,
     imports: ImportOption = None,
 ) -> None:
-    """Show the loss of one training batch as its family tree of operations and tensors.
+    """Draw the loss of one training batch as its graph.
 
+    The graph is a family tree of operations and tensors.
     Each node: the operation, its output's shape and dtype. Leaves are the model's
     parameters (model.<name>), the batch (data: inputs, data: targets) or constants; a
     node used twice appears once, and later uses refer to it by its number (see #n).
@@ -118,8 +120,9 @@ def gradcheck(
     as_json: JsonOption = False,
     imports: ImportOption = None,
 ) -> None:
-    """Check every parameter's gradient of the loss against central differences, in float64.
+    """Check each parameter's gradient by central differences.
 
+    The gradient of the loss, in float64.
     On the first training batch, with a float64 copy of the model. Dropout draws the same
     masks at every evaluation. Exit code 1 if any parameter fails.
     """
@@ -145,8 +148,9 @@ def summary(
     as_json: JsonOption = False,
     imports: ImportOption = None,
 ) -> None:
-    """Show the built model layer by layer: output shapes, parameters, multiply-adds per sample.
+    """Show the built model layer by layer.
 
+    Output shapes, parameters and multiply-adds per sample.
     As torchinfo and Keras show a model: one row per layer call, then the totals and the size
     of the parameters and of one sample's activations in MB.
     """

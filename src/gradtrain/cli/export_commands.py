@@ -58,8 +58,10 @@ def export(
         ),
     ] = CheckpointChoice.best,
 ) -> None:
-    """Export a run's model: ONNX takes raw inputs (its preprocessing built in); safetensors
-    is the state dict that the PyTorch equivalent loads."""
+    """Export a run's model to ONNX or safetensors.
+
+    ONNX takes raw inputs (the run's preprocessing is built in); safetensors is the state
+    dict that the PyTorch equivalent loads."""
     from gradtrain.config import ConfigError
     from gradtrain.export import ExportError
     from gradtrain.export.run import export_run

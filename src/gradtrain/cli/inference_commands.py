@@ -65,8 +65,9 @@ def evaluate(
         bool, typer.Option("--save", help="Also write RUN_DIR/eval-<split>.json.")
     ] = False,
 ) -> None:
-    """Loss and metrics of a run's checkpoint on a split; for classes, the confusion matrix.
+    """Score a run's checkpoint on a split: loss and metrics.
 
+    For classes, the confusion matrix too.
     The split is rebuilt from the run's config.yaml as training built it and scaled by the
     checkpoint's preprocessing, so the validation split gives the figures metrics.jsonl
     recorded. KEY=VALUE overrides may point the data elsewhere (data.path=new.csv).
@@ -126,8 +127,10 @@ def predict(
         ),
     ] = None,
 ) -> None:
-    """Predictions of a run's model for new samples, as CSV: a `prediction` column (the class
-    name where the data names classes, else its index; the value for regression).
+    """Predict new samples with a run's model, as CSV.
+
+    A `prediction` column: the class name where the data names classes, else its index;
+    the value for regression.
 
     The run's preprocessing (standardisation, normalisation) is applied as in training.
     """

@@ -75,7 +75,7 @@ def run(
     ] = None,
     imports: ImportOption = None,
 ) -> None:
-    """Train an experiment and record it in runs/<name>/<timestamp>/."""
+    """Train an experiment, recorded in runs/<name>/<timestamp>/."""
     config_path, tokens = config_and_overrides(config, overrides or [])
     try:
         if smoke:
@@ -106,7 +106,9 @@ def smoke(
     ] = None,
     imports: ImportOption = None,
 ) -> None:
-    """Validate, build and briefly train each config, for CI; exit 1 if any fails."""
+    """Validate, build and briefly train each config, for CI.
+
+    Exit code 1 if any fails."""
     from gradtrain.train.smoke import junit_xml, smoke_test
     from gradtrain.train.view import render_smoke
 
@@ -355,4 +357,3 @@ def smoke_one(config_path: Path | None, overrides: Sequence[str], imports: Seque
     if result.passed:
         return EXIT_OK
     return EXIT_FAILED if result.stage == "train" else EXIT_BAD_INPUT
-

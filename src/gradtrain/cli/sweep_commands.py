@@ -107,7 +107,9 @@ def sweep(
     ] = False,
     imports: ImportOption = None,
 ) -> None:
-    """Train every combination of the values given, each trial a run; run it again to resume.
+    """Train every combination of the values given.
+
+    Each trial is a run; the same command again resumes the sweep.
 
     The sweep directory is <output-dir>/<name>-sweep/<id>/, where id follows from the
     trials' resolved configs: the same command finds the same folder, and runs only the
@@ -266,7 +268,9 @@ def results(
         ),
     ] = None,
 ) -> None:
-    """Rank runs by their monitored metric: a row per config, mean ± std over seeds, best first."""
+    """Rank runs by their monitored metric.
+
+    A row per config, mean ± std over seeds, best first."""
     from gradtrain.sweep import leaderboards, write_csv
     from gradtrain.sweep.render import render_leaderboards
     from gradtrain.sweep.results import is_sweep_dir
@@ -302,7 +306,9 @@ def plot(
         ),
     ] = None,
 ) -> None:
-    """Curves of a metric by epoch: text in the terminal, or a PNG with --out."""
+    """Plot a metric by epoch: text in the terminal, or a PNG.
+
+    With --out FILE.png, matplotlib draws the PNG."""
     from gradtrain.sweep.plot import PlotError, curves, save_png, text_plot
 
     runs = _load_runs(paths)

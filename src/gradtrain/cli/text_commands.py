@@ -41,7 +41,9 @@ def sample(
         ),
     ] = None,
 ) -> None:
-    """Print text sampled from a trained text model (the prompt, then what follows it)."""
+    """Print text sampled from a trained text model.
+
+    The prompt, then what follows it."""
     from gradtrain.inference.sampling import SampleError, generate, load_text_model, prompt_ids
 
     if not temperature > 0:
