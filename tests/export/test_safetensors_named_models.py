@@ -1,0 +1,122 @@
+"""The named models cnn, gpt and char_rnn, trained a few steps from a config and exported with
+`gradtrain export --format safetensors`, load strictly into the PyTorch module the README's
+table gives for each and compute what gradtrain computes on the run's validation inputs."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import gradtrain as gt
+from gradtrain.cli import app
+from gradtrain.export.run import load_run
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from test_text_models import TorchGPT  # nanoGPT's model.py, the reference of test_text_models
+
+torch = pytest.importorskip("torch")
+safetensors_torch = pytest.importorskip("safetensors.torch")
+nn = torch.nn
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+# Each case: a config extending a shipped one with a small model of that name, and the torch
+# module that the README's table says it is.
+CASES: dict[str, tuple[str, Callable[[], Any]]] = {}
+
+
+class CNN(nn.Module):
+    """README: features = per channel Conv2d, [BatchNorm2d], ReLU, MaxPool2d(2); classifier =
+    Flatten, per hidden Linear, ReLU, Dropout; then Linear."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(4, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+            nn.MaxPool2d(2),
+        )  # fmt: skip
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(8 * 2 * 2, 16), nn.ReLU(), nn.Dropout(0.1), nn.Linear(16, 10)
+        )
+
+    def forward(self, x: Any) -> Any:
+        return self.classifier(self.features(x))
+
+
+CASES["cnn"] = (
+    "extends: {configs}/digits_cnn.yaml\n"
+    "model: {{name: cnn, channels: [4, 8], hidden: [16], dropout: 0.1, batch_norm: true}}\n"
+    "train: {{epochs: 1}}\n",
+    CNN,
+)
+
+
+class CharRNN(nn.Module):
+    """README: embedding = Embedding(vocab, embedding_dim), rnn = LSTM(embedding_dim,
+    hidden_size, num_layers, batch_first=True), head = Linear(hidden_size, vocab)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(65, 8)
+        self.rnn = nn.LSTM(8, 12, 2, batch_first=True)
+        self.head = nn.Linear(12, 65)
+
+    def forward(self, ids: Any) -> Any:
+        return self.head(self.rnn(self.embedding(ids))[0])
+
+
+CASES["char_rnn"] = (
+    "extends: {configs}/shakespeare_lstm.yaml\n"
+    "data: {{block_size: 16, batch_size: 4, eval_batch_size: 4}}\n"
+    "model: {{name: char_rnn, embedding_dim: 8, hidden_size: 12, num_layers: 2}}\n"
+    "train: {{max_steps: 3, eval_every: 3, eval_batches: 2}}\n",
+    CharRNN,
+)
+CASES["gpt"] = (
+    "extends: {configs}/shakespeare_char.yaml\n"
+    "data: {{block_size: 16, batch_size: 4, eval_batch_size: 4}}\n"
+    "model: {{name: gpt, n_layer: 2, n_head: 2, n_embd: 16, block_size: 16, bias: true}}\n"
+    "train: {{max_steps: 3, eval_every: 3, eval_batches: 2}}\n",
+    lambda: TorchGPT(65, 16, n_layer=2, n_head=2, n_embd=16, bias=True),
+)
+
+
+@pytest.mark.parametrize("model", sorted(CASES))
+def test_a_named_models_safetensors_export_loads_into_its_torch_module(
+    model: str, tmp_path: Path
+) -> None:
+    config_text, torch_module = CASES[model]
+    config = tmp_path / f"{model}.yaml"
+    config.write_text(config_text.format(configs=CONFIGS))
+    runs = tmp_path / "runs"
+    runner = CliRunner()
+    trained = runner.invoke(app, ["run", str(config), "-q", "-o", str(runs)])
+    assert trained.exit_code == 0, trained.output
+    (run_dir,) = runs.glob("*/*")
+    exported = runner.invoke(app, ["export", str(run_dir), "--format", "safetensors"])
+    assert exported.exit_code == 0, exported.output
+
+    module = torch_module()
+    state = safetensors_torch.load_file(run_dir / "model.safetensors")
+    module.load_state_dict(state)  # strict: every name, shape and dtype agrees
+    module.eval()
+    experiment, _ = load_run(run_dir)
+    assert experiment.val_x is not None
+    inputs = experiment.val_x[:8]
+    experiment.model.eval()
+    with gt.no_grad():
+        ours = experiment.model(gt.tensor(inputs)).data
+    with torch.no_grad():
+        theirs = module(torch.from_numpy(np.array(inputs))).numpy()  # windows are read-only views
+    assert theirs.shape == ours.shape
+    np.testing.assert_allclose(theirs, ours, rtol=1e-5, atol=1e-5)
+    if model == "cnn":  # the running statistics came across, not torch's defaults
+        assert not np.allclose(module.features[1].running_var.numpy(), 1.0)
