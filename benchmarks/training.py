@@ -55,9 +55,7 @@ def seed_data() -> tuple[np.ndarray, np.ndarray]:
     return x, 2 * x + 1
 
 
-def training_loop(
-    model: Any, loss_fn: Any, optimizer: Any, x: Any, y: Any
-) -> Train:
+def training_loop(model: Any, loss_fn: Any, optimizer: Any, x: Any, y: Any) -> Train:
     """The same loop for either framework: zero_grad, forward, loss, backward, step."""
 
     def train(steps: int) -> None:

@@ -97,6 +97,7 @@ def split_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """
     return train_run(tmp_path_factory.mktemp("split_run"), SPLIT_BLOBS)
 
+
 # A regression run with a validation split: y = 2 x0 - 2 x1 + 1 and noise.
 LINEAR = """\
 name: lin

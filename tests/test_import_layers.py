@@ -19,8 +19,17 @@ PACKAGE = "gradtrain"
 # what it shows.
 LAYERS: list[set[str]] = [
     {
-        "autograd", "registry", "random", "serialization", "files", "interrupts", "bounds",
-        "tasks", "display", "shapes", "extras",
+        "autograd",
+        "registry",
+        "random",
+        "serialization",
+        "files",
+        "interrupts",
+        "bounds",
+        "tasks",
+        "display",
+        "shapes",
+        "extras",
     },
     {"nn", "models", "sequential", "text_models"},
     {"optim"},

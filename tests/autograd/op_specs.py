@@ -472,6 +472,8 @@ def paddings(draw: st.DrawFn, mode: str) -> Example:
         if mode == "circular":  # which wraps what is left, at most once
             assume(max(before, after) <= kept)
     return Example((shape,), {"pad": tuple(counts)})
+
+
 @st.composite
 def normalized_shapes(draw: st.DrawFn, affine: int) -> Example:
     """An input of 0 to 2 leading dims (sizes 0 to 3) and 1 or 2 normalised ones (1 to 3), and

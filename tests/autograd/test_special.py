@@ -69,6 +69,8 @@ def test_erfinv_inverts_erf_to_float64_precision() -> None:
     )
     assert list(special.erfinv(np.array([1.0, -1.0]))) == [np.inf, -np.inf]
     assert np.isnan(special.erfinv(np.array(1.5)))
+
+
 def test_float32_erf_is_within_5e_7_of_math_erf_across_its_blocks() -> None:
     """float32 takes its own rational function, block by block: every block, every range."""
     rng = np.random.default_rng(3)

@@ -34,9 +34,7 @@ def experiment(folder: Path, rows: str, loss: str = "mse", outputs: int = 1) -> 
     return config
 
 
-def assert_bad_input(
-    done: subprocess.CompletedProcess[str], stderr: str, output_dir: Path
-) -> None:
+def assert_bad_input(done: subprocess.CompletedProcess[str], stderr: str, output_dir: Path) -> None:
     assert done.returncode == 2
     assert done.stderr == stderr
     assert "Traceback" not in stderr

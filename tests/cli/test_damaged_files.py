@@ -19,7 +19,7 @@ from gradtrain.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
 LINREG = REPO / "configs" / "linreg.yaml"
-DAMAGED = ['[1, 2]', '"epoch 3"', '{"train_loss": 5.0}', '{"epoch": "3"}', '{"epoch": 3, "tr']
+DAMAGED = ["[1, 2]", '"epoch 3"', '{"train_loss": 5.0}', '{"epoch": "3"}', '{"epoch": 3, "tr']
 WARNINGS = [
     "a JSON list, not an object; skipped",
     "a JSON string, not an object; skipped",

@@ -96,9 +96,7 @@ def test_a_stopped_and_resumed_run_equals_the_uninterrupted_one(
     assert len(records(straight)) == 4
 
 
-def test_a_resume_without_the_augmentation_state_would_differ(
-    config: Path, tmp_path: Path
-) -> None:
+def test_a_resume_without_the_augmentation_state_would_differ(config: Path, tmp_path: Path) -> None:
     """The test above fails if the checkpoint forgets the augmentation stream: shown here."""
     straight = run(config, tmp_path / "straight", "train.epochs=3")
     stopped = run(config, tmp_path / "resumed", "train.epochs=2")

@@ -173,9 +173,10 @@ def test_sigterm_saves_the_checkpoint_and_exits_143(tmp_path: Path) -> None:
     output_dir = tmp_path / "runs"
     with started("run", LINREG, "-q", "-o", output_dir, "train.epochs=1000000") as process:
         deadline = time.monotonic() + 20
-        while not list(output_dir.glob("linreg/*/metrics.jsonl")) or len(
-            epochs_of(only_run(output_dir))
-        ) < 3:
+        while (
+            not list(output_dir.glob("linreg/*/metrics.jsonl"))
+            or len(epochs_of(only_run(output_dir))) < 3
+        ):
             assert time.monotonic() < deadline, "the run did not start"
             time.sleep(0.05)
         process.send_signal(signal.SIGTERM)

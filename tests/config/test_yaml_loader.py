@@ -193,6 +193,5 @@ def test_bad_merges_are_located_problems(text: str, problem: str) -> None:
 
 def test_a_problem_inside_an_anchor_is_reported_once_however_often_it_is_used() -> None:
     assert problems_of("a: &a {x: 1, x: 2}\nb: *a\nc: {<<: *a}\n") == [
-        "c.yaml:1:14: a.x: duplicate key 'x' (first defined at line 1, column 8); "
-        "keep one of them"
+        "c.yaml:1:14: a.x: duplicate key 'x' (first defined at line 1, column 8); keep one of them"
     ]

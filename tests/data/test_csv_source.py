@@ -212,9 +212,7 @@ def test_a_non_finite_cell_names_its_line_and_column(
     assert error.field == "path"
 
 
-def test_a_file_that_cannot_be_read_says_why(
-    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_file_that_cannot_be_read_says_why(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(in_tmp, "x,y\n1,2\n")
 
     def refuse(self: Path, *args: Any, **kwargs: Any) -> Any:

@@ -25,7 +25,6 @@ INJECT = Path(__file__).parent / "inject"  # a sitecustomize that makes a rank f
 TIMES = ("seconds",)  # the metrics.jsonl keys that measure time, not training
 
 
-
 def mpi_missing() -> bool:
     try:
         require_mpi()

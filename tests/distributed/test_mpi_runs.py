@@ -117,9 +117,7 @@ def test_a_resume_crosses_world_sizes(tmp_path: Path, first: list[str], then: li
         ("kill", "rank 1 was killed by signal 9 (SIGKILL)"),
     ],
 )
-def test_a_rank_that_fails_ends_the_job_naming_it(
-    tmp_path: Path, fault: str, message: str
-) -> None:
+def test_a_rank_that_fails_ends_the_job_naming_it(tmp_path: Path, fault: str, message: str) -> None:
     with started("run", DIGITS_MLP, "train.epochs=50", "-o", tmp_path, "--nproc", "2",
                  GRADTRAIN_TEST_FAULT=fault) as (job, mark):  # fmt: skip
         _, stderr = job.communicate(timeout=240)

@@ -34,9 +34,7 @@ def history(client: MlflowClient, run_id: str, key: str) -> list[tuple[int, floa
     return [(m.step, m.value) for m in client.get_metric_history(run_id, key)]
 
 
-def test_the_run_its_params_metric_history_artifacts_and_status(
-    tmp_path: Path, store: str
-) -> None:
+def test_the_run_its_params_metric_history_artifacts_and_status(tmp_path: Path, store: str) -> None:
     loggers = f"[{{name: mlflow, tracking_uri: '{store}', experiment: digits}}]"
     result = gradtrain("run", write_config(tmp_path, loggers), "-o", tmp_path / "runs")
     assert result.exit_code == 0, result.output

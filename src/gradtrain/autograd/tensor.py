@@ -958,7 +958,6 @@ class Tensor:
         """
         return Tensor(draw_categories(self.data, num_samples, replacement, generator))
 
-
     # Last in the class body, as from here on `int` and `bool` name these methods, not the
     # types, for mypy: methods added to Tensor go above.
     def _as_int32(self) -> Tensor:

@@ -156,9 +156,7 @@ def _check_column(header: list[str], name: str, column: str, field: str) -> None
     )
 
 
-def _loadtxt(
-    path: Path, header_line: int, width: int, chosen: list[int]
-) -> np.ndarray | None:
+def _loadtxt(path: Path, header_line: int, width: int, chosen: list[int]) -> np.ndarray | None:
     """The chosen columns through np.loadtxt, or None where the careful pass must look."""
     try:
         with _open(path) as stream, warnings.catch_warnings():

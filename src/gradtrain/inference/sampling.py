@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     pass
 
 
-
 class SampleError(Exception):
     """A run or an argument that `gradtrain sample` cannot use; the message says why."""
 

@@ -158,9 +158,7 @@ class MLflowLogger(Logger):
         from mlflow.entities import Param
 
         entries = [
-            Param(key, _param_value(value))
-            for key, value in params.items()
-            if key not in existing
+            Param(key, _param_value(value)) for key, value in params.items() if key not in existing
         ]
         for chunk in _chunks(entries):
             self._client.log_batch(self._run_id, params=chunk)

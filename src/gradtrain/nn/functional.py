@@ -727,6 +727,8 @@ def _adaptive_max_pool(
     if not return_indices:
         return out
     return out, Tensor(pooling.adaptive_max(input.data, sizes)[1])
+
+
 # ---- attention ----------------------------------------------------------------------
 
 

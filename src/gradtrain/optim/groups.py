@@ -30,8 +30,7 @@ def excluded_names(model: Module, no_decay: Iterable[str]) -> set[str]:
         for prefix, module in model.named_modules():
             if isinstance(module, NORM_LAYERS):
                 names |= {
-                    f"{prefix}.{name}" if prefix else name
-                    for name, _ in module.named_parameters()
+                    f"{prefix}.{name}" if prefix else name for name, _ in module.named_parameters()
                 }
     return names
 

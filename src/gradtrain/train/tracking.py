@@ -275,4 +275,3 @@ def _run_name(name: str, run_dir: Path | None) -> str:
 def _describe(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
-

@@ -201,8 +201,7 @@ def started_line(event: RunStarted) -> str:
     if event.max_steps is not None:
         if event.start_step > 0:
             return (
-                f"resuming {event.name} at step {event.start_step + 1} of {event.max_steps}"
-                f"{where}"
+                f"resuming {event.name} at step {event.start_step + 1} of {event.max_steps}{where}"
             )
         evaluations = f", evaluating every {event.eval_every}" if event.eval_every else ""
         steps = plural(event.max_steps, "step")
