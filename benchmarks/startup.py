@@ -54,6 +54,21 @@ def median_seconds(command: list[str], repeats: int) -> dict[str, float]:
     return {clock: statistics.median(values) for clock, values in times.items()}
 
 
+def bytecode_note() -> str | None:
+    """Why gradtrain's cases may be slower here than for a user: its modules are compiled on
+    every run where no bytecode is cached (PYTHONDONTWRITEBYTECODE with an editable install)."""
+    spec = importlib.util.find_spec("gradtrain")
+    if spec is None or spec.origin is None:
+        return None
+    if Path(importlib.util.cache_from_source(spec.origin)).exists():
+        return None
+    return (
+        "note: gradtrain's modules have no cached bytecode (PYTHONDONTWRITEBYTECODE with an "
+        "editable install?), so each run compiles them; run `python -m compileall src/gradtrain` "
+        "first to measure what an installed gradtrain does"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per case")
@@ -75,6 +90,9 @@ def main() -> None:
 
     reference = results.get("import torch")
     print(f"median of {args.repeats} runs each (python {sys.version.split()[0]})")
+    note = bytecode_note()
+    if note:
+        print(note)
     print(f"{'case':<18} {'wall s':>8} {'cpu s':>8} {'wall vs torch':>14}  target")
     for name, seconds in results.items():
         ratio = f"{seconds['wall'] / reference['wall']:13.2f}x" if reference else f"{'-':>14}"
