@@ -1,6 +1,7 @@
-"""The named models cnn, gpt and char_rnn, trained a few steps from a config and exported with
-`gradtrain export --format safetensors`, load strictly into the PyTorch module the README's
-table gives for each and compute what gradtrain computes on the run's validation inputs."""
+"""The named models cnn, gpt and char_rnn (LSTM and GRU), trained a few steps from a config and
+exported with `gradtrain export`: as safetensors they load strictly into the PyTorch module the
+README's table gives for each, and as ONNX onnxruntime runs them on the raw validation inputs;
+both compute what gradtrain computes."""
 
 from __future__ import annotations
 
@@ -60,13 +61,13 @@ CASES["cnn"] = (
 
 
 class CharRNN(nn.Module):
-    """README: embedding = Embedding(vocab, embedding_dim), rnn = LSTM(embedding_dim,
+    """README: embedding = Embedding(vocab, embedding_dim), rnn = LSTM or GRU(embedding_dim,
     hidden_size, num_layers, batch_first=True), head = Linear(hidden_size, vocab)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cell: Any = nn.LSTM, num_layers: int = 2) -> None:
         super().__init__()
         self.embedding = nn.Embedding(65, 8)
-        self.rnn = nn.LSTM(8, 12, 2, batch_first=True)
+        self.rnn = cell(8, 12, num_layers, batch_first=True)
         self.head = nn.Linear(12, 65)
 
     def forward(self, ids: Any) -> Any:
@@ -80,6 +81,13 @@ CASES["char_rnn"] = (
     "train: {{max_steps: 3, eval_every: 3, eval_batches: 2}}\n",
     CharRNN,
 )
+CASES["char_rnn_gru"] = (
+    "extends: {configs}/shakespeare_lstm.yaml\n"
+    "data: {{block_size: 16, batch_size: 4, eval_batch_size: 4}}\n"
+    "model: {{name: char_rnn, embedding_dim: 8, hidden_size: 12, num_layers: 1, cell: gru}}\n"
+    "train: {{max_steps: 3, eval_every: 3, eval_batches: 2}}\n",
+    lambda: CharRNN(nn.GRU, num_layers=1),
+)
 CASES["gpt"] = (
     "extends: {configs}/shakespeare_char.yaml\n"
     "data: {{block_size: 16, batch_size: 4, eval_batch_size: 4}}\n"
@@ -89,34 +97,66 @@ CASES["gpt"] = (
 )
 
 
-@pytest.mark.parametrize("model", sorted(CASES))
-def test_a_named_models_safetensors_export_loads_into_its_torch_module(
-    model: str, tmp_path: Path
-) -> None:
-    config_text, torch_module = CASES[model]
-    config = tmp_path / f"{model}.yaml"
-    config.write_text(config_text.format(configs=CONFIGS))
+@pytest.fixture(scope="module", params=sorted(CASES))
+def case(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path]:
+    """A case's name and a run of its config, trained through the CLI."""
+    tmp_path = tmp_path_factory.mktemp(request.param)
+    config = tmp_path / f"{request.param}.yaml"
+    config.write_text(CASES[request.param][0].format(configs=CONFIGS))
     runs = tmp_path / "runs"
-    runner = CliRunner()
-    trained = runner.invoke(app, ["run", str(config), "-q", "-o", str(runs)])
+    trained = CliRunner().invoke(app, ["run", str(config), "-q", "-o", str(runs)])
     assert trained.exit_code == 0, trained.output
-    (run_dir,) = runs.glob("*/*")
-    exported = runner.invoke(app, ["export", str(run_dir), "--format", "safetensors"])
-    assert exported.exit_code == 0, exported.output
+    (run,) = runs.glob("*/*")
+    return request.param, run
 
-    module = torch_module()
-    state = safetensors_torch.load_file(run_dir / "model.safetensors")
-    module.load_state_dict(state)  # strict: every name, shape and dtype agrees
-    module.eval()
-    experiment, _ = load_run(run_dir)
+
+def validation_inputs(run: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first validation inputs as the run's model takes them, as they were before the run's
+    preprocessing, and gradtrain's output for them."""
+    experiment, _ = load_run(run)
     assert experiment.val_x is not None
-    inputs = experiment.val_x[:8]
+    inputs = np.array(experiment.val_x[:8])  # a copy: text windows are read-only views
+    raw = inputs.astype(np.float64) if experiment.preprocessing else inputs
+    for step in reversed(list(experiment.preprocessing)):
+        raw = raw * step.std + step.mean
     experiment.model.eval()
     with gt.no_grad():
         ours = experiment.model(gt.tensor(inputs)).data
+    return inputs, raw.astype(inputs.dtype), ours
+
+
+def export(run: Path, format: str) -> Path:
+    exported = CliRunner().invoke(app, ["export", str(run), "--format", format])
+    assert exported.exit_code == 0, exported.output
+    return run / f"model.{format}"
+
+
+def test_a_named_models_safetensors_export_loads_into_its_torch_module(
+    case: tuple[str, Path],
+) -> None:
+    model, run_dir = case
+    module = CASES[model][1]()
+    module.load_state_dict(safetensors_torch.load_file(export(run_dir, "safetensors")))  # strict
+    module.eval()
+    inputs, _, ours = validation_inputs(run_dir)
     with torch.no_grad():
-        theirs = module(torch.from_numpy(np.array(inputs))).numpy()  # windows are read-only views
+        theirs = module(torch.from_numpy(inputs)).numpy()
     assert theirs.shape == ours.shape
     np.testing.assert_allclose(theirs, ours, rtol=1e-5, atol=1e-5)
     if model == "cnn":  # the running statistics came across, not torch's defaults
         assert not np.allclose(module.features[1].running_var.numpy(), 1.0)
+
+
+def test_a_named_models_onnx_export_runs_in_onnxruntime_on_raw_inputs(
+    case: tuple[str, Path],
+) -> None:
+    _, run_dir = case
+    onnx = pytest.importorskip("onnx")
+    from onnx_check import session
+
+    _, raw, ours = validation_inputs(run_dir)
+    (theirs,) = session(onnx.load(export(run_dir, "onnx"))).run(None, {"input": raw})
+    assert theirs.shape == ours.shape
+    np.testing.assert_allclose(theirs, ours, rtol=1e-5, atol=1e-5)
