@@ -127,6 +127,14 @@ def test_class_loss_gradients(reduction: str, options: dict[str, Any]) -> None:
     )
     nll_options = {key: value for key, value in options.items() if key != "label_smoothing"}
     assert gradcheck(lambda x: F.nll_loss(x, classes, reduction=reduction, **nll_options), [logits])
+    # The same rows as a K-dimensional input, classes on dim 1: (N, C, d) against (N, d).
+    grid = gt.tensor(LOGITS.reshape(2, -1, 3).transpose(0, 2, 1).copy(), requires_grad=True)
+    at = gt.tensor(CLASSES.reshape(2, -1))
+    assert gradcheck(lambda x: F.cross_entropy(x, at, reduction=reduction, **options), [grid])
+    assert gradcheck(lambda x: F.nll_loss(x, at, reduction=reduction, **nll_options), [grid])
+    k_dim = F.cross_entropy(grid, at, reduction=reduction, **options)
+    as_rows = F.cross_entropy(gt.tensor(LOGITS), classes, reduction=reduction, **options)
+    np.testing.assert_allclose(k_dim.data.reshape(-1), as_rows.data.reshape(-1), rtol=1e-12)
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
@@ -180,8 +188,12 @@ def test_class_losses_check_their_targets() -> None:
         F.cross_entropy(gt.zeros(2, 3), gt.tensor([0.0, 1.0]))
     with pytest.raises(ValueError, match=r"target of shape \(2,\)"):
         F.nll_loss(gt.zeros(2, 3), gt.tensor([0, 1, 2]))
-    with pytest.raises(ValueError, match=r"input of shape \(N, C\)"):
+    with pytest.raises(ValueError, match=r"target of shape \(\) for input of shape \(3,\)"):
         F.cross_entropy(gt.zeros(3), gt.tensor([0]))
+    with pytest.raises(ValueError, match=r"target of shape \(2, 5\) for input of shape"):
+        F.cross_entropy(gt.zeros(2, 3, 5), gt.zeros(2, 3, dtype=gt.int64))
+    with pytest.raises(ValueError, match=r"input of shape \(N, C\), \(C,\) or \(N, C, d1, ...\)"):
+        F.nll_loss(gt.tensor(1.0), gt.tensor(0))
     with pytest.raises(ValueError, match="one entry per class"):
         F.cross_entropy(gt.zeros(2, 3), gt.tensor([0, 1]), weight=[1.0, 2.0])
 

@@ -228,6 +228,32 @@ def test_nll(dtype: Any, reduction: str, options: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("options", [CLASS_OPTIONS[0], CLASS_OPTIONS[-1]], ids=["plain", "all"])
+@pytest.mark.parametrize("shape", [(4,), (3, 4, 5), (2, 4, 3, 2)], ids=str)
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll"])
+def test_class_losses_take_one_sample_and_k_dimensional_input(
+    loss: str, shape: tuple[int, ...], options: dict[str, Any], reduction: str, dtype: Any
+) -> None:
+    # (C,) with a scalar target, and (N, C, d1, ..., dk) with targets (N, d1, ..., dk).
+    if loss == "nll":
+        options = {key: value for key, value in options.items() if key != "label_smoothing"}
+    ours, theirs = {
+        "cross_entropy": (nn.CrossEntropyLoss, torch.nn.CrossEntropyLoss),
+        "nll": (nn.NLLLoss, torch.nn.NLLLoss),
+    }[loss]
+    rng = np.random.default_rng(0)
+    target_shape = () if len(shape) == 1 else (shape[0], *shape[2:])
+    compare_loss(
+        ours(reduction=reduction, **options),  # type: ignore[arg-type]
+        theirs(reduction=reduction, **torch_options(options, dtype)),
+        rng.standard_normal(shape) * 3,
+        rng.integers(0, 4, target_shape),
+        dtype,
+    )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_cross_entropy_for_huge_logits(dtype: Any) -> None:
     logits = np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4], [-1e4, -1e4, 0.0]])
     compare_loss(

@@ -409,16 +409,30 @@ def _class_weight(weight: Any, input: Tensor) -> Any:
     return array
 
 
-def _class_target(input: Tensor, target: Any, ignore_index: int, what: str) -> Any:
+def _class_rows(input: Tensor, target: Any, what: str) -> tuple[Tensor, Any, tuple[int, ...]]:
+    """PyTorch's shapes of a class-index loss as rows (N, C) and targets (N,), and the shape of
+    its unreduced losses: (C,) with a scalar target is one sample; (N, C, d1, ..., dk) with
+    targets (N, d1, ..., dk) is a sample per position, its classes on dim 1."""
     indices = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if input.ndim != 2:
-        raise ValueError(f"{what} expects input of shape (N, C), got {input.shape}")
+    if input.ndim == 0:
+        raise ValueError(f"{what} expects input of shape (N, C), (C,) or (N, C, d1, ...), got ()")
+    expected = () if input.ndim == 1 else (input.shape[0], *input.shape[2:])
+    if indices.shape != expected:
+        raise ValueError(
+            f"{what} expects a target of shape {expected} for input of shape "
+            f"{tuple(input.shape)}, got {indices.shape}"
+        )
+    if input.ndim == 2:
+        return input, indices, expected
+    if input.ndim == 1:
+        return input.reshape(1, -1), indices.reshape(1), expected
+    classes_last = input.permute(0, *range(2, input.ndim), 1)
+    return classes_last.reshape(-1, input.shape[1]), indices.reshape(-1), expected
+
+
+def _class_target(input: Tensor, indices: Any, ignore_index: int, what: str) -> Any:
     if not np.issubdtype(indices.dtype, np.integer):
         raise TypeError(f"{what} expects class indices of an integer dtype, not {indices.dtype}")
-    if indices.shape != input.shape[:1]:
-        raise ValueError(
-            f"{what} expects a target of shape ({input.shape[0]},), got {indices.shape}"
-        )
     classes = input.shape[1]
     outside = ((indices < 0) | (indices >= classes)) & (indices != ignore_index)
     if outside.any():
@@ -430,6 +444,11 @@ def _class_target(input: Tensor, target: Any, ignore_index: int, what: str) -> A
     return indices
 
 
+def _unreduced(losses: Tensor, reduction: Reduction, shape: tuple[int, ...]) -> Tensor:
+    """Unreduced losses of the rows back in the shape of the targets."""
+    return losses.reshape(shape) if reduction == "none" else losses
+
+
 def cross_entropy(
     input: Tensor,
     target: Any,
@@ -438,19 +457,24 @@ def cross_entropy(
     reduction: Reduction = "mean",
     label_smoothing: float = 0.0,
 ) -> Tensor:
-    """Cross-entropy of logits (N, C) against class indices (N,); log_softmax and NLL in one."""
+    """Cross-entropy of logits against class indices; log_softmax and NLL in one.
+
+    As in PyTorch: logits (N, C) and indices (N,), one sample (C,) and a scalar index, or
+    (N, C, d1, ..., dk) and (N, d1, ..., dk), a sample per position with the classes on dim 1.
+    """
     _check_reduction(reduction)
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0, not {label_smoothing}")
-    indices = _class_target(input, target, ignore_index, "cross_entropy")
-    return loss_ops.CrossEntropy.apply(
-        input,
-        indices,
-        _class_weight(weight, input),
+    rows, indices, shape = _class_rows(input, target, "cross_entropy")
+    losses = loss_ops.CrossEntropy.apply(
+        rows,
+        _class_target(rows, indices, ignore_index, "cross_entropy"),
+        _class_weight(weight, rows),
         ignore_index=ignore_index,
         reduction=reduction,
         label_smoothing=label_smoothing,
     )
+    return _unreduced(losses, reduction, shape)
 
 
 def nll_loss(
@@ -460,16 +484,18 @@ def nll_loss(
     ignore_index: int = -100,
     reduction: Reduction = "mean",
 ) -> Tensor:
-    """Negative log-likelihood of log-probabilities (N, C) at class indices (N,)."""
+    """Negative log-likelihood of log-probabilities at class indices, in cross_entropy's
+    shapes: (N, C) and (N,), (C,) and a scalar, or (N, C, d1, ..., dk) and (N, d1, ..., dk)."""
     _check_reduction(reduction)
-    indices = _class_target(input, target, ignore_index, "nll_loss")
-    return loss_ops.NLL.apply(
-        input,
-        indices,
-        _class_weight(weight, input),
+    rows, indices, shape = _class_rows(input, target, "nll_loss")
+    losses = loss_ops.NLL.apply(
+        rows,
+        _class_target(rows, indices, ignore_index, "nll_loss"),
+        _class_weight(weight, rows),
         ignore_index=ignore_index,
         reduction=reduction,
     )
+    return _unreduced(losses, reduction, shape)
 
 
 def binary_cross_entropy_with_logits(
