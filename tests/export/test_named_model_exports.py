@@ -160,3 +160,26 @@ def test_a_named_models_onnx_export_runs_in_onnxruntime_on_raw_inputs(
     (theirs,) = session(onnx.load(export(run_dir, "onnx"))).run(None, {"input": raw})
     assert theirs.shape == ours.shape
     np.testing.assert_allclose(theirs, ours, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("case", ["char_rnn", "char_rnn_gru", "gpt"], indirect=True)
+def test_a_language_models_export_takes_a_shorter_prompt_padded_on_the_right(
+    case: tuple[str, Path],
+) -> None:
+    # The graph's context length is the trained one; causality keeps the padding after a
+    # prompt from reaching it, so the logits at the prompt's last position are its own (README).
+    _, run_dir = case
+    onnx = pytest.importorskip("onnx")
+    from onnx_check import session
+
+    inputs, _, _ = validation_inputs(run_dir)
+    prompt = inputs[:, :5]
+    padded = np.zeros_like(inputs)
+    padded[:, :5] = prompt
+    (logits,) = session(onnx.load(export(run_dir, "onnx"))).run(None, {"input": padded})
+    experiment, _ = load_run(run_dir)
+    experiment.model.eval()
+    with gt.no_grad():
+        ours = experiment.model(gt.tensor(prompt)).data
+    np.testing.assert_allclose(logits[:, 4], ours[:, 4], rtol=1e-5, atol=1e-5)
+    assert not np.allclose(logits[:, 4], logits[:, 5], atol=1e-3)  # the positions differ
