@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 import gradtrain as gt
 from gradtrain.cli import app
 from gradtrain.export.run import load_run
+from gradtrain.nn import Module
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from test_text_models import TorchGPT  # nanoGPT's model.py, the reference of test_text_models
@@ -112,19 +113,21 @@ def case(
     return request.param, run
 
 
-def validation_inputs(run: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The first validation inputs as the run's model takes them, as they were before the run's
-    preprocessing, and gradtrain's output for them."""
+def validation_inputs(run: Path) -> tuple[Module, np.ndarray, np.ndarray]:
+    """The run's model, in eval mode, and its first validation inputs: as the model takes them,
+    and as they were before the run's preprocessing."""
     experiment, _ = load_run(run)
     assert experiment.val_x is not None
     inputs = np.array(experiment.val_x[:8])  # a copy: text windows are read-only views
     raw = inputs.astype(np.float64) if experiment.preprocessing else inputs
     for step in reversed(list(experiment.preprocessing)):
         raw = raw * step.std + step.mean
-    experiment.model.eval()
+    return experiment.model.eval(), inputs, raw.astype(inputs.dtype)
+
+
+def forward(model: Module, inputs: np.ndarray) -> np.ndarray:
     with gt.no_grad():
-        ours = experiment.model(gt.tensor(inputs)).data
-    return inputs, raw.astype(inputs.dtype), ours
+        return np.asarray(model(gt.tensor(inputs)).data)
 
 
 def export(run: Path, format: str) -> Path:
@@ -140,7 +143,8 @@ def test_a_named_models_safetensors_export_loads_into_its_torch_module(
     module = CASES[model][1]()
     module.load_state_dict(safetensors_torch.load_file(export(run_dir, "safetensors")))  # strict
     module.eval()
-    inputs, _, ours = validation_inputs(run_dir)
+    ours_model, inputs, _ = validation_inputs(run_dir)
+    ours = forward(ours_model, inputs)
     with torch.no_grad():
         theirs = module(torch.from_numpy(inputs)).numpy()
     assert theirs.shape == ours.shape
@@ -156,7 +160,8 @@ def test_a_named_models_onnx_export_runs_in_onnxruntime_on_raw_inputs(
     onnx = pytest.importorskip("onnx")
     from onnx_check import session
 
-    _, raw, ours = validation_inputs(run_dir)
+    model, inputs, raw = validation_inputs(run_dir)
+    ours = forward(model, inputs)
     (theirs,) = session(onnx.load(export(run_dir, "onnx"))).run(None, {"input": raw})
     assert theirs.shape == ours.shape
     np.testing.assert_allclose(theirs, ours, rtol=1e-5, atol=1e-5)
@@ -172,14 +177,11 @@ def test_a_language_models_export_takes_a_shorter_prompt_padded_on_the_right(
     onnx = pytest.importorskip("onnx")
     from onnx_check import session
 
-    inputs, _, _ = validation_inputs(run_dir)
+    model, inputs, _ = validation_inputs(run_dir)
     prompt = inputs[:, :5]
     padded = np.zeros_like(inputs)
     padded[:, :5] = prompt
     (logits,) = session(onnx.load(export(run_dir, "onnx"))).run(None, {"input": padded})
-    experiment, _ = load_run(run_dir)
-    experiment.model.eval()
-    with gt.no_grad():
-        ours = experiment.model(gt.tensor(prompt)).data
+    ours = forward(model, prompt)
     np.testing.assert_allclose(logits[:, 4], ours[:, 4], rtol=1e-5, atol=1e-5)
     assert not np.allclose(logits[:, 4], logits[:, 5], atol=1e-3)  # the positions differ
