@@ -3,8 +3,10 @@ file, without pickle, written atomically."""
 
 from __future__ import annotations
 
+import signal
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -157,6 +159,25 @@ def test_interrupted_write_keeps_previous_file(
         gt.save({"epoch": 2}, path)
     assert gt.load(path) == {"epoch": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["last.npz"]
+
+
+def test_ctrl_c_during_a_save_waits_for_it_then_raises_keyboard_interrupt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Cut short as a zip entry opens, numpy's writer would raise ValueError in its place.
+    opening = zipfile._ZipWriteFile.__init__  # type: ignore[attr-defined]
+
+    def open_entry(self: Any, *args: Any) -> None:
+        signal.raise_signal(signal.SIGINT)
+        opening(self, *args)
+
+    monkeypatch.setattr(zipfile._ZipWriteFile, "__init__", open_entry)  # type: ignore[attr-defined]
+    with pytest.raises(KeyboardInterrupt):
+        gt.save({"epoch": 2, "weight": np.arange(3.0)}, tmp_path / "last.npz")
+    monkeypatch.undo()
+    state = gt.load(tmp_path / "last.npz")
+    assert state["epoch"] == 2
+    np.testing.assert_array_equal(state["weight"], np.arange(3.0))
 
 
 # ---- .safetensors paths -------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""SIGTERM stops a command as Ctrl-C does: one handler, and one way to shield a last write.
+"""SIGTERM stops a command as Ctrl-C does: one handler, and ways to shield a write.
 
 `kill PID`, a job scheduler's time limit and `docker stop` send SIGTERM. Under
 `terminate_as_interrupt()` it raises Terminated, a KeyboardInterrupt, so every place that
@@ -49,6 +49,26 @@ def stopping_signals_ignored() -> Iterator[None]:
     """Ctrl-C and SIGTERM are ignored inside: for a write that must not be cut short."""
     with handled(signal.SIGINT, signal.SIG_IGN), handled(signal.SIGTERM, signal.SIG_IGN):
         yield
+
+
+@contextmanager
+def stopping_signals_deferred() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait for the block to end, then act as they would have.
+
+    For a write that must finish or not begin, such as a checkpoint: a KeyboardInterrupt
+    raised in the middle of numpy's zip writer leaves the archive open, whose closing then
+    raises ValueError in its place. A signal that arrives inside is raised again on leaving,
+    to the handlers that were in place before; if the block raises, that exception goes on.
+    """
+    arrived: list[int] = []
+
+    def defer(signum: int, frame: FrameType | None) -> None:
+        arrived.append(signum)
+
+    with handled(signal.SIGINT, defer), handled(signal.SIGTERM, defer):
+        yield
+    if arrived:
+        signal.raise_signal(arrived[0])
 
 
 @contextmanager

@@ -28,6 +28,7 @@ import numpy as np
 from .autograd import Tensor
 from .extras import import_extra
 from .files import atomic_write_bytes, unreadable_reason
+from .interrupts import stopping_signals_deferred
 
 __all__ = ["load", "save"]
 
@@ -97,7 +98,8 @@ def _hashable(key: Any) -> Any:
 def save(obj: Any, f: str | os.PathLike[str]) -> None:
     """Write obj (dicts, lists, tuples, numbers, str, None, arrays and tensors) to file f.
 
-    The file is replaced atomically: a crash while saving leaves the previous one intact.
+    The file is replaced atomically: a crash while saving leaves the previous one intact, and
+    a Ctrl-C waits for the write to end (it is raised as the save returns).
     Anything else (a Module, an Optimizer) raises TypeError: save its state_dict() instead.
     """
     if is_safetensors(f):
@@ -107,8 +109,10 @@ def save(obj: Any, f: str | os.PathLike[str]) -> None:
     document = {"format": FORMAT_VERSION, "state": encode(obj, arrays)}
     arrays[_STATE_KEY] = np.array(json.dumps(document))
     buffer = io.BytesIO()
-    np.savez(buffer, allow_pickle=False, **arrays)
-    atomic_write_bytes(Path(f), buffer.getvalue())
+    # numpy's zip writer cut short by KeyboardInterrupt raises ValueError in its place.
+    with stopping_signals_deferred():
+        np.savez(buffer, allow_pickle=False, **arrays)
+        atomic_write_bytes(Path(f), buffer.getvalue())
 
 
 def load(f: str | os.PathLike[str]) -> Any:

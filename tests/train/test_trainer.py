@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import signal
+import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
 
 import gradtrain as gt
-from gradtrain import nn, optim
+from gradtrain import nn, optim, serialization
 from gradtrain.config import EarlyStopping, TrainSettings
 from gradtrain.data import DataLoader, TensorDataset
 from gradtrain.train import Event, RunDirectory, RunEnded, Trainer
@@ -178,6 +182,45 @@ def test_interrupt_saves_the_last_epoch_and_reports_it(tmp_path: Path) -> None:
     assert result.message == "interrupted during epoch 4; saved the checkpoint of epoch 3"
     assert run_dir.load_checkpoint()["epoch"] == 3
     assert [r["epoch"] for r in run_dir.metrics()] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("moment", ["as_an_entry_opens", "as_an_entry_closes"])
+def test_ctrl_c_in_the_middle_of_a_checkpoint_write_waits_for_it(
+    moment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # numpy's zip writer, cut short as an entry opens, raises ValueError as it closes (as a CI
+    # run once did): the run must stop as interrupted all the same, its checkpoint whole.
+    saves = 0  # the third write is epoch 2's; the first is the untrained model's
+    seeks = 0
+
+    def counted_buffer() -> io.BytesIO:
+        nonlocal saves, seeks
+        saves, seeks = saves + 1, 0
+        return SeekingBuffer()
+
+    class SeekingBuffer(io.BytesIO):
+        def seek(self, offset: int, whence: int = 0) -> int:
+            nonlocal seeks
+            seeks += 1  # the third seek is the first entry's close rewriting its header
+            if moment == "as_an_entry_closes" and saves == 3 and seeks == 3:
+                signal.raise_signal(signal.SIGINT)
+            return super().seek(offset, whence)
+
+    opening = zipfile._ZipWriteFile.__init__  # type: ignore[attr-defined]
+
+    def open_entry(self: Any, *args: Any) -> None:
+        if moment == "as_an_entry_opens" and saves == 3 and seeks == 2:
+            signal.raise_signal(signal.SIGINT)
+        opening(self, *args)
+
+    monkeypatch.setattr(zipfile._ZipWriteFile, "__init__", open_entry)  # type: ignore[attr-defined]
+    monkeypatch.setattr(serialization, "io", SimpleNamespace(BytesIO=counted_buffer))
+    run_dir = RunDirectory.create(tmp_path, "seed", "")
+    result = seed_trainer(epochs=10, run_dir=run_dir).fit()
+    assert result.status == "interrupted"
+    assert result.message == "interrupted during epoch 3; saved the checkpoint of epoch 2"
+    assert run_dir.load_checkpoint()["epoch"] == 2
+    assert [r["epoch"] for r in run_dir.metrics()] == [1, 2]
 
 
 def test_plateau_scheduler_gets_the_monitored_metric() -> None:

@@ -27,7 +27,7 @@ from gradtrain.data import DataLoader, TensorDataset
 from gradtrain.data.augment import Augmentation, AugmentedLoader
 from gradtrain.data.preprocess import Preprocessing
 from gradtrain.files import WriteError
-from gradtrain.interrupts import stopping_signals_ignored
+from gradtrain.interrupts import stopping_signals_deferred, stopping_signals_ignored
 from gradtrain.nn import Module
 from gradtrain.nn.utils import clip_grad_norm_
 from gradtrain.optim import Optimizer
@@ -466,12 +466,15 @@ class Trainer:
         if stopping is not None and self.monitor.epochs_without_improvement >= stopping.patience:
             self.stopped_early = True
         self.last_record = record
-        if self.run_dir is not None:
-            self.run_dir.append_metrics(record)
-        # Metrics first, then the checkpoint: a resume drops metrics past its checkpoint.
-        self._take_snapshot()
-        if improved:
-            self._save_best()
+        # A Ctrl-C waits for the three writes to end: the checkpoint is whole and the run
+        # stops at the evaluation it has just written.
+        with stopping_signals_deferred():
+            if self.run_dir is not None:
+                self.run_dir.append_metrics(record)
+            # Metrics first, then the checkpoint: a resume drops metrics past its checkpoint.
+            self._take_snapshot()
+            if improved:
+                self._save_best()
         self._emit(
             EpochEnded(
                 record["epoch"],
@@ -570,10 +573,11 @@ class Trainer:
 
     def _take_snapshot(self) -> None:
         snapshot = self.state_dict()
-        if self.run_dir is not None:
-            self.run_dir.save_checkpoint(snapshot)
-        # Only a written checkpoint is the one a Ctrl-C writes again and a resume starts from.
-        self._snapshot = snapshot
+        with stopping_signals_deferred():
+            if self.run_dir is not None:
+                self.run_dir.save_checkpoint(snapshot)
+            # Only a written checkpoint is the one a Ctrl-C writes again and a resume uses.
+            self._snapshot = snapshot
 
     @property
     def keeps_best(self) -> bool:
