@@ -102,15 +102,15 @@ def save(obj: Any, f: str | os.PathLike[str]) -> None:
     a Ctrl-C waits for the write to end (it is raised as the save returns).
     Anything else (a Module, an Optimizer) raises TypeError: save its state_dict() instead.
     """
-    if is_safetensors(f):
-        save_safetensors(obj, f)
-        return
-    arrays: dict[str, np.ndarray] = {}
-    document = {"format": FORMAT_VERSION, "state": encode(obj, arrays)}
-    arrays[_STATE_KEY] = np.array(json.dumps(document))
-    buffer = io.BytesIO()
     # numpy's zip writer cut short by KeyboardInterrupt raises ValueError in its place.
     with stopping_signals_deferred():
+        if is_safetensors(f):
+            save_safetensors(obj, f)
+            return
+        arrays: dict[str, np.ndarray] = {}
+        document = {"format": FORMAT_VERSION, "state": encode(obj, arrays)}
+        arrays[_STATE_KEY] = np.array(json.dumps(document))
+        buffer = io.BytesIO()
         np.savez(buffer, allow_pickle=False, **arrays)
         atomic_write_bytes(Path(f), buffer.getvalue())
 

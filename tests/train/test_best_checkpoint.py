@@ -81,3 +81,18 @@ def test_keep_best_with_replaces_only_a_best_older_than_the_best_epoch(tmp_path:
     run_dir.best_checkpoint_path.write_bytes(b"damaged")
     run_dir.keep_best_with(newer)
     assert load(run_dir.best_checkpoint_path) == newer
+
+
+def test_keep_best_with_tells_the_evaluations_of_one_epoch_apart_by_step(tmp_path: Path) -> None:
+    # A max_steps run evaluates several times in one epoch: the epoch alone names no evaluation.
+    run_dir = RunDirectory.create(tmp_path, "r", "")
+    earlier = {"epoch": 1, "step": 250, "monitor": {"best_epoch": 1, "best_step": 250}}
+    run_dir.keep_best_with(earlier)
+    assert load(run_dir.best_checkpoint_path) == earlier
+    run_dir.keep_best_with(
+        {"epoch": 1, "step": 750, "monitor": {"best_epoch": 1, "best_step": 250}}
+    )
+    assert load(run_dir.best_checkpoint_path) == earlier  # step 250 stays best
+    later = {"epoch": 1, "step": 500, "monitor": {"best_epoch": 1, "best_step": 500}}
+    run_dir.keep_best_with(later)
+    assert load(run_dir.best_checkpoint_path) == later

@@ -164,16 +164,20 @@ class RunDirectory:
     def keep_best_with(self, state: dict[str, Any]) -> None:
         """Make best.npz agree with `state`, the last.npz a resume goes on from.
 
-        best.npz is written just after last.npz of the same epoch, so a crash between the two
-        leaves last.npz naming its own epoch the best while best.npz holds an earlier one (or
-        none): last.npz is then the best checkpoint, and becomes best.npz again.
+        best.npz is written just after last.npz of the same evaluation, so a crash between the
+        two leaves last.npz naming its own evaluation the best while best.npz holds an earlier
+        one (or none): last.npz is then the best checkpoint, and becomes best.npz again. An
+        evaluation is its epoch and, where the monitor keeps it, its step: a `max_steps` run
+        evaluates several times in one epoch.
         """
-        best_epoch = (state.get("monitor") or {}).get("best_epoch")
-        if best_epoch is None or best_epoch != state.get("epoch"):
+        monitor = state.get("monitor") or {}
+        best = (monitor.get("best_epoch"), monitor.get("best_step"))
+        if best[0] is None or best != _evaluation(state, best[1] is not None):
             return
         if self.best_checkpoint_path.is_file():
             try:
-                if self.load_checkpoint(self.best_checkpoint_path).get("epoch") == best_epoch:
+                saved = self.load_checkpoint(self.best_checkpoint_path)
+                if _evaluation(saved, best[1] is not None) == best:
                     return
             except CheckpointError:
                 pass  # a damaged best.npz is replaced by the whole one
@@ -181,6 +185,11 @@ class RunDirectory:
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         atomic_write_text(self.summary_path, json.dumps(summary, indent=2) + "\n")
+
+
+def _evaluation(state: dict[str, Any], with_step: bool) -> tuple[Any, Any]:
+    """The evaluation a checkpoint was written at: its epoch, and its step if `with_step`."""
+    return state.get("epoch"), state.get("step") if with_step else None
 
 
 def _safe_name(name: str) -> str:
