@@ -33,6 +33,21 @@ def test_the_validation_split_gives_the_recorded_figures_of_each_checkpoint(
         assert evaluation.rows == 30
 
 
+def test_evaluation_batches_are_the_run_s_and_cover_the_whole_split(tmp_path: Path) -> None:
+    # eval_batch_size 7 splits the 30 validation rows as training's evaluation did; a run that
+    # estimated its validation loss on train.eval_batches is still scored on every row.
+    batched = SPLIT_BLOBS.replace("batch_size: 16,", "batch_size: 16, eval_batch_size: 7,")
+    whole = train_run(tmp_path / "whole", batched)
+    estimated = train_run(
+        tmp_path / "estimated", batched.replace("epochs: 12", "epochs: 12, eval_batches: 1")
+    )
+    record = records(whole)[-1]
+    expected = {"loss": record["val_loss"], "accuracy": record["val_accuracy"]}
+    assert evaluate_run(whole, "val", "last").figures == expected
+    assert evaluate_run(estimated, "val", "last").figures == expected
+    assert records(estimated)[-1]["val_loss"] != record["val_loss"]
+
+
 def test_the_confusion_matrix_counts_the_predictions(split_run: Path) -> None:
     evaluation = evaluate_run(split_run, "val")
     confusion = evaluation.confusion

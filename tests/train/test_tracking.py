@@ -87,6 +87,32 @@ def records(run_dir: RunDirectory) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.items() if k != "seconds"} for r in run_dir.metrics()]
 
 
+def test_a_byte_tokenized_language_model_names_the_metrics_its_records_carry(
+    tmp_path: Path,
+) -> None:
+    # Bits per character are a char tokenizer's; a byte tokenizer's run records no val_bpc.
+    (tmp_path / "corpus.txt").write_text("to be or not to be\n" * 20, encoding="utf-8")
+    config_path = tmp_path / "little.yaml"
+    config_path.write_text(
+        "name: little\n"
+        "data: {name: text, path: corpus.txt, tokenizer: byte, block_size: 8, batch_size: 4,\n"
+        "       val_fraction: 0.1}\n"
+        "model: {name: gpt, n_layer: 1, n_head: 2, n_embd: 8, block_size: 8}\n"
+        "loss: {name: cross_entropy}\n"
+        "optimizer: {name: adamw, lr: 0.001}\n"
+        "train: {max_steps: 2, eval_every: 2}\n"
+        "loggers: [{name: recording}]\n",
+        encoding="utf-8",
+    )
+    config = load_config(config_path)
+    run_dir = RunDirectory.create(tmp_path / "run", config.name, config.to_yaml())
+    assert run_config(config, run_dir, listeners_for(config)).status == "finished"
+    run: RunInfo = Recording.calls[0][1]
+    [record] = run_dir.metrics()
+    assert set(run.metric_names) <= set(record)
+    assert "val_loss" in run.metric_names and "val_bpc" not in run.metric_names
+
+
 def test_a_logger_gets_the_config_every_record_by_step_and_the_end(tmp_path: Path) -> None:
     result, run_dir = train(tmp_path, "recording")
     assert result.status == "finished"

@@ -187,14 +187,17 @@ def _score(run: Run, experiment: Experiment, x: np.ndarray, y: np.ndarray) -> di
 
     # The trainer scores its validation data; given this split as that data, it scores it
     # with the very computation that wrote metrics.jsonl. Its optimizer is never stepped.
+    # The whole split, in the run's own evaluation batches: never train.eval_batches' estimate.
     trainer = Trainer(
         run.model,
         experiment.loss,
         experiment.optimizer,
-        run.config.train,
+        run.config.train.model_copy(update={"eval_batches": None}),
         training_loader(experiment),
         (x, y),
         task=experiment.task,
+        per_character=run.config.per_character,
+        eval_batch_size=run.config.data.eval_batch_size,
     )
     try:
         figures = trainer.evaluate()

@@ -185,7 +185,9 @@ class LoggerHub:
             params=flatten_config(self.config.to_dict()),
             tags=dict(context.tags),
             kept_records=kept,
-            metric_names=tuple(measured_metrics(event.task, event.metric is not None)),
+            metric_names=tuple(
+                measured_metrics(event.task, event.metric is not None, self.config.per_character)
+            ),
         )
         self.workers = [LoggerWorker(spec.name, _builder(spec)) for spec in self.config.loggers]
         for worker in self.workers:
