@@ -145,6 +145,16 @@ def test_the_stacks_use_every_registered_layer() -> None:
     assert used | ON_THEIR_OWN == set(layers.names())
 
 
+def test_the_export_leaves_each_module_in_its_own_mode() -> None:
+    # A BatchNorm frozen in eval inside a model that trains stays frozen after the export.
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+    model.train()
+    model[1].eval()
+    to_onnx(model, np.ones((2, 3), dtype=np.float32))
+    assert [module.training for module in model] == [True, False, True, True]
+    assert model.training
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_a_sequential_stack_exports_and_runs_as_in_gradtrain(stack: str) -> None:
     specs, inputs = STACKS[stack]

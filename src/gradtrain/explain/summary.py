@@ -31,6 +31,7 @@ import numpy as np
 
 from gradtrain.autograd import Tensor, no_grad
 from gradtrain.nn import Module
+from gradtrain.nn.module import evaluating
 from gradtrain.shapes import show_shape
 
 from .tables import TextTable
@@ -246,20 +247,16 @@ def summarize(model: Module, example_input: np.ndarray, name: str = "model") -> 
 
         return forward_and_record
 
-    training = [(module, module.training) for module in model.modules()]
     for path, module in leaves:
         # An instance attribute shadows the class's forward for this one run (Module.__call__
         # calls self.forward), so no layer needs to know it is watched.
         object.__setattr__(module, "forward", recording(path, module, module.forward))
     try:
-        model.eval()
-        with no_grad():
+        with evaluating(model), no_grad():
             model(Tensor(example_input))
     finally:
         for _, module in leaves:
             del module.__dict__["forward"]
-        for module, mode in training:
-            object.__setattr__(module, "training", mode)
     parameters = list(model.parameters())
     return ModelSummary(
         model=name,

@@ -18,6 +18,7 @@ import numpy as np
 from gradtrain.autograd import Function, Tensor, enable_grad
 from gradtrain.autograd import function as engine
 from gradtrain.nn import Module
+from gradtrain.nn.module import evaluating
 
 
 class ExportError(Exception):
@@ -61,19 +62,15 @@ class Trace:
 
 def trace(module: Module, example_input: np.ndarray) -> Trace:
     """The module's forward on `example_input` (its first rows at two batch sizes), in eval
-    mode, with the batch's dims marked; the module is left in the mode it was in."""
+    mode, with the batch's dims marked; each of its modules is left in the mode it was in."""
     rows = np.asarray(example_input)
     if rows.ndim == 0 or len(rows) == 0:
         raise ExportError("the example input needs a batch dim with at least one row")
     small = np.concatenate([rows, rows])[:2]
     large = np.concatenate([rows, rows, rows])[:3]
-    was_training = module.training
-    module.eval()
-    try:
+    with evaluating(module):
         first = run_once(module, small)
         second = run_once(module, large)
-    finally:
-        module.train(was_training)
     if [op.op_name for op in first.ops] != [op.op_name for op in second.ops]:
         raise ExportError(
             "the forward pass records different ops at batch sizes 2 and 3: a model whose "

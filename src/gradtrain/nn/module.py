@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, NamedTuple, cast
 
 import numpy as np
@@ -461,3 +462,17 @@ class Module:
             return f"{type(self).__name__}()"
         body = "\n  ".join(lines + children)
         return f"{type(self).__name__}(\n  {body}\n)"
+
+
+@contextmanager
+def evaluating(module: Module) -> Iterator[Module]:
+    """`module` in eval mode inside the block; after it, each of its modules in the mode it
+    had (a frozen BatchNorm left in eval in a training model stays so, where train() would
+    set every module to one mode)."""
+    modes = [(each, each.training) for each in module.modules()]
+    module.eval()
+    try:
+        yield module
+    finally:
+        for each, mode in modes:
+            object.__setattr__(each, "training", mode)
