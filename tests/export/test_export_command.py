@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from raw_inputs import raw_inputs
 from typer.testing import CliRunner, Result
 
 import gradtrain as gt
@@ -167,9 +168,7 @@ def test_an_onnx_export_of_a_run_takes_raw_rows_and_predicts_as_the_run_does(
     assert json.loads(props["gradtrain.class_names"]) == ["setosa", "versicolor", "virginica"]
     experiment, _ = load_run(run_dir)
     assert experiment.val_x is not None
-    raw = experiment.val_x.astype(np.float64)
-    for step in experiment.preprocessing:
-        raw = raw * step.std + step.mean
+    raw = raw_inputs(experiment.val_x, experiment.preprocessing)
     (logits,) = session(model).run(None, {"input": raw.astype(np.float32)})
     experiment.model.eval()
     np.testing.assert_allclose(
@@ -214,7 +213,7 @@ def test_bad_arguments_exit_2_saying_what_would_do(
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.output
-    assert not (run_dir / "model.onnx").exists()
+    assert not list(run_dir.glob("model.*"))
 
 
 def test_a_folder_that_is_not_a_run_or_a_damaged_checkpoint_exits_2(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from raw_inputs import raw_inputs
 from typer.testing import CliRunner
 
 import gradtrain as gt
@@ -119,10 +120,8 @@ def validation_inputs(run: Path) -> tuple[Module, np.ndarray, np.ndarray]:
     experiment, _ = load_run(run)
     assert experiment.val_x is not None
     inputs = np.array(experiment.val_x[:8])  # a copy: text windows are read-only views
-    raw = inputs.astype(np.float64) if experiment.preprocessing else inputs
-    for step in reversed(list(experiment.preprocessing)):
-        raw = raw * step.std + step.mean
-    return experiment.model.eval(), inputs, raw.astype(inputs.dtype)
+    raw = raw_inputs(inputs, experiment.preprocessing).astype(inputs.dtype)
+    return experiment.model.eval(), inputs, raw
 
 
 def forward(model: Module, inputs: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from onnx_check import gradtrain_output, session
+from raw_inputs import raw_inputs
 
 import gradtrain as gt
 from gradtrain.config import Experiment, build_experiment, load_config
@@ -27,14 +28,6 @@ def train_briefly(experiment: Experiment, steps: int = 2, rows: int = 8) -> None
         outputs = model(gt.tensor(experiment.train_x[batch]))
         experiment.loss(outputs, gt.tensor(experiment.train_y[batch])).backward()
         optimizer.step()
-
-
-def raw_inputs(x: np.ndarray, preprocessing: object) -> np.ndarray:
-    """The inputs before preprocessing: each step undone, last first."""
-    raw = x.astype(np.float64)
-    for step in reversed(list(preprocessing)):  # type: ignore[call-overload]
-        raw = raw * step.std + step.mean
-    return raw
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda path: path.stem)

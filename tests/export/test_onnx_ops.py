@@ -23,9 +23,6 @@ from gradtrain.export.onnx_graph import CONVERTERS
 from gradtrain.nn import loss_ops
 from gradtrain.nn import ops as nn_ops
 
-# What no forward pass of a model records: the losses, computed after it.
-NOT_IN_A_FORWARD = {loss_ops}
-
 
 def engine_ops() -> list[type[Function]]:
     modules = [

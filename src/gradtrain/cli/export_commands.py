@@ -12,17 +12,12 @@ from typing import Annotated
 
 import typer
 
-from .toolkit import app, fail, report_config_error
+from .toolkit import CheckpointChoice, CheckpointOption, app, fail, report_config_error
 
 
 class ExportFormat(str, Enum):
     onnx = "onnx"
     safetensors = "safetensors"
-
-
-class CheckpointChoice(str, Enum):
-    best = "best"
-    last = "last"
 
 
 @app.command()
@@ -49,14 +44,7 @@ def export(
             "--opset", metavar="N", help="ONNX opset to write (default 17).", show_default=False
         ),
     ] = None,
-    checkpoint: Annotated[
-        CheckpointChoice,
-        typer.Option(
-            "--checkpoint",
-            help="best: the best epoch by the run's monitored metric (last where the run "
-            "keeps no best, as without a validation split); last: the last epoch.",
-        ),
-    ] = CheckpointChoice.best,
+    checkpoint: CheckpointOption = CheckpointChoice.best,
 ) -> None:
     """Export a run's model to ONNX or safetensors.
 

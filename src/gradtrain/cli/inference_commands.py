@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from .toolkit import JsonOption, OverridesArgument, app, fail, print_json, report_config_error
+from .toolkit import (
+    CheckpointChoice,
+    CheckpointOption,
+    JsonOption,
+    OverridesArgument,
+    app,
+    fail,
+    print_json,
+    report_config_error,
+)
 
 if TYPE_CHECKING:
     from gradtrain.config import ConfigError
@@ -25,23 +34,10 @@ class SplitChoice(str, Enum):
     train = "train"
 
 
-class CheckpointChoice(str, Enum):
-    best = "best"
-    last = "last"
-
-
 RunDirArgument = Annotated[
     Path,
     typer.Argument(
         metavar="RUN_DIR", help="A run directory, runs/<name>/<timestamp>.", show_default=False
-    ),
-]
-CheckpointOption = Annotated[
-    CheckpointChoice,
-    typer.Option(
-        "--checkpoint",
-        help="best: the best epoch by the run's monitored metric (last where the run keeps "
-        "no best, as without a validation split); last: the last epoch.",
     ),
 ]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -102,6 +103,21 @@ ImportOption = Annotated[
         help="Import a module of your own components first (a name on sys.path or in the "
         "working directory, or a .py path); repeatable.",
         show_default=False,
+    ),
+]
+
+
+class CheckpointChoice(str, Enum):
+    best = "best"
+    last = "last"
+
+
+CheckpointOption = Annotated[
+    CheckpointChoice,
+    typer.Option(
+        "--checkpoint",
+        help="best: the best epoch by the run's monitored metric (last where the run keeps "
+        "no best, as without a validation split); last: the last epoch.",
     ),
 ]
 JsonOption = Annotated[

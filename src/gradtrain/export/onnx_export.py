@@ -16,7 +16,7 @@ from gradtrain.extras import import_extra
 
 from . import onnx_ops  # noqa: F401 - registers the built-in converters
 from .onnx_graph import CONVERTERS, Graph, Site
-from .trace import ExportError, Trace, trace
+from .trace import ExportError, trace
 
 if TYPE_CHECKING:
     import onnx
@@ -35,14 +35,13 @@ def to_onnx(
     *,
     preprocessing: Preprocessing | None = None,
     opset: int = DEFAULT_OPSET,
-    input_dtype: Any = None,
 ) -> onnx.ModelProto:
     """The module's eval-mode forward as an ONNX model with a dynamic batch dim.
 
     `example_input` is a batch as the module takes it (after preprocessing); `preprocessing`,
-    if given, becomes the first nodes (Sub, Div), so that the model takes raw inputs, of
-    `input_dtype` (the example's by default). ExportError names an op with no converter (or
-    a case of one that ONNX cannot say) and the module it runs in.
+    if given, becomes the first nodes (Sub, Div), so that the model takes raw inputs of the
+    example's dtype. ExportError names an op with no converter (or a case of one that ONNX
+    cannot say) and the module it runs in.
     """
     onnx = import_extra("onnx", "onnx", "ONNX export")
 
@@ -53,12 +52,9 @@ def to_onnx(
     traced = trace(module, rows)
     graph = Graph(opset)
     model_dtype = rows.dtype
-    raw_dtype = np.dtype(input_dtype) if input_dtype is not None else model_dtype
     sample = tuple(rows.shape[1:])
-    graph.types[INPUT_NAME] = ((None, *sample), raw_dtype)
+    graph.types[INPUT_NAME] = ((None, *sample), model_dtype)
     current = INPUT_NAME
-    if raw_dtype != model_dtype:
-        current = graph.cast(current, model_dtype)
     for step in preprocessing or ():
         mean = graph.constant(step.mean.astype(model_dtype), f"{step.name}_mean")
         std = graph.constant(step.std.astype(model_dtype), f"{step.name}_std")
@@ -81,25 +77,26 @@ def to_onnx(
         raise ExportError("the model's output does not depend on its input")
     result = graph.values[id(traced.output.grad_fn)]
     graph.nodes.append(graph.helper.make_node("Identity", [result], [OUTPUT_NAME]))
-    return make_model(graph, raw_dtype, sample, traced)
+    return make_model(graph, model_dtype, sample, result)
 
 
 def make_model(
-    graph: Graph, raw_dtype: np.dtype[Any], sample: tuple[int, ...], traced: Trace
+    graph: Graph, input_dtype: np.dtype[Any], sample: tuple[int, ...], result: str
 ) -> onnx.ModelProto:
+    """The graph as a model: input of `input_dtype` and shape (batch, *sample), `result`'s
+    value as its output."""
     from onnx import helper
 
     def value_info(name: str, dtype: np.dtype[Any], shape: Sequence[int | None]) -> Any:
         dims = [BATCH if size is None else size for size in shape]
         return helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(dtype), dims)
 
-    out = traced.ops[-1]
-    out_shape = [None if dim in out.dynamic else size for dim, size in enumerate(out.shape)]
+    out_shape, out_dtype = graph.types[result]
     body = helper.make_graph(
         graph.nodes,
         "gradtrain",
-        [value_info(INPUT_NAME, raw_dtype, (None, *sample))],
-        [value_info(OUTPUT_NAME, out.dtype, out_shape)],
+        [value_info(INPUT_NAME, input_dtype, (None, *sample))],
+        [value_info(OUTPUT_NAME, out_dtype, out_shape)],
         list(graph.initializers.values()),
     )
     model = helper.make_model(

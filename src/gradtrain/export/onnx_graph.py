@@ -114,9 +114,6 @@ class Site:
     def input_shape(self, index: int) -> tuple[int | None, ...]:
         return self.graph.types[self.input(index)][0]
 
-    def input_dtype(self, index: int) -> np.dtype[Any]:
-        return self.graph.types[self.input(index)][1]
-
     def operand(self, item: Any, dtype: Any, where: tuple[str, Any]) -> str:
         """The value name of an input or option, made once per (where, dtype)."""
         key = (*where, None if dtype is None else np.dtype(dtype))
@@ -146,7 +143,7 @@ class Site:
         else:
             self.check_fixed(array, where)
             if not isinstance(array, np.ndarray):
-                array = np.asarray(array, dtype=dtype if dtype is not None else None)
+                array = np.asarray(array, dtype=dtype)
             name = graph.constant(array)
             graph.types[name] = (tuple(array.shape), array.dtype)
         if dtype is not None and graph.types[name][1] != np.dtype(dtype):

@@ -270,8 +270,7 @@ def stack(site: Site) -> str:
 
 @converts(indexing.Triangle)
 def triangle(site: Site) -> str:
-    k = site.graph.ints([site.options["diagonal"]])
-    k = squeeze(site, k, [0])
+    k = site.graph.scalar(site.options["diagonal"], np.int64)
     return site.node("Trilu", [site.input(0), k], upper=int(site.options["upper"]))
 
 
@@ -420,7 +419,7 @@ def softmax(site: Site) -> str:
 
 @converts(reductions.CumSum)
 def cumsum(site: Site) -> str:
-    axis = squeeze(site, site.graph.ints([site.options["axis"] % len(site.shape)]), [0])
+    axis = site.graph.scalar(site.options["axis"] % len(site.shape), np.int64)
     return site.node("CumSum", [site.input(0), axis])
 
 
@@ -447,24 +446,6 @@ def convolution(site: Site) -> str:
     )
 
 
-def ceil_mode(site: Site, kernel: Sequence[int], dilation: Sequence[int]) -> int:
-    """1 where the op's windows (its `positions`) are more than floor division gives."""
-    options = site.options
-    spatial = site.input_shape(0)[-len(kernel) :]
-    for size, k, s, (low, high), d, count in zip(
-        spatial,
-        kernel,
-        options["stride"],
-        options["padding"],
-        dilation,
-        options["positions"],
-        strict=True,
-    ):
-        if (int(size or 0) + low + high - d * (k - 1) - 1) // s + 1 < count:
-            return 1
-    return 0
-
-
 @converts(pooling.MaxPool)
 def max_pool(site: Site) -> str:
     options = site.options
@@ -476,7 +457,6 @@ def max_pool(site: Site) -> str:
         strides=list(options["stride"]),
         pads=onnx_pads(options["padding"]),
         dilations=dilation,
-        ceil_mode=ceil_mode(site, kernel, dilation),
     )
 
 
@@ -486,7 +466,6 @@ def avg_pool(site: Site) -> str:
     divided by the op's own divisor: a number, or one per window (count_include_pad=False)."""
     options = site.options
     kernel = list(options["kernel"])
-    ones = [1] * len(kernel)
     mean = site.node(
         "AveragePool",
         [site.input(0)],
@@ -494,7 +473,6 @@ def avg_pool(site: Site) -> str:
         strides=list(options["stride"]),
         pads=onnx_pads(options["padding"]),
         count_include_pad=1,
-        ceil_mode=ceil_mode(site, kernel, ones),
     )
     divisor = options["divisor"]
     size = math.prod(kernel)
@@ -699,9 +677,7 @@ def cell_step(site: Site, unrolled: Unrolled, step: int, state: str) -> str:
     """One time step of the layer's cell, from the state before it to the state after."""
     recurrence, hidden, graph = unrolled.recurrence, unrolled.hidden, site.graph
     time = time_of(unrolled, step)
-    gates_x = site.node(
-        "Gather", [unrolled.gates_x, squeeze(site, graph.ints([time]), [0])], axis=0
-    )
+    gates_x = site.node("Gather", [unrolled.gates_x, graph.scalar(time, np.int64)], axis=0)
 
     def part(name: str, start: int, stop: int) -> str:
         return site.node("Slice", [name, graph.ints([start]), graph.ints([stop]), graph.ints([1])])
@@ -769,7 +745,7 @@ def first_step(site: Site) -> str:
     carries_cell = isinstance(recurrence, recurrent.LSTMRecurrence)
     # Zeros of (batch, hidden) for a state not given: the projected inputs of the first
     # step times a zero matrix, so the batch size is the input's, whatever it is.
-    first = site.node("Gather", [gates_x, squeeze(site, site.graph.ints([0]), [0])], axis=0)
+    first = site.node("Gather", [gates_x, site.graph.scalar(0, np.int64)], axis=0)
     zero_matrix = site.graph.constant(np.zeros((int(gate_width or 0), hidden), site.dtype))
     zeros = site.node("MatMul", [first, zero_matrix])
     h0 = site.input(3) or zeros

@@ -30,17 +30,18 @@ def load_run(path: Path, which: Checkpoint = "best") -> tuple[Experiment, Path]:
 
     run_dir = RunDirectory.open(path)
     _, checkpoint = checkpoint_file(run_dir, which)
-    experiment = build_experiment(run_dir.load_config())
-    state = serialization.load(checkpoint)
-    if not isinstance(state, dict) or "model" not in state:
+    state = run_dir.load_checkpoint(checkpoint)
+    if "model" not in state:
         raise serialization.CheckpointError(f"{checkpoint}: not the checkpoint of a run")
+    # The checkpoint's preprocessing, not one fitted to the data again.
+    preprocessing = Preprocessing.from_state_dict(state.get("preprocessing"))
+    experiment = build_experiment(run_dir.load_config(), preprocessing=preprocessing)
     try:
         experiment.model.load_state_dict(state["model"])
     except (KeyError, ValueError, TypeError, RuntimeError) as error:
         raise ExportError(
             f"{checkpoint}: the checkpoint does not fit the config: {error}"
         ) from None
-    experiment.preprocessing = Preprocessing.from_state_dict(state.get("preprocessing"))
     experiment.class_names = state.get("class_names", experiment.class_names)
     return experiment, checkpoint
 
@@ -82,8 +83,8 @@ def export_run(
 
     experiment, used = load_run(path, checkpoint)
     target = output if output is not None else path / f"model.{format}"
-    make_folders(target.parent)
     if format == "safetensors":
+        make_folders(target.parent)
         serialization.save_safetensors(experiment.model.state_dict(), target, metadata(experiment))
         return target, used
     example = experiment.val_x if experiment.val_x is not None else experiment.train_x
@@ -96,5 +97,6 @@ def export_run(
     from onnx import helper
 
     helper.set_model_props(model, metadata(experiment))
+    make_folders(target.parent)
     atomic_write_bytes(target, model.SerializeToString())
     return target, used
