@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gradtrain.bounds import OutOfBounds
-from gradtrain.data import TensorDataset
+from gradtrain.data import DataLoader, TensorDataset
 from gradtrain.data.augment import (
     AUGMENTATIONS,
     Augmentation,
@@ -120,10 +120,16 @@ def test_the_same_seed_gives_the_same_batches_and_another_seed_others() -> None:
 
 
 def test_targets_pass_unchanged_and_the_order_is_the_shuffle_streams() -> None:
-    augmented = loader(0)
-    plain_targets = [t.data for _, t in super(AugmentedLoader, augmented).__iter__()]
-    augmented.generator = np.random.default_rng(9)
-    targets = [t.data for _, t in augmented]
+    # A plain DataLoader on the same shuffle stream: the targets (and the order) are its own.
+    plain = DataLoader(
+        TensorDataset(images(count=10), np.arange(10)),
+        batch_size=4,
+        shuffle=True,
+        generator=np.random.default_rng(9),
+    )
+    plain_targets = [t.data for _, t in plain]
+    targets = [t.data for _, t in loader(0)]
+    assert len(targets) == 3
     for a, b in zip(plain_targets, targets, strict=True):
         np.testing.assert_array_equal(a, b)
 
