@@ -120,6 +120,8 @@ def test_overrides_may_not_move_rows_between_the_run_s_splits(split_run: Path) -
     ):
         with pytest.raises(RunError, match="cannot change"):
             evaluate_run(split_run, "val", overrides=[override])
+    with pytest.raises(RunError, match="cannot change seed"):  # batches are the same data
+        evaluate_run(split_run, "val", overrides=["seed=5", "data.eval_batch_size=64"])
 
 
 def test_overrides_may_point_the_data_elsewhere(split_run: Path) -> None:

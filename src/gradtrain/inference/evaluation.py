@@ -243,16 +243,19 @@ def _check_split_overrides(path: Path | str, overrides: Sequence[str]) -> None:
     """RunError for overrides that would move rows between the splits of the run's own data."""
     if not overrides:
         return
+    from gradtrain.config.components import LOADING_KEYS
     from gradtrain.train.resume import changed_keys
 
     run_dir = open_run(path)
     saved: ExperimentConfig = run_config(run_dir)
     changed = changed_keys(saved.to_dict(), run_config(run_dir, overrides).to_dict())
     moved = [key for key in changed if key[:2] in SPLIT_KEYS]
+    # Other data is another source or another parameter of it (data.path), not a key of how
+    # its rows are split and fed (data.batch_size, data.eval_batch_size, an augmentation).
     other_data = [
-        key for key in changed if key[0] == "data" and key[:2] not in SPLIT_KEYS and len(key) > 1
+        key for key in changed if key[0] == "data" and len(key) > 1 and key[1] not in LOADING_KEYS
     ]
-    if moved and not any(key[1] not in ("batch_size", "shuffle") for key in other_data):
+    if moved and not other_data:
         keys = ", ".join(".".join(key) for key in moved)
         raise RunError(
             f"an evaluation of the run's own data cannot change {keys}: the rows of each split "
