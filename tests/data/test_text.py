@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gradtrain.cli import app
-from gradtrain.config import build_experiment, load_config
+from gradtrain.config import ConfigError, build_experiment, load_config
 from gradtrain.data import DataError
 from gradtrain.data.sources import text, tinyshakespeare
 from gradtrain.data.text import Tokenizer, read_text, split_tail, windows
@@ -150,6 +150,17 @@ def test_a_test_fraction_is_the_very_tail_after_the_validation_tokens(tmp_path: 
     alone = build_experiment(load_config(path))
     assert alone.test_x is None and alone.val_x is not None
     assert len(alone.val_x) == len(experiment.val_x)
+
+
+@pytest.mark.parametrize(
+    "override",
+    ["data.normalize=true", "data.random_horizontal_flip={}", "data.gaussian_noise={std: 0.1}"],
+)
+def test_an_image_option_on_text_data_is_refused_not_ignored(tmp_path: Path, override: str) -> None:
+    path = write_config(tmp_path)
+    with pytest.raises(ConfigError, match="is for images, but text gives token ids") as raised:
+        build_experiment(load_config(path, [override]))
+    assert override.split("=")[0] in str(raised.value)
 
 
 @pytest.mark.parametrize(

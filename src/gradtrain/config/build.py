@@ -610,6 +610,11 @@ class _TextBuilder:
                 ("data", "standardize"),
                 "standardizes numeric features, but text gives token ids; set it to false",
             )
+        for key in ("normalize", *AUGMENTATIONS):
+            if getattr(data, key) not in (None, False):
+                builder.problem(
+                    ("data", key), "is for images, but text gives token ids; leave it out"
+                )
         train, val, test = split_tail(corpus.tokens, data.val_fraction, data.test_fraction)
         needed = corpus.block_size + 1
         parts = (("validation", val, "val_fraction"), ("test", test, "test_fraction"))
