@@ -13,7 +13,7 @@ side and their losses are compared.
 
 Each measurement runs in a fresh process (benchmarks/harness.py), at 1 and at 2 threads;
 steps per second are medians of --repeats rounds of --steps steps, and the 2000 steps' wall
-time is max_steps over that rate (evaluation not included: 9 estimates of 20 batches each,
+time is max_steps over that rate (evaluation not included: 8 estimates of 20 batches each,
 a few seconds). On a loaded machine compare the 1-thread columns.
 """
 

@@ -25,7 +25,7 @@ def save(path: Path, pixels: np.ndarray) -> Path:
 
 
 def folder(root: Path, counts: dict[str, int], shape: tuple[int, ...] = (6, 5, 3)) -> Path:
-    """Class subfolders of random images, cls/000.png ...; a JPEG in each too (lossy)."""
+    """Class subfolders of random PNG images, cls/000.png ..."""
     rng = np.random.default_rng(0)
     for name, count in counts.items():
         for index in range(count):

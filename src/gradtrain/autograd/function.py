@@ -144,7 +144,7 @@ class Function:
     # and how many consumers have yet to send theirs. Nothing else is stored per node, since
     # every op pays for every slot it sets. options are the keyword arguments of an op that
     # takes any (an axis, an index, a mask), kept so that a recorded graph says what each
-    # node computed, as export reads it; an op without options never sets the slot.
+    # node computed, as export reads it; a fast_apply op without options never sets the slot.
     __slots__ = ("clock", "inputs", "options", "pending", "saved", "waiting")
 
     clock: int

@@ -15,13 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from gradtrain.bounds import Count, checked
+from gradtrain.extras import install_line
 from gradtrain.files import unreadable_reason
 from gradtrain.registry import datasets
 
 from .table import DataError, Table, element_names
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-INSTALL = "pip install 'gradtrain[images]'"
+INSTALL = install_line("images")
 
 
 @datasets.register("image_folder")

@@ -21,7 +21,7 @@ class Table:
     with the names of the features (F of them, or one per element of a sample, in C order)
     and, for classes that have names (an image folder's subfolders), the name of each class
     index, which predictions show in place of the index. `test` is a test split the source
-    provides itself (a csv's test_path, a text file's tail), with the same features; None
+    provides itself (a csv's test_path), with the same features; None
     leaves the test rows, if any, to data.test_fraction.
 
     Every value is finite, whichever source made the table: a NaN or an infinity would pass

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,10 +17,7 @@ from gradtrain.autograd import Tensor, no_grad
 from gradtrain.data.text import Tokenizer
 from gradtrain.nn import Module
 
-from .run import Checkpoint
-
-if TYPE_CHECKING:
-    pass
+from .run import Checkpoint, checkpoint_file
 
 
 class SampleError(Exception):
@@ -47,8 +43,6 @@ def load_text_model(path: Path, checkpoint: Checkpoint | None = None) -> TextMod
     from gradtrain.config.components import registry_for
     from gradtrain.serialization import CheckpointError
     from gradtrain.train.rundir import RunDirectory, RunDirectoryError
-
-    from .run import checkpoint_file
 
     try:
         run_dir = RunDirectory.open(path)
