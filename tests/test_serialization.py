@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import gradtrain as gt
-from gradtrain import nn, optim
+from gradtrain import nn, optim, serialization
 from gradtrain.files import atomic_write_text
 from gradtrain.serialization import CheckpointError
 
@@ -178,6 +178,23 @@ def test_ctrl_c_during_a_save_waits_for_it_then_raises_keyboard_interrupt(
     state = gt.load(tmp_path / "last.npz")
     assert state["epoch"] == 2
     np.testing.assert_array_equal(state["weight"], np.arange(3.0))
+
+
+def test_ctrl_c_during_a_safetensors_save_waits_for_it_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("safetensors")
+    writing = serialization.save_safetensors
+
+    def interrupted_write(*args: Any) -> None:
+        signal.raise_signal(signal.SIGINT)  # arrives as the write begins
+        writing(*args)
+
+    monkeypatch.setattr(serialization, "save_safetensors", interrupted_write)
+    path = tmp_path / "model.safetensors"
+    with pytest.raises(KeyboardInterrupt):
+        gt.save({"weight": gt.tensor([1.0, 2.0])}, path)
+    np.testing.assert_array_equal(gt.load(path)["weight"].numpy(), [1.0, 2.0])
 
 
 # ---- .safetensors paths -------------------------------------------------------------------
